@@ -1,0 +1,42 @@
+# Every target creates the virtual environment on first use, so a fresh clone
+# needs nothing but Python 3.11+ and pip.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint typecheck unit bench sim clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/opsbot serve
+
+sim: $(STAMP)
+	$(BIN)/opsbot sim
+
+lint: $(STAMP)
+	$(BIN)/ruff check opsbot tests bench
+	$(BIN)/ruff format --check opsbot tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy opsbot
+
+unit: $(STAMP)
+	$(BIN)/pytest -q
+
+test: lint typecheck unit
+
+bench: $(STAMP)
+	@set -e; for script in bench/*.py; do \
+		echo "== $$script"; $(BIN)/python $$script; \
+	done
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis

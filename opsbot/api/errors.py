@@ -1,0 +1,142 @@
+"""Typed errors for everything that can go wrong talking to the operation API.
+
+A faultCode has six digits: qualification (1 server, 5 data), a three-digit
+object and a two-digit cause (see shared/reference/api-facts.md). We classify
+by cause, because the same cause means the same thing on every object.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from typing import Final
+
+
+class FaultKind(enum.Enum):
+    AUTHORIZATION = "authorization"
+    NOT_FOUND = "not_found"
+    INVALID_STEP = "invalid_step"
+    BAD_PARAMETER = "bad_parameter"
+    TEMPORARY = "temporary"
+    PROTOCOL = "protocol"
+    UNKNOWN = "unknown"
+
+
+# Causes (last two digits of a faultCode) and what they mean.
+CAUSE_BADPARAMETER: Final = 37
+CAUSE_DONTEXIST: Final = 40
+CAUSE_NOTFOUND: Final = 42
+CAUSE_NORIGHT: Final = 50
+CAUSE_INVALID_STEP: Final = 90
+CAUSE_TOOMANY: Final = 99
+SERVER_CAUSE_TOOMANY: Final = 4
+SERVER_CAUSE_UNAVAILABLE: Final = 5
+SERVER_CAUSE_CONNECTION: Final = 10
+
+# Objects (middle three digits) seen on the live service.
+OBJECT_ACCOUNT: Final = 101
+OBJECT_OPERATION: Final = 102
+OBJECT_STRING: Final = 12
+OBJECT_OPERATION_STATE: Final = 250
+OBJECT_OPERATION_TYPE: Final = 251
+
+QUALIFICATION_SERVER: Final = 1
+QUALIFICATION_DATA: Final = 5
+
+
+def fault_code(qualification: int, obj: int, cause: int) -> int:
+    """Build a faultCode the way the live service does (5, 102, 42 → 510242)."""
+    return qualification * 100000 + obj * 100 + cause
+
+
+class ApiError(Exception):
+    """A call to the operation API failed.
+
+    ``message`` is the API's own wording (never containing the API key: we
+    redact it before building the error), ``code`` the faultCode when the
+    failure was a fault, ``kind`` what callers should do about it.
+    """
+
+    kind: FaultKind = FaultKind.UNKNOWN
+
+    def __init__(self, message: str, *, code: int | None = None, method: str = "") -> None:
+        self.message = message
+        self.code = code
+        self.method = method
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        where = f"{self.method}: " if self.method else ""
+        code = f" (fault {self.code})" if self.code is not None else ""
+        return f"{where}{self.message}{code}"
+
+    @property
+    def temporary(self) -> bool:
+        return self.kind is FaultKind.TEMPORARY
+
+
+class AuthorizationError(ApiError):
+    """The API key is wrong, revoked or lacks the right."""
+
+    kind = FaultKind.AUTHORIZATION
+
+
+class NotFoundError(ApiError):
+    kind = FaultKind.NOT_FOUND
+
+
+class InvalidStepError(ApiError):
+    """The operation is in a step where this action is not allowed."""
+
+    kind = FaultKind.INVALID_STEP
+
+
+class BadParameterError(ApiError):
+    kind = FaultKind.BAD_PARAMETER
+
+
+class TemporaryError(ApiError):
+    """Rate limit, timeout, busy server, connection trouble: worth retrying."""
+
+    kind = FaultKind.TEMPORARY
+
+
+class ProtocolError(ApiError):
+    """The reply was not XML-RPC: an HTML page, a truncated body, too large."""
+
+    kind = FaultKind.PROTOCOL
+
+
+class UnknownApiError(ApiError):
+    kind = FaultKind.UNKNOWN
+
+
+_TEMPORARY_WORDS = re.compile(r"\b(rate ?limit\w*|timeout|timed out|too many)\b", re.IGNORECASE)
+
+
+def error_from_fault(code: int, message: str, *, method: str = "") -> ApiError:
+    """Turn an XML-RPC fault into the matching typed error."""
+    qualification, obj, cause = code // 100000, (code // 100) % 1000, code % 100
+    error_class: type[ApiError] = UnknownApiError
+    if code == fault_code(QUALIFICATION_DATA, OBJECT_ACCOUNT, CAUSE_NORIGHT) or (
+        cause == CAUSE_NORIGHT and qualification == QUALIFICATION_DATA
+    ):
+        error_class = AuthorizationError
+    elif qualification == QUALIFICATION_DATA and cause in (CAUSE_NOTFOUND, CAUSE_DONTEXIST):
+        error_class = NotFoundError
+    elif qualification == QUALIFICATION_DATA and cause == CAUSE_INVALID_STEP:
+        error_class = InvalidStepError
+    elif qualification == QUALIFICATION_DATA and cause == CAUSE_BADPARAMETER:
+        error_class = BadParameterError
+    elif (qualification == QUALIFICATION_DATA and cause == CAUSE_TOOMANY) or (
+        qualification == QUALIFICATION_SERVER
+        and cause in (SERVER_CAUSE_TOOMANY, SERVER_CAUSE_UNAVAILABLE, SERVER_CAUSE_CONNECTION)
+    ):
+        error_class = TemporaryError
+    elif _TEMPORARY_WORDS.search(message):
+        error_class = TemporaryError
+    elif code == 1:
+        # "Invalid XMLRPC input": the call itself was malformed.
+        error_class = BadParameterError
+    del obj  # the object only names what the cause applies to
+    return error_class(message, code=code, method=method)

@@ -1,0 +1,73 @@
+"""The ``opsbot`` command: serve | worker | socket | sim | keygen | rotate-keys."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import secrets
+import sys
+from collections.abc import Callable, Sequence
+
+from opsbot.config import SettingsError
+
+
+def keygen(_: argparse.Namespace) -> int:
+    """Print a fresh encryption key (url-safe base64 of 32 random bytes)."""
+    print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+    return 0
+
+
+def sim(args: argparse.Namespace) -> int:
+    from opsbot.api.simulator.cli import run_from_args
+
+    return run_from_args(args)
+
+
+def not_built(name: str) -> Callable[[argparse.Namespace], int]:
+    def command(_: argparse.Namespace) -> int:
+        print(f"opsbot {name}: not built yet (see the Slack app issue)", file=sys.stderr)
+        return 2
+
+    return command
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="opsbot", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve Slack over HTTP (and run the watcher)")
+    serve.add_argument("--no-watcher", action="store_true", help="do not poll in this process")
+    serve.set_defaults(handler=not_built("serve"))
+    commands.add_parser("worker", help="poll watched operations").set_defaults(
+        handler=not_built("worker")
+    )
+    commands.add_parser("socket", help="serve Slack over Socket Mode").set_defaults(
+        handler=not_built("socket")
+    )
+    commands.add_parser("rotate-keys", help="re-encrypt secrets under the first key").set_defaults(
+        handler=not_built("rotate-keys")
+    )
+    commands.add_parser("keygen", help="print a fresh encryption key").set_defaults(handler=keygen)
+
+    simulator = commands.add_parser("sim", help="serve a simulated operation API")
+    from opsbot.api.simulator.cli import add_arguments
+
+    add_arguments(simulator)
+    simulator.set_defaults(handler=sim)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except SettingsError as error:
+        print(f"opsbot: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

