@@ -6,14 +6,20 @@ the values of secrets are never part of the message.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
 DEFAULT_API_URL: Final = "https://rpc.gandi.net/xmlrpc/"
 DEFAULT_SLACK_API_URL: Final = "https://slack.com/api/"
+ENCRYPTION_KEY_BYTES: Final = 32
+
+_SLACK_ID = re.compile(r"[A-Z0-9]{1,32}")
 
 
 class SettingsError(ValueError):
@@ -25,10 +31,16 @@ class Settings:
     api_url: str = DEFAULT_API_URL
     api_timeout_s: float = 30.0
     slack_api_url: str = DEFAULT_SLACK_API_URL
-    redis_url: str | None = None
+    # A Redis URL may carry a password.
+    redis_url: str | None = field(default=None, repr=False)
     data_dir: Path = Path(".opsbot")
     poll_interval_s: float = 30.0
     port: int = 3000
+    # The keyring in keygen's text form; never part of repr.
+    encryption_keys: tuple[str, ...] = field(default=(), repr=False)
+    admins: frozenset[str] = frozenset()
+    audit_channel: str | None = None
+    watch_days: int = 7
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -41,7 +53,81 @@ class Settings:
             data_dir=Path(env.get("OPSBOT_DATA_DIR") or ".opsbot"),
             poll_interval_s=_positive_float(env, "OPSBOT_POLL_INTERVAL", 30.0),
             port=_port(env, "PORT", 3000),
+            encryption_keys=_encryption_keys(env, "OPSBOT_ENCRYPTION_KEYS"),
+            admins=_user_ids(env, "OPSBOT_ADMINS"),
+            audit_channel=_channel_id(env, "OPSBOT_AUDIT_CHANNEL"),
+            watch_days=_positive_int(env, "OPSBOT_WATCH_DAYS", 7),
         )
+
+
+def parse_encryption_keys(value: str, *, source: str) -> tuple[bytes, ...]:
+    """Decode a comma-separated keyring as ``opsbot keygen`` prints it.
+
+    ``source`` names where the value came from (a variable or a file) in the
+    error; the value itself is never echoed, since it is a secret.
+    """
+    keys = []
+    for position, text in enumerate(_comma_separated(value), start=1):
+        key = _decode_key(text)
+        if key is None:
+            raise SettingsError(
+                f"{source} must hold comma-separated keys printed by `opsbot keygen` "
+                f"(url-safe base64 of {ENCRYPTION_KEY_BYTES} bytes); key {position} is not one"
+            )
+        keys.append(key)
+    return tuple(keys)
+
+
+def _decode_key(text: str) -> bytes | None:
+    try:
+        key = base64.b64decode(text.encode("ascii"), altchars=b"-_", validate=True)
+    except (binascii.Error, UnicodeEncodeError):
+        return None
+    return key if len(key) == ENCRYPTION_KEY_BYTES else None
+
+
+def _comma_separated(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _encryption_keys(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    raw = env.get(name) or ""
+    parse_encryption_keys(raw, source=name)
+    return tuple(_comma_separated(raw))
+
+
+def _user_ids(env: Mapping[str, str], name: str) -> frozenset[str]:
+    ids = _comma_separated(env.get(name) or "")
+    if not all(_SLACK_ID.fullmatch(user_id) for user_id in ids):
+        raise SettingsError(
+            f"{name} must be comma-separated Slack user ids, for example U0123ABCD,U0456EFGH"
+        )
+    return frozenset(ids)
+
+
+def _channel_id(env: Mapping[str, str], name: str) -> str | None:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    if not _SLACK_ID.fullmatch(raw):
+        raise SettingsError(
+            f"{name} must be a channel id (in the channel's details in Slack), "
+            "for example C0123ABCD"
+        )
+    return raw
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise SettingsError(f"{name} must be a whole number greater than 0, for example {default}")
+    return value
 
 
 def _url(env: Mapping[str, str], name: str, default: str) -> str:
@@ -58,7 +144,9 @@ def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise SettingsError(f"{name} must be a number of seconds, for example {default:g}") from None
+        raise SettingsError(
+            f"{name} must be a number of seconds, for example {default:g}"
+        ) from None
     if value <= 0:
         raise SettingsError(f"{name} must be greater than 0, for example {default:g}")
     return value

@@ -49,20 +49,35 @@ def free_port() -> int:
 
 @dataclass
 class RedisServer:
-    """One redis-server bound to 127.0.0.1, stopped by :meth:`stop`."""
+    """One redis-server, stopped by :meth:`stop`.
+
+    It listens on 127.0.0.1:``port`` or, when ``unix_socket`` is given, only
+    on that socket (mode 0700, no TCP port): the embedded store uses a socket
+    so that it never clashes with another port and no other local user can
+    reach it.
+    """
 
     data_dir: Path
     port: int = 0
     persistent: bool = False
+    unix_socket: Path | None = None
     _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
     def url(self) -> str:
+        if self.unix_socket is not None:
+            return f"unix://{self.unix_socket}?db=0"
         return f"redis://127.0.0.1:{self.port}/0"
 
+    def answers(self) -> bool:
+        """True when a server (this one or another) answers PING at our address."""
+        return _answers_ping(self._address())
+
     def start(self) -> RedisServer:
+        # redis-server runs in data_dir, so a relative --dir would point elsewhere.
+        self.data_dir = self.data_dir.resolve()
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        if not self.port:
+        if not self.port and self.unix_socket is None:
             self.port = free_port()
         self._process = subprocess.Popen(
             [find_redis_server(), *self._arguments()],
@@ -79,11 +94,15 @@ class RedisServer:
             if self.persistent
             else ["--appendonly", "no", "--save", ""]
         )
+        listening = (
+            ["--port", "0", "--unixsocket", str(self.unix_socket), "--unixsocketperm", "700"]
+            if self.unix_socket is not None
+            else ["--port", str(self.port)]
+        )
         return [
             "--bind",
             "127.0.0.1",
-            "--port",
-            str(self.port),
+            *listening,
             "--dir",
             str(self.data_dir),
             "--logfile",
@@ -100,11 +119,17 @@ class RedisServer:
                 raise RedisServerError(
                     f"redis-server exited at start-up; see {self.data_dir / 'redis.log'}"
                 )
-            if _answers_ping(self.port):
+            if self.answers():
                 return
             time.sleep(0.02)
         self.stop()
-        raise RedisServerError(f"redis-server did not answer on port {self.port} in time")
+        raise RedisServerError(f"redis-server did not answer on {self._describe_address()} in time")
+
+    def _address(self) -> int | Path:
+        return self.unix_socket if self.unix_socket is not None else self.port
+
+    def _describe_address(self) -> str:
+        return f"socket {self.unix_socket}" if self.unix_socket is not None else f"port {self.port}"
 
     def stop(self) -> None:
         if self._process is None:
@@ -125,13 +150,26 @@ class RedisServer:
             self._process = None
 
 
-def _answers_ping(port: int) -> bool:
+def _answers_ping(address: int | Path) -> bool:
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2) as sock:
+        with _connect(address) as sock:
             sock.sendall(b"PING\r\n")
             return sock.recv(16).startswith(b"+PONG")
     except OSError:
         return False
+
+
+def _connect(address: int | Path) -> socket.socket:
+    if isinstance(address, int):
+        return socket.create_connection(("127.0.0.1", address), timeout=0.2)
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(0.2)
+    try:
+        sock.connect(str(address))
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 @contextlib.contextmanager

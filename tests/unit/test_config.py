@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
@@ -48,3 +49,65 @@ def test_a_bad_value_names_the_variable_and_the_fix(name: str, value: str, expec
         Settings.from_env({name: value})
     assert str(error.value).startswith(expected)
     assert "for example" in str(error.value)
+
+
+def test_the_slack_app_settings_have_safe_defaults() -> None:
+    settings = Settings.from_env({})
+    assert settings.encryption_keys == ()
+    assert settings.admins == frozenset()
+    assert settings.audit_channel is None
+    assert settings.watch_days == 7
+
+
+def test_the_slack_app_settings_are_read() -> None:
+    first, second = (base64.urlsafe_b64encode(bytes([n]) * 32).decode() for n in (1, 2))
+    settings = Settings.from_env(
+        {
+            "OPSBOT_ENCRYPTION_KEYS": f" {first} ,{second},",
+            "OPSBOT_ADMINS": "U0123ABCD, W0456EFGH",
+            "OPSBOT_AUDIT_CHANNEL": "C0123ABCD",
+            "OPSBOT_WATCH_DAYS": "3",
+        }
+    )
+    assert settings.encryption_keys == (first, second)
+    assert settings.admins == {"U0123ABCD", "W0456EFGH"}
+    assert settings.audit_channel == "C0123ABCD"
+    assert settings.watch_days == 3
+
+
+def test_the_keyring_never_shows_in_the_settings_repr() -> None:
+    key = base64.urlsafe_b64encode(bytes(range(32))).decode()
+    settings = Settings.from_env({"OPSBOT_ENCRYPTION_KEYS": key})
+    assert key not in repr(settings)
+    assert key not in str(settings)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("OPSBOT_ADMINS", "U0123,@alice", "OPSBOT_ADMINS must be comma-separated Slack user ids"),
+        ("OPSBOT_AUDIT_CHANNEL", "#ops-audit", "OPSBOT_AUDIT_CHANNEL must be a channel id"),
+        ("OPSBOT_WATCH_DAYS", "0", "OPSBOT_WATCH_DAYS must be a whole number greater than 0"),
+        ("OPSBOT_WATCH_DAYS", "a week", "OPSBOT_WATCH_DAYS must be a whole number greater than 0"),
+    ],
+)
+def test_a_bad_slack_app_value_names_the_variable_and_the_fix(
+    name: str, value: str, expected: str
+) -> None:
+    with pytest.raises(SettingsError) as error:
+        Settings.from_env({name: value})
+    assert str(error.value).startswith(expected)
+    assert "for example" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["hunter2-is-my-secret", base64.urlsafe_b64encode(b"sixteen byte key").decode()],
+)
+def test_a_malformed_keyring_is_refused_without_echoing_it(value: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        Settings.from_env({"OPSBOT_ENCRYPTION_KEYS": value})
+    message = str(error.value)
+    assert message.startswith("OPSBOT_ENCRYPTION_KEYS must hold comma-separated keys")
+    assert "`opsbot keygen`" in message
+    assert value not in message

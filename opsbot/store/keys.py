@@ -1,0 +1,167 @@
+"""Every Redis key opsbot uses, built in one place.
+
+All keys start with ``opsbot:`` and carry a hash tag in braces. Everything
+that belongs to one Slack team is tagged with that team's id
+(``opsbot:{T0123}:…``), so it lives in one Redis Cluster slot and a Lua
+script or MULTI over several of the team's keys is legal on a cluster. The
+rule every script follows: it touches the keys of one tag only.
+
+Two tags are not a team:
+
+- ``{schedule}``: the watcher's schedule is one sorted set of teams across
+  all teams, so it cannot be tagged by any one of them. Scripts over it touch
+  only ``{schedule}`` keys; a team's own keys are then read separately.
+- ``{oauth}``: an OAuth state is issued before Slack tells us which team is
+  installing, so no team tag is known yet.
+
+For an org-wide (Enterprise Grid) installation Slack gives no team id; its
+keys are tagged with the enterprise id (``E…``) instead, which is what
+"team id" means below for such an installation.
+
+Ids are checked before they go into a key: Slack ids are upper-case letters
+and digits, so a hostile id cannot inject ``}`` or ``:`` and reach another
+team's slot or key.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+PREFIX: Final = "opsbot:"
+
+_SLACK_ID = re.compile(r"[A-Z0-9]{1,32}")
+_OAUTH_STATE = re.compile(r"[A-Za-z0-9_-]{1,128}")
+_NO_ENTERPRISE: Final = "none"
+
+
+def check_slack_id(value: str, what: str = "team id") -> str:
+    """Return ``value`` if it looks like a Slack id (``T0123``), else raise ValueError."""
+    if not isinstance(value, str) or not _SLACK_ID.fullmatch(value):
+        raise ValueError(f"{what} must be upper-case letters and digits, like T0123ABCD")
+    return value
+
+
+def team_tag(team_id: str) -> str:
+    """``opsbot:{T0123}``: the prefix of every key of that team."""
+    return f"{PREFIX}{{{check_slack_id(team_id)}}}"
+
+
+def team_pattern(team_id: str) -> str:
+    """A SCAN pattern matching every key of that team (ids hold no glob characters)."""
+    return f"{team_tag(team_id)}:*"
+
+
+def team_of(key: str) -> str | None:
+    """The team id in a team key's hash tag, or None for keys of another tag."""
+    if not key.startswith(PREFIX + "{"):
+        return None
+    tag, _, _ = key[len(PREFIX) + 1 :].partition("}")
+    return tag if _SLACK_ID.fullmatch(tag) else None
+
+
+# Per-team API key: one hash {record, set_by, set_at, fingerprint}.
+
+
+def api_key(team_id: str) -> str:
+    return f"{team_tag(team_id)}:apikey"
+
+
+# Slack installations, laid out like slack_sdk's file store: the latest bot,
+# the latest installation, and the latest installation of each installing
+# user. The enterprise id is part of the key so that a lookup with another
+# enterprise finds nothing, as in slack_sdk's own stores.
+
+
+def _installation_prefix(team_id: str, enterprise_id: str | None) -> str:
+    enterprise = (
+        _NO_ENTERPRISE if enterprise_id is None else check_slack_id(enterprise_id, "enterprise id")
+    )
+    return f"{team_tag(team_id)}:install:{enterprise}"
+
+
+def bot(team_id: str, enterprise_id: str | None = None) -> str:
+    return f"{_installation_prefix(team_id, enterprise_id)}:bot"
+
+
+def installation(team_id: str, enterprise_id: str | None = None) -> str:
+    """The latest installation of the workspace (or org)."""
+    return f"{_installation_prefix(team_id, enterprise_id)}:installer"
+
+
+def user_installation(team_id: str, user_id: str, enterprise_id: str | None = None) -> str:
+    """The latest installation by one user."""
+    user = check_slack_id(user_id, "user id")
+    return f"{_installation_prefix(team_id, enterprise_id)}:installer:{user}"
+
+
+def user_installations_pattern(team_id: str, enterprise_id: str | None = None) -> str:
+    return f"{_installation_prefix(team_id, enterprise_id)}:installer:*"
+
+
+def is_installation_record(key: str) -> bool:
+    """True for the keys :func:`bot`, :func:`installation` and :func:`user_installation` build."""
+    parts = key.split(":")
+    return (
+        team_of(key) is not None
+        and len(parts) >= 5
+        and parts[2] == "install"
+        and (parts[4:] == ["bot"] or parts[4] == "installer")
+    )
+
+
+def is_api_key(key: str) -> bool:
+    team = team_of(key)
+    return team is not None and key == api_key(team)
+
+
+# Audit and short locks.
+
+
+def audit(team_id: str) -> str:
+    """A capped stream of who did what (cancel, relaunch, key changes)."""
+    return f"{team_tag(team_id)}:audit"
+
+
+def action_lock(team_id: str, op_id: int) -> str:
+    """Held for a few seconds while one cancel/relaunch of an operation runs."""
+    return f"{team_tag(team_id)}:lock:action:{_operation_id(op_id)}"
+
+
+# The watcher's keys (the watcher issue fills them in; named here so the
+# layout stays in one module).
+
+
+def watches(team_id: str) -> str:
+    """The team's watched operations."""
+    return f"{team_tag(team_id)}:watches"
+
+
+def watch(team_id: str, op_id: int) -> str:
+    """One watched operation: last seen step, cards (channel, ts), watchers."""
+    return f"{team_tag(team_id)}:watch:{_operation_id(op_id)}"
+
+
+def subscriptions(team_id: str) -> str:
+    return f"{team_tag(team_id)}:subscriptions"
+
+
+def schedule() -> str:
+    """One sorted set of teams by next due time, shared by every team (see module doc)."""
+    return f"{PREFIX}{{schedule}}:teams"
+
+
+# OAuth state (see module doc for why it has no team tag).
+
+
+def oauth_state(state: str) -> str:
+    """Raise ValueError for a state we could not have issued (it comes from a URL)."""
+    if not isinstance(state, str) or not _OAUTH_STATE.fullmatch(state):
+        raise ValueError("OAuth state must be 1 to 128 url-safe characters")
+    return f"{PREFIX}{{oauth}}:state:{state}"
+
+
+def _operation_id(op_id: int) -> int:
+    if isinstance(op_id, bool) or not isinstance(op_id, int) or op_id < 0:
+        raise ValueError("operation id must be a non-negative integer")
+    return op_id

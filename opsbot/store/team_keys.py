@@ -1,0 +1,93 @@
+"""Each team's API key for the operation API, encrypted at rest.
+
+One hash per team, ``opsbot:{T…}:apikey``: ``record`` (the vault's
+ciphertext), ``set_by`` (a Slack user id), ``set_at`` (ISO 8601, UTC) and
+``fingerprint`` (a short keyed hash to tell keys apart in ``/ops key status``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Final
+
+from redis.asyncio import Redis
+from redis.typing import EncodableT, FieldT
+
+from opsbot.store import keys
+from opsbot.store.redis import decoded
+from opsbot.store.vault import Vault
+
+PURPOSE: Final = "api_key"
+
+
+@dataclass(frozen=True)
+class KeyStatus:
+    """What may be shown about a team's key: never the key itself."""
+
+    set_by: str
+    set_at: dt.datetime
+    fingerprint: str
+
+
+class TeamKeyStore:
+    def __init__(self, redis: Redis, vault: Vault) -> None:
+        self._redis = redis
+        self._vault = vault
+
+    async def set(self, team_id: str, api_key: str, set_by: str) -> KeyStatus:
+        status = KeyStatus(
+            set_by=set_by,
+            set_at=dt.datetime.now(dt.UTC),
+            fingerprint=self._vault.fingerprint(team_id, api_key),
+        )
+        fields: dict[FieldT, EncodableT] = {
+            "record": self._vault.encrypt(team_id, PURPOSE, api_key),
+            "set_by": status.set_by,
+            "set_at": status.set_at.isoformat(),
+            "fingerprint": status.fingerprint,
+        }
+        # MULTI: a reader never sees the new record with the old fingerprint.
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(keys.api_key(team_id))
+            pipe.hset(keys.api_key(team_id), mapping=fields)
+            await pipe.execute()
+        return status
+
+    async def get(self, team_id: str) -> str | None:
+        """The team's key in clear, or None when none is set."""
+        record = await self._redis.hget(keys.api_key(team_id), "record")
+        if record is None:
+            return None
+        return self._vault.decrypt(team_id, PURPOSE, decoded(record))
+
+    async def status(self, team_id: str) -> KeyStatus | None:
+        fields = {
+            decoded(name): decoded(value)
+            for name, value in (await self._redis.hgetall(keys.api_key(team_id))).items()
+        }
+        if "record" not in fields:
+            return None
+        return KeyStatus(
+            set_by=fields.get("set_by", ""),
+            set_at=dt.datetime.fromisoformat(fields["set_at"]),
+            fingerprint=fields.get("fingerprint", ""),
+        )
+
+    async def remove(self, team_id: str) -> bool:
+        """Delete the team's key; False when there was none."""
+        return bool(await self._redis.delete(keys.api_key(team_id)))
+
+
+def reencrypt(vault: Vault, team_id: str, record: str) -> dict[str, str] | None:
+    """The hash fields to write so the key is under the current key, or None if it is.
+
+    The fingerprint is keyed by the current key too, so it is recomputed.
+    """
+    if not vault.needs_rotation(record):
+        return None
+    api_key = vault.decrypt(team_id, PURPOSE, record)
+    return {
+        "record": vault.encrypt(team_id, PURPOSE, api_key),
+        "fingerprint": vault.fingerprint(team_id, api_key),
+    }

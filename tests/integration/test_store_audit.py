@@ -1,0 +1,65 @@
+"""The audit stream: who did what and when, capped."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+
+import pytest
+from redis.asyncio import Redis
+
+from opsbot.config import Settings
+from opsbot.store import keys
+from opsbot.store.audit import CANCEL, KEY_SET, AuditLog
+from opsbot.store.redis import open_redis
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    async with open_redis(Settings(redis_url=redis_url)) as client:
+        yield client
+
+
+async def test_entries_come_back_newest_first_with_their_time(redis: Redis) -> None:
+    audit = AuditLog(redis)
+    before = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    first = await audit.record("T0123", user_id="U1", action=CANCEL, target="42")
+    second = await audit.record(
+        "T0123", user_id="U2", action=KEY_SET, outcome="error: key refused", detail="510150"
+    )
+    after = dt.datetime.now(dt.UTC)
+
+    entries = await audit.recent("T0123")
+    assert [entry.id for entry in entries] == [second, first]
+    newest = entries[0]
+    assert (newest.user_id, newest.action, newest.target) == ("U2", KEY_SET, "")
+    assert (newest.outcome, newest.detail) == ("error: key refused", "510150")
+    assert entries[1].outcome == "ok"
+    assert entries[1].target == "42"
+    for entry in entries:
+        assert entry.at.tzinfo is not None
+        assert before <= entry.at <= after
+
+
+async def test_each_team_has_its_own_stream(redis: Redis) -> None:
+    audit = AuditLog(redis)
+    await audit.record("T0123", user_id="U1", action=CANCEL, target="1")
+    assert await audit.recent("T0456") == []
+    assert await redis.keys("*") == [keys.audit("T0123")]
+
+
+async def test_the_stream_is_capped_at_its_size_keeping_the_latest(redis: Redis) -> None:
+    audit = AuditLog(redis, max_entries=5)
+    for op_id in range(12):
+        await audit.record("T0123", user_id="U1", action=CANCEL, target=str(op_id))
+
+    assert await redis.xlen(keys.audit("T0123")) == 5
+    recent = await audit.recent("T0123", count=100)
+    assert [entry.target for entry in recent] == ["11", "10", "9", "8", "7"]
+
+
+async def test_recent_returns_at_most_count(redis: Redis) -> None:
+    audit = AuditLog(redis)
+    for op_id in range(4):
+        await audit.record("T0123", user_id="U1", action=CANCEL, target=str(op_id))
+    assert [entry.target for entry in await audit.recent("T0123", count=2)] == ["3", "2"]

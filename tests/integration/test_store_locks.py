@@ -1,0 +1,57 @@
+"""The action lock: of many concurrent clicks on one operation, one wins."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from redis.asyncio import Redis
+
+from opsbot.config import Settings
+from opsbot.store import keys
+from opsbot.store.locks import acquire_action_lock, action_lock, release_action_lock
+from opsbot.store.redis import open_redis
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    async with open_redis(Settings(redis_url=redis_url)) as client:
+        yield client
+
+
+async def test_ten_concurrent_callers_get_exactly_one_token(redis: Redis) -> None:
+    tokens = await asyncio.gather(*(acquire_action_lock(redis, "T0123", 42) for _ in range(10)))
+    assert len([token for token in tokens if token is not None]) == 1
+
+
+async def test_the_lock_is_per_team_and_per_operation(redis: Redis) -> None:
+    assert await acquire_action_lock(redis, "T0123", 42) is not None
+    assert await acquire_action_lock(redis, "T0123", 43) is not None
+    assert await acquire_action_lock(redis, "T0456", 42) is not None
+    assert await acquire_action_lock(redis, "T0123", 42) is None
+
+
+async def test_only_the_holder_releases_it(redis: Redis) -> None:
+    token = await acquire_action_lock(redis, "T0123", 42)
+    assert token is not None
+    assert not await release_action_lock(redis, "T0123", 42, "not-the-token")
+    assert await acquire_action_lock(redis, "T0123", 42) is None
+    assert await release_action_lock(redis, "T0123", 42, token)
+    assert await acquire_action_lock(redis, "T0123", 42) is not None
+
+
+async def test_the_lock_expires_on_its_own(redis: Redis) -> None:
+    assert await acquire_action_lock(redis, "T0123", 42, ttl_s=5) is not None
+    remaining_ms = await redis.pttl(keys.action_lock("T0123", 42))
+    assert 0 < remaining_ms <= 5000
+
+
+async def test_the_context_manager_holds_once_and_releases(redis: Redis) -> None:
+    async with action_lock(redis, "T0123", 42) as held:
+        assert held
+        async with action_lock(redis, "T0123", 42) as held_again:
+            assert not held_again
+        # The loser leaving did not release the winner's lock.
+        assert await redis.exists(keys.action_lock("T0123", 42))
+    assert not await redis.exists(keys.action_lock("T0123", 42))
