@@ -96,9 +96,29 @@ class BadParameterError(ApiError):
 
 
 class TemporaryError(ApiError):
-    """Rate limit, timeout, busy server, connection trouble: worth retrying."""
+    """Rate limit, timeout, busy server, connection trouble: worth retrying.
+
+    ``retry_after`` is how long the service asked us to wait (HTTP
+    Retry-After), when it said. ``may_have_run`` is False only when the API
+    certainly did not act on the call (it answered with a refusal, or was
+    never reached): an action such as cancel or relaunch is safe to send
+    again only then.
+    """
 
     kind = FaultKind.TEMPORARY
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: int | None = None,
+        method: str = "",
+        retry_after: float | None = None,
+        may_have_run: bool = True,
+    ) -> None:
+        self.retry_after = retry_after
+        self.may_have_run = may_have_run
+        super().__init__(message, code=code, method=method)
 
 
 class ProtocolError(ApiError):
@@ -112,6 +132,17 @@ class UnknownApiError(ApiError):
 
 
 _TEMPORARY_WORDS = re.compile(r"\b(rate ?limit\w*|timeout|timed out|too many)\b", re.IGNORECASE)
+_TIMEOUT_WORDS = re.compile(r"\b(timeout|timed out)\b", re.IGNORECASE)
+
+
+def _is_temporary(qualification: int, cause: int) -> bool:
+    if qualification == QUALIFICATION_DATA:
+        return cause == CAUSE_TOOMANY
+    return qualification == QUALIFICATION_SERVER and cause in (
+        SERVER_CAUSE_TOOMANY,
+        SERVER_CAUSE_UNAVAILABLE,
+        SERVER_CAUSE_CONNECTION,
+    )
 
 
 def error_from_fault(code: int, message: str, *, method: str = "") -> ApiError:
@@ -128,15 +159,15 @@ def error_from_fault(code: int, message: str, *, method: str = "") -> ApiError:
         error_class = InvalidStepError
     elif qualification == QUALIFICATION_DATA and cause == CAUSE_BADPARAMETER:
         error_class = BadParameterError
-    elif (qualification == QUALIFICATION_DATA and cause == CAUSE_TOOMANY) or (
-        qualification == QUALIFICATION_SERVER
-        and cause in (SERVER_CAUSE_TOOMANY, SERVER_CAUSE_UNAVAILABLE, SERVER_CAUSE_CONNECTION)
-    ):
-        error_class = TemporaryError
-    elif _TEMPORARY_WORDS.search(message):
+    elif _is_temporary(qualification, cause) or _TEMPORARY_WORDS.search(message):
         error_class = TemporaryError
     elif code == 1:
         # "Invalid XMLRPC input": the call itself was malformed.
         error_class = BadParameterError
     del obj  # the object only names what the cause applies to
+    if error_class is TemporaryError:
+        # A fault is the API's answer: a refusal (rate limit, busy) means the
+        # call did not run; a timeout on its side leaves that open.
+        may_have_run = bool(_TIMEOUT_WORDS.search(message))
+        return TemporaryError(message, code=code, method=method, may_have_run=may_have_run)
     return error_class(message, code=code, method=method)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import xmlrpc.client
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Final
 from xml.parsers.expat import ExpatError
 
@@ -52,11 +52,12 @@ def parse_api_datetime(text: str) -> dt.datetime:
 class _Unmarshaller(xmlrpc.client.Unmarshaller):
     """The standard unmarshaller, with UTC-aware and lenient dates."""
 
-    dispatch: dict[str, Callable[[xmlrpc.client.Unmarshaller, str], None]] = dict(
-        xmlrpc.client.Unmarshaller.dispatch
-    )
+    # A class-level copy, like the stdlib's own table (typeshed declares it an
+    # instance attribute, so ClassVar is not allowed here).
+    dispatch = dict(xmlrpc.client.Unmarshaller.dispatch)  # noqa: RUF012
 
-    def end_dateTime(self, data: str) -> None:  # noqa: N802 (stdlib's naming)
+    # ``self`` typed as the base class: the dispatch table's entries take one.
+    def end_dateTime(self: xmlrpc.client.Unmarshaller, data: str) -> None:
         try:
             self.append(parse_api_datetime(data))
         except ValueError as error:
@@ -87,7 +88,9 @@ def decode_response(body: bytes) -> Any:
         values = target.close()
     except xmlrpc.client.Fault as fault:
         raise Fault(_fault_code(fault.faultCode), str(fault.faultString)) from None
-    except (xmlrpc.client.ResponseError, IndexError) as error:
+    except (xmlrpc.client.ResponseError, IndexError, TypeError) as error:
+        # TypeError: a <fault> whose value is not a struct with faultCode and
+        # faultString (the stdlib builds Fault(**value) without checking).
         raise ProtocolError("reply is not an XML-RPC methodResponse") from error
     if target.getmethodname() is not None or len(values) != 1:
         raise ProtocolError("reply is not an XML-RPC methodResponse")
@@ -99,7 +102,7 @@ def decode_call(body: bytes) -> tuple[str, tuple[Any, ...]]:
     target = _parse(body)
     try:
         params = target.close()
-    except (xmlrpc.client.Fault, xmlrpc.client.ResponseError, IndexError) as error:
+    except (xmlrpc.client.Fault, xmlrpc.client.ResponseError, IndexError, TypeError) as error:
         raise ProtocolError("request is not an XML-RPC methodCall") from error
     method = target.getmethodname()
     if not method:
@@ -109,8 +112,8 @@ def decode_call(body: bytes) -> tuple[str, tuple[Any, ...]]:
 
 def _fault_code(raw: object) -> int:
     try:
-        return int(raw)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
+        return int(str(raw))
+    except ValueError:
         return 0
 
 
