@@ -1,0 +1,134 @@
+"""Plain words for what the API returns: ages, ETAs, steps, parameter values.
+
+Everything here returns raw text; the templates escape it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import shlex
+from collections.abc import Mapping
+from typing import Any, Final
+
+STEP_EMOJI: Final[Mapping[str, str]] = {
+    "BILL": ":receipt:",
+    "WAIT": ":hourglass_flowing_sand:",
+    "RUN": ":gear:",
+    "DONE": ":white_check_mark:",
+    "ERROR": ":x:",
+    "CANCEL": ":no_entry_sign:",
+    "SUPPORT": ":sos:",
+}
+UNKNOWN_STEP_EMOJI: Final = ":grey_question:"
+MISSING: Final = "—"
+
+_USER_ID: Final = re.compile(r"[A-Z0-9]+")
+# Parameters whose values are secrets (transfer codes, passwords): shown by name only.
+_SECRET_NAME: Final = re.compile(r"authinfo|auth_?key|password|passwd|secret|token", re.IGNORECASE)
+_MINUTE: Final = 60
+_HOUR: Final = 60 * _MINUTE
+_DAY: Final = 24 * _HOUR
+
+
+def step_emoji(step: str) -> str:
+    return STEP_EMOJI.get(step, UNKNOWN_STEP_EMOJI)
+
+
+def slack_user_id(value: str | None) -> str | None:
+    """``value`` if it is a Slack user id (safe inside ``<@…>``), else None."""
+    if value and _USER_ID.fullmatch(value):
+        return value
+    return None
+
+
+def is_secret(parameter_name: str) -> bool:
+    return bool(_SECRET_NAME.search(parameter_name))
+
+
+def duration(seconds: float) -> str:
+    """A rough length of time in its largest unit: "45 s", "5 min", "3 h", "21 days"."""
+    seconds = abs(int(seconds))
+    if seconds < _MINUTE:
+        return f"{seconds} s"
+    if seconds < _HOUR:
+        return f"{seconds // _MINUTE} min"
+    if seconds < _DAY:
+        return f"{seconds // _HOUR} h"
+    days = seconds // _DAY
+    return f"{days} day" if days == 1 else f"{days} days"
+
+
+def age(then: dt.datetime | None, now: dt.datetime) -> str:
+    if then is None:
+        return MISSING
+    seconds = (now - then).total_seconds()
+    if seconds < _MINUTE:
+        return "just now"
+    return f"{duration(seconds)} ago"
+
+
+def eta(seconds: int | None) -> str:
+    """The API's ``eta`` (seconds left, negative when late) in words."""
+    if seconds is None:
+        return MISSING
+    if seconds == 0:
+        return "now"
+    if seconds > 0:
+        return f"in {duration(seconds)}"
+    return f"overdue by {duration(seconds)}"
+
+
+def timestamp(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def when(moment: dt.datetime | None, now: dt.datetime) -> str:
+    """ "2026-01-02 13:45 UTC (3 h ago)"."""
+    if moment is None:
+        return MISSING
+    return f"{timestamp(moment)} ({age(moment, now)})"
+
+
+def value_text(value: Any) -> str:
+    """A parameter or info value as one readable line."""
+    if value is None or value == "":
+        return MISSING
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dt.datetime):
+        return timestamp(value)
+    if isinstance(value, list | tuple):
+        return ", ".join(value_text(item) for item in value)
+    if isinstance(value, Mapping):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return " ".join(str(value).split())
+
+
+def filters_text(filters: Mapping[str, Any]) -> str:
+    """Filters the way a person would type them after ``/ops list``."""
+    return " ".join(
+        f"{name}={shlex.quote(_filter_value(value))}" for name, value in filters.items()
+    )
+
+
+def _filter_value(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ",".join(_filter_value(item) for item in value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def jsonable(value: Any) -> Any:
+    """Filter values as JSON can carry them (dates as ISO 8601 text)."""
+    if isinstance(value, Mapping):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(item) for item in value]
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)

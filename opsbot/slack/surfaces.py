@@ -1,0 +1,553 @@
+"""Every message and modal opsbot shows: one function per surface.
+
+Each function turns API objects into the plain words its template lays out
+(``templates/<surface>.j2``) and renders it. What comes back is ready for
+Slack: a message is ``{"text": fallback, "blocks": [...]}``, a modal is a view
+for views.open / views.update. Escaping and Slack's limits are applied by
+:mod:`opsbot.slack.render` and :mod:`opsbot.slack.limits`, never here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, Literal, Protocol
+
+from opsbot.api.catalog import GENERIC_GROUP, RelaunchParameter
+from opsbot.api.errors import ApiError
+from opsbot.api.operation import CANCELLABLE_STEPS, ERROR, STEPS, Operation
+from opsbot.slack import humanize, limits
+from opsbot.slack.render import render_message, render_modal
+
+# A list row is a section and a row of buttons; a list message keeps one
+# block for its heading and one for "continued below" or Previous/Next.
+_ROW_BLOCKS: Final = 2
+ROWS_PER_MESSAGE: Final = (limits.MESSAGE_BLOCKS - 2) // _ROW_BLOCKS
+# The relaunch modal's summary, explanation and "add a field" menu.
+_RELAUNCH_FIXED_BLOCKS: Final = 3
+MAX_RELAUNCH_INPUTS: Final = limits.MODAL_BLOCKS - _RELAUNCH_FIXED_BLOCKS
+PARAMS_SHOWN: Final = 20
+INFOS_SHOWN: Final = 10
+SUGGESTIONS_SHOWN: Final = 10
+CHANGED_NAMES_SHOWN: Final = 30
+_HIDDEN_VALUE: Final = "(hidden)"
+_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class KeyStatus(Protocol):
+    """What the vault knows about a team's key (never the key itself)."""
+
+    @property
+    def set_by(self) -> str: ...
+    @property
+    def set_at(self) -> dt.datetime: ...
+    @property
+    def fingerprint(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class OperationView:
+    """An operation in the words the templates show."""
+
+    id: int
+    type: str
+    step: str
+    emoji: str
+    domain: str | None
+    label: str
+    age: str
+    errortype: str | None
+    can_cancel: bool
+    can_relaunch: bool
+
+    @classmethod
+    def of(cls, operation: Operation, now: dt.datetime) -> OperationView:
+        return cls(
+            id=operation.id,
+            type=operation.type or humanize.MISSING,
+            step=operation.step or humanize.MISSING,
+            emoji=humanize.step_emoji(operation.step),
+            domain=operation.domain,
+            label=operation.domain or humanize.MISSING,
+            age=humanize.age(operation.date_created, now),
+            errortype=operation.errortype,
+            can_cancel=operation.can_cancel,
+            can_relaunch=operation.can_relaunch,
+        )
+
+
+@dataclass(frozen=True)
+class Choice:
+    """An option of a select: what Slack sends back, and what a person reads."""
+
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class ChoiceGroup:
+    label: str
+    options: tuple[Choice, ...]
+
+
+@dataclass(frozen=True)
+class RelaunchInput:
+    """One input of the relaunch modal; its block_id is ``name``."""
+
+    name: str
+    kind: Literal["select", "date", "text"]
+    hint: str
+    placeholder: str
+    options: tuple[Choice, ...] = ()
+    initial_option: Choice | None = None
+    initial: str | None = None
+
+
+@dataclass(frozen=True)
+class RelaunchMetadata:
+    """What the relaunch modal carries in private_metadata, as JSON."""
+
+    operation_id: int
+    channel_id: str | None = None
+    response_url: str | None = None
+
+    def to_json(self) -> str:
+        fields: dict[str, Any] = {"operation_id": self.operation_id}
+        if self.channel_id:
+            fields["channel_id"] = self.channel_id
+        if self.response_url:
+            fields["response_url"] = self.response_url
+        return json.dumps(fields, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> RelaunchMetadata:
+        fields = json.loads(text)
+        return cls(
+            operation_id=int(fields["operation_id"]),
+            channel_id=fields.get("channel_id"),
+            response_url=fields.get("response_url"),
+        )
+
+
+# Help, errors and placeholders.
+
+
+def help_message() -> dict[str, Any]:
+    return render_message("help.j2")
+
+
+def error_message(
+    text: str, *, hint: str | None = None, suggestions: Sequence[str] = ()
+) -> dict[str, Any]:
+    return render_message(
+        "error.j2",
+        text=_or(text, "Something went wrong."),
+        hint=hint,
+        suggestions=list(suggestions[:SUGGESTIONS_SHOWN]),
+    )
+
+
+def working_message(what: str) -> dict[str, Any]:
+    return render_message("working.j2", what=what)
+
+
+def notice_message(text: str) -> dict[str, Any]:
+    """A short message that is neither an error nor a result."""
+    return render_message("notice.j2", text=_or(text, "Done."))
+
+
+def notice_modal(title: str, text: str) -> dict[str, Any]:
+    """A modal that only says something, e.g. while relaunching or when not allowed."""
+    return render_modal("notice_modal.j2", title=_or(title, "opsbot"), text=_or(text, "Done."))
+
+
+def api_error_message(
+    error: ApiError,
+    *,
+    op_id: int | None = None,
+    action: Literal["cancel", "relaunch"] | None = None,
+    step: str | None = None,
+) -> dict[str, Any]:
+    """An API failure in plain words; ``action`` and ``step`` make a wrong-step error precise."""
+    allowed = {"cancel": _either(CANCELLABLE_STEPS), "relaunch": ERROR}
+    return render_message(
+        "api_error.j2",
+        kind=error.kind.value,
+        operation_id=op_id,
+        action=action,
+        step=step,
+        allowed=allowed.get(action) if action else None,
+        message=error.message or "no details",
+        code=error.code,
+    )
+
+
+# The API key.
+
+
+def key_required_message() -> dict[str, Any]:
+    return render_message("key_required.j2")
+
+
+def key_modal(*, error: str | None = None) -> dict[str, Any]:
+    return render_modal("key_modal.j2", error=error)
+
+
+def key_status_message(
+    status: KeyStatus | None, *, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    if status is None:
+        return render_message("key_status.j2", is_set=False)
+    return render_message(
+        "key_status.j2",
+        is_set=True,
+        set_by=humanize.slack_user_id(status.set_by),
+        set_at=humanize.when(status.set_at, now or _now()),
+        fingerprint=status.fingerprint,
+    )
+
+
+# Looking at operations.
+
+
+def list_message(
+    operations: Sequence[Operation],
+    *,
+    filters: Mapping[str, Any],
+    page: int,
+    items_per_page: int,
+    total: int | None,
+    now: dt.datetime,
+) -> list[dict[str, Any]]:
+    """One page of ``/ops list``, split into as many messages as Slack's block limit needs.
+
+    ``page`` is the API's page number (0 is the first).
+    """
+    rows = [OperationView.of(operation, now) for operation in operations]
+    chunks = [
+        rows[start : start + ROWS_PER_MESSAGE] for start in range(0, len(rows), ROWS_PER_MESSAGE)
+    ]
+    previous_value, next_value, too_long = _page_buttons(
+        filters, page=page, items_per_page=items_per_page, total=total, shown=len(rows)
+    )
+    first_number = page * items_per_page + 1
+    context = {
+        "total": total,
+        "first_number": first_number,
+        "last_number": first_number + len(rows) - 1,
+        "page_number": page + 1,
+        "page_count": _page_count(total, items_per_page),
+        "filters": humanize.filters_text(_without_page(filters)),
+        "previous_value": previous_value,
+        "next_value": next_value,
+        "paging_too_long": too_long,
+        "parts": max(len(chunks), 1),
+    }
+    return [
+        render_message("list.j2", rows=chunk, part=number, **context)
+        for number, chunk in enumerate(chunks or [[]], start=1)
+    ]
+
+
+def count_message(count: int, filters: Mapping[str, Any]) -> dict[str, Any]:
+    return render_message(
+        "count.j2",
+        count=f"{count:,}",
+        plural=count != 1,
+        filters=humanize.filters_text(_without_page(filters)),
+    )
+
+
+def info_message(operation: Operation, *, now: dt.datetime) -> dict[str, Any]:
+    """A card with every field of the API's OperationListReturn."""
+    params = sorted(
+        (str(name), _param_text(str(name), value)) for name, value in operation.params.items()
+    )
+    infos = sorted(
+        (str(name), humanize.value_text(value))
+        for name, value in operation.infos.items()
+        if value not in (None, "", {}, [])
+    )
+    return render_message(
+        "info.j2",
+        row=OperationView.of(operation, now),
+        facts=_facts(operation, now),
+        infos=infos[:INFOS_SHOWN],
+        params=params[:PARAMS_SHOWN],
+        more_params=max(len(params) - PARAMS_SHOWN, 0),
+        last_error=_code_block_safe(operation.last_error) if operation.last_error else None,
+    )
+
+
+def _facts(operation: Operation, now: dt.datetime) -> list[tuple[str, str]]:
+    view = OperationView.of(operation, now)
+    return [
+        ("ID", str(operation.id)),
+        ("Type", view.type),
+        ("Step", f"{view.emoji} {view.step}"),
+        ("ETA", humanize.eta(operation.eta)),
+        ("Created", humanize.when(operation.date_created, now)),
+        ("Started", humanize.when(operation.date_start, now)),
+        ("Updated", humanize.when(operation.date_updated, now)),
+        ("Error type", operation.errortype or humanize.MISSING),
+        ("Session", humanize.value_text(operation.session_id)),
+        ("Source", operation.source or humanize.MISSING),
+    ]
+
+
+# Cancelling.
+
+
+def cancel_confirm_message(
+    operation: Operation, *, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    return render_message(
+        "cancel_confirm.j2",
+        row=OperationView.of(operation, now or _now()),
+        cancellable_steps=_either(CANCELLABLE_STEPS),
+    )
+
+
+def cancel_result_message(
+    operation: Operation, *, user_id: str, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """The message after a cancel: ``operation`` as it is now, and who cancelled it."""
+    return render_message(
+        "cancel_result.j2",
+        row=OperationView.of(operation, now or _now()),
+        user_id=humanize.slack_user_id(user_id),
+    )
+
+
+# Relaunching.
+
+
+def relaunch_loading_modal(
+    op_id: int, *, channel_id: str | None = None, response_url: str | None = None
+) -> dict[str, Any]:
+    metadata = RelaunchMetadata(op_id, channel_id, response_url)
+    return render_modal("relaunch_loading.j2", operation_id=op_id, metadata=metadata.to_json())
+
+
+def relaunch_modal(
+    operation: Operation,
+    fields: Sequence[RelaunchParameter],
+    *,
+    extra_choices: Sequence[RelaunchParameter],
+    channel_id: str | None = None,
+    response_url: str | None = None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """The relaunch form: one optional input per field, and a menu to add any of ``extra_choices``.
+
+    Fields beyond what a modal holds move to the menu, so none is lost.
+    """
+    chosen = _unique(fields)
+    shown = chosen[:MAX_RELAUNCH_INPUTS]
+    shown_names = {parameter.name for parameter in shown}
+    addable = [
+        parameter
+        for parameter in _unique([*chosen[MAX_RELAUNCH_INPUTS:], *extra_choices])
+        if parameter.name not in shown_names
+    ]
+    add_options, add_groups = _add_field_menu(addable)
+    metadata = RelaunchMetadata(operation.id, channel_id, response_url)
+    return render_modal(
+        "relaunch_modal.j2",
+        row=OperationView.of(operation, now or _now()),
+        metadata=metadata.to_json(),
+        last_error=" ".join(operation.last_error.split()) if operation.last_error else None,
+        inputs=[
+            _relaunch_input(parameter, operation.params.get(parameter.name)) for parameter in shown
+        ],
+        add_options=add_options,
+        add_groups=add_groups,
+        not_shown=len(chosen) - len(shown),
+    )
+
+
+def relaunched_message(
+    operation_id: int, *, user_id: str, params: Mapping[str, str]
+) -> dict[str, Any]:
+    """Who relaunched, and which fields changed: names only, since values can be secrets."""
+    changed = sorted(name for name, value in params.items() if value not in (None, ""))
+    return render_message(
+        "relaunched.j2",
+        operation_id=operation_id,
+        user_id=humanize.slack_user_id(user_id),
+        changed=changed[:CHANGED_NAMES_SHOWN],
+        more_changed=max(len(changed) - CHANGED_NAMES_SHOWN, 0),
+    )
+
+
+def _relaunch_input(parameter: RelaunchParameter, current: Any) -> RelaunchInput:
+    name = parameter.name
+    current_text = _prefill_text(current)
+    notes = []
+    if current_text is not None and humanize.is_secret(name):
+        notes.append("A value is set; it is not shown. Type a new one to replace it.")
+        current_text = None
+    if current_text is not None and len(current_text) > limits.INPUT_INITIAL_VALUE:
+        notes.append("The current value is too long to show here.")
+        current_text = None
+    hint = " · ".join(text for text in (parameter.hint, *notes) if text)
+    if parameter.input_kind == "select" and parameter.values:
+        select = _select_input(parameter, hint, current_text)
+        if select is not None:
+            return select
+    elif parameter.input_kind == "date" and (current_text is None or _is_date(current_text)):
+        return RelaunchInput(name, "date", hint, "YYYY-MM-DD", initial=current_text)
+    # The placeholder shows the catalog's hint while the input is empty; the
+    # hint line repeats it when a current value hides the placeholder.
+    hint_line = hint if current_text is not None or notes else ""
+    return RelaunchInput(name, "text", hint_line, parameter.hint, initial=current_text)
+
+
+def _select_input(
+    parameter: RelaunchParameter, hint: str, current: str | None
+) -> RelaunchInput | None:
+    """A static_select, or None when the current value cannot be one of its options."""
+    options = [Choice(value.value, value.label) for value in parameter.values]
+    initial = next((option for option in options if option.value == current), None)
+    if current is not None and initial is None:
+        if limits.slack_length(current) > limits.OPTION_VALUE:
+            return None
+        initial = Choice(current, f"{current} (current)")
+    if initial is not None:
+        # First, so that capping the list at Slack's 100 options keeps it.
+        options = [initial, *(option for option in options if option != initial)]
+    return RelaunchInput(
+        parameter.name,
+        "select",
+        hint,
+        "",
+        options=tuple(options[: limits.OPTIONS]),
+        initial_option=initial,
+    )
+
+
+def _add_field_menu(
+    parameters: Sequence[RelaunchParameter],
+) -> tuple[list[Choice], list[ChoiceGroup]]:
+    """Flat options when they fit in one select, else grouped by registry (most relevant first)."""
+    choices = [Choice(parameter.name, parameter.name) for parameter in parameters]
+    if len(choices) <= limits.OPTIONS:
+        return choices, []
+    groups: dict[str, list[Choice]] = {}
+    for parameter, choice in zip(parameters, choices, strict=True):
+        groups.setdefault(parameter.group, []).append(choice)
+    if len(groups) > limits.OPTION_GROUPS:
+        return choices[: limits.OPTIONS], []
+    return [], [
+        ChoiceGroup(_group_label(group), tuple(options[: limits.OPTIONS]))
+        for group, options in groups.items()
+    ]
+
+
+def _group_label(group: str) -> str:
+    return "Any domain" if group == GENERIC_GROUP else group
+
+
+# Audit.
+
+
+def audit_message(
+    *, user_id: str, action: str, target: str, outcome: str, at: dt.datetime
+) -> dict[str, Any]:
+    return render_message(
+        "audit.j2",
+        user_id=humanize.slack_user_id(user_id),
+        action=action,
+        target=target,
+        outcome=outcome,
+        at=humanize.timestamp(at),
+    )
+
+
+# Small helpers.
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _or(text: str, default: str) -> str:
+    """``text``, or ``default`` when it has nothing visible: Slack refuses blank text."""
+    return text if text.strip() else default
+
+
+def _either(steps: Iterable[str]) -> str:
+    """Steps in their natural order, as "BILL, WAIT or ERROR"."""
+    ordered = [step for step in STEPS if step in set(steps)]
+    return ordered[0] if len(ordered) == 1 else f"{', '.join(ordered[:-1])} or {ordered[-1]}"
+
+
+def _without_page(filters: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in filters.items() if name != "page"}
+
+
+def _page_count(total: int | None, items_per_page: int) -> int | None:
+    if total is None:
+        return None
+    return max(1, math.ceil(total / max(items_per_page, 1)))
+
+
+def _page_buttons(
+    filters: Mapping[str, Any], *, page: int, items_per_page: int, total: int | None, shown: int
+) -> tuple[str | None, str | None, bool]:
+    """The Previous and Next buttons' values (None: no such page), and whether they cannot fit."""
+    has_next = (page + 1) * items_per_page < total if total is not None else shown >= items_per_page
+    targets = (page - 1 if page > 0 else None, page + 1 if has_next else None)
+    base = humanize.jsonable(_without_page(filters))
+    values = [
+        None
+        if target is None
+        else json.dumps({"filters": base, "page": target}, separators=(",", ":"))
+        for target in targets
+    ]
+    if any(value is not None and len(value) > limits.BUTTON_VALUE for value in values):
+        return None, None, True
+    return values[0], values[1], False
+
+
+def _param_text(name: str, value: Any) -> str:
+    if humanize.is_secret(name) and value not in (None, ""):
+        return _HIDDEN_VALUE
+    return humanize.value_text(value)
+
+
+def _code_block_safe(text: str) -> str:
+    # A ``` inside the text would close our code block early.
+    return text.replace("```", "`\u200b`\u200b`")
+
+
+def _prefill_text(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    text = str(value)
+    return text if text.strip() else None
+
+
+def _is_date(text: str) -> bool:
+    """YYYY-MM-DD and a real day: what a datepicker's initial_date accepts."""
+    if not _DATE.fullmatch(text):
+        return False
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _unique(parameters: Iterable[RelaunchParameter]) -> list[RelaunchParameter]:
+    seen: set[str] = set()
+    unique = []
+    for parameter in parameters:
+        if parameter.name not in seen:
+            seen.add(parameter.name)
+            unique.append(parameter)
+    return unique
