@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import secrets
 import sys
 from collections.abc import Callable, Sequence
 
-from opsbot.config import SettingsError
+from opsbot.config import Settings, SettingsError
+from opsbot.logs import configure_logging
 
 
 def keygen(_: argparse.Namespace) -> int:
@@ -23,9 +25,40 @@ def sim(args: argparse.Namespace) -> int:
     return run_from_args(args)
 
 
+def serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from opsbot.slack.app import build_web_app
+
+    settings = Settings.from_env()
+    configure_logging(settings)
+    web_app = build_web_app(settings)
+    web.run_app(web_app, port=settings.port, print=None, access_log=None)
+    return 0
+
+
+def socket(_: argparse.Namespace) -> int:
+    from opsbot.slack.socket_mode import run_socket_mode
+
+    settings = Settings.from_env()
+    configure_logging(settings)
+    asyncio.run(run_socket_mode(settings))
+    return 0
+
+
+def rotate_keys(_: argparse.Namespace) -> int:
+    from opsbot.store.rotation import rotate_all
+
+    settings = Settings.from_env()
+    configure_logging(settings)
+    report = asyncio.run(rotate_all(settings))
+    print(report)
+    return 1 if report.failed else 0
+
+
 def not_built(name: str) -> Callable[[argparse.Namespace], int]:
     def command(_: argparse.Namespace) -> int:
-        print(f"opsbot {name}: not built yet (see the Slack app issue)", file=sys.stderr)
+        print(f"opsbot {name}: not built yet (see the watcher issue)", file=sys.stderr)
         return 2
 
     return command
@@ -35,17 +68,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="opsbot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="serve Slack over HTTP (and run the watcher)")
-    serve.add_argument("--no-watcher", action="store_true", help="do not poll in this process")
-    serve.set_defaults(handler=not_built("serve"))
+    serve_parser = commands.add_parser("serve", help="serve Slack over HTTP (and run the watcher)")
+    serve_parser.add_argument(
+        "--no-watcher", action="store_true", help="do not poll watched operations in this process"
+    )
+    serve_parser.set_defaults(handler=serve)
     commands.add_parser("worker", help="poll watched operations").set_defaults(
         handler=not_built("worker")
     )
-    commands.add_parser("socket", help="serve Slack over Socket Mode").set_defaults(
-        handler=not_built("socket")
-    )
+    commands.add_parser("socket", help="serve Slack over Socket Mode").set_defaults(handler=socket)
     commands.add_parser("rotate-keys", help="re-encrypt secrets under the first key").set_defaults(
-        handler=not_built("rotate-keys")
+        handler=rotate_keys
     )
     commands.add_parser("keygen", help="print a fresh encryption key").set_defaults(handler=keygen)
 

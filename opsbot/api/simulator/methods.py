@@ -1,0 +1,87 @@
+"""The five methods of the operation namespace, as the simulator answers them.
+
+Each takes the caller's account, the current time and the call's arguments
+after the API key, and returns what goes on the wire or raises the fault.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from opsbot.api import errors
+from opsbot.api.catalog import RELAUNCH_PARAMETERS
+from opsbot.api.simulator import faults
+from opsbot.api.simulator.account import Account
+from opsbot.api.simulator.query import parse_options, require_int
+
+
+def list_operations(
+    account: Account, now: dt.datetime, opts: object = None
+) -> list[dict[str, Any]]:
+    query = parse_options(opts)
+    return [operation.to_struct(now) for operation in query.select(account.operations())]
+
+
+def count_operations(account: Account, now: dt.datetime, opts: object = None) -> int:
+    return parse_options(opts).count(account.operations())
+
+
+def operation_info(account: Account, now: dt.datetime, operation: object) -> dict[str, Any]:
+    return account.get(require_int("operation", operation)).to_struct(now)
+
+
+def cancel_operation(account: Account, now: dt.datetime, operation: object) -> bool:
+    account.cancel(require_int("operation", operation), now)
+    return True
+
+
+def relaunch_operation(
+    account: Account, now: dt.datetime, operation: object, params: object = None
+) -> bool:
+    op_id = require_int("operation", operation)
+    account.relaunch(op_id, _relaunch_params(params), now)
+    return True
+
+
+def _relaunch_params(params: object) -> dict[str, str]:
+    """RelaunchOperationParameters: names from the reference, string values."""
+    if params is None:
+        return {}
+    if not isinstance(params, Mapping):
+        raise faults.bad_parameter(faults.OBJECT_STRUCT, "params: expected a struct")
+    checked = {}
+    for name, value in params.items():
+        if name not in RELAUNCH_PARAMETERS:
+            raise faults.bad_parameter(faults.OBJECT_STRUCT, f"unknown parameter {name[:60]!r}")
+        if not isinstance(value, str):
+            raise faults.bad_parameter(errors.OBJECT_STRING, f"{name}: expected a string")
+        checked[name] = value
+    return checked
+
+
+@dataclass(frozen=True)
+class Method:
+    handler: Callable[..., Any]
+    required: int
+    optional: int = 0
+
+    def accepts(self, count: int) -> bool:
+        return self.required <= count <= self.required + self.optional
+
+    @property
+    def arity(self) -> str:
+        """How many parameters the call takes, the API key included."""
+        low, high = self.required + 1, self.required + self.optional + 1
+        return str(low) if low == high else f"{low} to {high}"
+
+
+METHODS: Final[Mapping[str, Method]] = {
+    "operation.list": Method(list_operations, required=0, optional=1),
+    "operation.count": Method(count_operations, required=0, optional=1),
+    "operation.info": Method(operation_info, required=1),
+    "operation.cancel": Method(cancel_operation, required=1),
+    "operation.relaunch": Method(relaunch_operation, required=1, optional=1),
+}

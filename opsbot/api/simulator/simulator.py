@@ -1,0 +1,213 @@
+"""The simulated operation API: accounts behind keys, switches, call counters.
+
+:meth:`Simulator.call` answers one XML-RPC call (method name and params) with
+a value or a :class:`~opsbot.api.xmlrpc.Fault`; the HTTP side lives in
+``server.py``. Everything else here is the Python face of the test switches.
+
+Keys are secrets even here: they are checked and used, never logged and
+never quoted back in a fault.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import itertools
+import random
+import re
+import string
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
+
+from opsbot.api.operation import BILL
+from opsbot.api.simulator import dataset, faults
+from opsbot.api.simulator.account import Account
+from opsbot.api.simulator.clock import Clock, system_clock
+from opsbot.api.simulator.methods import METHODS
+from opsbot.api.simulator.switches import Switches
+from opsbot.api.xmlrpc import Fault
+
+DEFAULT_OPERATIONS: Final = 400
+_KEY_FORMAT: Final = re.compile(r"[a-z0-9]{24}")
+_KEY_ALPHABET: Final = string.ascii_lowercase + string.digits
+
+
+def is_well_formed_key(key: object) -> bool:
+    return isinstance(key, str) and _KEY_FORMAT.fullmatch(key) is not None
+
+
+def demo_key_for(seed: int) -> str:
+    """The key a simulator started without keys accepts: the same for a seed."""
+    rng = random.Random(f"opsbot-sim-demo-key:{seed}")
+    return "".join(rng.choices(_KEY_ALPHABET, k=24))
+
+
+class Simulator:
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        operations: int = DEFAULT_OPERATIONS,
+        keys: Sequence[str] = (),
+        speed: float = 1.0,
+        clock: Clock | None = None,
+    ) -> None:
+        if speed <= 0:
+            raise ValueError("speed must be positive")
+        for key in keys:
+            _require_well_formed(key)
+        self.seed = seed
+        self.speed = speed
+        self.switches = Switches()
+        self.calls: collections.Counter[str] = collections.Counter()
+        self.demo_key: str | None = None if keys else demo_key_for(seed)
+        self._clock = clock or system_clock
+        self._ids = itertools.count(dataset.FIRST_ID)
+        self._accounts: list[Account] = []
+        self._account_by_key: dict[str, Account] = {}
+        default = self._new_account(seed, operations)
+        for key in keys or [self.demo_key or ""]:
+            self._account_by_key[key] = default
+
+    def __repr__(self) -> str:
+        return f"Simulator(seed={self.seed}, keys={len(self.keys)}, speed={self.speed})"
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(self._account_by_key)
+
+    def add_account(
+        self, key: str, *, operations: int = DEFAULT_OPERATIONS, seed: int | None = None
+    ) -> None:
+        """Let ``key`` open an account of its own (benchmarks play many teams)."""
+        _require_well_formed(key)
+        if key in self._account_by_key:
+            raise ValueError("this key already opens an account")
+        if seed is None:
+            seed = self.seed + len(self._accounts)
+        self._account_by_key[key] = self._new_account(seed, operations)
+
+    def now(self) -> dt.datetime:
+        now = self._clock()
+        if now.tzinfo is None:
+            raise ValueError("the simulator's clock must return aware datetimes")
+        return now.astimezone(dt.UTC)
+
+    # Switches ---------------------------------------------------------------
+
+    @property
+    def latency(self) -> float:
+        return self.switches.latency
+
+    def set_latency(self, seconds: float) -> None:
+        self.switches.set_latency(seconds)
+
+    def rate_limit_every(self, n: int | None) -> None:
+        self.switches.set_rate_limit(n)
+
+    def garbage_next(self, count: int = 1, kind: str = "html") -> None:
+        self.switches.queue_garbage(count, kind)
+
+    def reset_switches(self) -> None:
+        self.switches.reset()
+
+    def move(self, op_id: int, step: str) -> None:
+        """Put operation ``op_id`` in ``step`` now; KeyError if there is none."""
+        now = self.now()
+        account = self._account_holding(op_id)
+        account.advance(now)
+        account.move(op_id, step, now)
+
+    def create(
+        self,
+        type: str = "domain_create",  # the API's own field name
+        *,
+        key: str | None = None,
+        step: str = BILL,
+        domain: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        errortype: str | None = None,
+        last_error: str | None = None,
+    ) -> int:
+        """Create an operation now, in ``key``'s account (the first one by default)."""
+        account = self._account_by_key[key] if key is not None else self._accounts[0]
+        operation = account.create(
+            type,
+            self.now(),
+            step=step,
+            domain=domain,
+            params=params,
+            errortype=errortype,
+            last_error=last_error,
+        )
+        return operation.id
+
+    def operation(self, op_id: int) -> dict[str, Any]:
+        """The struct operation.info would return; KeyError if there is none."""
+        now = self.now()
+        account = self._account_holding(op_id)
+        account.advance(now)
+        return account.get(op_id).to_struct(now)
+
+    def operations(self, key: str | None = None) -> list[dict[str, Any]]:
+        """Every operation of ``key``'s account (the first one by default), by id."""
+        now = self.now()
+        account = self._account_by_key[key] if key is not None else self._accounts[0]
+        account.advance(now)
+        return [operation.to_struct(now) for operation in account.operations()]
+
+    # The API ----------------------------------------------------------------
+
+    def call(self, method: str, params: tuple[Any, ...]) -> Any:
+        """Answer one call, or raise the fault the live service would send."""
+        try:
+            return self._dispatch(method, params)
+        except Fault as fault:
+            quoted = (params[0],) if params and isinstance(params[0], str) else ()
+            raise faults.without_secrets(fault, quoted + self.keys) from None
+
+    def _dispatch(self, method: str, params: tuple[Any, ...]) -> Any:
+        self.calls[method] += 1
+        if self.switches.rate_limited():
+            raise faults.rate_limited()
+        spec = METHODS.get(method)
+        if spec is None:
+            raise faults.unknown_method(method)
+        if not params or not spec.accepts(len(params) - 1):
+            raise faults.wrong_arity(method, spec.arity, len(params))
+        account = self._account_for(params[0])
+        now = self.now()
+        account.advance(now)
+        return spec.handler(account, now, *params[1:])
+
+    def _account_for(self, key: object) -> Account:
+        if not is_well_formed_key(key):
+            raise faults.malformed_key(key)
+        account = self._account_by_key.get(str(key))
+        if account is None:
+            raise faults.invalid_key()
+        return account
+
+    def _account_holding(self, op_id: int) -> Account:
+        for account in self._accounts:
+            if account.find(op_id) is not None:
+                return account
+        raise KeyError(op_id)
+
+    def _new_account(self, seed: int, operations: int) -> Account:
+        if operations < 0:
+            raise ValueError("the number of operations cannot be negative")
+        resources, history = dataset.generate(
+            seed=seed, count=operations, now=self.now(), speed=self.speed, ids=self._ids
+        )
+        account = Account(
+            seed=seed, speed=self.speed, resources=resources, operations=history, ids=self._ids
+        )
+        self._accounts.append(account)
+        return account
+
+
+def _require_well_formed(key: str) -> None:
+    # The message must not quote the key: it may be a real one mistyped.
+    if not is_well_formed_key(key):
+        raise ValueError("an API key is 24 characters from [a-z0-9]")

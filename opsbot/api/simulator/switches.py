@@ -1,0 +1,94 @@
+"""Misbehaviour on demand, for tests and benchmarks.
+
+A latency added to every XML-RPC reply, a rate-limit fault every N calls,
+and garbage instead of the next replies: an HTML error page from a proxy, a
+body cut in the middle, an empty body, text that is not XML, a body larger
+than any client should read.
+"""
+
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass, field
+from typing import Final
+
+from opsbot.api.xmlrpc import MAX_REPLY_BYTES, encode_response
+
+GARBAGE_KINDS: Final = ("html", "truncated", "empty", "notxml", "oversize")
+
+_BAD_GATEWAY_PAGE: Final = (
+    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    b"</body>\r\n</html>\r\n"
+)
+
+
+@dataclass(frozen=True)
+class GarbageReply:
+    status: int
+    content_type: str
+    body: bytes
+
+
+@dataclass
+class Switches:
+    latency: float = 0.0
+    rate_limit_every: int | None = None
+    garbage: collections.deque[str] = field(default_factory=collections.deque)
+    _calls_since_rate_limit_set: int = 0
+
+    def set_latency(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("latency cannot be negative")
+        self.latency = float(seconds)
+
+    def set_rate_limit(self, every: int | None) -> None:
+        """Fault every ``every``-th call from now on (None or 0: never)."""
+        if every is not None and every < 0:
+            raise ValueError("rate limit period cannot be negative")
+        self.rate_limit_every = every or None
+        self._calls_since_rate_limit_set = 0
+
+    def queue_garbage(self, count: int, kind: str) -> None:
+        if kind not in GARBAGE_KINDS:
+            raise ValueError(f"unknown garbage kind {kind!r}; kinds are {', '.join(GARBAGE_KINDS)}")
+        if count < 0:
+            raise ValueError("count cannot be negative")
+        self.garbage.extend([kind] * count)
+
+    def next_garbage(self) -> GarbageReply | None:
+        return garbage_reply(self.garbage.popleft()) if self.garbage else None
+
+    def rate_limited(self) -> bool:
+        """Whether this call is the one to refuse (counts the call)."""
+        if not self.rate_limit_every:
+            return False
+        self._calls_since_rate_limit_set += 1
+        return self._calls_since_rate_limit_set % self.rate_limit_every == 0
+
+    def reset(self) -> None:
+        self.latency = 0.0
+        self.set_rate_limit(None)
+        self.garbage.clear()
+
+
+def garbage_reply(kind: str) -> GarbageReply:
+    if kind == "html":
+        return GarbageReply(502, "text/html", _BAD_GATEWAY_PAGE)
+    if kind == "truncated":
+        whole = encode_response([{"id": 100100, "step": "DONE", "type": "domain_renew"}])
+        return GarbageReply(200, "text/xml", whole[: len(whole) // 2])
+    if kind == "empty":
+        return GarbageReply(200, "text/xml", b"")
+    if kind == "notxml":
+        return GarbageReply(200, "text/xml", b'{"error": "this is not XML-RPC"}')
+    if kind == "oversize":
+        return GarbageReply(200, "text/xml", _oversize_body())
+    raise ValueError(f"unknown garbage kind {kind!r}")
+
+
+def _oversize_body() -> bytes:
+    """A well-formed reply just over the size a client must accept."""
+    head = b"<?xml version='1.0'?><methodResponse><params><param><value><string>"
+    tail = b"</string></value></param></params></methodResponse>"
+    return head + b"x" * (MAX_REPLY_BYTES + 1 - len(head) - len(tail) + 1024) + tail

@@ -1,0 +1,244 @@
+"""The simulator's switches, over the HTTP control path and from Python."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import aiohttp
+import pytest
+
+from opsbot.api import errors
+from opsbot.api.operation import DONE, ERROR
+from opsbot.api.simulator import GARBAGE_KINDS, ServedSimulator, Simulator
+from opsbot.api.xmlrpc import MAX_REPLY_BYTES, Fault, decode_response, encode_call
+from tests.integration.conftest import RawRpc
+
+
+async def control(
+    http: aiohttp.ClientSession,
+    server: ServedSimulator,
+    name: str,
+    body: Any = None,
+    *,
+    status: int = 200,
+) -> Any:
+    url = server.control_url + name
+    request = http.get(url) if name == "calls" else http.post(url, json=body)
+    async with request as response:
+        assert response.status == status
+        return await response.json()
+
+
+async def call_with_timeout(http: aiohttp.ClientSession, url: str, key: str, seconds: float) -> Any:
+    body = encode_call("operation.count", (key,))
+    timeout = aiohttp.ClientTimeout(total=seconds)
+    async with http.post(url, data=body, timeout=timeout) as response:
+        return decode_response(await response.read())
+
+
+# latency ------------------------------------------------------------------------
+
+
+async def test_latency_over_http_holds_replies_back(
+    http: aiohttp.ClientSession, sim_server: ServedSimulator, sim_key: str
+) -> None:
+    assert await control(http, sim_server, "latency", {"seconds": 3}) == {"latency": 3.0}
+
+    with pytest.raises(asyncio.TimeoutError):
+        await call_with_timeout(http, sim_server.url, sim_key, 0.2)
+
+    await control(http, sim_server, "latency", {"seconds": 0})
+    assert await call_with_timeout(http, sim_server.url, sim_key, 10) == 400
+
+
+async def test_latency_from_python(
+    http: aiohttp.ClientSession, sim_server: ServedSimulator, simulator: Simulator, sim_key: str
+) -> None:
+    simulator.set_latency(3)
+
+    with pytest.raises(asyncio.TimeoutError):
+        await call_with_timeout(http, sim_server.url, sim_key, 0.2)
+
+    simulator.reset_switches()
+    assert simulator.latency == 0
+    assert await call_with_timeout(http, sim_server.url, sim_key, 10) == 400
+
+
+# rate limit ------------------------------------------------------------------------
+
+
+async def _outcomes(rpc: RawRpc, key: str, calls: int) -> list[int | None]:
+    """None for each call answered, the fault code for each refused."""
+    outcomes: list[int | None] = []
+    for _ in range(calls):
+        try:
+            await rpc.call("operation.count", key)
+        except Fault as fault:
+            outcomes.append(fault.code)
+        else:
+            outcomes.append(None)
+    return outcomes
+
+
+async def test_rate_limit_over_http_refuses_every_nth_call_as_temporary(
+    http: aiohttp.ClientSession, sim_server: ServedSimulator, sim_rpc: RawRpc, sim_key: str
+) -> None:
+    assert await control(http, sim_server, "ratelimit", {"every": 3}) == {"every": 3}
+
+    assert await _outcomes(sim_rpc, sim_key, 7) == [None, None, 150004, None, None, 150004, None]
+
+    await sim_rpc.call("operation.count", sim_key)
+    with pytest.raises(Fault) as caught:
+        await sim_rpc.call("operation.count", sim_key)
+    fault = caught.value
+    assert fault.message == (
+        "Error on object : OBJECT_APPLICATION (CAUSE_TOOMANY) [rate limit exceeded]"
+    )
+    assert isinstance(errors.error_from_fault(fault.code, fault.message), errors.TemporaryError)
+
+    await control(http, sim_server, "ratelimit", {"every": None})
+    assert await _outcomes(sim_rpc, sim_key, 4) == [None] * 4
+
+
+async def test_rate_limit_from_python(sim_rpc: RawRpc, simulator: Simulator, sim_key: str) -> None:
+    simulator.rate_limit_every(1)
+    assert await _outcomes(sim_rpc, sim_key, 2) == [150004, 150004]
+
+    simulator.rate_limit_every(None)
+    assert await _outcomes(sim_rpc, sim_key, 2) == [None, None]
+
+
+# garbage ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", GARBAGE_KINDS)
+async def test_garbage_over_http_replaces_the_next_reply_only(
+    http: aiohttp.ClientSession,
+    sim_server: ServedSimulator,
+    simulator: Simulator,
+    sim_key: str,
+    kind: str,
+) -> None:
+    await control(http, sim_server, "garbage", {"count": 1, "kind": kind})
+    body = encode_call("operation.count", (sim_key,))
+
+    async with http.post(sim_server.url, data=body) as response:
+        status, garbage = response.status, await response.read()
+
+    with pytest.raises(errors.ProtocolError):
+        decode_response(garbage)
+    assert status == (502 if kind == "html" else 200)
+    if kind == "oversize":
+        assert len(garbage) > MAX_REPLY_BYTES
+    async with http.post(sim_server.url, data=body) as response:
+        assert decode_response(await response.read()) == 400
+    assert simulator.calls["operation.count"] == 1
+
+
+async def test_garbage_from_python_lasts_for_count_replies(
+    sim_rpc: RawRpc, simulator: Simulator, sim_key: str
+) -> None:
+    simulator.garbage_next(2, "truncated")
+
+    for _ in range(2):
+        with pytest.raises(errors.ProtocolError):
+            await sim_rpc.call("operation.count", sim_key)
+    assert await sim_rpc.call("operation.count", sim_key) == 400
+
+
+def test_unknown_garbage_is_refused(simulator: Simulator) -> None:
+    with pytest.raises(ValueError, match="unknown garbage kind"):
+        simulator.garbage_next(1, "pdf")
+
+
+# move, create, calls, reset ---------------------------------------------------------------
+
+
+async def test_move_over_http(
+    http: aiohttp.ClientSession, sim_server: ServedSimulator, sim_rpc: RawRpc, sim_key: str
+) -> None:
+    (operation,) = await sim_rpc.call(
+        "operation.list", sim_key, {"step": "BILL", "items_per_page": 1}
+    )
+
+    answer = await control(http, sim_server, "move", {"id": operation["id"], "step": DONE})
+
+    assert answer == {"id": operation["id"], "step": DONE}
+    assert (await sim_rpc.call("operation.info", sim_key, operation["id"]))["step"] == DONE
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"id": 1, "step": DONE}, 404),
+        ({"id": 100100, "step": "LATER"}, 400),
+        ({"id": "100100", "step": DONE}, 400),
+        ({"step": DONE}, 400),
+        (["id", 100100], 400),
+    ],
+)
+async def test_move_over_http_refuses_bad_bodies(
+    http: aiohttp.ClientSession, sim_server: ServedSimulator, body: Any, status: int
+) -> None:
+    answer = await control(http, sim_server, "move", body, status=status)
+
+    assert answer["error"]
+
+
+async def test_a_control_body_that_is_not_json_is_refused(
+    http: aiohttp.ClientSession, sim_server: ServedSimulator
+) -> None:
+    async with http.post(sim_server.control_url + "latency", data=b"{seconds") as response:
+        assert response.status == 400
+        assert (await response.json()) == {"error": "the body is not JSON"}
+
+
+async def test_create_over_http(
+    http: aiohttp.ClientSession, sim_server: ServedSimulator, sim_rpc: RawRpc, sim_key: str
+) -> None:
+    body = {
+        "type": "domain_transfer_in",
+        "domain": "paella.es",
+        "step": ERROR,
+        "errortype": "authorization_error",
+        "last_error": "Invalid authinfo for paella.es",
+    }
+
+    answer = await control(http, sim_server, "create", body)
+
+    info = await sim_rpc.call("operation.info", sim_key, answer["id"])
+    assert (info["type"], info["step"], info["errortype"]) == (
+        "domain_transfer_in",
+        ERROR,
+        "authorization_error",
+    )
+    assert (info["params"]["domain"], info["params"]["tld"]) == ("paella.es", "es")
+    assert info["last_error"] == "Invalid authinfo for paella.es"
+    assert await sim_rpc.call("operation.count", sim_key, {"domain": "paella.es"}) == 1
+
+
+async def test_calls_are_counted_per_method_and_reset(
+    http: aiohttp.ClientSession,
+    sim_server: ServedSimulator,
+    sim_rpc: RawRpc,
+    simulator: Simulator,
+    sim_key: str,
+) -> None:
+    await sim_rpc.call("operation.list", sim_key, {"items_per_page": 1})
+    await sim_rpc.call("operation.list", sim_key, {"items_per_page": 1})
+    await sim_rpc.call("operation.count", sim_key)
+    with pytest.raises(Fault):
+        await sim_rpc.call("operation.info", sim_key, 3)
+
+    expected = {"operation.list": 2, "operation.count": 1, "operation.info": 1}
+    assert await control(http, sim_server, "calls") == expected
+    assert simulator.calls == expected
+
+    await control(http, sim_server, "latency", {"seconds": 2})
+    await control(http, sim_server, "ratelimit", {"every": 1})
+    await control(http, sim_server, "garbage", {"count": 3})
+    assert await control(http, sim_server, "reset") == {"reset": True}
+
+    assert await control(http, sim_server, "calls") == {}
+    assert await call_with_timeout(http, sim_server.url, sim_key, 1.5) == 400
