@@ -251,13 +251,20 @@ def _sort_by(option: ListOption, value: Any, now: dt.datetime) -> str:
     return f"{field} DESC" if order == "DESC" else field
 
 
+_CALENDAR_DAY: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def _date(option: ListOption, value: Any, now: dt.datetime) -> str:
     """Any accepted date form → the string the API gets.
 
     The reference types the date filters as string; we send UTC as
     "YYYY-MM-DD HH:MM:SS", the dateTime the API returns, written with the
     separators a date string needs. A date without a zone is taken as UTC.
+    A bare calendar date on an exact filter (``date_created=2026-11-01``) is
+    sent as the day itself, meaning that whole day, not its first second.
     """
+    if _is_calendar_day(option, value):
+        return str(value).strip()
     try:
         moment = _moment(value, now)
         return _as_utc(moment).replace(tzinfo=None).isoformat(sep=" ", timespec="seconds")
@@ -269,6 +276,19 @@ def _date(option: ListOption, value: Any, now: dt.datetime) -> str:
         raise FilterError(
             f"{option.name}={_shown(str(value))} is out of the range of dates"
         ) from None
+
+
+def _is_calendar_day(option: ListOption, value: Any) -> bool:
+    if option.name[0] in "<>" or not isinstance(value, str):
+        return False
+    text = value.strip()
+    if not _CALENDAR_DAY.fullmatch(text):
+        return False
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _moment(value: Any, now: dt.datetime) -> dt.datetime:

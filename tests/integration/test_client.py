@@ -135,6 +135,16 @@ async def test_list_by_creation_days_written_as_text(
     assert ids_of(operations) == sorted(expected)
 
 
+async def test_list_by_one_creation_day(
+    api: OperationClient, simulator: Simulator, sim_key: str
+) -> None:
+    day = simulator.operations()[10]["date_created"].date()
+    expected = [op["id"] for op in simulator.operations() if op["date_created"].date() == day]
+    operations = await api.list(sim_key, {"date_created": day.isoformat(), "items_per_page": 500})
+    assert len(expected) > 1
+    assert ids_of(operations) == sorted(expected)
+
+
 async def test_list_by_exact_creation_time(
     api: OperationClient, simulator: Simulator, sim_key: str
 ) -> None:

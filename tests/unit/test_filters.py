@@ -571,3 +571,11 @@ def test_any_option_dict_validates_or_raises_filter_error(opts: dict[str, Any]) 
         assert error.message  # noqa: PT017 - the property is "FilterError, never another"
         return
     assert validate_options(checked, now=NOW) == checked
+
+
+def test_a_bare_day_on_an_exact_date_filter_means_that_whole_day() -> None:
+    from opsbot.api.filters import parse_filter_words
+
+    options = parse_filter_words(["date_created=2026-11-01", ">date_updated=2026-11-01"])
+    assert options["date_created"] == "2026-11-01"
+    assert options[">date_updated"] == "2026-11-01 00:00:00"
