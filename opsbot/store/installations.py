@@ -24,6 +24,7 @@ from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 
 from opsbot.store import keys
 from opsbot.store.redis import decoded
+from opsbot.store.schedule import Schedule
 from opsbot.store.vault import Vault
 
 DOCUMENT_FORMAT: Final = 1
@@ -197,8 +198,14 @@ class RedisOAuthStateStore(AsyncOAuthStateStore):
 
 
 async def delete_team_data(redis: Redis, team_id: str) -> int:
-    """Delete every key of one team (on app_uninstalled, tokens_revoked); return how many."""
-    return await _unlink_matching(redis, keys.team_pattern(team_id))
+    """Delete every key of one team (on app_uninstalled, tokens_revoked); return how many.
+
+    The team also leaves the watcher's schedule, whose keys are shared by all
+    teams and so not counted.
+    """
+    deleted = await _unlink_matching(redis, keys.team_pattern(team_id))
+    await Schedule(redis).forget(team_id)
+    return deleted
 
 
 def seal(vault: Vault, owner: str, fields: Mapping[str, Any]) -> str:

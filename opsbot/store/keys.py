@@ -8,9 +8,10 @@ rule every script follows: it touches the keys of one tag only.
 
 Two tags are not a team:
 
-- ``{schedule}``: the watcher's schedule is one sorted set of teams across
-  all teams, so it cannot be tagged by any one of them. Scripts over it touch
-  only ``{schedule}`` keys; a team's own keys are then read separately.
+- ``{schedule}``: the watcher's schedule (a sorted set of teams, with their
+  leases and wake-ups) spans all teams, so it cannot be tagged by any one of
+  them. Scripts over it touch only ``{schedule}`` keys; a team's own keys are
+  then read separately.
 - ``{oauth}``: an OAuth state is issued before Slack tells us which team is
   installing, so no team tag is known yet.
 
@@ -128,27 +129,70 @@ def action_lock(team_id: str, op_id: int) -> str:
     return f"{team_tag(team_id)}:lock:action:{_operation_id(op_id)}"
 
 
-# The watcher's keys (the watcher issue fills them in; named here so the
-# layout stays in one module).
+# The watcher's keys (opsbot.store.watches and opsbot.store.schedule use them).
+# Operation ids are integers and channel ids Slack ids, both checked, so no
+# id can carry a ``:`` or ``}`` into a key.
 
 
 def watches(team_id: str) -> str:
-    """The team's watched operations."""
+    """Sorted set: each watched operation still polled, by its next poll due (epoch s)."""
     return f"{team_tag(team_id)}:watches"
 
 
+def watch_expiries(team_id: str) -> str:
+    """Sorted set: every stored watch (polled or awaiting its final posts), by its expiry."""
+    return f"{team_tag(team_id)}:expiries"
+
+
 def watch(team_id: str, op_id: int) -> str:
-    """One watched operation: last seen step, cards (channel, ts), watchers."""
+    """Hash: one watched operation (type, label, last seen step, dates, eta)."""
     return f"{team_tag(team_id)}:watch:{_operation_id(op_id)}"
 
 
+def cards(team_id: str, op_id: int) -> str:
+    """Hash: channel id → the JSON card posted there for one watched operation."""
+    return f"{team_tag(team_id)}:cards:{_operation_id(op_id)}"
+
+
+def outbox(team_id: str) -> str:
+    """Stream: posts recorded with a step change and not yet delivered to Slack."""
+    return f"{team_tag(team_id)}:outbox"
+
+
 def subscriptions(team_id: str) -> str:
+    """Hash: subscription number → JSON (channel, filters, creator, dates)."""
     return f"{team_tag(team_id)}:subscriptions"
+
+
+def subscriptions_counter(team_id: str) -> str:
+    """The last subscription number handed out."""
+    return f"{team_tag(team_id)}:subscriptions:next"
+
+
+def paused(team_id: str) -> str:
+    """Why the team's watches are paused; absent while they run."""
+    return f"{team_tag(team_id)}:paused"
+
+
+def channel_next_post(team_id: str, channel_id: str) -> str:
+    """Epoch seconds before which nothing more is posted to that channel."""
+    channel = check_slack_id(channel_id, "channel id")
+    return f"{team_tag(team_id)}:channel:{channel}:next_post"
 
 
 def schedule() -> str:
     """One sorted set of teams by next due time, shared by every team (see module doc)."""
     return f"{PREFIX}{{schedule}}:teams"
+
+
+def schedule_leases() -> str:
+    """Hash: team id → the token of the worker holding that team's lease."""
+    return f"{PREFIX}{{schedule}}:leases"
+
+
+def schedule_wakes() -> str:
+    """Hash: team id → the earliest wake-up asked while the team was leased."""
+    return f"{PREFIX}{{schedule}}:wakes"
 
 
 # OAuth state (see module doc for why it has no team tag).

@@ -1,0 +1,200 @@
+"""The watcher's schedule: which team is due for a poll cycle, and who holds it.
+
+One sorted set holds every team with watches, scored by the time (epoch
+seconds) its next cycle is due. A worker *claims* a due team: one Lua script
+moves the team's score to the end of a lease and records a random token. When
+its cycle is done the worker *releases* the team with its next due time; that
+works only while it still holds the lease. A worker that dies holding a team
+needs nobody's help: the team's score is the lease's end, so once that passes
+the team is due again and another worker claims it, and the dead worker's
+token no longer matches.
+
+A wake-up (a watch added) while the team is leased must not lower its score,
+or a second worker would claim the team in the middle of the first one's
+cycle. It is kept aside instead, and the release takes the earlier of the
+holder's next due time and the wake-up: a watch added during a cycle that
+saw none is still polled.
+
+Every time is passed in by the caller (``now``), so that tests control the
+clock. Workers on several hosts must agree on it: they pass ``time.time()``.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Final
+
+from redis.asyncio import Redis
+
+from opsbot.store import keys
+from opsbot.store.redis import decoded
+
+DEFAULT_LEASE_S: Final = 30.0
+
+_logger = logging.getLogger(__name__)
+
+# KEYS: teams, leases, wakes. ARGV: now, lease_s, then one fresh token per
+# team wanted. Returns [team, token, team, token, …] for the teams claimed,
+# earliest due first. A claimed team's pending wake-up is dropped: the cycle
+# about to run sees everything added before the claim.
+_CLAIM: Final = """
+local now = tonumber(ARGV[1])
+local lease_end = now + tonumber(ARGV[2])
+local wanted = #ARGV - 2
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, wanted)
+local claimed = {}
+for i, team in ipairs(due) do
+    local token = ARGV[2 + i]
+    redis.call('ZADD', KEYS[1], lease_end, team)
+    redis.call('HSET', KEYS[2], team, token)
+    redis.call('HDEL', KEYS[3], team)
+    claimed[#claimed + 1] = team
+    claimed[#claimed + 1] = token
+end
+return claimed
+"""
+
+# KEYS: teams, leases. ARGV: team, token, new lease end. 1 if still held.
+_EXTEND: Final = """
+if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then
+    return 0
+end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+return 1
+"""
+
+# KEYS: teams, leases, wakes. ARGV: team, token, next due ('' = nothing to
+# watch). 1 if it was still held; else nothing changes (the lease was taken
+# over and the new holder decides).
+_RELEASE: Final = """
+local team = ARGV[1]
+if redis.call('HGET', KEYS[2], team) ~= ARGV[2] then
+    return 0
+end
+redis.call('HDEL', KEYS[2], team)
+local due = tonumber(ARGV[3])
+local woken = tonumber(redis.call('HGET', KEYS[3], team))
+redis.call('HDEL', KEYS[3], team)
+if woken and (not due or woken < due) then
+    due = woken
+end
+if due then
+    redis.call('ZADD', KEYS[1], due, team)
+else
+    redis.call('ZREM', KEYS[1], team)
+end
+return 1
+"""
+
+# KEYS: teams, leases, wakes. ARGV: team, at. A leased team keeps its score
+# (the lease's end); its earliest wake-up waits for the release.
+_WAKE: Final = """
+local team, at = ARGV[1], tonumber(ARGV[2])
+if redis.call('HEXISTS', KEYS[2], team) == 1 then
+    local woken = tonumber(redis.call('HGET', KEYS[3], team))
+    if not woken or at < woken then
+        redis.call('HSET', KEYS[3], team, ARGV[2])
+    end
+    return 0
+end
+redis.call('ZADD', KEYS[1], 'LT', at, team)
+return 1
+"""
+
+# KEYS: teams, leases, wakes. ARGV: team.
+_FORGET: Final = """
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class Lease:
+    team_id: str
+    token: str
+    expires_at: float
+
+
+class Schedule:
+    def __init__(self, redis: Redis, *, lease_s: float = DEFAULT_LEASE_S) -> None:
+        if lease_s <= 0:
+            raise ValueError("lease_s must be positive")
+        self._redis = redis
+        self.lease_s = lease_s
+        self._claim = redis.register_script(_CLAIM)
+        self._extend = redis.register_script(_EXTEND)
+        self._release = redis.register_script(_RELEASE)
+        self._wake = redis.register_script(_WAKE)
+        self._forget = redis.register_script(_FORGET)
+
+    async def wake(self, team_id: str, at: float) -> None:
+        """Make the team due at ``at``, unless it is already due earlier."""
+        await self._wake(keys=self._keys(), args=[keys.check_slack_id(team_id), at])
+
+    async def claim(self, now: float) -> Lease | None:
+        """The earliest team due at ``now``, leased to us; None when none is due."""
+        leases = await self.claim_many(now, 1)
+        return leases[0] if leases else None
+
+    async def claim_many(self, now: float, limit: int) -> list[Lease]:
+        """Up to ``limit`` due teams, earliest first, each leased to us."""
+        if limit < 1:
+            return []
+        tokens = [secrets.token_hex(16) for _ in range(limit)]
+        reply = await self._claim(keys=self._keys(), args=[now, self.lease_s, *tokens])
+        pairs = [decoded(item) for item in reply]
+        leases = []
+        for team_id, token in zip(pairs[::2], pairs[1::2], strict=True):
+            if _is_team_id(team_id):
+                leases.append(Lease(team_id, token, now + self.lease_s))
+            else:
+                _logger.warning("dropping a malformed team %r from the schedule", team_id)
+                await self._forget_member(team_id)
+        return leases
+
+    async def extend(self, lease: Lease, now: float) -> bool:
+        """Push our lease's end to ``now + lease_s``; False if it was taken over."""
+        extended = await self._extend(
+            keys=[keys.schedule(), keys.schedule_leases()],
+            args=[lease.team_id, lease.token, now + self.lease_s],
+        )
+        return bool(extended)
+
+    async def release(self, lease: Lease, next_due: float | None) -> bool:
+        """Hand the team back, due at ``next_due`` (None: nothing left to watch).
+
+        False, and nothing changes, when the lease was taken over meanwhile.
+        """
+        released = await self._release(
+            keys=self._keys(),
+            args=[lease.team_id, lease.token, "" if next_due is None else next_due],
+        )
+        return bool(released)
+
+    async def next_due(self) -> float | None:
+        """The earliest time any team is due (a lease's end for a leased team)."""
+        earliest = await self._redis.zrange(keys.schedule(), 0, 0, withscores=True)
+        return float(earliest[0][1]) if earliest else None
+
+    async def forget(self, team_id: str) -> None:
+        """Take the team off the schedule (uninstalled); a holder's release then fails."""
+        await self._forget_member(keys.check_slack_id(team_id))
+
+    async def _forget_member(self, member: str) -> None:
+        await self._forget(keys=self._keys(), args=[member])
+
+    @staticmethod
+    def _keys() -> list[str]:
+        return [keys.schedule(), keys.schedule_leases(), keys.schedule_wakes()]
+
+
+def _is_team_id(value: str) -> bool:
+    try:
+        keys.check_slack_id(value)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,149 @@
+"""Subscriptions: numbered per team, listed per channel, last_seen only moves forward."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator
+
+import pytest
+from redis.asyncio import Redis
+
+from opsbot.config import Settings
+from opsbot.store import keys
+from opsbot.store.redis import open_redis
+from opsbot.store.watches import Subscription, SubscriptionStore
+
+TEAM = "T0123"
+NOW = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
+FILTERS = {"type": "domain_create", "step": ["BILL", "WAIT"], "id": [1, 2]}
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    async with open_redis(Settings(redis_url=redis_url)) as client:
+        yield client
+
+
+@pytest.fixture
+def subscriptions(redis: Redis) -> SubscriptionStore:
+    return SubscriptionStore(redis)
+
+
+async def subscribe(
+    subscriptions: SubscriptionStore, channel: str = "C0AAA", **filters: object
+) -> Subscription:
+    return await subscriptions.add(
+        TEAM, channel=channel, filters=filters or FILTERS, created_by="U0ANN", now=NOW
+    )
+
+
+async def test_a_subscription_starts_from_now_with_number_one(
+    subscriptions: SubscriptionStore,
+) -> None:
+    created = await subscribe(subscriptions)
+
+    assert created == Subscription(
+        number=1,
+        channel="C0AAA",
+        filters=FILTERS,
+        created_by="U0ANN",
+        created_at=NOW,
+        last_seen=NOW,
+    )
+    assert await subscriptions.list(TEAM) == [created]
+
+
+async def test_numbers_are_never_reused(subscriptions: SubscriptionStore) -> None:
+    for _ in range(3):
+        await subscribe(subscriptions)
+
+    assert await subscriptions.remove(TEAM, 3)
+    assert not await subscriptions.remove(TEAM, 3)
+
+    assert (await subscribe(subscriptions)).number == 4
+    assert [found.number for found in await subscriptions.list(TEAM)] == [1, 2, 4]
+
+
+async def test_concurrent_subscribers_get_distinct_numbers(
+    subscriptions: SubscriptionStore,
+) -> None:
+    created = await asyncio.gather(*(subscribe(subscriptions) for _ in range(20)))
+
+    assert sorted(found.number for found in created) == list(range(1, 21))
+
+
+async def test_a_channel_lists_only_its_own(subscriptions: SubscriptionStore) -> None:
+    for channel in ("C0AAA", "C0BBB", "C0AAA"):
+        await subscribe(subscriptions, channel=channel, type="domain_renew")
+
+    assert [found.number for found in await subscriptions.list(TEAM, "C0AAA")] == [1, 3]
+    assert [found.number for found in await subscriptions.list(TEAM, "C0BBB")] == [2]
+    assert await subscriptions.list("T0456") == []
+
+
+async def test_last_seen_only_moves_forward(subscriptions: SubscriptionStore) -> None:
+    await subscribe(subscriptions)
+    later = NOW + dt.timedelta(minutes=3)
+
+    await subscriptions.advance(TEAM, 1, later)
+    await subscriptions.advance(TEAM, 1, NOW + dt.timedelta(minutes=1))
+
+    (found,) = await subscriptions.list(TEAM)
+    assert found.last_seen == later
+    assert (found.created_at, found.filters) == (NOW, FILTERS)
+
+
+async def test_concurrent_advances_keep_the_latest(subscriptions: SubscriptionStore) -> None:
+    await subscribe(subscriptions)
+    moments = [NOW + dt.timedelta(seconds=seconds) for seconds in (5, 40, 12, 33, 7, 21)]
+
+    await asyncio.gather(*(subscriptions.advance(TEAM, 1, moment) for moment in moments))
+
+    (found,) = await subscriptions.list(TEAM)
+    assert found.last_seen == max(moments)
+
+
+async def test_advancing_a_removed_subscription_does_not_bring_it_back(
+    subscriptions: SubscriptionStore,
+) -> None:
+    await subscribe(subscriptions)
+    await subscriptions.remove(TEAM, 1)
+
+    await subscriptions.advance(TEAM, 1, NOW + dt.timedelta(hours=1))
+
+    assert await subscriptions.list(TEAM) == []
+
+
+async def test_times_come_back_as_aware_utc(subscriptions: SubscriptionStore) -> None:
+    tokyo = dt.timezone(dt.timedelta(hours=9))
+    await subscriptions.add(
+        TEAM, channel="C0AAA", filters={}, created_by="U0ANN", now=NOW.astimezone(tokyo)
+    )
+    await subscriptions.advance(TEAM, 1, (NOW + dt.timedelta(hours=1)).astimezone(tokyo))
+
+    (found,) = await subscriptions.list(TEAM)
+    assert found.created_at.tzinfo == found.last_seen.tzinfo == dt.UTC
+    assert (found.created_at, found.last_seen) == (NOW, NOW + dt.timedelta(hours=1))
+
+
+async def test_an_unreadable_subscription_is_skipped_with_a_log_line(
+    subscriptions: SubscriptionStore, redis: Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    await subscribe(subscriptions)
+    await redis.hset(keys.subscriptions(TEAM), "2", "{broken")
+    await redis.hset(keys.subscriptions(TEAM), "3", '{"channel": "C0AAA", "filters": []}')
+    await redis.hset(keys.subscriptions(TEAM), "four", "{}")
+
+    with caplog.at_level(logging.WARNING, logger="opsbot.store.watches"):
+        listed = await subscriptions.list(TEAM)
+        await subscriptions.advance(TEAM, 2, NOW + dt.timedelta(hours=1))
+
+    assert [found.number for found in listed] == [1]
+    assert caplog.text.count("skipping unreadable subscription") >= 3
+
+
+async def test_a_hostile_channel_id_is_refused(subscriptions: SubscriptionStore) -> None:
+    with pytest.raises(ValueError, match="channel id"):
+        await subscribe(subscriptions, channel="C1}:x")
