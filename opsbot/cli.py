@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import errno
 import secrets
 import sys
 from collections.abc import Callable, Sequence
@@ -25,6 +26,23 @@ def sim(args: argparse.Namespace) -> int:
     return run_from_args(args)
 
 
+def require_data_dir(settings: Settings) -> None:
+    """Without REDIS_URL, Redis and the key file live in OPSBOT_DATA_DIR: it must be usable.
+
+    Checked before anything starts, so a bad directory is one line naming the
+    variable rather than a traceback from deep inside the start-up.
+    """
+    if settings.redis_url:
+        return
+    try:
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as error:
+        raise SettingsError(
+            f"OPSBOT_DATA_DIR {settings.data_dir} cannot be created ({error.strerror}): "
+            "set it to a directory opsbot can write, or set REDIS_URL"
+        ) from None
+
+
 def serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
@@ -33,7 +51,27 @@ def serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     configure_logging(settings)
     web_app = build_web_app(settings)
-    web.run_app(web_app, port=settings.port, print=None, access_log=None)
+    require_data_dir(settings)
+    try:
+        web.run_app(web_app, port=settings.port, print=None, access_log=None)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise SettingsError(
+                f"PORT {settings.port} is already in use: stop what listens there "
+                "or set PORT to a free port"
+            ) from None
+        raise
+    return 0
+
+
+def worker(_: argparse.Namespace) -> int:
+    from opsbot.watcher.worker import run_worker
+
+    settings = Settings.from_env()
+    configure_logging(settings)
+    settings.slack.require_workspace()
+    require_data_dir(settings)
+    asyncio.run(run_worker(settings))
     return 0
 
 
@@ -42,6 +80,8 @@ def socket(_: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     configure_logging(settings)
+    settings.slack.require_socket_mode()
+    require_data_dir(settings)
     asyncio.run(run_socket_mode(settings))
     return 0
 
@@ -51,6 +91,7 @@ def rotate_keys(_: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     configure_logging(settings)
+    require_data_dir(settings)
     report = asyncio.run(rotate_all(settings))
     print(report)
     return 1 if report.failed else 0
@@ -73,9 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-watcher", action="store_true", help="do not poll watched operations in this process"
     )
     serve_parser.set_defaults(handler=serve)
-    commands.add_parser("worker", help="poll watched operations").set_defaults(
-        handler=not_built("worker")
-    )
+    commands.add_parser("worker", help="poll watched operations").set_defaults(handler=worker)
     commands.add_parser("socket", help="serve Slack over Socket Mode").set_defaults(handler=socket)
     commands.add_parser("rotate-keys", help="re-encrypt secrets under the first key").set_defaults(
         handler=rotate_keys

@@ -26,6 +26,72 @@ class SettingsError(ValueError):
     """A setting is missing or malformed; the message says which and how to fix it."""
 
 
+_CREATE_APP: Final = "create the Slack app from app_manifest.yml (README: Creating the Slack app)"
+
+
+@dataclass(frozen=True)
+class SlackCredentials:
+    """Slack's secrets; none of them ever appears in a repr or a message."""
+
+    signing_secret: str | None = field(default=None, repr=False)
+    bot_token: str | None = field(default=None, repr=False)
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    app_token: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> SlackCredentials:
+        credentials = cls(
+            signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
+            bot_token=env.get("SLACK_BOT_TOKEN") or None,
+            client_id=env.get("SLACK_CLIENT_ID") or None,
+            client_secret=env.get("SLACK_CLIENT_SECRET") or None,
+            app_token=env.get("SLACK_APP_TOKEN") or None,
+        )
+        credentials._check_shapes()
+        return credentials
+
+    @property
+    def oauth(self) -> bool:
+        """Multi-workspace mode: installations come through OAuth and live in Redis."""
+        return bool(self.client_id and self.client_secret)
+
+    def _check_shapes(self) -> None:
+        if self.bot_token and not self.bot_token.startswith("xoxb-"):
+            raise SettingsError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
+        if self.app_token and not self.app_token.startswith("xapp-"):
+            raise SettingsError(
+                "SLACK_APP_TOKEN must be an app-level token starting with xapp- "
+                "(Basic Information > App-Level Tokens, scope connections:write)"
+            )
+        if bool(self.client_id) != bool(self.client_secret):
+            raise SettingsError(
+                "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET go together: set both for "
+                "multi-workspace mode, or neither and SLACK_BOT_TOKEN for one workspace"
+            )
+
+    def require_workspace(self) -> None:
+        if not (self.bot_token or self.oauth):
+            raise SettingsError(
+                "set SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and "
+                f"SLACK_CLIENT_SECRET (any workspace): {_CREATE_APP}"
+            )
+
+    def require_http(self) -> None:
+        if not self.signing_secret:
+            raise SettingsError(f"SLACK_SIGNING_SECRET is not set: {_CREATE_APP}")
+        self.require_workspace()
+
+    def require_socket_mode(self) -> None:
+        if not self.app_token:
+            raise SettingsError(
+                "SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token "
+                f"with connections:write; {_CREATE_APP}"
+            )
+        if not self.bot_token:
+            raise SettingsError("Socket Mode serves one workspace: set SLACK_BOT_TOKEN")
+
+
 @dataclass(frozen=True)
 class Settings:
     api_url: str = DEFAULT_API_URL
@@ -41,6 +107,7 @@ class Settings:
     admins: frozenset[str] = frozenset()
     audit_channel: str | None = None
     watch_days: int = 7
+    slack: SlackCredentials = field(default_factory=SlackCredentials)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -57,6 +124,7 @@ class Settings:
             admins=_user_ids(env, "OPSBOT_ADMINS"),
             audit_channel=_channel_id(env, "OPSBOT_AUDIT_CHANNEL"),
             watch_days=_positive_int(env, "OPSBOT_WATCH_DAYS", 7),
+            slack=SlackCredentials.from_env(env),
         )
 
 

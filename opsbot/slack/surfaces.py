@@ -15,13 +15,25 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
 from opsbot.api.catalog import GENERIC_GROUP, RelaunchParameter
 from opsbot.api.errors import ApiError
-from opsbot.api.operation import CANCELLABLE_STEPS, ERROR, STEPS, Operation
+from opsbot.api.filters import describe_options
+from opsbot.api.operation import (
+    CANCELLABLE_STEPS,
+    DONE,
+    ERROR,
+    STEPS,
+    Operation,
+    can_relaunch,
+    is_final,
+)
 from opsbot.slack import humanize, limits
 from opsbot.slack.render import render_message, render_modal
+
+if TYPE_CHECKING:
+    from opsbot.store.watches import Post, Subscription, Watch
 
 # A list row is a section and a row of buttons; a list message keeps one
 # block for its heading and one for "continued below" or Previous/Next.
@@ -34,6 +46,15 @@ PARAMS_SHOWN: Final = 20
 INFOS_SHOWN: Final = 10
 SUGGESTIONS_SHOWN: Final = 10
 CHANGED_NAMES_SHOWN: Final = 30
+# A watch card names this many watchers, then "and N more".
+WATCHERS_SHOWN: Final = 20
+# The final reply mentions every watcher up to this: a mention is ~14
+# characters, so they fit in one section beside the rest.
+WATCHERS_MENTIONED: Final = 100
+# `/ops watches` and `/ops subscriptions`: rows per section, and sections at most.
+LIST_ROWS_PER_SECTION: Final = 5
+WATCHES_SHOWN: Final = (limits.MESSAGE_BLOCKS - 3) * LIST_ROWS_PER_SECTION
+SUBSCRIPTIONS_SHOWN: Final = (limits.MESSAGE_BLOCKS - 3) * LIST_ROWS_PER_SECTION
 _HIDDEN_VALUE: Final = "(hidden)"
 _DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -466,6 +487,238 @@ def audit_message(
         outcome=outcome,
         at=humanize.timestamp(at),
     )
+
+
+# Watching: cards, thread replies, and the lists of watches and subscriptions.
+
+
+@dataclass(frozen=True)
+class WatchView:
+    """A watched operation in the words a card or a list row shows."""
+
+    id: int
+    type: str
+    label: str
+    step: str
+    emoji: str
+    since: str | None
+    eta: str | None
+    expires: str
+    is_final: bool
+    watchers: tuple[str, ...]
+    more_watchers: int
+
+    @classmethod
+    def of(cls, watch: Watch, now: dt.datetime, *, channel: str | None = None) -> WatchView:
+        """``channel`` picks whose watchers are named; without it, everyone's."""
+        watchers = _watchers(watch, channel)
+        return cls(
+            id=watch.op_id,
+            type=watch.type or humanize.MISSING,
+            label=watch.label,
+            step=watch.step or humanize.MISSING,
+            emoji=humanize.step_emoji(watch.step),
+            since=humanize.age(watch.step_at, now) if watch.step_at else None,
+            eta=humanize.eta(watch.eta) if watch.eta is not None else None,
+            expires=humanize.timestamp(watch.expires_at),
+            is_final=is_final(watch.step),
+            watchers=watchers[:WATCHERS_SHOWN],
+            more_watchers=max(len(watchers) - WATCHERS_SHOWN, 0),
+        )
+
+
+WatchResult = Literal["started", "joined", "final", "not_found", "not_posted"]
+
+
+@dataclass(frozen=True)
+class WatchOutcome:
+    """What ``/ops watch`` did with one id: ``detail`` is the final step, or why not posted."""
+
+    op_id: int
+    result: WatchResult
+    detail: str = ""
+
+    @property
+    def emoji(self) -> str:
+        """The final step's emoji (for a "final" outcome)."""
+        return humanize.step_emoji(self.detail)
+
+
+@dataclass(frozen=True)
+class SubscriptionView:
+    """A subscription in the words ``/ops subscriptions`` shows."""
+
+    number: int
+    filters: str
+    created_by: str | None
+    created: str
+    last_seen: str
+
+    @classmethod
+    def of(cls, subscription: Subscription, now: dt.datetime) -> SubscriptionView:
+        return cls(
+            number=subscription.number,
+            filters=describe_options(subscription.filters),
+            created_by=humanize.slack_user_id(subscription.created_by),
+            created=humanize.when(subscription.created_at, now),
+            last_seen=humanize.when(subscription.last_seen, now),
+        )
+
+
+def watch_card_message(
+    watch: Watch, *, now: dt.datetime, channel: str | None = None
+) -> dict[str, Any]:
+    """The card in a channel: type, label, step, who watches; Unwatch until the final step.
+
+    Give ``channel`` to name that channel's watchers only (a card lives in one channel).
+    """
+    return render_message("watch_card.j2", row=WatchView.of(watch, now, channel=channel))
+
+
+def watch_step_reply(post: Post, *, now: dt.datetime) -> dict[str, Any]:
+    """A reply in the card's thread: old step → new step, and when."""
+    return render_message(
+        "watch_step.j2",
+        operation_id=post.op_id,
+        old=post.old or humanize.MISSING,
+        new=post.new or humanize.MISSING,
+        emoji=humanize.step_emoji(post.new),
+        at=humanize.when(post.at, now),
+    )
+
+
+def watch_final_reply(
+    watch: Watch, post: Post, *, operation: Operation | None, now: dt.datetime
+) -> dict[str, Any]:
+    """The final step, for reply_broadcast: mentions the watchers of ``post``'s channel.
+
+    ``operation`` (as last polled) brings errortype and last_error; the
+    Relaunch button shows where the type and step allow it.
+    """
+    operation_type = operation.type if operation is not None else watch.type
+    # A DONE operation may still carry the error of an earlier, relaunched run.
+    last_error = operation.last_error if operation is not None and post.new != DONE else None
+    errortype = operation.errortype if operation is not None and post.new != DONE else None
+    return render_message(
+        "watch_final.j2",
+        row=WatchView.of(watch, now, channel=post.channel),
+        old=post.old or humanize.MISSING,
+        step=post.new or humanize.MISSING,
+        emoji=humanize.step_emoji(post.new),
+        at=humanize.when(post.at, now),
+        mentions=_watchers(watch, post.channel)[:WATCHERS_MENTIONED],
+        errortype=errortype,
+        last_error=_code_block_safe(last_error) if last_error else None,
+        can_relaunch=can_relaunch(operation_type, post.new),
+    )
+
+
+def watch_note(text: str) -> dict[str, Any]:
+    """A note in a card's thread (paused, expired, no longer visible…)."""
+    return render_message("watch_note.j2", text=_or(text, "Note."))
+
+
+def watch_unwatched_card(watch: Watch, *, user_id: str, now: dt.datetime) -> dict[str, Any]:
+    """The card once someone unwatched it here: the last step seen, and a Watch button."""
+    return render_message(
+        "watch_unwatched.j2",
+        row=WatchView.of(watch, now),
+        user_id=humanize.slack_user_id(user_id),
+    )
+
+
+def watch_outcomes_message(outcomes: Sequence[WatchOutcome]) -> dict[str, Any]:
+    """The private answer to ``/ops watch`` or a Watch click: one line per operation."""
+    return render_message("watch_outcomes.j2", outcomes=list(outcomes))
+
+
+def already_final_message(operation: Operation) -> dict[str, Any]:
+    """Watching an operation that has already ended: say so, watch nothing."""
+    outcome = WatchOutcome(operation.id, "final", operation.step)
+    return watch_outcomes_message([outcome])
+
+
+def unwatch_message(op_id: int, *, removed: bool) -> dict[str, Any]:
+    if removed:
+        return notice_message(f":no_bell: Operation {op_id} is no longer watched in this channel.")
+    return error_message(
+        f"Operation {op_id} is not watched in this channel.",
+        hint="`/ops watches` lists what this channel follows.",
+    )
+
+
+def watches_message(
+    watches: Sequence[Watch],
+    *,
+    now: dt.datetime,
+    channel: str | None = None,
+    paused: str | None = None,
+) -> dict[str, Any]:
+    """``/ops watches``: the channel's watches with their current steps.
+
+    ``paused``: why the team's watches are paused, if they are.
+    """
+    rows = [
+        WatchView.of(watch, now, channel=channel)
+        for watch in sorted(watches, key=lambda watch: watch.op_id)
+    ]
+    shown = rows[:WATCHES_SHOWN]
+    return render_message(
+        "watches.j2",
+        total=len(rows),
+        sections=_batched(shown, LIST_ROWS_PER_SECTION),
+        more=len(rows) - len(shown),
+        paused=paused,
+    )
+
+
+def subscribed_message(subscription: Subscription) -> dict[str, Any]:
+    """The private answer to ``/ops subscribe``: the subscription's number."""
+    return render_message(
+        "subscribed.j2",
+        number=subscription.number,
+        filters=describe_options(subscription.filters),
+    )
+
+
+def subscriptions_message(
+    subscriptions: Sequence[Subscription], *, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """``/ops subscriptions``: this channel's subscriptions, by number."""
+    moment = now or _now()
+    rows = [
+        SubscriptionView.of(subscription, moment)
+        for subscription in sorted(subscriptions, key=lambda subscription: subscription.number)
+    ]
+    shown = rows[:SUBSCRIPTIONS_SHOWN]
+    return render_message(
+        "subscriptions.j2",
+        total=len(rows),
+        sections=_batched(shown, LIST_ROWS_PER_SECTION),
+        more=len(rows) - len(shown),
+    )
+
+
+def unsubscribe_message(number: int, *, removed: bool) -> dict[str, Any]:
+    if removed:
+        return notice_message(
+            f"Subscription {number} is ended: no more cards for its new operations."
+        )
+    return error_message(
+        f"This channel has no subscription number {number}.",
+        hint="`/ops subscriptions` lists this channel's subscriptions with their numbers.",
+    )
+
+
+def _watchers(watch: Watch, channel: str | None) -> tuple[str, ...]:
+    """Validated user ids (safe inside ``<@…>``) of one channel's card, or of every card."""
+    cards = [card for card in watch.cards if channel is None or card.channel == channel]
+    users = (humanize.slack_user_id(user) for card in cards for user in card.watchers)
+    return tuple(dict.fromkeys(user for user in users if user))
+
+
+def _batched(rows: Sequence[Any], size: int) -> list[list[Any]]:
+    return [list(rows[start : start + size]) for start in range(0, len(rows), size)]
 
 
 # Small helpers.

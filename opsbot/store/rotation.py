@@ -16,9 +16,10 @@ from typing import Final
 
 from redis.asyncio import Redis
 
+from opsbot.config import Settings
 from opsbot.store import installations, keys, team_keys
-from opsbot.store.redis import decoded
-from opsbot.store.vault import Vault, VaultError
+from opsbot.store.redis import decoded, open_redis
+from opsbot.store.vault import Vault, VaultError, load_keyring
 
 _SCAN_BATCH: Final = 500
 _ATTEMPTS: Final = 3
@@ -133,3 +134,10 @@ def _team(key: str) -> str:
     if team_id is None:  # the key predicates above only accept team keys
         raise AssertionError(f"not a team key: {key}")
     return team_id
+
+
+async def rotate_all(settings: Settings) -> RotationReport:
+    """``opsbot rotate-keys``: re-encrypt everything under the first key of the keyring."""
+    vault = Vault(load_keyring(settings))
+    async with open_redis(settings) as redis:
+        return await rotate_keys(redis, vault)

@@ -1,0 +1,217 @@
+"""Buttons on operation messages: Info, Cancel, Relaunch, paging.
+
+Every handler acks first; the API work follows and is answered through
+``respond``. Watch and Unwatch belong to the watcher and are wired there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from opsbot.api.errors import ApiError, TemporaryError
+from opsbot.slack import ids, operations, surfaces
+from opsbot.slack.audit_trail import record_action
+from opsbot.slack.relaunch_flow import open_relaunch_modal
+from opsbot.slack.replies import answer_when_ready, respond_privately
+from opsbot.slack.requests import Requester
+from opsbot.slack.services import Services
+from opsbot.slack.watch_commands import watch_in_thread
+from opsbot.store.locks import acquire_action_lock, release_action_lock
+
+log = logging.getLogger(__name__)
+
+Message = dict[str, Any]
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    @app.action(ids.ACTION_INFO)
+    async def info(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        await _with_key(services, body, respond, _info)
+
+    @app.action(ids.ACTION_CANCEL)
+    async def cancel(
+        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        await ack()
+        await _cancel(services, body, respond, client, replace_source=False)
+
+    @app.action(ids.ACTION_CANCEL_CONFIRM)
+    async def cancel_confirmed(
+        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        await ack()
+        await _cancel(services, body, respond, client, replace_source=True)
+
+    @app.action(ids.ACTION_CANCEL_KEEP)
+    async def keep(ack: AsyncAck, respond: AsyncRespond) -> None:
+        await ack()
+        await respond(delete_original=True)
+
+    @app.action(ids.ACTION_RELAUNCH)
+    async def relaunch(
+        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        await ack()
+        requester = Requester.of_interaction(body)
+        key = await _team_key(services, requester, respond)
+        if key is not None:
+            op_id = _operation_id(body)
+            await open_relaunch_modal(services, client, respond, requester, key, op_id)
+
+    @app.action(ids.ACTION_PAGE_PATTERN)
+    async def page(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        await _with_key(services, body, respond, _page)
+
+
+def _operation_id(body: dict[str, Any]) -> int:
+    return int(body["actions"][0]["value"])
+
+
+async def _team_key(services: Services, requester: Requester, respond: AsyncRespond) -> str | None:
+    key = await services.team_keys.get(requester.team_id)
+    if key is None:
+        await respond_privately(respond, surfaces.key_required_message(), replace=False)
+    return key
+
+
+async def _with_key(
+    services: Services, body: dict[str, Any], respond: AsyncRespond, work: Any
+) -> None:
+    requester = Requester.of_interaction(body)
+    key = await _team_key(services, requester, respond)
+    if key is not None:
+        await work(services, key, body, respond)
+
+
+async def _info(services: Services, key: str, body: dict[str, Any], respond: AsyncRespond) -> None:
+    work = operations.info(services, key, _operation_id(body))
+    await answer_when_ready(respond, work, what="Fetching the operation")
+
+
+async def _page(services: Services, key: str, body: dict[str, Any], respond: AsyncRespond) -> None:
+    try:
+        state = json.loads(body["actions"][0]["value"])
+        filters = {**state["filters"], "page": int(state["page"])}
+    except (ValueError, KeyError, TypeError):
+        await respond_privately(
+            respond,
+            surfaces.error_message("This page link is broken; run the list again."),
+            replace=False,
+        )
+        return
+    work = operations.list_page(services, key, filters)
+    await answer_when_ready(respond, work, what="Listing operations", replace=True)
+
+
+async def _cancel(
+    services: Services,
+    body: dict[str, Any],
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+    *,
+    replace_source: bool,
+) -> None:
+    requester = Requester.of_interaction(body)
+    key = await _team_key(services, requester, respond)
+    if key is None:
+        return
+    op_id = _operation_id(body)
+    # Two fast clicks (or two people) reach us as two requests: one cancels.
+    # The lock is kept after a success, so a late second click is refused too.
+    token = await acquire_action_lock(services.redis, requester.team_id, op_id)
+    if token is None:
+        message = surfaces.notice_message(f"Operation {op_id} is already being cancelled.")
+        await respond_privately(respond, message, replace=False)
+        return
+    try:
+        await services.api.cancel(key, op_id)
+    except ApiError as error:
+        await release_action_lock(services.redis, requester.team_id, op_id, token)
+        await _cancel_failed(services, client, respond, requester, op_id, error, key)
+        return
+    await record_action(services, client, requester, action="cancel", target=str(op_id))
+    await _report_cancel(services, client, respond, requester, key, op_id, replace_source)
+
+
+async def _cancel_failed(
+    services: Services,
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    requester: Requester,
+    op_id: int,
+    error: ApiError,
+    key: str,
+) -> None:
+    await record_action(
+        services,
+        client,
+        requester,
+        action="cancel",
+        target=str(op_id),
+        outcome=f"error: {error.kind.value}",
+    )
+    step = None
+    with contextlib.suppress(ApiError):
+        step = (await services.api.info(key, op_id)).step
+    if isinstance(error, TemporaryError) and error.may_have_run:
+        text = (
+            f"The API did not answer in time: operation {op_id} may or may not be cancelled "
+            f"(it is now in {step or 'an unknown step'}). Check with `/ops info {op_id}`."
+        )
+        await respond_privately(respond, surfaces.error_message(text), replace=False)
+        return
+    message = surfaces.api_error_message(error, op_id=op_id, action="cancel", step=step)
+    await respond_privately(respond, message, replace=False)
+
+
+async def _report_cancel(
+    services: Services,
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    requester: Requester,
+    key: str,
+    op_id: int,
+    replace_source: bool,
+) -> None:
+    try:
+        operation = await services.api.info(key, op_id)
+    except ApiError as error:
+        await respond_privately(
+            respond, surfaces.api_error_message(error, op_id=op_id), replace=False
+        )
+        return
+    message = surfaces.cancel_result_message(operation, user_id=requester.user_id)
+    posted = await _post_in_channel(client, requester, message)
+    if replace_source or posted is None:
+        await respond_privately(respond, message, replace=replace_source)
+    if posted is not None:
+        # The report's thread follows the operation if it is not over yet.
+        channel, ts = posted
+        await watch_in_thread(
+            services, client, requester, op_id, channel=channel, ts=ts, operation=operation
+        )
+
+
+async def _post_in_channel(
+    client: AsyncWebClient, requester: Requester, message: Message
+) -> tuple[str, str] | None:
+    """Say it where the team can see it: (channel, ts), or None when the bot may not post there."""
+    if not requester.channel_id:
+        return None
+    try:
+        reply = await client.chat_postMessage(
+            channel=requester.channel_id, text=message["text"], blocks=message["blocks"]
+        )
+    except SlackApiError as error:
+        log.info("could not post in the channel: %s", error.response.get("error"))
+        return None
+    return str(reply["channel"]), str(reply["ts"])

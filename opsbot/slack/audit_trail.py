@@ -1,0 +1,50 @@
+"""Recording who did what: the Redis audit stream, and the audit channel when set."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from opsbot.slack import surfaces
+from opsbot.slack.requests import Requester
+from opsbot.slack.services import Services
+
+log = logging.getLogger(__name__)
+
+
+async def record_action(
+    services: Services,
+    client: AsyncWebClient,
+    requester: Requester,
+    *,
+    action: str,
+    target: str = "",
+    outcome: str = "ok",
+) -> None:
+    await services.audit.record(
+        requester.team_id,
+        user_id=requester.user_id,
+        action=action,
+        target=target,
+        outcome=outcome,
+    )
+    channel = services.settings.audit_channel
+    if not channel:
+        return
+    message = surfaces.audit_message(
+        user_id=requester.user_id,
+        action=action,
+        target=target,
+        outcome=outcome,
+        at=dt.datetime.now(dt.UTC),
+    )
+    try:
+        await client.chat_postMessage(
+            channel=channel, text=message["text"], blocks=message["blocks"]
+        )
+    except SlackApiError as error:
+        # The audit stream already has the entry; a channel post is a copy.
+        log.warning("could not post to the audit channel: %s", error.response.get("error"))

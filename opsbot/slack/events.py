@@ -1,0 +1,42 @@
+"""Workspace lifecycle events: forget a team that uninstalls or revokes us."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
+
+from opsbot.slack.services import Services
+from opsbot.store.installations import delete_team_data
+
+log = logging.getLogger(__name__)
+
+
+def register(
+    app: AsyncApp, services: Services, installation_store: AsyncInstallationStore | None
+) -> None:
+    async def forget_team(body: dict[str, Any]) -> None:
+        team_id = str(body.get("team_id") or "")
+        enterprise_id = body.get("enterprise_id")
+        if installation_store is not None:
+            await installation_store.async_delete_all(enterprise_id=enterprise_id, team_id=team_id)
+        deleted = await delete_team_data(services.redis, team_id)
+        log.info("team %s uninstalled or revoked: %d keys deleted", team_id, deleted)
+
+    @app.event("app_uninstalled")
+    async def uninstalled(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        await forget_team(body)
+
+    @app.event("tokens_revoked")
+    async def tokens_revoked(ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
+        await ack()
+        # Slack also sends this when a person revokes their own user token. opsbot
+        # asks for no user scope and keeps no user token, and its bot still works:
+        # only the bot token's revocation means the team is gone.
+        if (event.get("tokens") or {}).get("bot"):
+            await forget_team(body)
+        else:
+            log.info("team %s revoked user tokens only: nothing to forget", body.get("team_id"))

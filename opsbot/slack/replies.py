@@ -1,0 +1,96 @@
+"""Answering after the ack: through ``respond`` (response_url), with a
+"working…" placeholder when the answer takes a while.
+
+Slack shows nothing until we answer, so a person who typed ``/ops list`` and
+waits on a slow API sees a placeholder after :data:`PLACEHOLDER_DELAY_S`,
+replaced by the result when it comes.
+
+Slack takes at most :data:`RESPONSE_URL_USES` posts on one response_url, the
+placeholder included; an answer longer than that ends with a note on what
+was left out rather than posts Slack would refuse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Sequence
+from typing import Any, Final
+
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from opsbot.slack import surfaces
+from opsbot.slack.requests import Requester
+
+Message = dict[str, Any]
+
+PLACEHOLDER_DELAY_S: Final = 1.0
+RESPONSE_URL_USES: Final = 5
+
+
+async def respond_privately(respond: AsyncRespond, message: Message, *, replace: bool) -> None:
+    await respond(
+        text=message["text"],
+        blocks=message.get("blocks"),
+        response_type="ephemeral",
+        replace_original=replace,
+    )
+
+
+async def answer_when_ready(
+    respond: AsyncRespond,
+    work: Awaitable[Sequence[Message]],
+    *,
+    what: str,
+    replace: bool = False,
+) -> None:
+    """Post the messages ``work`` produces, with a placeholder if it is slow.
+
+    The first message replaces the placeholder (or the original message when
+    ``replace``); the rest follow as new private messages.
+    """
+    task = asyncio.ensure_future(work)
+    done, _ = await asyncio.wait({task}, timeout=PLACEHOLDER_DELAY_S)
+    uses_left = RESPONSE_URL_USES
+    if not done:
+        await respond_privately(respond, surfaces.working_message(what), replace=replace)
+        uses_left -= 1
+        replace = True
+    messages = _within_uses(await task, uses_left)
+    for index, message in enumerate(messages):
+        await respond_privately(respond, message, replace=replace and index == 0)
+
+
+def _within_uses(messages: Sequence[Message], uses: int) -> Sequence[Message]:
+    """``messages`` if they fit in ``uses`` posts, else those that fit and a note."""
+    if len(messages) <= uses:
+        return messages
+    kept = messages[: uses - 1]
+    left_out = len(messages) - len(kept)
+    note = surfaces.notice_message(
+        f"{left_out} more messages were not sent: Slack lets an app answer a command "
+        f"only {RESPONSE_URL_USES} times. For a long list, ask for a smaller items_per_page."
+    )
+    return [*kept, note]
+
+
+async def open_modal(
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    requester: Requester,
+    view: dict[str, Any],
+    *,
+    command: str,
+) -> dict[str, Any] | None:
+    """views.open; when Slack refuses (an expired trigger, say), tell the person
+    privately and name the ``command`` that would open it again."""
+    try:
+        opened = await client.views_open(trigger_id=requester.trigger_id, view=view)
+    except SlackApiError as error:
+        reason = error.response.get("error") or "no reason given"
+        text = f"Slack would not open the form ({reason}). Try `{command}` again."
+        await respond_privately(respond, surfaces.error_message(text), replace=False)
+        return None
+    view_opened: dict[str, Any] = opened["view"]
+    return view_opened

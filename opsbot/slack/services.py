@@ -1,0 +1,28 @@
+"""What the Slack handlers need, opened once per process and passed around."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from opsbot.api.client import OperationClient
+from opsbot.config import Settings
+from opsbot.store.audit import AuditLog
+from opsbot.store.schedule import Schedule
+from opsbot.store.team_keys import TeamKeyStore
+from opsbot.store.vault import Vault
+from opsbot.store.watches import SubscriptionStore, WatchStore
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    redis: Redis
+    vault: Vault
+    api: OperationClient
+    team_keys: TeamKeyStore
+    audit: AuditLog
+    watches: WatchStore
+    subscriptions: SubscriptionStore
+    schedule: Schedule

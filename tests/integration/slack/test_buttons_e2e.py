@@ -1,0 +1,317 @@
+"""The buttons on operation messages, clicked end to end: Info, Cancel and its
+confirmation, Keep, and what happens when the step forbids it or two clicks race.
+
+Clicks are signed ``block_actions`` requests; the answers are read where Slack
+would get them (response_url posts and Web API calls on FakeSlack), and their
+effect on the simulator and in the Redis audit stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import stamina
+
+from opsbot.api.operation import BILL, CANCEL, ERROR, RUN, WAIT
+from opsbot.api.simulator import Simulator
+from tests.support.opsbot_app import RunningOpsbot
+from tests.support.slack_api import FakeSlack
+from tests.support.slack_requests import (
+    CHANNEL_ID,
+    TEAM_ID,
+    USER_ID,
+    SlackClient,
+    block_actions_body,
+    slash_command_body,
+)
+
+JSON = dict[str, Any]
+AUDIT_CHANNEL = "C0AUDIT"
+
+
+async def click(
+    slack_client: SlackClient, fake_slack: FakeSlack, action_id: str, value: str, name: str
+) -> None:
+    """Click a button whose answers go to response_url ``name``; Slack wants an empty 200."""
+    reply = await slack_client.post(
+        block_actions_body(action_id, value, response_url=fake_slack.response_url(name))
+    )
+    assert reply.status == 200
+    assert reply.text == ""
+
+
+async def command(slack_client: SlackClient, fake_slack: FakeSlack, text: str, name: str) -> JSON:
+    reply = await slack_client.post(
+        slash_command_body(text, response_url=fake_slack.response_url(name))
+    )
+    assert reply.status == 200
+    [message] = await fake_slack.wait_for_responses(name)
+    return message
+
+
+def action_ids(message: JSON) -> list[str]:
+    return [
+        element["action_id"]
+        for block in message["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+    ]
+
+
+def shown(message: JSON) -> str:
+    return json.dumps(message, ensure_ascii=False)
+
+
+@pytest.fixture
+def no_backoff() -> Iterator[None]:
+    """stamina's testing switch: retries without their sleeps."""
+    with stamina.set_testing(True, attempts=1000, cap=True):
+        yield
+
+
+@pytest.fixture
+def waiting_op(simulator: Simulator) -> int:
+    """An operation in WAIT: cancellable, and still (the simulator's clock stands still)."""
+    return simulator.create("domain_renew", step=WAIT, domain="waiting.example")
+
+
+async def test_info_button_answers_privately_with_the_card(
+    keyed_opsbot: RunningOpsbot,
+    slack_client: SlackClient,
+    fake_slack: FakeSlack,
+    waiting_op: int,
+) -> None:
+    await click(slack_client, fake_slack, "op_info", str(waiting_op), "info")
+    [card] = await fake_slack.wait_for_responses("info")
+
+    assert card["response_type"] == "ephemeral"
+    assert card["replace_original"] is False
+    assert card["text"] == f"Operation {waiting_op} (domain_renew): {WAIT}"
+    assert "waiting.example" in shown(card)
+
+
+async def test_cancel_asks_then_cancels_once_and_says_who_did_it(
+    keyed_opsbot: RunningOpsbot,
+    slack_client: SlackClient,
+    fake_slack: FakeSlack,
+    simulator: Simulator,
+    waiting_op: int,
+) -> None:
+    confirm = await command(slack_client, fake_slack, f"cancel {waiting_op}", "ask")
+    assert confirm["text"] == f"Cancel operation {waiting_op} (domain_renew)?"
+    assert action_ids(confirm) == ["op_cancel_confirm", "op_cancel_keep"]
+    assert simulator.calls["operation.cancel"] == 0
+
+    await click(slack_client, fake_slack, "op_cancel_confirm", str(waiting_op), "confirmed")
+    [result] = await fake_slack.wait_for_responses("confirmed")
+
+    assert simulator.calls["operation.cancel"] == 1
+    assert simulator.operation(waiting_op)["step"] == CANCEL
+    assert result["replace_original"] is True
+    assert result["text"] == f"Operation {waiting_op} is now {CANCEL}"
+    assert f"cancelled by <@{USER_ID}>" in shown(result)
+    assert action_ids(result) == ["op_info", "op_watch"]
+    [posted] = fake_slack.calls_to("chat.postMessage")
+    assert posted.args["channel"] == CHANNEL_ID
+    assert posted.args["text"] == result["text"]
+    [entry] = await keyed_opsbot.services.audit.recent(TEAM_ID)
+    assert (entry.user_id, entry.action, entry.target, entry.outcome) == (
+        USER_ID,
+        "cancel",
+        str(waiting_op),
+        "ok",
+    )
+
+
+async def test_keep_it_deletes_the_question_and_cancels_nothing(
+    keyed_opsbot: RunningOpsbot,
+    slack_client: SlackClient,
+    fake_slack: FakeSlack,
+    simulator: Simulator,
+    waiting_op: int,
+) -> None:
+    await command(slack_client, fake_slack, f"cancel {waiting_op}", "ask")
+
+    await click(slack_client, fake_slack, "op_cancel_keep", str(waiting_op), "keep")
+    [answer] = await fake_slack.wait_for_responses("keep")
+
+    assert answer["delete_original"] is True
+    assert simulator.calls["operation.cancel"] == 0
+    assert simulator.operation(waiting_op)["step"] == WAIT
+    assert await keyed_opsbot.services.audit.recent(TEAM_ID) == []
+
+
+async def test_cancel_in_a_step_that_forbids_it_is_refused_before_any_call(
+    keyed_opsbot: RunningOpsbot,
+    slack_client: SlackClient,
+    fake_slack: FakeSlack,
+    simulator: Simulator,
+) -> None:
+    running = simulator.create("domain_renew", step=RUN, domain="running.example")
+
+    answer = await command(slack_client, fake_slack, f"cancel {running}", "ask")
+
+    assert answer["response_type"] == "ephemeral"
+    assert f"Operation {running} is in {RUN}" in answer["text"]
+    assert "BILL, WAIT or ERROR" in answer["text"]
+    assert "op_cancel_confirm" not in action_ids(answer)
+    assert simulator.calls["operation.cancel"] == 0
+
+
+async def test_a_stale_cancel_button_reports_the_api_refusal_in_plain_words(
+    keyed_opsbot: RunningOpsbot,
+    slack_client: SlackClient,
+    fake_slack: FakeSlack,
+    simulator: Simulator,
+    waiting_op: int,
+) -> None:
+    # The list showed Cancel while it was in WAIT; it has moved on since.
+    simulator.move(waiting_op, RUN)
+
+    await click(slack_client, fake_slack, "op_cancel", str(waiting_op), "stale")
+    [answer] = await fake_slack.wait_for_responses("stale")
+
+    assert answer["response_type"] == "ephemeral"
+    assert f"is in *{RUN}*; cancel is only possible in BILL, WAIT or ERROR" in shown(answer)
+    assert simulator.operation(waiting_op)["step"] == RUN
+    assert fake_slack.calls_to("chat.postMessage") == []
+    [entry] = await keyed_opsbot.services.audit.recent(TEAM_ID)
+    assert (entry.action, entry.outcome) == ("cancel", "error: invalid_step")
+
+
+async def test_two_fast_clicks_cancel_once(
+    keyed_opsbot: RunningOpsbot,
+    slack_client: SlackClient,
+    fake_slack: FakeSlack,
+    simulator: Simulator,
+) -> None:
+    op_id = simulator.create("domain_create", step=BILL, domain="twice.example")
+
+    await asyncio.gather(
+        click(slack_client, fake_slack, "op_cancel", str(op_id), "first"),
+        click(slack_client, fake_slack, "op_cancel", str(op_id), "second"),
+    )
+    [posted] = await fake_slack.wait_for("chat.postMessage")
+    [refused] = await fake_slack.wait_for_responses(None)
+
+    assert simulator.calls["operation.cancel"] == 1
+    assert simulator.operation(op_id)["step"] == CANCEL
+    assert posted.args["text"] == f"Operation {op_id} is now {CANCEL}"
+    assert refused["text"] == f"Operation {op_id} is already being cancelled."
+    assert len(await keyed_opsbot.services.audit.recent(TEAM_ID)) == 1
+
+
+async def test_cancel_result_comes_privately_when_the_bot_cannot_post_in_the_channel(
+    keyed_opsbot: RunningOpsbot,
+    slack_client: SlackClient,
+    fake_slack: FakeSlack,
+    simulator: Simulator,
+    waiting_op: int,
+) -> None:
+    fake_slack.fail("chat.postMessage", "channel_not_found", channel=CHANNEL_ID)
+
+    await click(slack_client, fake_slack, "op_cancel", str(waiting_op), "cancel")
+    [result] = await fake_slack.wait_for_responses("cancel")
+
+    assert result["text"] == f"Operation {waiting_op} is now {CANCEL}"
+    assert result["replace_original"] is False
+    assert simulator.calls["operation.cancel"] == 1
+
+
+async def test_a_rate_limited_cancel_says_so_and_lets_the_next_click_through(
+    no_backoff: None,
+    keyed_opsbot: RunningOpsbot,
+    slack_client: SlackClient,
+    fake_slack: FakeSlack,
+    simulator: Simulator,
+    waiting_op: int,
+) -> None:
+    simulator.rate_limit_every(1)
+
+    await click(slack_client, fake_slack, "op_cancel", str(waiting_op), "busy")
+    [answer] = await fake_slack.wait_for_responses("busy")
+
+    assert "busy or rate-limiting" in shown(answer)
+    assert simulator.operation(waiting_op)["step"] == WAIT
+
+    # The refused attempt released its lock: a later click is not "already being cancelled".
+    simulator.rate_limit_every(None)
+    await click(slack_client, fake_slack, "op_cancel", str(waiting_op), "again")
+    [posted] = await fake_slack.wait_for("chat.postMessage")
+    assert posted.args["text"] == f"Operation {waiting_op} is now {CANCEL}"
+    outcomes = [entry.outcome for entry in await keyed_opsbot.services.audit.recent(TEAM_ID)]
+    assert outcomes == ["ok", "error: temporary"]
+
+
+@pytest.mark.parametrize("env_overrides", [{"OPSBOT_AUDIT_CHANNEL": AUDIT_CHANNEL}])
+async def test_a_cancel_is_posted_to_the_audit_channel(
+    keyed_opsbot: RunningOpsbot,
+    slack_client: SlackClient,
+    fake_slack: FakeSlack,
+    waiting_op: int,
+) -> None:
+    await click(slack_client, fake_slack, "op_cancel", str(waiting_op), "cancel")
+    posts = await fake_slack.wait_for("chat.postMessage", count=2)
+
+    [audit] = [call for call in posts if call.args["channel"] == AUDIT_CHANNEL]
+    assert audit.args["text"] == f"Audit: cancel {waiting_op}: ok"
+    assert f"<@{USER_ID}>" in json.dumps(audit.args["blocks"])
+
+
+@pytest.mark.parametrize(
+    ("action_id", "value"),
+    [
+        ("op_info", "100100"),
+        ("op_cancel", "100100"),
+        ("op_cancel_confirm", "100100"),
+        ("op_relaunch", "100100"),
+        ("list_page_next", '{"filters":{},"page":1}'),
+    ],
+)
+async def test_without_a_key_a_button_says_how_to_set_one(
+    opsbot: RunningOpsbot,
+    slack_client: SlackClient,
+    fake_slack: FakeSlack,
+    simulator: Simulator,
+    action_id: str,
+    value: str,
+) -> None:
+    await click(slack_client, fake_slack, action_id, value, "nokey")
+    [answer] = await fake_slack.wait_for_responses("nokey")
+
+    assert answer["response_type"] == "ephemeral"
+    assert "No operation API key is set" in answer["text"]
+    assert simulator.calls == {}
+    assert fake_slack.calls_to("views.open") == []
+
+
+async def test_a_broken_page_button_is_answered_not_crashed(
+    keyed_opsbot: RunningOpsbot,
+    slack_client: SlackClient,
+    fake_slack: FakeSlack,
+    simulator: Simulator,
+) -> None:
+    await click(slack_client, fake_slack, "list_page_next", "{not json", "broken")
+    [answer] = await fake_slack.wait_for_responses("broken")
+
+    assert "page link is broken" in answer["text"]
+    assert simulator.calls == {}
+
+
+async def test_cancel_of_an_error_operation_from_a_list_row(
+    keyed_opsbot: RunningOpsbot,
+    slack_client: SlackClient,
+    fake_slack: FakeSlack,
+    simulator: Simulator,
+) -> None:
+    failed = next(op for op in simulator.operations() if op["step"] == ERROR)
+
+    await click(slack_client, fake_slack, "op_cancel", str(failed["id"]), "row")
+    [posted] = await fake_slack.wait_for("chat.postMessage")
+
+    assert simulator.operation(failed["id"])["step"] == CANCEL
+    assert f"cancelled by <@{USER_ID}>" in json.dumps(posted.args["blocks"])

@@ -1,0 +1,362 @@
+"""Multi-workspace mode end to end: install through OAuth, serve each team with its token.
+
+A browser asks ``GET /slack/install`` (a state is issued into Redis and set
+as a cookie), Slack sends it back to ``GET /slack/oauth_redirect`` with a
+code, and opsbot exchanges the code on the local Slack (``oauth.v2.access``)
+and keeps the installation in Redis, its bot token encrypted. From then on
+requests from that team are answered with that team's token, and
+``app_uninstalled`` / ``tokens_revoked`` forget that team and no other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import pytest
+from redis.asyncio import Redis
+
+from opsbot.api.simulator import ServedSimulator
+from opsbot.slack.app import BOT_SCOPES
+from opsbot.store import keys
+from tests.support.opsbot_app import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    SIGNING_SECRET,
+    RunningOpsbot,
+    opsbot_env,
+    production_log,
+    running_opsbot,
+)
+from tests.support.secrets_scan import find_secrets_in_redis
+from tests.support.slack_api import FakeSlack
+from tests.support.slack_requests import (
+    USER_ID,
+    SlackClient,
+    app_uninstalled_event,
+    event_body,
+    slash_command_body,
+    tokens_revoked_event,
+)
+
+TEAM_A = "T0AAA"
+TEAM_B = "T0BBB"
+TOKEN_A = "xoxb-team-a-installed-token-111"
+TOKEN_B = "xoxb-team-b-installed-token-222"
+STATE_COOKIE = "slack-app-oauth-state"
+# A safety net for conditions reached by work opsbot does after its ack.
+SETTLE_TIMEOUT_S = 5.0
+
+
+@pytest.fixture
+async def fake_slack() -> AsyncIterator[FakeSlack]:
+    # Only tokens handed out by oauth.v2.access are accepted: a call made with
+    # any other token (or none) fails, as it would on Slack.
+    async with FakeSlack(tokens=(), scopes=",".join(BOT_SCOPES)) as slack:
+        yield slack
+
+
+@pytest.fixture
+async def opsbot(
+    fake_slack: FakeSlack, sim_server: ServedSimulator, redis_url: str
+) -> AsyncIterator[RunningOpsbot]:
+    env = opsbot_env(
+        slack_api_url=fake_slack.api_url, api_url=sim_server.url, redis_url=redis_url, oauth=True
+    )
+    async with running_opsbot(env) as running:
+        yield running
+
+
+@dataclass(frozen=True)
+class Consent:
+    """What the install page handed the browser: the state, in the link and the cookie."""
+
+    state: str
+    cookie: str
+
+
+class Browser:
+    """A person's browser going through Slack's install flow against opsbot."""
+
+    def __init__(self, session: aiohttp.ClientSession, base_url: str) -> None:
+        self._session = session
+        self._base_url = base_url
+
+    async def open_install_page(self) -> tuple[int, str, Consent]:
+        async with self._session.get(f"{self._base_url}/slack/install") as response:
+            page = await response.text()
+            cookie = response.cookies[STATE_COOKIE].value
+        [state] = set(re.findall(r"[?&;]state=([A-Za-z0-9_-]+)", page))
+        return response.status, page, Consent(state=state, cookie=cookie)
+
+    async def come_back_from_slack(self, code: str, consent: Consent) -> tuple[int, str]:
+        # The cookie is sent by hand: aiohttp's jar keeps none for an IP address.
+        async with self._session.get(
+            f"{self._base_url}/slack/oauth_redirect",
+            params={"code": code, "state": consent.state},
+            headers={"Cookie": f"{STATE_COOKIE}={consent.cookie}"},
+            allow_redirects=False,
+        ) as response:
+            return response.status, await response.text()
+
+    async def install(self, fake_slack: FakeSlack, team_id: str, bot_token: str) -> None:
+        _, _, consent = await self.open_install_page()
+        code = fake_slack.oauth_code(team_id=team_id, bot_token=bot_token)
+        status, page = await self.come_back_from_slack(code, consent)
+        assert status == 200, page
+
+
+@pytest.fixture
+async def browser(opsbot: RunningOpsbot) -> AsyncIterator[Browser]:
+    async with aiohttp.ClientSession() as session:
+        yield Browser(session, opsbot.base_url)
+
+
+@pytest.fixture
+async def slack_client(opsbot: RunningOpsbot) -> AsyncIterator[SlackClient]:
+    async with SlackClient(opsbot.base_url, SIGNING_SECRET) as client:
+        yield client
+
+
+async def settle(condition: Callable[[], Awaitable[bool]]) -> None:
+    """Wait until ``condition`` holds: work a handler does after its ack.
+
+    An event's handler answers no one once it has acked, so Redis is the only
+    witness of its work: look until it shows, with a timeout as a safety net.
+    """
+    async with asyncio.timeout(SETTLE_TIMEOUT_S):
+        while not await condition():  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+
+
+async def team_keys(redis: Redis, team_id: str) -> dict[str, Any]:
+    """Every key of one team with its serialized value."""
+    return {
+        key: await redis.dump(key)
+        async for key in redis.scan_iter(match=keys.team_pattern(team_id))
+    }
+
+
+# --- installing -----------------------------------------------------------------------
+
+
+async def test_the_install_page_links_to_slack_with_a_state_kept_in_redis(
+    opsbot: RunningOpsbot, browser: Browser
+) -> None:
+    status, page, consent = await browser.open_install_page()
+
+    assert status == 200
+    assert "slack.com/oauth/v2/authorize" in page
+    assert f"client_id={CLIENT_ID}" in page
+    assert "chat:write" in page
+    assert consent.cookie == consent.state
+    assert await opsbot.services.redis.exists(keys.oauth_state(consent.state)) == 1
+
+
+async def test_an_installation_is_kept_with_its_token_encrypted(
+    opsbot: RunningOpsbot, browser: Browser, fake_slack: FakeSlack
+) -> None:
+    _, _, consent = await browser.open_install_page()
+    code = fake_slack.oauth_code(team_id=TEAM_A, bot_token=TOKEN_A)
+
+    status, _ = await browser.come_back_from_slack(code, consent)
+
+    assert status == 200
+    [exchange] = fake_slack.calls_to("oauth.v2.access")
+    assert exchange.args["code"] == code
+    assert exchange.args["client_id"] == CLIENT_ID
+    redis = opsbot.services.redis
+    assert await redis.exists(keys.bot(TEAM_A), keys.installation(TEAM_A)) == 2
+    # The state is spent, and no secret is readable in Redis.
+    assert await redis.exists(keys.oauth_state(consent.state)) == 0
+    assert await find_secrets_in_redis(redis, [TOKEN_A, CLIENT_SECRET, SIGNING_SECRET]) == []
+    names = [name async for name in redis.scan_iter()]
+    assert names
+    assert [n for n in names if not n.startswith(f"{keys.PREFIX}{{{TEAM_A}}}:")] == []
+
+
+async def test_a_state_is_good_for_one_installation_only(
+    opsbot: RunningOpsbot, browser: Browser, fake_slack: FakeSlack
+) -> None:
+    _, _, consent = await browser.open_install_page()
+    first = fake_slack.oauth_code(team_id=TEAM_A, bot_token=TOKEN_A)
+    assert (await browser.come_back_from_slack(first, consent))[0] == 200
+
+    second = fake_slack.oauth_code(team_id=TEAM_B, bot_token=TOKEN_B)
+    status, _ = await browser.come_back_from_slack(second, consent)
+
+    assert status == 401
+    assert len(fake_slack.calls_to("oauth.v2.access")) == 1  # the code was never exchanged
+    assert await team_keys(opsbot.services.redis, TEAM_B) == {}
+
+
+async def test_a_callback_without_the_install_cookie_is_refused(
+    opsbot: RunningOpsbot, browser: Browser, fake_slack: FakeSlack
+) -> None:
+    _, _, consent = await browser.open_install_page()
+    code = fake_slack.oauth_code(team_id=TEAM_A, bot_token=TOKEN_A)
+    stolen = Consent(state=consent.state, cookie="someone-else")
+
+    status, _ = await browser.come_back_from_slack(code, stolen)
+
+    assert status == 400
+    assert fake_slack.calls_to("oauth.v2.access") == []
+    assert await team_keys(opsbot.services.redis, TEAM_A) == {}
+
+
+async def test_installing_writes_no_secret_to_the_log(
+    opsbot: RunningOpsbot, browser: Browser, fake_slack: FakeSlack
+) -> None:
+    # At DEBUG, slack_sdk logs oauth.v2.access's answer, bot token included:
+    # what opsbot's log handler writes must not hold it, nor the client secret.
+    with production_log(opsbot.settings) as log:
+        await browser.install(fake_slack, TEAM_A, TOKEN_A)
+
+    written = log.getvalue()
+    assert "oauth.v2.access" in written
+    assert [s for s in (TOKEN_A, CLIENT_SECRET, SIGNING_SECRET) if s in written] == []
+
+
+# --- serving installed teams ------------------------------------------------------------
+
+
+async def test_each_team_is_answered_with_its_own_token(
+    opsbot: RunningOpsbot, browser: Browser, fake_slack: FakeSlack, slack_client: SlackClient
+) -> None:
+    await browser.install(fake_slack, TEAM_A, TOKEN_A)
+    await browser.install(fake_slack, TEAM_B, TOKEN_B)
+    installed = len(fake_slack.calls)
+
+    help_reply = await slack_client.post(
+        slash_command_body("help", team_id=TEAM_A, response_url=fake_slack.response_url("h"))
+    )
+    for team_id in (TEAM_A, TEAM_B):
+        # /ops key opens a modal through the Web API, then checks the user's rights.
+        body = slash_command_body(
+            "key",
+            team_id=team_id,
+            trigger_id=f"trigger-{team_id}",
+            response_url=fake_slack.response_url(team_id),
+        )
+        assert (await slack_client.post(body)).status == 200
+    await fake_slack.wait_for("users.info", count=2)
+
+    assert help_reply.status == 200
+    assert help_reply.json()["response_type"] == "ephemeral"
+    assert "/ops list" in help_reply.text
+    token_of_team = {TEAM_A: TOKEN_A, TEAM_B: TOKEN_B}
+    opened = {c.args["trigger_id"]: c.token for c in fake_slack.calls_to("views.open")}
+    assert opened == {f"trigger-{team}": token for team, token in token_of_team.items()}
+    # bolt names the team in every call it makes for a request.
+    looked_up = {c.args["team_id"]: c.token for c in fake_slack.calls_to("users.info")}
+    assert looked_up == token_of_team
+    assert {call.token for call in fake_slack.calls[installed:]} == {TOKEN_A, TOKEN_B}
+
+
+async def test_a_team_that_never_installed_is_not_served(
+    opsbot: RunningOpsbot, fake_slack: FakeSlack, slack_client: SlackClient
+) -> None:
+    reply = await slack_client.post(
+        slash_command_body("key", team_id=TEAM_A, response_url=fake_slack.response_url("k"))
+    )
+
+    assert reply.status == 200
+    [answer] = await fake_slack.wait_for_responses("k")
+    assert "reinstall this app" in answer["text"]
+    assert fake_slack.calls == []
+
+
+# --- forgetting a team --------------------------------------------------------------------
+
+
+async def _two_installed_teams(
+    opsbot: RunningOpsbot, browser: Browser, fake_slack: FakeSlack, api_key: str
+) -> None:
+    """Teams A and B each installed, with an API key and an audit entry."""
+    for team_id, token in ((TEAM_A, TOKEN_A), (TEAM_B, TOKEN_B)):
+        await browser.install(fake_slack, team_id, token)
+        await opsbot.set_team_key(team_id, api_key)
+        await opsbot.services.audit.record(
+            team_id, user_id=USER_ID, action="key_set", target="fingerprint", outcome="ok"
+        )
+
+
+@pytest.mark.parametrize(
+    "event",
+    [app_uninstalled_event(), tokens_revoked_event(bot_user_ids=["U0BOT"])],
+    ids=["app_uninstalled", "tokens_revoked"],
+)
+async def test_losing_a_team_deletes_its_data_and_only_its_data(
+    event: dict[str, Any],
+    opsbot: RunningOpsbot,
+    browser: Browser,
+    fake_slack: FakeSlack,
+    slack_client: SlackClient,
+    sim_key: str,
+) -> None:
+    await _two_installed_teams(opsbot, browser, fake_slack, sim_key)
+    redis = opsbot.services.redis
+    team_b_before = await team_keys(redis, TEAM_B)
+    assert {keys.api_key(TEAM_A), keys.audit(TEAM_A), keys.bot(TEAM_A)} <= set(
+        await team_keys(redis, TEAM_A)
+    )
+
+    reply = await slack_client.post(event_body(event, team_id=TEAM_A))
+
+    assert reply.status == 200
+
+    async def team_a_forgotten() -> bool:
+        return await team_keys(redis, TEAM_A) == {}
+
+    await settle(team_a_forgotten)
+    assert await team_keys(redis, TEAM_B) == team_b_before
+    assert await opsbot.services.team_keys.get(TEAM_B) == sim_key
+
+
+async def test_revoking_only_user_tokens_keeps_the_team(
+    opsbot: RunningOpsbot,
+    browser: Browser,
+    fake_slack: FakeSlack,
+    slack_client: SlackClient,
+    sim_key: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # opsbot asks for no user scope, so the bot still works: the team's key,
+    # installation and audit must survive a person revoking their own token.
+    caplog.set_level(logging.INFO, logger="opsbot.slack.events")
+    await _two_installed_teams(opsbot, browser, fake_slack, sim_key)
+    redis = opsbot.services.redis
+    team_a_before = await team_keys(redis, TEAM_A)
+    revoked = tokens_revoked_event(bot_user_ids=[], user_ids=["U0INSTALLER"])
+
+    assert (await slack_client.post(event_body(revoked, team_id=TEAM_A))).status == 200
+
+    async def handled() -> bool:
+        return any(TEAM_A in record.getMessage() for record in caplog.records)
+
+    await settle(handled)
+    assert await team_keys(redis, TEAM_A) == team_a_before
+
+
+async def test_slack_is_asked_who_we_are_once_per_team_not_before_every_ack(
+    opsbot: RunningOpsbot, browser: Browser, fake_slack: FakeSlack, slack_client: SlackClient
+) -> None:
+    await browser.install(fake_slack, TEAM_A, TOKEN_A)
+
+    async def help_from_team_a() -> None:
+        body = slash_command_body(
+            "help", team_id=TEAM_A, response_url=fake_slack.response_url("help")
+        )
+        assert (await slack_client.post(body)).status == 200
+
+    await help_from_team_a()
+    checked = len(fake_slack.calls_to("auth.test"))
+    for _ in range(3):
+        await help_from_team_a()
+
+    assert len(fake_slack.calls_to("auth.test")) == checked

@@ -1,0 +1,128 @@
+"""The /ops grammar: every form, and a helpful refusal for every mistake."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from opsbot.slack.commands import (
+    MAX_WATCH_IDS,
+    Command,
+    CommandError,
+    parse_command,
+    parse_operation_id,
+)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "help", "HELP"])
+def test_empty_and_help_mean_help(text: str) -> None:
+    assert parse_command(text) == Command("help")
+
+
+def test_list_with_filters_and_shell_quoting() -> None:
+    command = parse_command('list step=ERROR type=domain_create sort_by="date_created DESC"')
+    assert command.name == "list"
+    assert command.filters["step"] == "ERROR"
+    assert command.filters["type"] == "domain_create"
+    assert command.filters["sort_by"] == "date_created DESC"
+
+
+def test_smart_quotes_from_slack_clients_are_understood() -> None:
+    command = parse_command("list sort_by=\u201cdate_created DESC\u201d")
+    assert command.filters["sort_by"] == "date_created DESC"
+
+
+@pytest.mark.parametrize("name", ["info", "cancel", "relaunch", "unwatch"])
+def test_one_id_commands(name: str) -> None:
+    assert parse_command(f"{name} 123").operation_ids == (123,)
+    assert parse_command(f"{name} #124").operation_id == 124
+
+
+def test_info_with_a_word_says_the_id_must_be_a_number() -> None:
+    with pytest.raises(CommandError) as error:
+        parse_command("info abc")
+    assert "operation id must be a number" in error.value.message
+    assert "`abc`" in error.value.message
+
+
+def test_missing_or_extra_ids_are_refused_with_usage() -> None:
+    with pytest.raises(CommandError) as missing:
+        parse_command("cancel")
+    assert "needs an operation id" in missing.value.message
+    assert "/ops cancel 123" in missing.value.usage
+    with pytest.raises(CommandError) as extra:
+        parse_command("info 1 2")
+    assert "one operation id only" in extra.value.message
+
+
+def test_watch_takes_several_ids_deduplicated() -> None:
+    assert parse_command("watch 3 1,2 3").operation_ids == (3, 1, 2)
+    with pytest.raises(CommandError):
+        parse_command("watch " + " ".join(str(i) for i in range(1, MAX_WATCH_IDS + 2)))
+
+
+def test_unknown_command_suggests_the_closest() -> None:
+    with pytest.raises(CommandError) as error:
+        parse_command("lst step=ERROR")
+    assert error.value.suggestions[0] == "list"
+    assert "/ops help" in error.value.usage
+
+
+def test_unknown_filter_is_reported_with_the_known_ones() -> None:
+    with pytest.raises(CommandError) as error:
+        parse_command("list stpe=ERROR")
+    assert "step" in error.value.suggestions
+    assert "/ops list" in error.value.usage
+
+
+def test_unclosed_quote() -> None:
+    with pytest.raises(CommandError) as error:
+        parse_command('list sort_by="date_created DESC')
+    assert "quote" in error.value.message
+
+
+def test_key_actions_and_a_pasted_key_is_never_echoed() -> None:
+    assert parse_command("key").key_action == "set"
+    assert parse_command("key status").key_action == "status"
+    assert parse_command("key remove").key_action == "remove"
+    pasted = "abcdefghijklmnopqrstuvwx"
+    with pytest.raises(CommandError) as error:
+        parse_command(f"key {pasted}")
+    for text in (error.value.message, error.value.usage, *error.value.suggestions):
+        assert pasted not in text
+
+
+def test_unsubscribe_needs_a_number() -> None:
+    assert parse_command("unsubscribe 2").subscription == 2
+    with pytest.raises(CommandError):
+        parse_command("unsubscribe two")
+
+
+def test_commands_without_arguments_refuse_them() -> None:
+    assert parse_command("watches") == Command("watches")
+    with pytest.raises(CommandError) as error:
+        parse_command("subscriptions now")
+    assert "takes no arguments" in error.value.message
+
+
+@pytest.mark.parametrize("word", ["0", "-1", "1e3", "\u0661\u0662", "99999999999"])
+def test_bad_ids(word: str) -> None:
+    with pytest.raises(CommandError):
+        parse_operation_id(word)
+
+
+@given(st.text(max_size=200))
+def test_any_text_parses_or_is_refused_with_a_message(text: str) -> None:
+    try:
+        command = parse_command(text)
+    except CommandError as error:
+        message = error.message
+    else:
+        message = command.name
+    assert message.strip()
+
+
+def test_entities_slack_puts_in_command_text_are_decoded() -> None:
+    command = parse_command("list &gt;date_created=2026-11-01 &lt;date_created=2026-11-20")
+    assert set(command.filters) == {">date_created", "<date_created"}
