@@ -50,7 +50,7 @@ def serve(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     configure_logging(settings)
-    web_app = build_web_app(settings)
+    web_app = build_web_app(settings, watcher=not args.no_watcher)
     require_data_dir(settings)
     try:
         web.run_app(web_app, port=settings.port, print=None, access_log=None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Final
 
 from aiohttp import web
@@ -38,6 +38,7 @@ from opsbot.store.schedule import Schedule
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Vault, load_keyring
 from opsbot.store.watches import SubscriptionStore, WatchStore
+from opsbot.watcher.worker import watcher_running
 
 log = logging.getLogger(__name__)
 
@@ -137,11 +138,16 @@ def register_listeners(
     events.register(app, services, installation_store)
 
 
-def build_web_app(settings: Settings) -> web.Application:
-    """The HTTP application: Slack's endpoints and the health check."""
+def build_web_app(settings: Settings, *, watcher: bool = True) -> web.Application:
+    """The HTTP application: Slack's endpoints and the health check.
+
+    With ``watcher`` the process also polls watched operations, as one more
+    worker beside any ``opsbot worker`` (``opsbot serve --no-watcher`` leaves
+    that to the workers).
+    """
     settings.slack.require_http()
     web_app = web.Application()
-    web_app.cleanup_ctx.append(_resources(settings))
+    web_app.cleanup_ctx.append(_resources(settings, watcher=watcher))
     web_app.router.add_post(EVENTS_PATH, _events)
     web_app.router.add_get(HEALTH_PATH, _health)
     if settings.slack.oauth:
@@ -150,12 +156,20 @@ def build_web_app(settings: Settings) -> web.Application:
     return web_app
 
 
-def _resources(settings: Settings):  # type: ignore[no-untyped-def]
+def _resources(
+    settings: Settings, *, watcher: bool
+) -> Callable[[web.Application], AsyncIterator[None]]:
     async def resources(web_app: web.Application) -> AsyncIterator[None]:
         async with open_services(settings) as services:
             web_app[SERVICES] = services
             web_app[BOLT] = build_bolt_app(settings, services)
-            yield
+            polling = (
+                watcher_running(settings, services.redis, services.vault)
+                if watcher
+                else contextlib.nullcontext()
+            )
+            async with polling:
+                yield
 
     return resources
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from opsbot.api.catalog import RELAUNCH_PARAMETERS, parameters_named_in
+from opsbot.api.catalog import KNOWN_TYPES, RELAUNCH_PARAMETERS, parameters_named_in
 from opsbot.api.operation import (
     BILL,
     CANCEL,
@@ -25,31 +25,8 @@ from opsbot.api.simulator.lifecycle import STEP_SECONDS
 from opsbot.api.simulator.products import REGISTRY_PARAMETERS
 from tests.integration.conftest import RawRpc
 
-# Types seen on the live service (shared/reference/api-facts.md).
-LIVE_TYPES = {
-    "domain_create",
-    "domain_renew",
-    "domain_transfer_in",
-    "domain_ns_set",
-    "domain_transfer_reseller",
-    "domain_change_owner",
-    "billing_prepaid_add_money",
-    "certificate_update",
-    "hosting_migration_vm",
-    "hosting_migration_disk",
-    "vm_create",
-    "vm_delete",
-    "vm_reboot",
-    "vm_stop",
-    "disk_create",
-    "disk_delete",
-    "disk_attach",
-    "disk_detach",
-    "disk_update",
-    "iface_create",
-    "iface_attach",
-    "iface_detach",
-}
+# Types seen on the live service (the catalog holds api-facts.md's list).
+LIVE_TYPES = set(KNOWN_TYPES)
 REQUIRED_TLDS = {"es", "ca", "it", "uk", "fr", "xn--55qx5d", "com", "net", "org", "eu", "us", "au"}
 # The longest an operation can take from BILL to its end, at speed 1.
 LONGEST_SECONDS = sum(high for _, high in STEP_SECONDS.values())

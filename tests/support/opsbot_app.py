@@ -66,9 +66,13 @@ class RunningOpsbot:
 
 
 @contextlib.asynccontextmanager
-async def running_opsbot(env: Mapping[str, str]) -> AsyncIterator[RunningOpsbot]:
+async def running_opsbot(
+    env: Mapping[str, str], *, watcher: bool = False
+) -> AsyncIterator[RunningOpsbot]:
+    """Serve opsbot; most tests drive the watcher by hand (Worker.run_once), so a
+    background one, which would race them, runs only when asked for."""
     settings = Settings.from_env(env)
-    web_app = build_web_app(settings)
+    web_app = build_web_app(settings, watcher=watcher)
     runner = web.AppRunner(web_app)
     await runner.setup()
     port = free_port()

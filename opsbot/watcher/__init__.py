@@ -1,0 +1,13 @@
+"""The watcher: polls watched operations in batches and posts their steps to Slack threads.
+
+- :mod:`~opsbot.watcher.worker`: the loop (``opsbot worker``, and the watcher
+  inside ``opsbot serve``), claiming teams with a lease;
+- :mod:`~opsbot.watcher.cycle`: one team's poll cycle, recorded in Redis;
+- :mod:`~opsbot.watcher.poster`: delivering the recorded posts to Slack (and
+  the one window where a crash can repeat a post);
+- :mod:`~opsbot.watcher.intervals`: how often operations are read in full;
+- :mod:`~opsbot.watcher.memory`: what a worker remembers to ask only for
+  changes (a shortcut, never needed for correctness);
+- :mod:`~opsbot.watcher.notes`: what the watcher says in a thread besides steps;
+- :mod:`~opsbot.watcher.clients`: the Slack client of each team.
+"""

@@ -1,0 +1,338 @@
+"""The watcher's loop: claim due teams, run their cycles, deliver, hand them back.
+
+Any number of workers (``opsbot worker`` processes, and the watcher inside
+``opsbot serve``) share one Redis. A team is polled by one worker at a time:
+the worker *claims* it with a lease (:mod:`opsbot.store.schedule`), keeps the
+lease alive while it works, and *releases* it with the team's next due time.
+A worker that dies holding a team holds it only until the lease ends
+(:data:`LEASE_S`); then any other worker claims it and carries on from what
+Redis holds. Nothing the watcher needs lives only in memory: what a worker
+remembers (:mod:`opsbot.watcher.memory`) only saves it work.
+
+A *cycle* of a worker is one round over every team due at that moment,
+several teams at once. Each cycle logs one line: teams, operations looked
+at (and how many of them were read in full), API calls, step changes, Slack
+messages posted, CPU and wall time.
+
+On SIGTERM the worker claims nothing more, lets the team passes under way
+finish (for :data:`STOP_GRACE_S` at most), and releases what it holds, so
+another worker takes over at once rather than after the lease.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import signal
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Final
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from opsbot.api.client import OperationClient
+from opsbot.config import Settings
+from opsbot.store.installations import RedisInstallationStore
+from opsbot.store.redis import open_redis
+from opsbot.store.schedule import Lease, Schedule
+from opsbot.store.team_keys import TeamKeyStore
+from opsbot.store.vault import Vault, load_keyring
+from opsbot.store.watches import SubscriptionStore, WatchStore
+from opsbot.watcher.clients import TeamClients
+from opsbot.watcher.cycle import CycleDeps, CycleResult, fetch_operations, run_team_cycle
+from opsbot.watcher.intervals import PollPolicy
+from opsbot.watcher.memory import WorkerMemory
+from opsbot.watcher.poster import DeliveryResult, Poster
+
+log = logging.getLogger("opsbot.watcher")
+
+# A team's lease: renewed every third of it while the worker works on the team.
+LEASE_S: Final = 10.0
+# Teams worked on at once by one worker.
+CONCURRENCY: Final = 32
+# Between cycles the worker looks at the schedule at least this often, so a
+# watch just added is polled soon even with a long poll interval.
+MAX_IDLE_S: Final = 1.0
+MIN_IDLE_S: Final = 0.05
+# After an unexpected failure (Redis gone, a bug) a team is tried again this much later.
+FAILED_PASS_RETRY_S: Final = 5.0
+STOP_GRACE_S: Final = 10.0
+
+
+@dataclass
+class TeamReport:
+    operations: int = 0
+    read_in_full: int = 0
+    api_calls: int = 0
+    changes: int = 0
+    posts: int = 0
+
+
+@dataclass
+class CycleReport:
+    teams: int = 0
+    operations: int = 0
+    read_in_full: int = 0
+    api_calls: int = 0
+    changes: int = 0
+    posts: int = 0
+    cpu_s: float = 0.0
+    duration_s: float = 0.0
+
+    def add(self, team: TeamReport) -> None:
+        self.teams += 1
+        self.operations += team.operations
+        self.read_in_full += team.read_in_full
+        self.api_calls += team.api_calls
+        self.changes += team.changes
+        self.posts += team.posts
+
+    def line(self) -> str:
+        return (
+            f"cycle: teams={self.teams} operations={self.operations} "
+            f"read_in_full={self.read_in_full} api_calls={self.api_calls} "
+            f"changes={self.changes} posts={self.posts} "
+            f"cpu={self.cpu_s:.3f}s duration={self.duration_s:.3f}s"
+        )
+
+
+class Worker:
+    """Polls watched operations and delivers their posts; see the module doc."""
+
+    def __init__(
+        self,
+        deps: CycleDeps,
+        schedule: Schedule,
+        poster: Poster,
+        *,
+        concurrency: int = CONCURRENCY,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._deps = deps
+        self._schedule = schedule
+        self._poster = poster
+        self._concurrency = concurrency
+        self._clock = clock
+        self._memory = WorkerMemory()
+        self._stopping = False
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Cycle until ``stop`` is set; then finish or release what is held."""
+        while not stop.is_set():
+            cycle = asyncio.create_task(self._logged_cycle())
+            stopped = asyncio.create_task(stop.wait())
+            await asyncio.wait({cycle, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            stopped.cancel()
+            if not cycle.done():
+                await self._stop_cycle(cycle)
+                return
+            await self._idle(stop, failed=cycle.result() is None)
+
+    async def run_once(self, now: float | None = None) -> CycleReport:
+        """One cycle over every team due at ``now`` (the clock's time by default)."""
+        now = self._clock() if now is None else now
+        started, started_cpu = time.perf_counter(), time.process_time()
+        report = CycleReport()
+        running: set[asyncio.Task[TeamReport]] = set()
+        try:
+            await self._claim_and_work(now, running, report)
+        except asyncio.CancelledError:
+            # Stopping: the passes under way release their teams as they end.
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+            raise
+        report.duration_s = time.perf_counter() - started
+        report.cpu_s = time.process_time() - started_cpu
+        return report
+
+    async def _claim_and_work(
+        self, now: float, running: set[asyncio.Task[TeamReport]], report: CycleReport
+    ) -> None:
+        exhausted = False
+        while True:
+            if not exhausted and not self._stopping and len(running) < self._concurrency:
+                wanted = self._concurrency - len(running)
+                leases = await self._schedule.claim_many(now, wanted)
+                running.update(asyncio.create_task(self._team_pass(lease, now)) for lease in leases)
+                # Fewer due than asked: none is left, since a team goes back due later than now.
+                exhausted = len(leases) < wanted
+            if not running:
+                return
+            done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            running.difference_update(done)
+            for task in done:
+                report.add(task.result())
+
+    # --- one team ------------------------------------------------------------------------
+
+    async def _team_pass(self, lease: Lease, now: float) -> TeamReport:
+        """Cycle and deliver for one claimed team, then release it with its next due time."""
+        keeper = asyncio.create_task(self._keep(lease))
+        next_due: float | None = now + FAILED_PASS_RETRY_S
+        report = TeamReport()
+        try:
+            cycle, delivery = await self._cycle_and_deliver(lease, now)
+            next_due = _earliest(cycle.next_due, delivery.retry_at)
+            report = TeamReport(
+                cycle.operations, cycle.read_in_full, cycle.api_calls, cycle.changes, delivery.posts
+            )
+        except asyncio.CancelledError:
+            next_due = now  # stopping: another worker takes the team at once
+            raise
+        except RedisError as error:
+            log.warning("team %s: pass cut short, Redis unreachable (%s)", lease.team_id, error)
+        except Exception:
+            log.exception("team %s: pass failed, trying again later", lease.team_id)
+        finally:
+            keeper.cancel()
+            await asyncio.shield(self._release(lease, next_due))
+        return report
+
+    async def _cycle_and_deliver(
+        self, lease: Lease, now: float
+    ) -> tuple[CycleResult, DeliveryResult]:
+        cycle = await run_team_cycle(self._deps, lease.team_id, now, self._memory)
+        lookup = (
+            None
+            if cycle.key is None
+            else functools.partial(fetch_operations, self._deps.api, cycle.key)
+        )
+        delivery = await self._poster.deliver(
+            lease.team_id,
+            now,
+            polled=cycle.polled,
+            farewells=cycle.farewells,
+            lookup=lookup,
+            holding=functools.partial(self._holding, lease),
+        )
+        return cycle, delivery
+
+    async def _holding(self, lease: Lease) -> bool:
+        """Still ours? Checked before each Slack message, and renewed on the way."""
+        return await self._schedule.extend(lease, self._clock())
+
+    async def _keep(self, lease: Lease) -> None:
+        """Renew the lease while the team's pass runs.
+
+        A lost lease (this worker was frozen longer than the lease) is not
+        renewed again; the pass goes on recording what it saw, which the
+        store's compare-and-set makes harmless, and posts nothing more: the
+        poster checks the lease before every message.
+        """
+        while True:
+            await asyncio.sleep(self._schedule.lease_s / 3)
+            try:
+                if not await self._schedule.extend(lease, self._clock()):
+                    log.warning("team %s: lease lost mid-pass", lease.team_id)
+                    return
+            except RedisError:
+                continue  # the pass meets the same outage and fails on its own
+
+    async def _release(self, lease: Lease, next_due: float | None) -> None:
+        try:
+            if not await self._schedule.release(lease, next_due):
+                log.warning("team %s: lease was taken over before release", lease.team_id)
+        except RedisError as error:
+            # The lease ends by itself; another worker then takes the team.
+            log.warning("team %s: release failed (%s)", lease.team_id, type(error).__name__)
+
+    # --- the loop --------------------------------------------------------------------------
+
+    async def _logged_cycle(self) -> CycleReport | None:
+        try:
+            report = await self.run_once()
+        except RedisError as error:
+            log.warning("cycle failed, Redis unreachable (%s)", type(error).__name__)
+            return None
+        except Exception:
+            log.exception("cycle failed")
+            return None
+        if report.teams:
+            log.info("%s", report.line())
+        return report
+
+    async def _stop_cycle(self, cycle: asyncio.Task[CycleReport | None]) -> None:
+        """Let the passes under way finish for a while, then cancel (they release)."""
+        self._stopping = True
+        done, _ = await asyncio.wait({cycle}, timeout=STOP_GRACE_S)
+        if not done:
+            cycle.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await cycle
+
+    async def _idle(self, stop: asyncio.Event, *, failed: bool) -> None:
+        delay = MAX_IDLE_S
+        if not failed:
+            with contextlib.suppress(RedisError):
+                next_due = await self._schedule.next_due()
+                if next_due is not None:
+                    delay = next_due - self._clock()
+        delay = min(max(delay, MIN_IDLE_S), MAX_IDLE_S, self._deps.policy.interval_s)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)
+
+
+def _earliest(*moments: float | None) -> float | None:
+    return min((moment for moment in moments if moment is not None), default=None)
+
+
+# --- wiring ------------------------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def open_worker(
+    settings: Settings,
+    redis: Redis,
+    vault: Vault,
+    *,
+    lease_s: float = LEASE_S,
+    clock: Callable[[], float] = time.time,
+) -> AsyncIterator[Worker]:
+    """A worker with its own API client and Slack clients, on the given Redis."""
+    # No retries inside the client: a refused call waits for the team's next
+    # turn, backing off there, rather than holding the team's lease.
+    api = OperationClient(settings.api_url, timeout=settings.api_timeout_s, retry_attempts=1)
+    installations = RedisInstallationStore(redis, vault) if settings.slack.oauth else None
+    async with api, TeamClients(settings, installations) as clients:
+        watches = WatchStore(redis)
+        deps = CycleDeps(
+            api=api,
+            team_keys=TeamKeyStore(redis, vault),
+            watches=watches,
+            subscriptions=SubscriptionStore(redis),
+            policy=PollPolicy(settings.poll_interval_s),
+            watch_days=settings.watch_days,
+        )
+        schedule = Schedule(redis, lease_s=lease_s)
+        yield Worker(deps, schedule, Poster(watches, clients), clock=clock)
+
+
+@contextlib.asynccontextmanager
+async def watcher_running(settings: Settings, redis: Redis, vault: Vault) -> AsyncIterator[Worker]:
+    """Run a watcher in the background for as long as the block lasts (``opsbot serve``)."""
+    async with open_worker(settings, redis, vault) as worker:
+        stop = asyncio.Event()
+        task = asyncio.create_task(worker.run(stop), name="opsbot-watcher")
+        try:
+            yield worker
+        finally:
+            stop.set()
+            await task
+
+
+async def run_worker(settings: Settings) -> None:
+    """``opsbot worker``: watch until SIGTERM or SIGINT, then stop cleanly."""
+    vault = Vault(load_keyring(settings))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    async with open_redis(settings) as redis, open_worker(settings, redis, vault) as worker:
+        log.info("worker started: poll interval %g s", settings.poll_interval_s)
+        await worker.run(stop)
+    log.info("worker stopped")

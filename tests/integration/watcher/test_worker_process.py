@@ -1,0 +1,79 @@
+"""``opsbot worker`` as operators run it: a log line per cycle, and a clean stop on SIGTERM."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from opsbot.api.operation import BILL, RUN, WAIT
+from opsbot.store import keys
+from tests.integration.watcher.conftest import Watching, WorkerProcess, worker_env
+from tests.support.slack_requests import CHANNEL_ID, TEAM_ID
+
+CYCLE_LINE = re.compile(
+    r"cycle: teams=(?P<teams>\d+) operations=(?P<operations>\d+) "
+    r"read_in_full=(?P<read_in_full>\d+) api_calls=(?P<api_calls>\d+) "
+    r"changes=(?P<changes>\d+) posts=(?P<posts>\d+) cpu=[0-9.]+s duration=[0-9.]+s"
+)
+
+
+async def test_the_worker_logs_one_line_per_cycle_and_posts_each_change(
+    watching: Watching, tmp_path: Path
+) -> None:
+    simulator = watching.simulator
+    op_id = simulator.create("domain_renew", step=BILL)
+    ts = await watching.watch(op_id)
+    worker = await WorkerProcess(
+        worker_env(watching.settings, OPSBOT_POLL_INTERVAL="0.2", OPSBOT_DATA_DIR=str(tmp_path))
+    ).start()
+    try:
+        simulator.move(op_id, WAIT)
+        await worker.wait_for_line(lambda line: "changes=1" in line)
+        [reply] = watching.replies(CHANNEL_ID, ts)
+    finally:
+        await worker.stop()
+
+    assert reply["text"] == f"Operation {op_id}: BILL → WAIT"
+    cycles = [CYCLE_LINE.search(line) for line in worker.cycle_lines()]
+    assert cycles
+    assert all(cycles)
+    [changed] = [match.groupdict() for match in cycles if match and match["changes"] == "1"]
+    assert changed == {
+        "teams": "1",
+        "operations": "1",
+        "read_in_full": changed["read_in_full"],
+        "api_calls": "1",
+        "changes": "1",
+        "posts": "1",
+    }
+    assert watching.settings.encryption_keys[0] not in "\n".join(worker.lines)
+
+
+async def test_sigterm_lets_the_pass_under_way_finish_releases_and_exits_0(
+    watching: Watching, tmp_path: Path
+) -> None:
+    simulator, slack = watching.simulator, watching.slack
+    op_id = simulator.create("domain_renew", step=WAIT)
+    ts = await watching.watch(op_id)
+    worker = await WorkerProcess(
+        worker_env(watching.settings, OPSBOT_POLL_INTERVAL="0.2", OPSBOT_DATA_DIR=str(tmp_path))
+    ).start()
+    try:
+        await worker.wait_for_line(lambda line: "operations=1" in line)
+        # Slack holds its answers two seconds: SIGTERM arrives while the reply is in flight.
+        slack.set_latency(2.0)
+        simulator.move(op_id, RUN)
+        await slack.wait_for("chat.postMessage", count=2, timeout=10)
+        worker.terminate()
+        code = await worker.wait()
+    finally:
+        await worker.stop()
+
+    assert code == 0
+    assert "worker stopped" in worker.lines[-1]
+    # It finished that pass: the change posted once, the outbox empty, the team released.
+    assert [reply["text"] for reply in watching.replies(CHANNEL_ID, ts)] == [
+        f"Operation {op_id}: WAIT → RUN"
+    ]
+    assert await watching.watches.pending_posts(TEAM_ID) == []
+    assert await watching.redis.hlen(keys.schedule_leases()) == 0
