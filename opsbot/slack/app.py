@@ -57,6 +57,25 @@ SERVICES: Final = web.AppKey("services", Services)
 BOLT: Final = web.AppKey("bolt", AsyncApp)
 
 
+class _SameTokenNotice(logging.Filter):
+    """Drop bolt's start-up warning that the client's token wins over SLACK_BOT_TOKEN.
+
+    bolt reads SLACK_BOT_TOKEN from the environment by itself; our client
+    carries that very token (it needs our base_url), so the warning, which
+    reads like a misconfiguration to an operator, says nothing true here.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+def _bolt_logger() -> logging.Logger:
+    logger = logging.getLogger("opsbot.slack.bolt")
+    if not any(isinstance(f, _SameTokenNotice) for f in logger.filters):
+        logger.addFilter(_SameTokenNotice())
+    return logger
+
+
 @contextlib.asynccontextmanager
 async def open_services(settings: Settings) -> AsyncIterator[Services]:
     vault = Vault(load_keyring(settings))
@@ -113,7 +132,7 @@ def build_bolt_app(settings: Settings, services: Services) -> AsyncApp:
         # bolt sets the level of the logger named after the app to the root's
         # level; a name outside the "opsbot" tree keeps our loggers' levels ours.
         name="opsbot-slack",
-        logger=logging.getLogger("opsbot.slack.bolt"),
+        logger=_bolt_logger(),
         signing_secret=credentials.signing_secret or "",
         client=client,
         installation_store=installation_store,

@@ -15,7 +15,7 @@ import pytest
 
 from opsbot.api.simulator import ServedSimulator
 from opsbot.store.server import RedisServer
-from tests.support.opsbot_app import RunningOpsbot, opsbot_env, running_opsbot
+from tests.support.opsbot_app import BOT_TOKEN, RunningOpsbot, opsbot_env, running_opsbot
 from tests.support.slack_api import FakeSlack
 
 
@@ -70,3 +70,19 @@ async def test_building_the_app_leaves_opsbot_log_levels_alone(opsbot: RunningOp
     # so that opsbot.api's debug lines reach a handler that asks for them.
     assert logging.getLogger("opsbot").level == logging.NOTSET
     assert opsbot.web_app is not None
+
+
+async def test_start_up_logs_no_warning_about_the_bot_token(
+    fake_slack: FakeSlack,
+    sim_server: ServedSimulator,
+    redis_url: str,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # bolt reads SLACK_BOT_TOKEN from the environment itself, as in production.
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    env = opsbot_env(slack_api_url=fake_slack.api_url, api_url=sim_server.url, redis_url=redis_url)
+    with caplog.at_level(logging.WARNING):
+        async with running_opsbot(env):
+            pass
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
