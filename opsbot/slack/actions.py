@@ -41,14 +41,14 @@ def register(app: AsyncApp, services: Services) -> None:
         ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
         await ack()
-        await _cancel(services, body, respond, client, replace_source=False)
+        await _cancel(services, body, respond, client, confirmed_in_message=False)
 
     @app.action(ids.ACTION_CANCEL_CONFIRM)
     async def cancel_confirmed(
         ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
         await ack()
-        await _cancel(services, body, respond, client, replace_source=True)
+        await _cancel(services, body, respond, client, confirmed_in_message=True)
 
     @app.action(ids.ACTION_CANCEL_KEEP)
     async def keep(ack: AsyncAck, respond: AsyncRespond) -> None:
@@ -118,13 +118,20 @@ async def _cancel(
     respond: AsyncRespond,
     client: AsyncWebClient,
     *,
-    replace_source: bool,
+    confirmed_in_message: bool,
 ) -> None:
+    """``confirmed_in_message``: clicked in `/ops cancel`'s question, which the report replaces."""
     requester = Requester.of_interaction(body)
     key = await _team_key(services, requester, respond)
     if key is None:
         return
-    op_id = _operation_id(body)
+    try:
+        button = surfaces.CancelButtonValue.parse(body["actions"][0]["value"])
+    except ValueError:
+        message = surfaces.error_message("This Cancel button is broken; run the command again.")
+        await respond_privately(respond, message, replace=False)
+        return
+    op_id = button.op_id
     # Two fast clicks (or two people) reach us as two requests: one cancels.
     # The lock is kept after a success, so a late second click is refused too.
     token = await acquire_action_lock(services.redis, requester.team_id, op_id)
@@ -139,7 +146,7 @@ async def _cancel(
         await _cancel_failed(services, client, respond, requester, op_id, error, key)
         return
     await record_action(services, client, requester, action="cancel", target=str(op_id))
-    await _report_cancel(services, client, respond, requester, key, op_id, replace_source)
+    await _report_cancel(services, client, respond, requester, key, button, confirmed_in_message)
 
 
 async def _cancel_failed(
@@ -179,9 +186,11 @@ async def _report_cancel(
     respond: AsyncRespond,
     requester: Requester,
     key: str,
-    op_id: int,
-    replace_source: bool,
+    button: surfaces.CancelButtonValue,
+    confirmed_in_message: bool,
 ) -> None:
+    """Report in the channel, and show the new step where the Cancel was clicked."""
+    op_id = button.op_id
     try:
         operation = await services.api.info(key, op_id)
     except ApiError as error:
@@ -189,10 +198,19 @@ async def _report_cancel(
             respond, surfaces.api_error_message(error, op_id=op_id), replace=False
         )
         return
-    message = surfaces.cancel_result_message(operation, user_id=requester.user_id)
-    posted = await _post_in_channel(client, requester, message)
-    if replace_source or posted is None:
-        await respond_privately(respond, message, replace=replace_source)
+    report = surfaces.cancel_result_message(operation, user_id=requester.user_id)
+    posted = await _post_in_channel(client, requester, report)
+    if confirmed_in_message:
+        redrawn: Message | None = report
+    else:
+        redrawn = await operations.redraw_after_cancel(
+            services, key, button, operation, user_id=requester.user_id
+        )
+    if redrawn is not None:
+        await respond_privately(respond, redrawn, replace=True)
+    elif posted is None:
+        # Nothing shows the outcome yet: say it to the person who clicked.
+        await respond_privately(respond, report, replace=False)
     if posted is not None:
         # The report's thread follows the operation if it is not over yet.
         channel, ts = posted

@@ -11,7 +11,9 @@ import re
 from typing import Final
 
 # Buttons on an operation (list rows, info card, watch card). Value: the
-# operation id as a decimal string.
+# operation id as a decimal string, except Cancel, whose value is
+# surfaces.CancelButtonValue text (a bare id, or JSON saying which message to
+# redraw after the cancel).
 ACTION_INFO: Final = "op_info"
 ACTION_WATCH: Final = "op_watch"
 ACTION_UNWATCH: Final = "op_unwatch"

@@ -34,7 +34,7 @@ def _now() -> dt.datetime:
 async def list_page(services: Services, key: str, filters: Mapping[str, Any]) -> list[Message]:
     """One page of operations; ``filters`` as typed, paging defaults added here."""
     try:
-        options = validate_options({"page": 0, "items_per_page": DEFAULT_ITEMS_PER_PAGE, **filters})
+        options = _page_options(filters)
         operations, total = await _page_and_total(services, key, options)
     except FilterError as error:
         return [surfaces.error_message(error.message, suggestions=error.suggestions)]
@@ -42,13 +42,74 @@ async def list_page(services: Services, key: str, filters: Mapping[str, Any]) ->
         return [surfaces.api_error_message(error)]
     return surfaces.list_message(
         operations,
-        # Only what the person chose is echoed and carried by the page buttons.
-        filters={name: options[name] for name in filters if name != "page"},
+        filters=_chosen(options, filters),
         page=int(options["page"]),
         items_per_page=int(options["items_per_page"]),
         total=total,
         now=_now(),
     )
+
+
+async def redraw_after_cancel(
+    services: Services,
+    key: str,
+    button: surfaces.CancelButtonValue,
+    cancelled: Operation,
+    *,
+    user_id: str,
+) -> Message | None:
+    """The message a Cancel was clicked in, as it reads now; None to leave it as it was."""
+    if button.source == "info":
+        return surfaces.info_message(cancelled, now=_now(), cancelled_by=user_id)
+    if button.listed is not None:
+        return await _list_after_cancel(services, key, button.listed, cancelled, user_id=user_id)
+    return None
+
+
+async def _list_after_cancel(
+    services: Services,
+    key: str,
+    listed: surfaces.ListedPage,
+    cancelled: Operation,
+    *,
+    user_id: str,
+) -> Message | None:
+    """The message as it was shown, each row as it is now, and who cancelled one of them.
+
+    The rows are fetched by id rather than listed again with the filters: an
+    operation cancelled from `/ops list step=WAIT` no longer matches, so the
+    row the person clicked would vanish and the rows below slide up under the
+    pointer. The heading and paging stay those of the page as it was shown.
+    """
+    try:
+        options = _page_options({**listed.filters, "page": listed.page})
+        by_id = validate_options({"id": list(listed.ids), "items_per_page": len(listed.ids)})
+        operations = await services.api.list(key, by_id)
+    except (FilterError, ApiError) as error:
+        log.info("list not redrawn after cancelling %s: %s", cancelled.id, error)
+        return None
+    fetched = {operation.id: operation for operation in operations}
+    fetched[cancelled.id] = cancelled
+    return surfaces.list_after_cancel_message(
+        [fetched[op_id] for op_id in listed.ids if op_id in fetched],
+        cancelled_id=cancelled.id,
+        user_id=user_id,
+        filters=_chosen(options, listed.filters),
+        page=int(options["page"]),
+        items_per_page=int(options["items_per_page"]),
+        total=listed.total,
+        now=_now(),
+    )
+
+
+def _page_options(filters: Mapping[str, Any]) -> dict[str, Any]:
+    """``filters`` checked, with the paging defaults where they are not given."""
+    return validate_options({"page": 0, "items_per_page": DEFAULT_ITEMS_PER_PAGE, **filters})
+
+
+def _chosen(options: Mapping[str, Any], filters: Mapping[str, Any]) -> dict[str, Any]:
+    # Only what the person chose is echoed and carried by the buttons.
+    return {name: options[name] for name in filters if name != "page"}
 
 
 async def _page_and_total(

@@ -154,6 +154,77 @@ class RelaunchMetadata:
         )
 
 
+@dataclass(frozen=True)
+class ListedPage:
+    """A page of ``/ops list`` as shown: enough to draw it again.
+
+    ``filters`` are those the person chose, as JSON carries them, without
+    ``page``; ``total`` the count shown in its heading; ``ids`` its rows, in
+    the order they were shown.
+    """
+
+    filters: Mapping[str, Any]
+    page: int
+    total: int | None
+    ids: tuple[int, ...]
+
+
+CancelSource = Literal["info", "list"]
+
+
+@dataclass(frozen=True)
+class CancelButtonValue:
+    """What a Cancel button carries: the operation, and where it was clicked.
+
+    Slack does not send back an ephemeral message with a click on it, so the
+    message a Cancel was clicked in can be redrawn only from this value:
+    ``{"id": N, "on": "info"}`` on an info card, ``{"id": N, "on": "list",
+    "list": {"filters", "page", "total", "ids"}}`` on a list row. A bare id (``"N"``)
+    is a Cancel whose message is not redrawn (a cancel report in a channel,
+    a list row whose page would not fit in a button).
+    """
+
+    op_id: int
+    source: CancelSource | None = None
+    listed: ListedPage | None = None
+
+    def to_value(self) -> str:
+        if self.source is None:
+            return str(self.op_id)
+        fields: dict[str, Any] = {"id": self.op_id, "on": self.source}
+        if self.listed is not None:
+            fields["list"] = {
+                "filters": self.listed.filters,
+                "page": self.listed.page,
+                "total": self.listed.total,
+                "ids": list(self.listed.ids),
+            }
+        return json.dumps(fields, separators=(",", ":"))
+
+    @classmethod
+    def parse(cls, value: str) -> CancelButtonValue:
+        """The value as a button carries it; ValueError when it is not one of ours."""
+        try:
+            fields = json.loads(value)
+            if isinstance(fields, int) and not isinstance(fields, bool):
+                return cls(fields)
+            op_id = int(fields["id"])
+            if fields.get("on") == "info":
+                return cls(op_id, "info")
+            listed = fields["list"] if fields.get("on") == "list" else None
+            if listed is None:
+                return cls(op_id)
+            page = ListedPage(
+                filters=dict(listed["filters"]),
+                page=int(listed["page"]),
+                total=None if listed["total"] is None else int(listed["total"]),
+                ids=tuple(int(row_id) for row_id in listed["ids"]),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise ValueError(f"not a Cancel button value: {value[:100]!r}") from None
+        return cls(op_id, "list", page)
+
+
 # Help, errors and placeholders.
 
 
@@ -248,6 +319,59 @@ def list_message(
 
     ``page`` is the API's page number (0 is the first).
     """
+    chunks, context = _list_layout(
+        operations, filters=filters, page=page, items_per_page=items_per_page, total=total, now=now
+    )
+    return [
+        render_message(
+            "list.j2", rows=chunk, part=number, cancelled_id=None, cancelled_by=None, **context
+        )
+        for number, chunk in enumerate(chunks, start=1)
+    ]
+
+
+def list_after_cancel_message(
+    operations: Sequence[Operation],
+    *,
+    cancelled_id: int,
+    user_id: str,
+    filters: Mapping[str, Any],
+    page: int,
+    items_per_page: int,
+    total: int | None,
+    now: dt.datetime,
+) -> dict[str, Any] | None:
+    """The message of a page that holds ``cancelled_id``, noting who cancelled it.
+
+    It replaces the list message the Cancel was clicked in: the same part of
+    the page as :func:`list_message` draws. None when no row is ``cancelled_id``.
+    """
+    chunks, context = _list_layout(
+        operations, filters=filters, page=page, items_per_page=items_per_page, total=total, now=now
+    )
+    for number, chunk in enumerate(chunks, start=1):
+        if any(row.id == cancelled_id for row in chunk):
+            return render_message(
+                "list.j2",
+                rows=chunk,
+                part=number,
+                cancelled_id=cancelled_id,
+                cancelled_by=humanize.slack_user_id(user_id),
+                **context,
+            )
+    return None
+
+
+def _list_layout(
+    operations: Sequence[Operation],
+    *,
+    filters: Mapping[str, Any],
+    page: int,
+    items_per_page: int,
+    total: int | None,
+    now: dt.datetime,
+) -> tuple[list[list[OperationView]], dict[str, Any]]:
+    """A page's rows cut into messages, and what every message of it shows."""
     rows = [OperationView.of(operation, now) for operation in operations]
     chunks = [
         rows[start : start + ROWS_PER_MESSAGE] for start in range(0, len(rows), ROWS_PER_MESSAGE)
@@ -267,11 +391,24 @@ def list_message(
         "next_value": next_value,
         "paging_too_long": too_long,
         "parts": max(len(chunks), 1),
+        "cancel_values": _list_cancel_values(rows, filters, page, total),
     }
-    return [
-        render_message("list.j2", rows=chunk, part=number, **context)
-        for number, chunk in enumerate(chunks or [[]], start=1)
-    ]
+    return chunks or [[]], context
+
+
+def _list_cancel_values(
+    rows: Sequence[OperationView], filters: Mapping[str, Any], page: int, total: int | None
+) -> dict[int, str]:
+    """Each cancellable row's Cancel value: the page, so that a cancel can redraw it."""
+    ids = tuple(row.id for row in rows)
+    listed = ListedPage(humanize.jsonable(_without_page(filters)), page, total, ids)
+    values = {}
+    for row in rows:
+        if row.can_cancel:
+            value = CancelButtonValue(row.id, "list", listed).to_value()
+            # Too long for Slack: the cancel still works, the list is just not redrawn.
+            values[row.id] = value if _fits_a_button(value) else str(row.id)
+    return values
 
 
 def count_message(count: int, filters: Mapping[str, Any]) -> dict[str, Any]:
@@ -283,8 +420,13 @@ def count_message(count: int, filters: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
-def info_message(operation: Operation, *, now: dt.datetime) -> dict[str, Any]:
-    """A card with every field of the API's OperationListReturn."""
+def info_message(
+    operation: Operation, *, now: dt.datetime, cancelled_by: str | None = None
+) -> dict[str, Any]:
+    """A card with every field of the API's OperationListReturn.
+
+    ``cancelled_by``: the user who just cancelled it from this card, named on it.
+    """
     params = sorted(
         (str(name), _param_text(str(name), value)) for name, value in operation.params.items()
     )
@@ -301,6 +443,9 @@ def info_message(operation: Operation, *, now: dt.datetime) -> dict[str, Any]:
         params=params[:PARAMS_SHOWN],
         more_params=max(len(params) - PARAMS_SHOWN, 0),
         last_error=_code_block_safe(operation.last_error) if operation.last_error else None,
+        cancelled=cancelled_by is not None,
+        cancelled_by=humanize.slack_user_id(cancelled_by),
+        cancel_value=CancelButtonValue(operation.id, "info").to_value(),
     )
 
 
@@ -762,9 +907,13 @@ def _page_buttons(
         else json.dumps({"filters": base, "page": target}, separators=(",", ":"))
         for target in targets
     ]
-    if any(value is not None and len(value) > limits.BUTTON_VALUE for value in values):
+    if any(value is not None and not _fits_a_button(value) for value in values):
         return None, None, True
     return values[0], values[1], False
+
+
+def _fits_a_button(value: str) -> bool:
+    return len(value) <= limits.BUTTON_VALUE
 
 
 def _param_text(name: str, value: Any) -> str:

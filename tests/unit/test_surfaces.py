@@ -133,6 +133,28 @@ def _buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def _operation_of(button: dict[str, Any]) -> int | None:
+    """The operation a button acts on (None for paging buttons)."""
+    if ids.ACTION_PAGE_PATTERN.match(button["action_id"]):
+        return None
+    if button["action_id"] == ids.ACTION_CANCEL:
+        return surfaces.CancelButtonValue.parse(button["value"]).op_id
+    return int(button["value"])
+
+
+def _cancel_values(message: dict[str, Any]) -> list[surfaces.CancelButtonValue]:
+    return [
+        surfaces.CancelButtonValue.parse(button["value"])
+        for button in _buttons(message)
+        if button["action_id"] == ids.ACTION_CANCEL
+    ]
+
+
+def _row_ids(message: dict[str, Any]) -> list[int]:
+    """The operations a list message shows, in order."""
+    return [int(row_id) for row_id in re.findall(r"\*#(\d+)\*", _all_text(message))]
+
+
 # Help and small messages.
 
 
@@ -281,7 +303,7 @@ def test_a_hundred_operations_split_into_messages_of_at_most_50_blocks() -> None
 
     buttons = [button for message in messages for button in _buttons(message)]
     for operation in operations:
-        actions = {b["action_id"] for b in buttons if b["value"] == str(operation.id)}
+        actions = {b["action_id"] for b in buttons if _operation_of(b) == operation.id}
         expected = {ids.ACTION_INFO, ids.ACTION_WATCH}
         expected |= {ids.ACTION_CANCEL} if operation.can_cancel else set()
         expected |= {ids.ACTION_RELAUNCH} if operation.can_relaunch else set()
@@ -367,6 +389,130 @@ def test_filters_too_long_for_a_button_are_said_not_broken() -> None:
     assert "`page=N`" in _all_text(messages[-1])
 
 
+def test_cancel_buttons_on_a_list_carry_the_page_to_redraw() -> None:
+    operations = _many_operations(30)
+    filters = {"step": "WAIT", ">date_created": NOW, "page": 2}
+    messages = surfaces.list_message(
+        operations, filters=filters, page=2, items_per_page=30, total=200, now=NOW
+    )
+    values = [value for message in messages for value in _cancel_values(message)]
+
+    assert [value.op_id for value in values] == [op.id for op in operations if op.can_cancel]
+    page = surfaces.ListedPage(
+        filters={"step": "WAIT", ">date_created": NOW.isoformat()},
+        page=2,
+        total=200,
+        ids=tuple(operation.id for operation in operations),
+    )
+    assert [(value.source, value.listed) for value in values] == [("list", page)] * len(values)
+
+
+def test_a_cancel_value_too_long_for_a_button_falls_back_to_the_bare_id() -> None:
+    operations = _many_operations(3)
+    messages = surfaces.list_message(
+        operations, filters={"domain": "d" * 3000}, page=0, items_per_page=3, total=3, now=NOW
+    )
+    [message] = messages
+    _assert_message_ok(message)
+    values = _cancel_values(message)
+    assert values
+    assert all(value == surfaces.CancelButtonValue(value.op_id) for value in values)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        surfaces.CancelButtonValue(7),
+        surfaces.CancelButtonValue(7, "info"),
+        surfaces.CancelButtonValue(
+            7, "list", surfaces.ListedPage({"step": "WAIT", "id": [1, 7]}, 3, 100, (1, 7))
+        ),
+        surfaces.CancelButtonValue(7, "list", surfaces.ListedPage({}, 0, None, (7,))),
+    ],
+)
+def test_cancel_button_values_round_trip(value: surfaces.CancelButtonValue) -> None:
+    assert surfaces.CancelButtonValue.parse(value.to_value()) == value
+
+
+def test_a_bare_id_is_still_a_cancel_button_value() -> None:
+    assert surfaces.CancelButtonValue.parse("100100") == surfaces.CancelButtonValue(100100)
+
+
+@pytest.mark.parametrize(
+    "value", ["", "abc", "{not json", "[1]", '{"on":"list"}', '{"id":1,"on":"list"}', "1.5"]
+)
+def test_a_broken_cancel_button_value_is_refused(value: str) -> None:
+    with pytest.raises(ValueError, match="not a Cancel button value"):
+        surfaces.CancelButtonValue.parse(value)
+
+
+def test_a_list_redrawn_after_a_cancel_shows_the_new_step_and_who() -> None:
+    operations = [_operation(n, step="WAIT", domain=f"d{n}.example") for n in range(1, 6)]
+    cancelled = _operation(3, step="CANCEL", domain="d3.example")
+    now_shown = [cancelled if op.id == cancelled.id else op for op in operations]
+
+    message = surfaces.list_after_cancel_message(
+        now_shown,
+        cancelled_id=3,
+        user_id=ACTOR,
+        filters={"step": "WAIT"},
+        page=0,
+        items_per_page=20,
+        total=5,
+        now=NOW,
+    )
+
+    assert message is not None
+    _assert_message_ok(message)
+    assert message["text"] == "Operation 3 cancelled. Operations 1–5 of 5 matching step=WAIT"
+    assert f"Operation 3 cancelled by <@{ACTOR}>." in _all_text(message)
+    assert _row_ids(message) == [1, 2, 3, 4, 5]
+    [row] = [b for b in message["blocks"] if "*#3*" in b.get("text", {}).get("text", "")]
+    assert ":no_entry_sign: CANCEL" in row["text"]["text"]
+    assert [value.op_id for value in _cancel_values(message)] == [1, 2, 4, 5]
+
+
+def test_a_redrawn_list_is_the_part_of_the_page_that_holds_the_cancelled_row() -> None:
+    operations = _many_operations(30)
+    cancelled = operations[-1]
+    expected = surfaces.list_message(
+        operations, filters={}, page=0, items_per_page=30, total=30, now=NOW
+    )
+
+    message = surfaces.list_after_cancel_message(
+        operations,
+        cancelled_id=cancelled.id,
+        user_id="U1> <!channel",
+        filters={},
+        page=0,
+        items_per_page=30,
+        total=30,
+        now=NOW,
+    )
+
+    assert message is not None
+    _assert_message_ok(message)
+    assert len(expected) == 2
+    assert _row_ids(message) == _row_ids(expected[1])
+    assert _buttons(message) == _buttons(expected[1])
+    assert "continued (part 2 of 2)" in _all_text(message)
+    assert f"Operation {cancelled.id} cancelled by an unknown user." in _all_text(message)
+
+
+def test_a_redrawn_list_without_the_cancelled_row_is_none() -> None:
+    message = surfaces.list_after_cancel_message(
+        _many_operations(3),
+        cancelled_id=1,
+        user_id=ACTOR,
+        filters={},
+        page=0,
+        items_per_page=20,
+        total=3,
+        now=NOW,
+    )
+    assert message is None
+
+
 def test_an_empty_list_says_so_and_echoes_the_filters() -> None:
     filters = {"type": HOSTILE}
     messages = surfaces.list_message(
@@ -431,6 +577,23 @@ def test_info_card_with_a_huge_error_and_500_params() -> None:
     assert last_error["text"]["text"].count("```") == 2
     shown = re.findall(r"• `([^`]+)`", text)
     assert shown == sorted(shown)
+
+
+def test_the_cancel_on_an_info_card_says_it_was_clicked_there() -> None:
+    message = surfaces.info_message(_operation(step="WAIT"), now=NOW)
+    _assert_message_ok(message)
+    assert _cancel_values(message) == [surfaces.CancelButtonValue(123, "info")]
+    assert "Cancelled by" not in _all_text(message)
+
+
+@pytest.mark.parametrize(
+    ("user_id", "named"), [(ACTOR, f"<@{ACTOR}>"), ("U1> <!here", "an unknown user")]
+)
+def test_an_info_card_after_a_cancel_names_who_cancelled(user_id: str, named: str) -> None:
+    message = surfaces.info_message(_operation(step="CANCEL"), now=NOW, cancelled_by=user_id)
+    _assert_message_ok(message)
+    assert message["blocks"][1]["elements"][0]["text"] == f":no_entry_sign: Cancelled by {named}"
+    assert not _cancel_values(message)
 
 
 def test_info_card_with_nothing_optional() -> None:

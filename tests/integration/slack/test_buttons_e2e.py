@@ -9,8 +9,11 @@ effect on the simulator and in the Redis audit stream.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -64,6 +67,37 @@ def action_ids(message: JSON) -> list[str]:
 
 def shown(message: JSON) -> str:
     return json.dumps(message, ensure_ascii=False)
+
+
+def buttons(message: JSON, action_id: str) -> list[JSON]:
+    return [
+        element
+        for block in message["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element["action_id"] == action_id
+    ]
+
+
+@dataclass(frozen=True)
+class Row:
+    """A row of a list message: its operation, its text, and the buttons under it."""
+
+    op_id: int
+    text: str
+    buttons: dict[str, JSON]
+
+
+def rows(message: JSON) -> list[Row]:
+    blocks = message["blocks"]
+    found = []
+    for block, below in itertools.pairwise(blocks):
+        text = block.get("text", {}).get("text", "")
+        heading = re.match(r"\*#(\d+)\*", text)
+        if heading and below["type"] == "actions":
+            row_buttons = {element["action_id"]: element for element in below["elements"]}
+            found.append(Row(int(heading[1]), text, row_buttons))
+    return found
 
 
 @pytest.fixture
@@ -315,3 +349,142 @@ async def test_cancel_of_an_error_operation_from_a_list_row(
 
     assert simulator.operation(failed["id"])["step"] == CANCEL
     assert f"cancelled by <@{USER_ID}>" in json.dumps(posted.args["blocks"])
+
+
+async def test_cancel_on_a_list_row_redraws_that_list_with_the_new_step(
+    keyed_opsbot: RunningOpsbot,
+    slack_client: SlackClient,
+    fake_slack: FakeSlack,
+    simulator: Simulator,
+) -> None:
+    listing = await command(slack_client, fake_slack, "list step=WAIT", "list")
+    # A row in the middle: the rows around it must stay where they were.
+    clicked = rows(listing)[2]
+    assert WAIT in clicked.text
+
+    await click(slack_client, fake_slack, "op_cancel", clicked.buttons["op_cancel"]["value"], "row")
+    [redrawn] = await fake_slack.wait_for_responses("row")
+
+    assert simulator.calls["operation.cancel"] == 1
+    assert simulator.operation(clicked.op_id)["step"] == CANCEL
+    assert redrawn["replace_original"] is True
+    assert redrawn["response_type"] == "ephemeral"
+    assert redrawn["text"] == f"Operation {clicked.op_id} cancelled. {listing['text']}"
+    assert f"Operation {clicked.op_id} cancelled by <@{USER_ID}>." in shown(redrawn)
+    before, after = rows(listing), rows(redrawn)
+    assert [row.op_id for row in after] == [row.op_id for row in before]
+    [now_cancelled] = [row for row in after if row.op_id == clicked.op_id]
+    assert f":no_entry_sign: {CANCEL}" in now_cancelled.text
+    assert set(now_cancelled.buttons) == {"op_info", "op_watch"}
+    assert all(WAIT in row.text for row in after if row != now_cancelled)
+    assert buttons(redrawn, "list_page_next") == buttons(listing, "list_page_next")
+    # The team still sees it in the channel, and the audit has it.
+    [posted] = fake_slack.calls_to("chat.postMessage")
+    assert posted.args["text"] == f"Operation {clicked.op_id} is now {CANCEL}"
+    [entry] = await keyed_opsbot.services.audit.recent(TEAM_ID)
+    assert (entry.action, entry.target, entry.outcome) == ("cancel", str(clicked.op_id), "ok")
+
+
+async def test_a_redrawn_list_can_cancel_again(
+    keyed_opsbot: RunningOpsbot,
+    slack_client: SlackClient,
+    fake_slack: FakeSlack,
+    simulator: Simulator,
+) -> None:
+    listing = await command(slack_client, fake_slack, "list step=WAIT", "list")
+    first, second = rows(listing)[:2]
+    await click(slack_client, fake_slack, "op_cancel", first.buttons["op_cancel"]["value"], "one")
+    [redrawn] = await fake_slack.wait_for_responses("one")
+    [second_now] = [row for row in rows(redrawn) if row.op_id == second.op_id]
+
+    await click(
+        slack_client, fake_slack, "op_cancel", second_now.buttons["op_cancel"]["value"], "two"
+    )
+    [again] = await fake_slack.wait_for_responses("two")
+
+    assert simulator.calls["operation.cancel"] == 2
+    cancelled = [row.op_id for row in rows(again) if f":no_entry_sign: {CANCEL}" in row.text]
+    assert cancelled == [first.op_id, second.op_id]
+    assert f"Operation {second.op_id} cancelled by <@{USER_ID}>." in shown(again)
+
+
+async def test_two_fast_clicks_on_a_list_row_cancel_once_and_redraw_once(
+    keyed_opsbot: RunningOpsbot,
+    slack_client: SlackClient,
+    fake_slack: FakeSlack,
+    simulator: Simulator,
+) -> None:
+    listing = await command(slack_client, fake_slack, "list step=WAIT", "list")
+    clicked = rows(listing)[0]
+    value = clicked.buttons["op_cancel"]["value"]
+
+    await asyncio.gather(
+        click(slack_client, fake_slack, "op_cancel", value, "first"),
+        click(slack_client, fake_slack, "op_cancel", value, "second"),
+    )
+    await fake_slack.wait_for_responses(None, count=3)  # the listing and one per click
+
+    answers = fake_slack.responses("first") + fake_slack.responses("second")
+    [redrawn] = [answer for answer in answers if answer["replace_original"]]
+    [refused] = [answer for answer in answers if not answer["replace_original"]]
+    assert simulator.calls["operation.cancel"] == 1
+    assert f"Operation {clicked.op_id} cancelled by <@{USER_ID}>." in shown(redrawn)
+    assert refused["text"] == f"Operation {clicked.op_id} is already being cancelled."
+
+
+async def test_cancel_on_an_info_card_replaces_the_card(
+    keyed_opsbot: RunningOpsbot,
+    slack_client: SlackClient,
+    fake_slack: FakeSlack,
+    simulator: Simulator,
+    waiting_op: int,
+) -> None:
+    card = await command(slack_client, fake_slack, f"info {waiting_op}", "info")
+    [cancel] = buttons(card, "op_cancel")
+
+    await click(slack_client, fake_slack, "op_cancel", cancel["value"], "card")
+    [replaced] = await fake_slack.wait_for_responses("card")
+
+    assert simulator.calls["operation.cancel"] == 1
+    assert replaced["replace_original"] is True
+    assert replaced["response_type"] == "ephemeral"
+    assert replaced["text"] == f"Operation {waiting_op} (domain_renew): {CANCEL}"
+    assert f"Cancelled by <@{USER_ID}>" in shown(replaced)
+    assert "waiting.example" in shown(replaced)
+    assert action_ids(replaced) == ["op_info", "op_watch"]
+    [posted] = fake_slack.calls_to("chat.postMessage")
+    assert posted.args["text"] == f"Operation {waiting_op} is now {CANCEL}"
+
+
+async def test_a_list_that_cannot_be_redrawn_is_left_and_the_result_said_privately(
+    keyed_opsbot: RunningOpsbot,
+    slack_client: SlackClient,
+    fake_slack: FakeSlack,
+    simulator: Simulator,
+    waiting_op: int,
+) -> None:
+    # A row of a list whose filter this version no longer knows, in a channel
+    # the bot may not post in: the outcome must still reach the person.
+    listed = {"filters": {"retired_filter": "x"}, "page": 0, "total": 1, "ids": [waiting_op]}
+    value = json.dumps({"id": waiting_op, "on": "list", "list": listed})
+    fake_slack.fail("chat.postMessage", "not_in_channel", channel=CHANNEL_ID)
+
+    await click(slack_client, fake_slack, "op_cancel", value, "old")
+    [answer] = await fake_slack.wait_for_responses("old")
+
+    assert simulator.operation(waiting_op)["step"] == CANCEL
+    assert answer["replace_original"] is False
+    assert answer["text"] == f"Operation {waiting_op} is now {CANCEL}"
+
+
+async def test_a_broken_cancel_button_is_answered_and_cancels_nothing(
+    keyed_opsbot: RunningOpsbot,
+    slack_client: SlackClient,
+    fake_slack: FakeSlack,
+    simulator: Simulator,
+) -> None:
+    await click(slack_client, fake_slack, "op_cancel", '{"on": "list"}', "broken")
+    [answer] = await fake_slack.wait_for_responses("broken")
+
+    assert "Cancel button is broken" in answer["text"]
+    assert simulator.calls["operation.cancel"] == 0
