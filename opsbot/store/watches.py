@@ -452,7 +452,13 @@ class WatchStore:
 
     async def reschedule(self, team_id: str, op_id: int, due: float) -> None:
         """Poll ``op_id`` next at ``due``, if it is still polled."""
-        await self._redis.zadd(keys.watches(team_id), {str(op_id): due}, xx=True)
+        await self.reschedule_many(team_id, {op_id: due})
+
+    async def reschedule_many(self, team_id: str, dues: Mapping[int, float]) -> None:
+        """Poll each operation next at its due time, those still polled: one ZADD."""
+        if dues:
+            mapping = {str(op_id): due for op_id, due in dues.items()}
+            await self._redis.zadd(keys.watches(team_id), mapping, xx=True)
 
     async def record_step(
         self,

@@ -216,6 +216,7 @@ async def _read_in_full(
     # One spread for the whole batch, so that the batch stays due together
     # and batches added at the same moment drift apart.
     spread = random.uniform(MIN_SPREAD, 1.0)
+    unchanged: dict[int, float] = {}
     for op_id in chunk:
         watch = watches.get(op_id)
         if watch is None or watch.final:
@@ -226,7 +227,8 @@ async def _read_in_full(
             continue
         next_read = now + deps.policy.operation_delay(operation.eta) * spread
         if not await _record(deps, watch, operation, now, next_read, result):
-            await deps.watches.reschedule(team_id, op_id, next_read)
+            unchanged[op_id] = next_read
+    await deps.watches.reschedule_many(team_id, unchanged)
 
 
 async def _take_changes(

@@ -409,6 +409,19 @@ async def test_rescheduling_never_brings_back_a_finished_watch(store: WatchStore
     assert await store.due(TEAM, 1e12) == []
 
 
+async def test_rescheduling_many_at_once_moves_only_the_watched(store: WatchStore) -> None:
+    await watch(store, 1)
+    await watch(store, 2)
+    later = NOW.timestamp() + 60
+
+    await store.reschedule_many(TEAM, {1: later, 2: later + 1, 3: NOW.timestamp()})
+
+    assert await store.due(TEAM, later) == [1]
+    assert await store.due(TEAM, later + 1) == [1, 2]
+    await store.reschedule_many(TEAM, {})
+    assert await store.watched_count(TEAM) == 2
+
+
 # Expiry, pause, channel spacing.
 
 
