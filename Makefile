@@ -22,8 +22,8 @@ sim: $(STAMP)
 	$(BIN)/opsbot sim
 
 lint: $(STAMP)
-	$(BIN)/ruff check opsbot tests bench
-	$(BIN)/ruff format --check opsbot tests bench
+	$(BIN)/ruff check opsbot tests bench tools
+	$(BIN)/ruff format --check opsbot tests bench tools
 
 typecheck: $(STAMP)
 	$(BIN)/mypy opsbot
