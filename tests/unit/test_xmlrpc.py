@@ -74,9 +74,10 @@ def test_dates_with_zone_are_converted_to_utc() -> None:
     assert decoded.tzinfo is dt.UTC
 
 
-def test_unreadable_date_is_a_protocol_error() -> None:
+@pytest.mark.parametrize("wire", ["yesterday", "20111324T15:49:50", "20110230T00:00:00"])
+def test_unreadable_date_is_a_protocol_error(wire: str) -> None:
     with pytest.raises(ProtocolError, match="unreadable date"):
-        xmlrpc.decode_response(reply("<dateTime.iso8601>yesterday</dateTime.iso8601>"))
+        xmlrpc.decode_response(reply(f"<dateTime.iso8601>{wire}</dateTime.iso8601>"))
 
 
 def wire_dates(body: bytes) -> list[str]:
