@@ -36,6 +36,7 @@ from tests.support.slack_requests import (
 )
 
 JSON = dict[str, Any]
+RESPONSE_URL_USES = 5
 DEFAULT_SCOPES = "commands,chat:write,users:read"
 # Slack refuses a message over 50 blocks and a view over 100.
 MESSAGE_BLOCK_LIMIT = 50
@@ -278,7 +279,11 @@ class FakeSlack:
             body = await request.json()
         except json.JSONDecodeError:
             return web.Response(status=400, text="invalid_payload")
-        await self._record(lambda: self._responses.append((request.match_info["name"], body)))
+        name = request.match_info["name"]
+        if len(self.responses(name)) >= RESPONSE_URL_USES:
+            # Slack takes a response_url at most five times; later posts go nowhere.
+            return web.Response(status=404, text="used_url")
+        await self._record(lambda: self._responses.append((name, body)))
         await asyncio.sleep(self._latency)
         return web.Response(text="ok")
 

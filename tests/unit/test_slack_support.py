@@ -14,6 +14,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond, AsyncSay
@@ -23,7 +24,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from tests.support.slack_api import FakeSlack
+from tests.support.slack_api import RESPONSE_URL_USES, FakeSlack
 from tests.support.slack_requests import (
     CHANNEL_ID,
     TEAM_ID,
@@ -446,3 +447,14 @@ async def test_bolt_answers_the_url_verification_challenge(bolt_url: str) -> Non
     async with SlackClient(bolt_url, SECRET) as slack_client:
         reply = await slack_client.post(url_verification_body("abc123"))
     assert (reply.status, reply.json()) == (200, {"challenge": "abc123"})
+
+
+async def test_a_response_url_takes_five_posts_like_slack() -> None:
+    async with FakeSlack() as slack, aiohttp.ClientSession() as session:
+        url = slack.response_url("five")
+        statuses = []
+        for number in range(RESPONSE_URL_USES + 1):
+            async with session.post(url, json={"text": f"post {number}"}) as reply:
+                statuses.append(reply.status)
+    assert statuses == [200] * RESPONSE_URL_USES + [404]
+    assert len(slack.responses("five")) == RESPONSE_URL_USES
