@@ -97,14 +97,6 @@ def rotate_keys(_: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
-def not_built(name: str) -> Callable[[argparse.Namespace], int]:
-    def command(_: argparse.Namespace) -> int:
-        print(f"opsbot {name}: not built yet (see the watcher issue)", file=sys.stderr)
-        return 2
-
-    return command
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="opsbot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)

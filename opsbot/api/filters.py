@@ -281,7 +281,11 @@ def _date(option: ListOption, value: Any, now: dt.datetime) -> str:
 def _is_calendar_day(option: ListOption, value: Any) -> bool:
     if option.name[0] in "<>" or not isinstance(value, str):
         return False
-    text = value.strip()
+    return is_calendar_day(value.strip())
+
+
+def is_calendar_day(text: str) -> bool:
+    """``YYYY-MM-DD`` naming a day that exists (what a Slack datepicker takes too)."""
     if not _CALENDAR_DAY.fullmatch(text):
         return False
     try:

@@ -7,12 +7,12 @@ shows it under that input.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Mapping
 from typing import Any, Final
 
 from opsbot.api.catalog import RELAUNCH_PARAMETERS, RelaunchParameter
+from opsbot.api.filters import is_calendar_day
 from opsbot.slack import ids
 
 MAX_VALUE_CHARS: Final = 255
@@ -58,17 +58,9 @@ def _refusal(parameter: RelaunchParameter, value: str) -> str | None:
     known = {choice.value for choice in parameter.values}
     if known and value not in known:
         return "Choose one of the listed values."
-    if parameter.is_date and not _is_date(value):
+    if parameter.is_date and not is_calendar_day(value):
         return "A date as YYYY-MM-DD, e.g. 1980-01-31."
     return None
-
-
-def _is_date(value: str) -> bool:
-    try:
-        dt.date.fromisoformat(value)
-    except ValueError:
-        return False
-    return len(value) == len("YYYY-MM-DD")
 
 
 def field_names_in(view: Mapping[str, Any]) -> list[str]:

@@ -12,14 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
 from opsbot.api.catalog import GENERIC_GROUP, RelaunchParameter
 from opsbot.api.errors import ApiError
-from opsbot.api.filters import describe_options
+from opsbot.api.filters import describe_options, is_calendar_day
 from opsbot.api.operation import (
     CANCELLABLE_STEPS,
     DONE,
@@ -56,7 +55,6 @@ LIST_ROWS_PER_SECTION: Final = 5
 WATCHES_SHOWN: Final = (limits.MESSAGE_BLOCKS - 3) * LIST_ROWS_PER_SECTION
 SUBSCRIPTIONS_SHOWN: Final = (limits.MESSAGE_BLOCKS - 3) * LIST_ROWS_PER_SECTION
 _HIDDEN_VALUE: Final = "(hidden)"
-_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class KeyStatus(Protocol):
@@ -565,7 +563,7 @@ def _relaunch_input(parameter: RelaunchParameter, current: Any) -> RelaunchInput
         select = _select_input(parameter, hint, current_text)
         if select is not None:
             return select
-    elif parameter.input_kind == "date" and (current_text is None or _is_date(current_text)):
+    elif parameter.input_kind == "date" and (current_text is None or is_calendar_day(current_text)):
         return RelaunchInput(name, "date", hint, "YYYY-MM-DD", initial=current_text)
     # The placeholder shows the catalog's hint while the input is empty; the
     # hint line repeats it when a current value hides the placeholder.
@@ -932,17 +930,6 @@ def _prefill_text(value: Any) -> str | None:
         return None
     text = str(value)
     return text if text.strip() else None
-
-
-def _is_date(text: str) -> bool:
-    """YYYY-MM-DD and a real day: what a datepicker's initial_date accepts."""
-    if not _DATE.fullmatch(text):
-        return False
-    try:
-        dt.date.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _unique(parameters: Iterable[RelaunchParameter]) -> list[RelaunchParameter]:
