@@ -63,6 +63,16 @@ _CHANNEL_ENTRY_TTL_S: Final = 86_400
 # writer is retried a few times rather than locked out.
 _CAS_ATTEMPTS: Final = 10
 
+# The API compares ``>date_created`` to the second, and an operation may become
+# visible a moment after another one of the same second was seen: a
+# subscription asks again from this long before its last_seen, and skips the
+# operations it has matched already (its ``recent_ids``).
+SUBSCRIPTION_OVERLAP: Final = dt.timedelta(seconds=2)
+# recent_ids only holds what the overlap can bring back, a handful; this bounds
+# it should a burst of operations share those seconds.
+_RECENT_IDS_MAX: Final = 1000
+_RECENT_IDS: Final = "recent_ids"  # id → date_created (ISO) in the subscription's JSON
+
 _logger = logging.getLogger(__name__)
 
 # KEYS: watch, cards, watches, expiries, outbox.
@@ -307,6 +317,9 @@ class Subscription:
     created_by: str
     created_at: dt.datetime
     last_seen: dt.datetime
+    # Operations already matched that the next query may return again (the
+    # overlap before last_seen): never matched twice.
+    recent_ids: frozenset[int] = frozenset()
 
 
 class AddResult(enum.Enum):
@@ -633,23 +646,55 @@ class SubscriptionStore:
     async def remove(self, team_id: str, number: int) -> bool:
         return bool(await self._redis.hdel(keys.subscriptions(team_id), str(number)))
 
-    async def advance(self, team_id: str, number: int, last_seen: dt.datetime) -> None:
-        """Move the subscription's ``last_seen`` forward to ``last_seen`` (never back)."""
+    async def advance(self, team_id: str, number: int, matched: Mapping[int, dt.datetime]) -> None:
+        """Record the operations ``matched`` (id → date_created).
+
+        ``last_seen`` moves forward to the newest of them (never back), and
+        they join ``recent_ids`` until they fall out of the overlap before it.
+        """
+        if not matched:
+            return
         key = keys.subscriptions(team_id)
         for _ in range(_CAS_ATTEMPTS):
             current = await self._redis.hget(key, str(number))
             if current is None:
-                return
+                return  # removed meanwhile: not brought back
             document = _json_object(decoded(current))
             stored = _subscription(number, decoded(current))
-            if document is None or stored is None or stored.last_seen >= _aware(last_seen):
+            if document is None or stored is None:
                 return
+            last_seen = max(stored.last_seen, *(_aware(date) for date in matched.values()))
             document["last_seen"] = _iso(last_seen)
+            document[_RECENT_IDS] = _recent_after(
+                {**_recent_ids(document), **matched}, last_seen - SUBSCRIPTION_OVERLAP
+            )
             if await self._replace_field(
                 keys=[key], args=[str(number), decoded(current), json.dumps(document)]
             ):
                 return
         _logger.warning("subscription %s kept changing; last_seen not advanced", number)
+
+
+def _recent_ids(document: Mapping[str, Any]) -> dict[int, dt.datetime]:
+    """A subscription's ``recent_ids`` (id → date_created); a stored one without has none."""
+    stored = document.get(_RECENT_IDS)
+    recent: dict[int, dt.datetime] = {}
+    for op_id, date in (stored if isinstance(stored, dict) else {}).items():
+        try:
+            recent[int(op_id)] = _parse_iso(date)
+        except (TypeError, ValueError):
+            continue  # one bad entry costs at most a second card
+    return recent
+
+
+def _recent_after(recent: Mapping[int, dt.datetime], start: dt.datetime) -> dict[str, str]:
+    """The entries a query from ``start`` can bring back (to the second), newest kept."""
+    start = _aware(start).replace(microsecond=0)
+    kept = sorted(
+        ((_aware(date), op_id) for op_id, date in recent.items() if _aware(date) >= start),
+        reverse=True,
+    )[:_RECENT_IDS_MAX]
+    return {str(op_id): _iso(date) for date, op_id in kept}
 
 
 # Parsing what Redis holds. Each returns None (with a log line) for garbage.
@@ -738,6 +783,7 @@ def _subscription(number: int | None, document: str) -> Subscription | None:
             created_by=created_by,
             created_at=_parse_iso(parsed["created_at"]),
             last_seen=_parse_iso(parsed["last_seen"]),
+            recent_ids=frozenset(_recent_ids(parsed)),
         )
     except (KeyError, TypeError, ValueError) as error:
         _logger.warning("skipping unreadable subscription %s (%s)", number, error)

@@ -16,7 +16,9 @@ The caller holds the team's lease (:mod:`opsbot.store.schedule`). A cycle
 4. records each step change with the store's compare-and-set, which queues
    its posts in the outbox in the same step; an operation a full read no
    longer returns gets a farewell;
-5. looks for each subscription's new operations with ``>date_created``.
+5. looks for each subscription's new operations with ``>date_created``,
+   from a little before the last one seen (the API compares to the second)
+   and skipping those the subscription has matched already.
 
 It posts nothing itself: :mod:`opsbot.watcher.poster` delivers the outbox.
 Everything it learns is in Redis before it returns, so a cycle cut short
@@ -39,7 +41,14 @@ from opsbot.api.filters import FilterError
 from opsbot.api.operation import Operation, is_final
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import VaultError
-from opsbot.store.watches import AddResult, Subscription, SubscriptionStore, Watch, WatchStore
+from opsbot.store.watches import (
+    SUBSCRIPTION_OVERLAP,
+    AddResult,
+    Subscription,
+    SubscriptionStore,
+    Watch,
+    WatchStore,
+)
 from opsbot.watcher import notes
 from opsbot.watcher.intervals import PollPolicy
 from opsbot.watcher.memory import ChangesSince, WorkerMemory
@@ -284,32 +293,65 @@ async def _follow_subscriptions(
     subscriptions = await deps.subscriptions.list(team_id)
     for subscription in subscriptions:
         try:
-            found = await deps.api.list(key, _new_operations_query(subscription))
+            found = await _new_operations(deps.api, key, subscription, result)
         except (AuthorizationError, TemporaryError):
             raise  # the whole team pauses or backs off
         except (ApiError, FilterError) as error:
             # One subscription's filters no longer accepted: the others carry on.
             log.warning("team %s subscription %s skipped: %s", team_id, subscription.number, error)
             continue
-        result.api_calls += 1
-        await _watch_new(deps, team_id, subscription, _settled(found), now)
+        await _watch_new(deps, team_id, subscription, found, now)
     return bool(subscriptions)
 
 
-def _new_operations_query(subscription: Subscription) -> dict[str, object]:
+async def _new_operations(
+    api: OperationClient, key: str, subscription: Subscription, result: CycleResult
+) -> list[Operation]:
+    """The subscription's operations not matched yet, oldest first.
+
+    The query starts :data:`SUBSCRIPTION_OVERLAP` before last_seen, so that
+    an operation of last_seen's second that the API showed only later is
+    still found; those matched already are skipped.
+    """
+    since = subscription.last_seen - SUBSCRIPTION_OVERLAP
+    found = await api.list(key, _new_operations_query(subscription, since))
+    result.api_calls += 1
+    new = _not_matched_yet(subscription, _settled(found))
+    if len(found) == BATCH and not new:
+        # A page filled with operations matched already would hide the new
+        # ones behind them at every cycle: ask from last_seen itself.
+        found = await api.list(key, _new_operations_query(subscription, subscription.last_seen))
+        result.api_calls += 1
+        new = _not_matched_yet(subscription, _settled(found))
+    return new
+
+
+def _new_operations_query(subscription: Subscription, since: dt.datetime) -> dict[str, object]:
     return {
         **subscription.filters,
-        ">date_created": subscription.last_seen,
+        ">date_created": since,
         "sort_by": "date_created",
         "items_per_page": BATCH,
     }
+
+
+def _not_matched_yet(subscription: Subscription, found: Sequence[Operation]) -> list[Operation]:
+    """Leave out what the subscription matched, or what came before it (the overlap)."""
+    # The API's dates are whole seconds: one of the subscription's own second is new.
+    start = subscription.created_at.replace(microsecond=0)
+    return [
+        operation
+        for operation in found
+        if operation.id not in subscription.recent_ids
+        and (operation.date_created is None or operation.date_created >= start)
+    ]
 
 
 def _settled(found: Sequence[Operation]) -> list[Operation]:
     """The operations whose creation second is complete in this answer.
 
     A full page may stop in the middle of a second; the operations of that
-    last second are left for the next query, which starts after the newest
+    last second are left for the next query, which starts from the newest
     one kept. (A page whose operations all share one second is taken whole.)
     """
     if len(found) < BATCH:
@@ -348,9 +390,12 @@ async def _watch_new(
         ended = is_final(operation.step) and added is AddResult.CREATED
         note = notes.already_ended(operation.step) if ended else notes.CARD_ONLY
         await deps.watches.add_note(team_id, operation.id, note, moment)
-    dates = [operation.date_created for operation in operations if operation.date_created]
-    if dates:
-        await deps.subscriptions.advance(team_id, subscription.number, max(dates))
+    matched = {
+        operation.id: operation.date_created
+        for operation in operations
+        if operation.date_created is not None
+    }
+    await deps.subscriptions.advance(team_id, subscription.number, matched)
 
 
 # --- small helpers -------------------------------------------------------------------

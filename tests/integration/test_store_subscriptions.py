@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
 from collections.abc import AsyncIterator
 
@@ -13,7 +14,12 @@ from redis.asyncio import Redis
 from opsbot.config import Settings
 from opsbot.store import keys
 from opsbot.store.redis import open_redis
-from opsbot.store.watches import Subscription, SubscriptionStore
+from opsbot.store.watches import (
+    _RECENT_IDS_MAX,
+    SUBSCRIPTION_OVERLAP,
+    Subscription,
+    SubscriptionStore,
+)
 
 TEAM = "T0123"
 NOW = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
@@ -87,8 +93,8 @@ async def test_last_seen_only_moves_forward(subscriptions: SubscriptionStore) ->
     await subscribe(subscriptions)
     later = NOW + dt.timedelta(minutes=3)
 
-    await subscriptions.advance(TEAM, 1, later)
-    await subscriptions.advance(TEAM, 1, NOW + dt.timedelta(minutes=1))
+    await subscriptions.advance(TEAM, 1, {101: later})
+    await subscriptions.advance(TEAM, 1, {102: NOW + dt.timedelta(minutes=1)})
 
     (found,) = await subscriptions.list(TEAM)
     assert found.last_seen == later
@@ -99,7 +105,9 @@ async def test_concurrent_advances_keep_the_latest(subscriptions: SubscriptionSt
     await subscribe(subscriptions)
     moments = [NOW + dt.timedelta(seconds=seconds) for seconds in (5, 40, 12, 33, 7, 21)]
 
-    await asyncio.gather(*(subscriptions.advance(TEAM, 1, moment) for moment in moments))
+    await asyncio.gather(
+        *(subscriptions.advance(TEAM, 1, {op_id: moment}) for op_id, moment in enumerate(moments))
+    )
 
     (found,) = await subscriptions.list(TEAM)
     assert found.last_seen == max(moments)
@@ -111,7 +119,7 @@ async def test_advancing_a_removed_subscription_does_not_bring_it_back(
     await subscribe(subscriptions)
     await subscriptions.remove(TEAM, 1)
 
-    await subscriptions.advance(TEAM, 1, NOW + dt.timedelta(hours=1))
+    await subscriptions.advance(TEAM, 1, {101: NOW + dt.timedelta(hours=1)})
 
     assert await subscriptions.list(TEAM) == []
 
@@ -121,7 +129,7 @@ async def test_times_come_back_as_aware_utc(subscriptions: SubscriptionStore) ->
     await subscriptions.add(
         TEAM, channel="C0AAA", filters={}, created_by="U0ANN", now=NOW.astimezone(tokyo)
     )
-    await subscriptions.advance(TEAM, 1, (NOW + dt.timedelta(hours=1)).astimezone(tokyo))
+    await subscriptions.advance(TEAM, 1, {101: (NOW + dt.timedelta(hours=1)).astimezone(tokyo)})
 
     (found,) = await subscriptions.list(TEAM)
     assert found.created_at.tzinfo == found.last_seen.tzinfo == dt.UTC
@@ -138,7 +146,7 @@ async def test_an_unreadable_subscription_is_skipped_with_a_log_line(
 
     with caplog.at_level(logging.WARNING, logger="opsbot.store.watches"):
         listed = await subscriptions.list(TEAM)
-        await subscriptions.advance(TEAM, 2, NOW + dt.timedelta(hours=1))
+        await subscriptions.advance(TEAM, 2, {101: NOW + dt.timedelta(hours=1)})
 
     assert [found.number for found in listed] == [1]
     assert caplog.text.count("skipping unreadable subscription") >= 3
@@ -147,3 +155,69 @@ async def test_an_unreadable_subscription_is_skipped_with_a_log_line(
 async def test_a_hostile_channel_id_is_refused(subscriptions: SubscriptionStore) -> None:
     with pytest.raises(ValueError, match="channel id"):
         await subscribe(subscriptions, channel="C1}:x")
+
+
+async def test_matched_operations_are_remembered_while_the_overlap_can_return_them(
+    subscriptions: SubscriptionStore,
+) -> None:
+    await subscribe(subscriptions)
+    seen = NOW + dt.timedelta(seconds=10)
+    await subscriptions.advance(TEAM, 1, {101: seen})
+    # Found later, in the second already seen: remembered, last_seen stays.
+    await subscriptions.advance(TEAM, 1, {102: seen})
+    await subscriptions.advance(TEAM, 1, {103: seen + SUBSCRIPTION_OVERLAP})
+
+    (found,) = await subscriptions.list(TEAM)
+    assert found.last_seen == seen + SUBSCRIPTION_OVERLAP
+    assert found.recent_ids == {101, 102, 103}
+
+    await subscriptions.advance(TEAM, 1, {104: seen + 3 * SUBSCRIPTION_OVERLAP})
+
+    (found,) = await subscriptions.list(TEAM)
+    assert found.recent_ids == {104}  # the others are out of the overlap: forgotten
+
+
+async def test_concurrent_advances_remember_every_operation(
+    subscriptions: SubscriptionStore,
+) -> None:
+    await subscribe(subscriptions)
+    moment = NOW + dt.timedelta(seconds=5)
+
+    # A team's lease keeps workers apart; a few writers at once are plenty.
+    await asyncio.gather(*(subscriptions.advance(TEAM, 1, {op_id: moment}) for op_id in range(6)))
+
+    (found,) = await subscriptions.list(TEAM)
+    assert found.recent_ids == set(range(6))
+
+
+async def test_a_burst_in_one_second_keeps_the_record_bounded(
+    subscriptions: SubscriptionStore,
+) -> None:
+    await subscribe(subscriptions)
+    burst = dict.fromkeys(range(_RECENT_IDS_MAX + 50), NOW)
+
+    await subscriptions.advance(TEAM, 1, burst)
+
+    (found,) = await subscriptions.list(TEAM)
+    assert len(found.recent_ids) == _RECENT_IDS_MAX
+    assert max(burst) in found.recent_ids
+
+
+async def test_a_subscription_stored_before_recent_ids_reads_and_advances(
+    subscriptions: SubscriptionStore, redis: Redis
+) -> None:
+    stored = {
+        "channel": "C0AAA",
+        "filters": FILTERS,
+        "created_by": "U0ANN",
+        "created_at": NOW.isoformat(),
+        "last_seen": NOW.isoformat(),
+    }
+    await redis.hset(keys.subscriptions(TEAM), "1", json.dumps(stored))
+
+    (before,) = await subscriptions.list(TEAM)
+    await subscriptions.advance(TEAM, 1, {101: NOW + dt.timedelta(seconds=1)})
+
+    (after,) = await subscriptions.list(TEAM)
+    assert before.recent_ids == frozenset()
+    assert (after.last_seen, after.recent_ids) == (NOW + dt.timedelta(seconds=1), frozenset({101}))
