@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Mapping
 from typing import Final
 
 
@@ -145,29 +146,35 @@ def _is_temporary(qualification: int, cause: int) -> bool:
     )
 
 
+# Data faults whose cause alone says what went wrong, whatever the object.
+_DATA_FAULT_CLASSES: Final[Mapping[int, type[ApiError]]] = {
+    CAUSE_NORIGHT: AuthorizationError,
+    CAUSE_NOTFOUND: NotFoundError,
+    CAUSE_DONTEXIST: NotFoundError,
+    CAUSE_INVALID_STEP: InvalidStepError,
+    CAUSE_BADPARAMETER: BadParameterError,
+}
+
+
 def error_from_fault(code: int, message: str, *, method: str = "") -> ApiError:
     """Turn an XML-RPC fault into the matching typed error."""
-    qualification, obj, cause = code // 100000, (code // 100) % 1000, code % 100
-    error_class: type[ApiError] = UnknownApiError
-    if code == fault_code(QUALIFICATION_DATA, OBJECT_ACCOUNT, CAUSE_NORIGHT) or (
-        cause == CAUSE_NORIGHT and qualification == QUALIFICATION_DATA
-    ):
-        error_class = AuthorizationError
-    elif qualification == QUALIFICATION_DATA and cause in (CAUSE_NOTFOUND, CAUSE_DONTEXIST):
-        error_class = NotFoundError
-    elif qualification == QUALIFICATION_DATA and cause == CAUSE_INVALID_STEP:
-        error_class = InvalidStepError
-    elif qualification == QUALIFICATION_DATA and cause == CAUSE_BADPARAMETER:
-        error_class = BadParameterError
-    elif _is_temporary(qualification, cause) or _TEMPORARY_WORDS.search(message):
-        error_class = TemporaryError
-    elif code == 1:
-        # "Invalid XMLRPC input": the call itself was malformed.
-        error_class = BadParameterError
-    del obj  # the object only names what the cause applies to
+    error_class = _error_class(code, message)
     if error_class is TemporaryError:
         # A fault is the API's answer: a refusal (rate limit, busy) means the
         # call did not run; a timeout on its side leaves that open.
         may_have_run = bool(_TIMEOUT_WORDS.search(message))
         return TemporaryError(message, code=code, method=method, may_have_run=may_have_run)
     return error_class(message, code=code, method=method)
+
+
+def _error_class(code: int, message: str) -> type[ApiError]:
+    # The object (middle three digits) only names what the cause applies to.
+    qualification, cause = code // 100000, code % 100
+    if qualification == QUALIFICATION_DATA and cause in _DATA_FAULT_CLASSES:
+        return _DATA_FAULT_CLASSES[cause]
+    if _is_temporary(qualification, cause) or _TEMPORARY_WORDS.search(message):
+        return TemporaryError
+    if code == 1:
+        # "Invalid XMLRPC input": the call itself was malformed.
+        return BadParameterError
+    return UnknownApiError
