@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import errno
-import secrets
 import sys
 from collections.abc import Callable, Sequence
 
@@ -15,8 +13,10 @@ from opsbot.logs import configure_logging
 
 
 def keygen(_: argparse.Namespace) -> int:
-    """Print a fresh encryption key (url-safe base64 of 32 random bytes)."""
-    print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+    """Print a fresh encryption key, in the form OPSBOT_ENCRYPTION_KEYS reads."""
+    from opsbot.store.vault import Keyring
+
+    print(Keyring.generate().export())
     return 0
 
 

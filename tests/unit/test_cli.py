@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from opsbot.cli import main
+from opsbot.store.vault import Keyring
 
 
 def test_keygen_prints_one_fresh_32_byte_key(capsys: pytest.CaptureFixture[str]) -> None:
@@ -22,6 +23,15 @@ def test_keygen_prints_one_fresh_32_byte_key(capsys: pytest.CaptureFixture[str])
     assert len(lines) == 1
     assert len(base64.urlsafe_b64decode(lines[0])) == 32
     assert first.out != second.out
+
+
+def test_keygen_prints_what_the_keyring_reads(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["keygen"]) == 0
+    key = capsys.readouterr().out.strip()
+
+    keyring = Keyring.parse(key)
+    assert keyring.export() == key
+    assert len(keyring.current_key) == 32
 
 
 def test_keygen_runs_as_a_console_script() -> None:
