@@ -1,9 +1,8 @@
 """Fixtures shared by every suite.
 
 ``redis_url`` is a real Redis: a ``redis-server`` this session starts on a free
-port (and stops), or the one ``REDIS_URL`` names. In the latter case each test
-gets a key prefix check instead of a flush: we never flush a database we did
-not create.
+port (and stops), or the one ``REDIS_URL`` names. Only our own server is
+flushed after each test: we never flush a database we did not create.
 """
 
 from __future__ import annotations

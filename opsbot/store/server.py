@@ -13,7 +13,6 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -170,12 +169,3 @@ def _connect(address: int | Path) -> socket.socket:
         sock.close()
         raise
     return sock
-
-
-@contextlib.contextmanager
-def running_redis(data_dir: Path, *, persistent: bool = False) -> Iterator[RedisServer]:
-    server = RedisServer(data_dir=data_dir, persistent=persistent).start()
-    try:
-        yield server
-    finally:
-        server.stop()

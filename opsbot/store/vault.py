@@ -81,10 +81,6 @@ class Keyring:
     def current_key(self) -> bytes:
         return self._keys[self.current_id]
 
-    @property
-    def key_ids(self) -> tuple[str, ...]:
-        return tuple(self._keys)
-
     def key(self, wanted_id: str) -> bytes:
         try:
             return self._keys[wanted_id]
