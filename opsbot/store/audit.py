@@ -13,7 +13,7 @@ from typing import Final
 from redis.asyncio import Redis
 
 from opsbot.store import keys
-from opsbot.store.redis import decoded
+from opsbot.store.redis import decoded, decoded_map
 
 DEFAULT_MAX_ENTRIES: Final = 10_000
 
@@ -84,7 +84,7 @@ class AuditLog:
 
 
 def _entry(entry_id: str, fields: dict[bytes | str, bytes | str] | None) -> AuditEntry:
-    values = {decoded(name): decoded(value) for name, value in (fields or {}).items()}
+    values = decoded_map(fields)
     milliseconds = int(entry_id.partition("-")[0])
     return AuditEntry(
         id=entry_id,

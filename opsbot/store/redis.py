@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Final
 
@@ -88,6 +88,11 @@ async def redis_is_healthy(redis: Redis, *, timeout_s: float = HEALTH_CHECK_TIME
 def decoded(value: bytes | str) -> str:
     """A reply as text, whether or not the client decodes replies itself."""
     return value.decode() if isinstance(value, bytes) else value
+
+
+def decoded_map(reply: Mapping[bytes | str, bytes | str] | None) -> dict[str, str]:
+    """A hash or stream entry reply as text (an absent one as empty)."""
+    return {decoded(name): decoded(value) for name, value in (reply or {}).items()}
 
 
 def _client(url: str) -> Redis:

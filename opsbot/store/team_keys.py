@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 from redis.typing import EncodableT, FieldT
 
 from opsbot.store import keys
-from opsbot.store.redis import decoded
+from opsbot.store.redis import decoded, decoded_map
 from opsbot.store.vault import Vault
 
 PURPOSE: Final = "api_key"
@@ -62,10 +62,7 @@ class TeamKeyStore:
         return self._vault.decrypt(team_id, PURPOSE, decoded(record))
 
     async def status(self, team_id: str) -> KeyStatus | None:
-        fields = {
-            decoded(name): decoded(value)
-            for name, value in (await self._redis.hgetall(keys.api_key(team_id))).items()
-        }
+        fields = decoded_map(await self._redis.hgetall(keys.api_key(team_id)))
         if "record" not in fields:
             return None
         return KeyStatus(

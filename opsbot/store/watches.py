@@ -46,7 +46,7 @@ from typing import Any, Final
 from redis.asyncio import Redis
 
 from opsbot.store import keys
-from opsbot.store.redis import decoded
+from opsbot.store.redis import decoded, decoded_map
 from opsbot.store.schedule import Schedule
 
 STEP: Final = "step"
@@ -410,7 +410,7 @@ class WatchStore:
             replies = await pipe.execute()
         found = {}
         for op_id, fields, cards in zip(wanted, replies[::2], replies[1::2], strict=True):
-            watch = _watch(team_id, op_id, _text_map(fields), _text_map(cards))
+            watch = _watch(team_id, op_id, decoded_map(fields), decoded_map(cards))
             if watch is not None:
                 found[op_id] = watch
         return found
@@ -514,18 +514,21 @@ class WatchStore:
         """Posts not yet delivered, oldest first.
 
         A post that does not parse can never be delivered: it is logged and
-        deleted, so that it does not hold a place in every later batch.
+        deleted (all such in one XDEL), so that it does not hold a place in
+        every later batch.
         """
         entries = await self._redis.xrange(keys.outbox(team_id), count=count)
-        posts = []
+        posts, unreadable = [], []
         for entry_id, fields in entries or []:
             if entry_id is None:
                 continue
-            post = _post(decoded(entry_id), _text_map(fields))
+            post = _post(decoded(entry_id), decoded_map(fields))
             if post is None:
-                await self.done_post(team_id, decoded(entry_id))
+                unreadable.append(decoded(entry_id))
             else:
                 posts.append(post)
+        if unreadable:
+            await self._redis.xdel(keys.outbox(team_id), *unreadable)
         return posts
 
     async def done_post(self, team_id: str, entry_id: str) -> None:
@@ -625,17 +628,18 @@ class SubscriptionStore:
             "created_at": _iso(now),
             "last_seen": _iso(now),
         }
+        stored = json.dumps(document)
         number = await self._add(
             keys=[keys.subscriptions(team_id), keys.subscriptions_counter(team_id)],
-            args=[json.dumps(document)],
+            args=[stored],
         )
-        subscription = _subscription(int(number), json.dumps(document))
+        subscription = _subscription(int(number), stored)
         assert subscription is not None  # we just wrote it
         return subscription
 
     async def list(self, team_id: str, channel: str | None = None) -> builtins.list[Subscription]:
         """The team's subscriptions (or one channel's), by number."""
-        stored = _text_map(await self._redis.hgetall(keys.subscriptions(team_id)))
+        stored = decoded_map(await self._redis.hgetall(keys.subscriptions(team_id)))
         found = []
         for number, document in stored.items():
             subscription = _subscription(_int_or_none(number), document)
@@ -816,10 +820,6 @@ def _int_or_none(text: str) -> int | None:
     except ValueError:
         return None
     return value if value >= 0 else None
-
-
-def _text_map(reply: Mapping[bytes | str, bytes | str] | None) -> dict[str, str]:
-    return {decoded(name): decoded(value) for name, value in (reply or {}).items()}
 
 
 def _optional(value: int | None) -> str:
