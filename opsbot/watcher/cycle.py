@@ -79,7 +79,6 @@ class CycleDeps:
 class CycleResult:
     """What one cycle did, and what the poster needs from it."""
 
-    team_id: str
     watched: int = 0
     operations: int = 0  # looked at
     read_in_full: int = 0  # of which read in full (the others: changes only)
@@ -99,7 +98,7 @@ async def run_team_cycle(
     deps: CycleDeps, team_id: str, now: float, memory: WorkerMemory
 ) -> CycleResult:
     """Look at the team's watches and subscriptions once (see the module doc)."""
-    result = CycleResult(team_id)
+    result = CycleResult()
     try:
         key = await deps.team_keys.get(team_id)
     except VaultError as error:
@@ -184,7 +183,7 @@ async def _poll(
 ) -> None:
     """Every watched operation, 100 per call: read in full, or changes only."""
     watched = await deps.watches.due(team_id, math.inf, limit=_ALL)
-    due = await _due_for_a_full_read(deps, team_id, now)
+    due = set(await deps.watches.due(team_id, now, limit=_ALL))  # for a full read
     changes.keep_only(team_id, watched)
     result.watched = len(watched)
     looked_at = sorted(op_id for op_id in watched if op_id not in result.farewells)
@@ -202,13 +201,6 @@ async def _poll(
         else:
             await _take_changes(deps, team_id, operations, now, result)
         changes.answered(team_id, chunk, operations)
-
-
-async def _due_for_a_full_read(deps: CycleDeps, team_id: str, now: float) -> set[int]:
-    earliest = await deps.watches.next_due(team_id)
-    if earliest is None or earliest > now:
-        return set()  # the usual case, for one small query
-    return set(await deps.watches.due(team_id, now, limit=_ALL))
 
 
 async def _read_in_full(
