@@ -65,6 +65,8 @@ STOP_GRACE_S: Final = 10.0
 
 @dataclass
 class TeamReport:
+    """What one team's pass did."""
+
     operations: int = 0
     read_in_full: int = 0
     api_calls: int = 0
@@ -73,13 +75,10 @@ class TeamReport:
 
 
 @dataclass
-class CycleReport:
+class CycleReport(TeamReport):
+    """The sums of a cycle's team passes, and what the cycle cost."""
+
     teams: int = 0
-    operations: int = 0
-    read_in_full: int = 0
-    api_calls: int = 0
-    changes: int = 0
-    posts: int = 0
     cpu_s: float = 0.0
     duration_s: float = 0.0
 
