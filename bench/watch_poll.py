@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 import re
 import signal
 import statistics
@@ -49,6 +48,7 @@ from opsbot.store.server import RedisServer  # noqa: E402
 from opsbot.store.team_keys import TeamKeyStore  # noqa: E402
 from opsbot.store.vault import Vault, load_keyring  # noqa: E402
 from opsbot.store.watches import WatchStore  # noqa: E402
+from tests.integration.watcher.conftest import worker_env  # noqa: E402
 from tests.support.opsbot_app import BOT_TOKEN, new_encryption_key  # noqa: E402
 from tests.support.slack_api import FakeSlack  # noqa: E402
 
@@ -188,25 +188,6 @@ async def redis_used_memory(redis: Redis) -> int:
     return int(info["used_memory"])
 
 
-def worker_env(settings: Settings, data_dir: Path) -> dict[str, str]:
-    inherited = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("OPSBOT_", "SLACK_", "REDIS_"))
-    }
-    return {
-        **inherited,
-        "OPSBOT_API_URL": settings.api_url,
-        "SLACK_API_URL": settings.slack_api_url,
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "REDIS_URL": settings.redis_url or "",
-        "OPSBOT_ENCRYPTION_KEYS": ",".join(settings.encryption_keys),
-        "OPSBOT_POLL_INTERVAL": f"{POLL_INTERVAL_S:g}",
-        "OPSBOT_DATA_DIR": str(data_dir),
-        "PYTHONUNBUFFERED": "1",
-    }
-
-
 async def read_cycles(process: asyncio.subprocess.Process, cycles: list[Cycle]) -> None:
     """Collect the worker's cycle lines; show anything that went wrong."""
     assert process.stderr is not None
@@ -256,7 +237,7 @@ async def measure(data_dir: Path, redis_url: str) -> None:
             "-m",
             "opsbot.cli",
             "worker",
-            env=worker_env(settings, data_dir),
+            env=worker_env(settings, OPSBOT_DATA_DIR=str(data_dir)),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE,
