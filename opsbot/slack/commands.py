@@ -6,6 +6,7 @@ wrong is answered here with a message that says what would be right.
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -44,6 +45,11 @@ SUBCOMMANDS: Final = (
 )
 KEY_ACTIONS: Final = ("set", "status", "remove")
 MAX_WATCH_IDS: Final = 20
+
+# The shape of an API key: the key modal takes only this, and no error message
+# repeats a word that has it (someone may have typed the key after `/ops`).
+API_KEY_FORMAT: Final = re.compile(r"[a-z0-9]{24}")
+_HIDDEN_WORD: Final = "a word that looks like an API key (not shown)"
 
 _WITH_FILTERS: Final = frozenset({LIST, COUNT, SUBSCRIBE})
 _ONE_ID: Final = frozenset({INFO, CANCEL, RELAUNCH, UNWATCH})
@@ -98,7 +104,7 @@ def parse_command(text: str) -> Command:
     name, arguments = words[0].lower(), words[1:]
     if name not in SUBCOMMANDS:
         raise CommandError(
-            f"`{words[0]}` is not an /ops command.",
+            f"/ops has no command {_echoed(words[0])}.",
             suggestions=closest_names(name, SUBCOMMANDS, limit=3),
             usage="Try `/ops help` for the list of commands.",
         )
@@ -152,11 +158,14 @@ def parse_operation_id(word: str) -> int:
     digits = word.removeprefix("#")
     if not digits.isascii() or not digits.isdigit():
         raise CommandError(
-            f"operation id must be a number, not `{word}`.", usage="For example `/ops info 123`."
+            f"operation id must be a number, not {_echoed(word)}.",
+            usage="For example `/ops info 123`.",
         )
     value = int(digits)
     if value <= 0 or value >= 2**31:
-        raise CommandError(f"operation id {digits} is out of range.", usage="Ids are positive.")
+        raise CommandError(
+            f"operation id {_echoed(digits)} is out of range.", usage="Ids are positive."
+        )
     return value
 
 
@@ -199,3 +208,8 @@ def _key_action(arguments: list[str]) -> str:
             usage=f"{USAGE[KEY]} — never type the key in a channel: `/ops key` opens a form.",
         )
     return action
+
+
+def _echoed(word: str) -> str:
+    """``word`` quoted for an error message, unless it may be the team's API key."""
+    return _HIDDEN_WORD if API_KEY_FORMAT.fullmatch(word) else f"`{word}`"

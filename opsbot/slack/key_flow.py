@@ -8,7 +8,6 @@ when, and a short fingerprint.
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any, Final
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -19,6 +18,7 @@ from opsbot.api.errors import ApiError, AuthorizationError, BadParameterError
 from opsbot.slack import ids, surfaces
 from opsbot.slack.ack_budget import within_budget
 from opsbot.slack.audit_trail import record_action
+from opsbot.slack.commands import API_KEY_FORMAT
 from opsbot.slack.permissions import is_key_admin
 from opsbot.slack.replies import open_modal, respond_privately
 from opsbot.slack.requests import Requester
@@ -27,7 +27,6 @@ from opsbot.slack.watch_commands import resume_watching
 
 log = logging.getLogger(__name__)
 
-KEY_FORMAT: Final = re.compile(r"[a-z0-9]{24}")
 ADMINS_ONLY: Final = (
     "Only workspace admins and owners (or people listed in OPSBOT_ADMINS) "
     "can change the team's API key."
@@ -89,30 +88,24 @@ async def _submit_key(
 ) -> None:
     requester = Requester.of_interaction(body)
     api_key = _typed_key(body)
-    if not KEY_FORMAT.fullmatch(api_key):
+    if not API_KEY_FORMAT.fullmatch(api_key):
         await ack(response_action="errors", errors={ids.BLOCK_API_KEY: _format_hint(api_key)})
         return
-    if not await is_key_admin(client, services.settings, requester.user_id):
-        await ack(response_action="errors", errors={ids.BLOCK_API_KEY: ADMINS_ONLY})
-        return
-    in_time, check = await within_budget(_refusal(services, api_key))
+    # Slack, the API and Redis are all asked inside the ack's budget.
+    in_time, work = await within_budget(_check_and_save(services, client, requester, api_key))
     if in_time:
-        refusal = check.result()
-        if refusal:
-            await ack(response_action="errors", errors={ids.BLOCK_API_KEY: refusal})
-            return
-        await ack(response_action="update", view=await _save(services, client, requester, api_key))
+        outcome = work.result()
+        if isinstance(outcome, str):
+            await ack(response_action="errors", errors={ids.BLOCK_API_KEY: outcome})
+        else:
+            await ack(response_action="update", view=outcome)
         return
     await ack(
         response_action="update",
         view=surfaces.notice_modal("Checking the key", "Asking the API whether it knows this key…"),
     )
-    refusal = await check
-    view = (
-        surfaces.key_modal(error=refusal)
-        if refusal
-        else await _save(services, client, requester, api_key)
-    )
+    outcome = await work
+    view = surfaces.key_modal(error=outcome) if isinstance(outcome, str) else outcome
     try:
         await client.views_update(view_id=body["view"]["id"], view=view)
     except SlackApiError as error:
@@ -130,6 +123,18 @@ def _format_hint(typed: str) -> str:
     if len(typed) != 24:
         return f"An API key has 24 characters; this has {len(typed)}."
     return "An API key has only lowercase letters and digits."
+
+
+async def _check_and_save(
+    services: Services, client: AsyncWebClient, requester: Requester, api_key: str
+) -> str | dict[str, Any]:
+    """Why the key is refused, or the view saying it is saved."""
+    if not await is_key_admin(client, services.settings, requester.user_id):
+        return ADMINS_ONLY
+    refusal = await _refusal(services, api_key)
+    if refusal:
+        return refusal
+    return await _save(services, client, requester, api_key)
 
 
 async def _refusal(services: Services, api_key: str) -> str | None:

@@ -157,12 +157,8 @@ async def _submit(
     if problems:
         await ack(response_action="errors", errors=problems)
         return
-    key = await services.team_keys.get(requester.team_id)
-    if key is None:
-        message = surfaces.key_required_message()
-        await ack(response_action="update", view=_message_modal("API key needed", message))
-        return
-    work = _relaunch(services, client, requester, key, metadata.operation_id, values)
+    # Redis, the API and Slack are all asked inside the ack's budget.
+    work = _relaunch_with_key(services, client, requester, metadata.operation_id, values)
     in_time, call = await within_budget(work)
     if in_time:
         await _ack_outcome(ack, call.result())
@@ -198,6 +194,20 @@ async def _ack_outcome(ack: AsyncAck, outcome: _Outcome) -> None:
 
 def _done(op_id: int) -> str:
     return f"Operation {op_id} was relaunched; the channel has been told."
+
+
+async def _relaunch_with_key(
+    services: Services,
+    client: AsyncWebClient,
+    requester: Requester,
+    op_id: int,
+    values: dict[str, str],
+) -> _Outcome:
+    key = await services.team_keys.get(requester.team_id)
+    if key is None:
+        message = surfaces.key_required_message()
+        return _Outcome(view=_message_modal("API key needed", message))
+    return await _relaunch(services, client, requester, key, op_id, values)
 
 
 async def _relaunch(

@@ -93,6 +93,24 @@ def test_key_actions_and_a_pasted_key_is_never_echoed() -> None:
         assert pasted not in text
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "abcdefghijklmnopqrstuvwx",
+        "info abcdefghijklmnopqrstuvwx",
+        "cancel 123456789012345678901234",
+        "watch 1,abcdefghijklmnopqrstuvwx",
+    ],
+)
+def test_a_word_shaped_like_an_api_key_is_never_echoed(text: str) -> None:
+    pasted = text.split()[-1].split(",")[-1]
+    with pytest.raises(CommandError) as error:
+        parse_command(text)
+    for shown in (error.value.message, error.value.usage, *error.value.suggestions):
+        assert pasted not in shown
+    assert "looks like an API key" in error.value.message
+
+
 def test_unsubscribe_needs_a_number() -> None:
     assert parse_command("unsubscribe 2").subscription == 2
     with pytest.raises(CommandError):
