@@ -19,7 +19,7 @@ from opsbot.api.errors import ApiError, TemporaryError
 from opsbot.slack import ids, operations, surfaces
 from opsbot.slack.audit_trail import record_action
 from opsbot.slack.relaunch_flow import open_relaunch_modal
-from opsbot.slack.replies import answer_when_ready, respond_privately
+from opsbot.slack.replies import answer_when_ready, respond_privately, team_key_or_ask
 from opsbot.slack.requests import Requester
 from opsbot.slack.services import Services
 from opsbot.slack.watch_commands import watch_in_thread
@@ -36,19 +36,16 @@ def register(app: AsyncApp, services: Services) -> None:
         await ack()
         await _with_key(services, body, respond, _info)
 
-    @app.action(ids.ACTION_CANCEL)
     async def cancel(
         ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
         await ack()
-        await _cancel(services, body, respond, client, confirmed_in_message=False)
+        confirmed = body["actions"][0]["action_id"] == ids.ACTION_CANCEL_CONFIRM
+        await _cancel(services, body, respond, client, confirmed_in_message=confirmed)
 
-    @app.action(ids.ACTION_CANCEL_CONFIRM)
-    async def cancel_confirmed(
-        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
-    ) -> None:
-        await ack()
-        await _cancel(services, body, respond, client, confirmed_in_message=True)
+    # A Cancel on a card or a row, and the "Cancel it" answer to `/ops cancel ID`.
+    app.action(ids.ACTION_CANCEL)(cancel)
+    app.action(ids.ACTION_CANCEL_CONFIRM)(cancel)
 
     @app.action(ids.ACTION_CANCEL_KEEP)
     async def keep(ack: AsyncAck, respond: AsyncRespond) -> None:
@@ -61,7 +58,7 @@ def register(app: AsyncApp, services: Services) -> None:
     ) -> None:
         await ack()
         requester = Requester.of_interaction(body)
-        key = await _team_key(services, requester, respond)
+        key = await team_key_or_ask(services, requester, respond)
         if key is not None:
             op_id = _operation_id(body)
             await open_relaunch_modal(services, client, respond, requester, key, op_id)
@@ -76,18 +73,11 @@ def _operation_id(body: dict[str, Any]) -> int:
     return int(body["actions"][0]["value"])
 
 
-async def _team_key(services: Services, requester: Requester, respond: AsyncRespond) -> str | None:
-    key = await services.team_keys.get(requester.team_id)
-    if key is None:
-        await respond_privately(respond, surfaces.key_required_message(), replace=False)
-    return key
-
-
 async def _with_key(
     services: Services, body: dict[str, Any], respond: AsyncRespond, work: Any
 ) -> None:
     requester = Requester.of_interaction(body)
-    key = await _team_key(services, requester, respond)
+    key = await team_key_or_ask(services, requester, respond)
     if key is not None:
         await work(services, key, body, respond)
 
@@ -122,7 +112,7 @@ async def _cancel(
 ) -> None:
     """``confirmed_in_message``: clicked in `/ops cancel`'s question, which the report replaces."""
     requester = Requester.of_interaction(body)
-    key = await _team_key(services, requester, respond)
+    key = await team_key_or_ask(services, requester, respond)
     if key is None:
         return
     try:

@@ -18,7 +18,7 @@ from opsbot.slack import commands, operations, surfaces, watch_commands
 from opsbot.slack.commands import Command, CommandError, parse_command
 from opsbot.slack.key_flow import handle_key_command
 from opsbot.slack.relaunch_flow import open_relaunch_modal
-from opsbot.slack.replies import answer_when_ready, respond_privately
+from opsbot.slack.replies import answer_when_ready, team_key_or_ask
 from opsbot.slack.requests import Requester
 from opsbot.slack.services import Services
 
@@ -73,9 +73,8 @@ async def run_command(
         # Listing and unwatching need no key; the module asks for one where it does.
         await watch_commands.run_watch_command(services, client, respond, requester, command)
         return
-    key = await services.team_keys.get(requester.team_id)
+    key = await team_key_or_ask(services, requester, respond)
     if key is None:
-        await respond_privately(respond, surfaces.key_required_message(), replace=False)
         return
     if command.name == commands.RELAUNCH:
         await open_relaunch_modal(services, client, respond, requester, key, command.operation_id)

@@ -12,7 +12,6 @@ was left out rather than posts Slack would refuse.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Sequence
 from typing import Any, Final
 
@@ -21,7 +20,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from opsbot.slack import surfaces
+from opsbot.slack.ack_budget import within_budget
 from opsbot.slack.requests import Requester
+from opsbot.slack.services import Services
 
 Message = dict[str, Any]
 
@@ -38,6 +39,16 @@ async def respond_privately(respond: AsyncRespond, message: Message, *, replace:
     )
 
 
+async def team_key_or_ask(
+    services: Services, requester: Requester, respond: AsyncRespond
+) -> str | None:
+    """The team's API key; without one, tell the person how to set it and return None."""
+    key = await services.team_keys.get(requester.team_id)
+    if key is None:
+        await respond_privately(respond, surfaces.key_required_message(), replace=False)
+    return key
+
+
 async def answer_when_ready(
     respond: AsyncRespond,
     work: Awaitable[Sequence[Message]],
@@ -50,8 +61,7 @@ async def answer_when_ready(
     The first message replaces the placeholder (or the original message when
     ``replace``); the rest follow as new private messages.
     """
-    task = asyncio.ensure_future(work)
-    done, _ = await asyncio.wait({task}, timeout=PLACEHOLDER_DELAY_S)
+    done, task = await within_budget(work, PLACEHOLDER_DELAY_S)
     uses_left = RESPONSE_URL_USES
     if not done:
         await respond_privately(respond, surfaces.working_message(what), replace=replace)

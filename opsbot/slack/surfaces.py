@@ -775,12 +775,6 @@ def watch_outcomes_message(outcomes: Sequence[WatchOutcome]) -> dict[str, Any]:
     return render_message("watch_outcomes.j2", outcomes=list(outcomes))
 
 
-def already_final_message(operation: Operation) -> dict[str, Any]:
-    """Watching an operation that has already ended: say so, watch nothing."""
-    outcome = WatchOutcome(operation.id, "final", operation.step)
-    return watch_outcomes_message([outcome])
-
-
 def unwatch_message(op_id: int, *, removed: bool) -> dict[str, Any]:
     if removed:
         return notice_message(f":no_bell: Operation {op_id} is no longer watched in this channel.")

@@ -25,7 +25,7 @@ from opsbot.api.errors import ApiError
 from opsbot.api.operation import Operation
 from opsbot.slack import commands, ids, surfaces
 from opsbot.slack.commands import Command
-from opsbot.slack.replies import answer_when_ready, respond_privately
+from opsbot.slack.replies import answer_when_ready, respond_privately, team_key_or_ask
 from opsbot.slack.requests import Requester
 from opsbot.slack.services import Services
 from opsbot.slack.surfaces import WatchOutcome
@@ -68,10 +68,8 @@ async def run_watch_command(
     command: Command,
 ) -> None:
     """Answer an already acked watch command (watch, unwatch, watches, subscribe…)."""
-    if not requester.channel_id:
-        await respond_privately(respond, surfaces.error_message(_IN_A_CHANNEL), replace=False)
-        return
-    await _HANDLERS[command.name](services, client, respond, requester, command)
+    if await _in_a_channel(requester, respond):
+        await _HANDLERS[command.name](services, client, respond, requester, command)
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -83,10 +81,8 @@ def register(app: AsyncApp, services: Services) -> None:
     ) -> None:
         await ack()
         requester = Requester.of_interaction(body)
-        if not requester.channel_id:
-            await respond_privately(respond, surfaces.error_message(_IN_A_CHANNEL), replace=False)
-            return
-        await _watch(services, client, respond, requester, (_button_operation_id(body),))
+        if await _in_a_channel(requester, respond):
+            await _watch(services, client, respond, requester, (_button_operation_id(body),))
 
     @app.action(ids.ACTION_UNWATCH)
     async def unwatch(
@@ -94,7 +90,7 @@ def register(app: AsyncApp, services: Services) -> None:
     ) -> None:
         await ack()
         requester = Requester.of_interaction(body)
-        if not requester.channel_id:
+        if not await _in_a_channel(requester, respond):
             return
         op_id = _button_operation_id(body)
         removed = await _unwatch(services, client, requester, op_id, clicked_ts=_message_ts(body))
@@ -172,9 +168,8 @@ async def _watch(
     requester: Requester,
     op_ids: Sequence[int],
 ) -> None:
-    key = await services.team_keys.get(requester.team_id)
+    key = await team_key_or_ask(services, requester, respond)
     if key is None:
-        await respond_privately(respond, surfaces.key_required_message(), replace=False)
         return
     work = _start_watches(services, client, requester, key, op_ids)
     await answer_when_ready(respond, work, what="Starting to watch")
@@ -333,8 +328,7 @@ async def _subscribe_command(
     if refused is not None:
         await respond_privately(respond, refused, replace=False)
         return
-    if await services.team_keys.get(requester.team_id) is None:
-        await respond_privately(respond, surfaces.key_required_message(), replace=False)
+    if await team_key_or_ask(services, requester, respond) is None:
         return
     now = _now()
     subscription = await services.subscriptions.add(
@@ -401,6 +395,14 @@ _HANDLERS: Final[Mapping[str, Handler]] = {
     commands.UNSUBSCRIBE: _unsubscribe_command,
 }
 WATCH_COMMANDS: Final = frozenset(_HANDLERS)
+
+
+async def _in_a_channel(requester: Requester, respond: AsyncRespond) -> bool:
+    """Whether the request came from a channel; if not, say that it must."""
+    if requester.channel_id:
+        return True
+    await respond_privately(respond, surfaces.error_message(_IN_A_CHANNEL), replace=False)
+    return False
 
 
 def _channel(requester: Requester) -> str:

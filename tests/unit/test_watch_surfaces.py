@@ -422,7 +422,7 @@ def test_many_watch_outcomes_are_one_message_with_a_line_each() -> None:
 
 
 def test_already_final_names_the_step() -> None:
-    message = surfaces.already_final_message(_operation(step="CANCEL"))
+    message = surfaces.watch_outcomes_message([WatchOutcome(123, "final", "CANCEL")])
 
     _assert_message_ok(message)
     assert message["text"] == "Operation 123 is already CANCEL: there is nothing to watch."

@@ -31,12 +31,8 @@ async def opsbot(
     redis_url: str,
     env_overrides: dict[str, str],
 ) -> AsyncIterator[RunningOpsbot]:
-    env = opsbot_env(
-        slack_api_url=fake_slack.api_url,
-        api_url=sim_server.url,
-        redis_url=redis_url,
-        **env_overrides,
-    )
+    env = opsbot_env(slack_api_url=fake_slack.api_url, api_url=sim_server.url, redis_url=redis_url)
+    env.update(env_overrides)
     async with running_opsbot(env) as running:
         yield running
 
