@@ -13,14 +13,12 @@ import re
 from collections.abc import Iterable
 from typing import Final, TextIO
 
+from opsbot.api.api_key import hide_api_keys
 from opsbot.config import Settings
 
 REDACTED: Final = "<redacted>"
 # Slack tokens (bot, user, app, refresh, config) have a recognisable shape.
 _SLACK_TOKEN: Final = re.compile(r"\bx(?:ox[abpore]|app)-[A-Za-z0-9-]+")
-# An operation API key is 24 lowercase letters and digits; a library logging a
-# payload at DEBUG could carry one (the key modal's submission, for instance).
-_API_KEY_SHAPE: Final = re.compile(r"(?<![A-Za-z0-9])[a-z0-9]{24}(?![A-Za-z0-9])")
 _FORMAT: Final = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -37,7 +35,9 @@ class SecretRedactor(logging.Filter):
     def redact(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, REDACTED)
-        return _API_KEY_SHAPE.sub(REDACTED, _SLACK_TOKEN.sub(REDACTED, text))
+        # A library logging a payload at DEBUG could carry an API key (the key
+        # modal's submission, for instance): anything of its shape goes too.
+        return hide_api_keys(_SLACK_TOKEN.sub(REDACTED, text), REDACTED)
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -74,7 +74,8 @@ def redacting_handler(
 
 
 def configure_logging(settings: Settings, level: int = logging.INFO) -> SecretRedactor:
-    """Log to stderr through the redactor; returns it so API keys can be added."""
+    """Log to stderr through the redactor, which hides the configured secrets by
+    value and API keys and Slack tokens by their shape; it is returned for tests."""
     redactor = SecretRedactor(settings_secrets(settings))
     root = logging.getLogger()
     root.handlers[:] = [redacting_handler(redactor)]

@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final
 
+from opsbot.api.api_key import hide_api_keys
 from opsbot.api.catalog import KNOWN_STEPS, KNOWN_TYPES, LIST_OPTIONS, SORT_FIELDS, ListOption
 
 # XML-RPC's <int> is 32-bit signed: a larger number cannot even be encoded.
@@ -324,7 +325,11 @@ def _unknown(kind: str, given: str, known: Sequence[str]) -> FilterError:
 
 
 def _shown(text: str, limit: int = 40) -> str:
-    """User input echoed in a message, cut short: the message is about the mistake."""
+    """User input echoed in a message, cut short: the message is about the mistake.
+
+    A key-shaped word is never repeated: someone may have pasted the key here.
+    """
+    text = hide_api_keys(text, "[API key not shown]")
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -6,12 +6,12 @@ wrong is answered here with a message that says what would be right.
 
 from __future__ import annotations
 
-import re
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from opsbot.api.api_key import HIDDEN_KEY, looks_like_api_key
 from opsbot.api.filters import FilterError, closest_names, parse_filter_words
 
 HELP: Final = "help"
@@ -46,10 +46,6 @@ SUBCOMMANDS: Final = (
 KEY_ACTIONS: Final = ("set", "status", "remove")
 MAX_WATCH_IDS: Final = 20
 
-# The shape of an API key: the key modal takes only this, and no error message
-# repeats a word that has it (someone may have typed the key after `/ops`).
-API_KEY_FORMAT: Final = re.compile(r"[a-z0-9]{24}")
-_HIDDEN_WORD: Final = "a word that looks like an API key (not shown)"
 
 _WITH_FILTERS: Final = frozenset({LIST, COUNT, SUBSCRIBE})
 _ONE_ID: Final = frozenset({INFO, CANCEL, RELAUNCH, UNWATCH})
@@ -212,4 +208,5 @@ def _key_action(arguments: list[str]) -> str:
 
 def _echoed(word: str) -> str:
     """``word`` quoted for an error message, unless it may be the team's API key."""
-    return _HIDDEN_WORD if API_KEY_FORMAT.fullmatch(word) else f"`{word}`"
+    # Someone may have typed the key after `/ops`.
+    return HIDDEN_KEY if looks_like_api_key(word) else f"`{word}`"

@@ -14,16 +14,17 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from opsbot.api.api_key import looks_like_api_key
 from opsbot.api.errors import ApiError, AuthorizationError, BadParameterError
 from opsbot.slack import ids, surfaces
 from opsbot.slack.ack_budget import within_budget
 from opsbot.slack.audit_trail import record_action
-from opsbot.slack.commands import API_KEY_FORMAT
 from opsbot.slack.permissions import is_key_admin
 from opsbot.slack.replies import open_modal, respond_privately
 from opsbot.slack.requests import Requester
 from opsbot.slack.services import Services
 from opsbot.slack.watch_commands import resume_watching
+from opsbot.store import audit
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,11 @@ async def _remove_key(
         return
     removed = await services.team_keys.remove(requester.team_id)
     await record_action(
-        services, client, requester, action="key_remove", outcome="ok" if removed else "no key"
+        services,
+        client,
+        requester,
+        action=audit.KEY_REMOVE,
+        outcome=audit.OK if removed else "no key",
     )
     text = "The team's API key is removed." if removed else "No API key was set."
     await respond_privately(respond, surfaces.notice_message(text), replace=False)
@@ -88,7 +93,7 @@ async def _submit_key(
 ) -> None:
     requester = Requester.of_interaction(body)
     api_key = _typed_key(body)
-    if not API_KEY_FORMAT.fullmatch(api_key):
+    if not looks_like_api_key(api_key):
         await ack(response_action="errors", errors={ids.BLOCK_API_KEY: _format_hint(api_key)})
         return
     # Slack, the API and Redis are all asked inside the ack's budget.
@@ -152,7 +157,9 @@ async def _save(
     services: Services, client: AsyncWebClient, requester: Requester, api_key: str
 ) -> dict[str, Any]:
     status = await services.team_keys.set(requester.team_id, api_key, requester.user_id)
-    await record_action(services, client, requester, action="key_set", target=status.fingerprint)
+    await record_action(
+        services, client, requester, action=audit.KEY_SET, target=status.fingerprint
+    )
     # Watches paused for want of a key pick up where they were.
     await resume_watching(services, requester.team_id)
     return surfaces.notice_modal(

@@ -13,9 +13,10 @@ from __future__ import annotations
 from typing import Final
 
 from opsbot.api import errors
+from opsbot.api.api_key import API_KEY_PATTERN
 from opsbot.api.xmlrpc import Fault
 
-KEY_PATTERN: Final = "^[a-z0-9]{24}$"
+KEY_PATTERN: Final = f"^{API_KEY_PATTERN}$"
 
 OBJECT_INTEGER: Final = 10
 OBJECT_DATE: Final = 13

@@ -14,11 +14,11 @@ import collections
 import datetime as dt
 import itertools
 import random
-import re
 import string
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+from opsbot.api.api_key import looks_like_api_key
 from opsbot.api.operation import BILL
 from opsbot.api.simulator import dataset, faults
 from opsbot.api.simulator.account import Account
@@ -28,12 +28,11 @@ from opsbot.api.simulator.switches import Switches
 from opsbot.api.xmlrpc import Fault
 
 DEFAULT_OPERATIONS: Final = 400
-_KEY_FORMAT: Final = re.compile(r"[a-z0-9]{24}")
 _KEY_ALPHABET: Final = string.ascii_lowercase + string.digits
 
 
 def is_well_formed_key(key: object) -> bool:
-    return isinstance(key, str) and _KEY_FORMAT.fullmatch(key) is not None
+    return isinstance(key, str) and looks_like_api_key(key)
 
 
 def demo_key_for(seed: int) -> str:
