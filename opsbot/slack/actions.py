@@ -23,6 +23,7 @@ from opsbot.slack.replies import answer_when_ready, respond_privately, team_key_
 from opsbot.slack.requests import Requester
 from opsbot.slack.services import Services
 from opsbot.slack.watch_commands import watch_in_thread
+from opsbot.store import audit
 from opsbot.store.locks import acquire_action_lock, release_action_lock
 
 log = logging.getLogger(__name__)
@@ -135,7 +136,7 @@ async def _cancel(
         await release_action_lock(services.redis, requester.team_id, op_id, token)
         await _cancel_failed(services, client, respond, requester, op_id, error, key)
         return
-    await record_action(services, client, requester, action="cancel", target=str(op_id))
+    await record_action(services, client, requester, action=audit.CANCEL, target=str(op_id))
     await _report_cancel(services, client, respond, requester, key, button, confirmed_in_message)
 
 
@@ -152,7 +153,7 @@ async def _cancel_failed(
         services,
         client,
         requester,
-        action="cancel",
+        action=audit.CANCEL,
         target=str(op_id),
         outcome=f"error: {error.kind.value}",
     )

@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from opsbot.slack import surfaces
 from opsbot.slack.requests import Requester
 from opsbot.slack.services import Services
+from opsbot.store import audit
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +23,7 @@ async def record_action(
     *,
     action: str,
     target: str = "",
-    outcome: str = "ok",
+    outcome: str = audit.OK,
 ) -> None:
     await services.audit.record(
         requester.team_id,

@@ -28,6 +28,7 @@ from opsbot.slack.requests import Requester
 from opsbot.slack.services import Services
 from opsbot.slack.surfaces import RelaunchMetadata
 from opsbot.slack.watch_commands import watch_in_thread
+from opsbot.store import audit
 
 log = logging.getLogger(__name__)
 
@@ -223,11 +224,11 @@ async def _relaunch(
     except ApiError as error:
         outcome = f"error: {error.kind.value}"
         await record_action(
-            services, client, requester, action="relaunch", target=str(op_id), outcome=outcome
+            services, client, requester, action=audit.RELAUNCH, target=str(op_id), outcome=outcome
         )
         step = await _current_step(services, key, op_id, error)
         return _refused(error, op_id, values, step)
-    await record_action(services, client, requester, action="relaunch", target=str(op_id))
+    await record_action(services, client, requester, action=audit.RELAUNCH, target=str(op_id))
     announced = await _announce(client, requester, op_id, values)
     if announced is not None:
         # The announcement's thread follows the relaunched operation.
