@@ -51,3 +51,19 @@ def test_the_production_handler_redacts_arguments_and_tracebacks() -> None:
     assert SIGNING_SECRET not in written
     assert "xoxb-1-2-3" not in written
     assert written.count(REDACTED) == 3
+
+
+def test_a_stack_dump_is_redacted_too() -> None:
+    stream = io.StringIO()
+    handler = redacting_handler(SecretRedactor([SIGNING_SECRET]), stream)
+    logger = logging.getLogger("opsbot.test_logs.stack")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        # The dump quotes each frame's source line, comment included:
+        logger.warning("here", stack_info=True)  # 0123456789abcdefsecret
+    finally:
+        logger.removeHandler(handler)
+    written = stream.getvalue()
+    assert "Stack (most recent call last)" in written
+    assert SIGNING_SECRET not in written
