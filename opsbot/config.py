@@ -9,17 +9,16 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+from opsbot.slack_id import is_slack_id
+
 DEFAULT_API_URL: Final = "https://rpc.gandi.net/xmlrpc/"
 DEFAULT_SLACK_API_URL: Final = "https://slack.com/api/"
 ENCRYPTION_KEY_BYTES: Final = 32
-
-_SLACK_ID = re.compile(r"[A-Z0-9]{1,32}")
 
 
 class SettingsError(ValueError):
@@ -166,7 +165,7 @@ def _encryption_keys(env: Mapping[str, str], name: str) -> tuple[str, ...]:
 
 def _user_ids(env: Mapping[str, str], name: str) -> frozenset[str]:
     ids = _comma_separated(env.get(name) or "")
-    if not all(_SLACK_ID.fullmatch(user_id) for user_id in ids):
+    if not all(is_slack_id(user_id) for user_id in ids):
         raise SettingsError(
             f"{name} must be comma-separated Slack user ids, for example U0123ABCD,U0456EFGH"
         )
@@ -177,7 +176,7 @@ def _channel_id(env: Mapping[str, str], name: str) -> str | None:
     raw = (env.get(name) or "").strip()
     if not raw:
         return None
-    if not _SLACK_ID.fullmatch(raw):
+    if not is_slack_id(raw):
         raise SettingsError(
             f"{name} must be a channel id (in the channel's details in Slack), "
             "for example C0123ABCD"

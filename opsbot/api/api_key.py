@@ -11,7 +11,10 @@ from __future__ import annotations
 import re
 from typing import Final
 
-API_KEY_PATTERN: Final = "[a-z0-9]{24}"
+API_KEY_LENGTH: Final = 24
+API_KEY_ALPHABET: Final = "abcdefghijklmnopqrstuvwxyz0123456789"
+API_KEY_PATTERN: Final = f"[a-z0-9]{{{API_KEY_LENGTH}}}"
+API_KEY_SHAPE: Final = f"{API_KEY_LENGTH} characters from [a-z0-9]"
 API_KEY_FORMAT: Final = re.compile(API_KEY_PATTERN)
 HIDDEN_KEY: Final = "a word that looks like an API key (not shown)"
 

@@ -31,6 +31,7 @@ from opsbot.api.errors import ApiError, ProtocolError, TemporaryError, error_fro
 from opsbot.api.filters import validate_options
 from opsbot.api.operation import Operation
 from opsbot.api.retry import RetryPolicy
+from opsbot.api.secret_params import is_secret_parameter
 from opsbot.config import Settings
 
 log = logging.getLogger("opsbot.api")
@@ -40,7 +41,6 @@ REDACTED: Final = "<redacted>"
 _HEADERS: Final = {"Content-Type": "text/xml; charset=utf-8", "Accept": "text/xml"}
 _READ_CHUNK: Final = 64 * 1024
 # Relaunch parameters whose values are secrets (a transfer's authinfo, passwords).
-_SECRET_PARAMETER: Final = re.compile(r"authinfo|password|authkey|authid", re.IGNORECASE)
 # The live service quotes a malformed key back: "string 'abc' does not match '^[a-z0-9]{24}$'".
 _ECHOED_KEY: Final = re.compile(r"string '[^']*' (?=does not match '\^\[a-z0-9\]\{24\}\$')")
 # Status codes after which the API certainly did not act on the call.
@@ -152,9 +152,7 @@ class OperationClient:
         are redacted from error texts like the key, and no value is logged.
         """
         call: tuple[Any, ...] = (key, op_id) if params is None else (key, op_id, dict(params))
-        secrets = [
-            value for name, value in (params or {}).items() if _SECRET_PARAMETER.search(name)
-        ]
+        secrets = [value for name, value in (params or {}).items() if is_secret_parameter(name)]
         result = await self._call("operation.relaunch", call, key=key, action=True, secrets=secrets)
         return _boolean(result, method="operation.relaunch")
 

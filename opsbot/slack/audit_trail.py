@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from opsbot.clock import utc_now
 from opsbot.slack import surfaces
 from opsbot.slack.requests import Requester
 from opsbot.slack.services import Services
@@ -40,7 +40,7 @@ async def record_action(
         action=action,
         target=target,
         outcome=outcome,
-        at=dt.datetime.now(dt.UTC),
+        at=utc_now(),
     )
     try:
         await client.chat_postMessage(

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import shlex
 from collections.abc import Mapping
 from typing import Any, Final
+
+from opsbot.slack_id import is_slack_id
 
 STEP_EMOJI: Final[Mapping[str, str]] = {
     "BILL": ":receipt:",
@@ -24,9 +25,6 @@ STEP_EMOJI: Final[Mapping[str, str]] = {
 UNKNOWN_STEP_EMOJI: Final = ":grey_question:"
 MISSING: Final = "—"
 
-_USER_ID: Final = re.compile(r"[A-Z0-9]+")
-# Parameters whose values are secrets (transfer codes, passwords): shown by name only.
-_SECRET_NAME: Final = re.compile(r"authinfo|auth_?key|password|passwd|secret|token", re.IGNORECASE)
 _MINUTE: Final = 60
 _HOUR: Final = 60 * _MINUTE
 _DAY: Final = 24 * _HOUR
@@ -38,13 +36,9 @@ def step_emoji(step: str) -> str:
 
 def slack_user_id(value: str | None) -> str | None:
     """``value`` if it is a Slack user id (safe inside ``<@…>``), else None."""
-    if value and _USER_ID.fullmatch(value):
+    if is_slack_id(value):
         return value
     return None
-
-
-def is_secret(parameter_name: str) -> bool:
-    return bool(_SECRET_NAME.search(parameter_name))
 
 
 def duration(seconds: float) -> str:

@@ -14,7 +14,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from opsbot.api.api_key import looks_like_api_key
+from opsbot.api.api_key import API_KEY_LENGTH, looks_like_api_key
 from opsbot.api.errors import ApiError, AuthorizationError, BadParameterError
 from opsbot.slack import ids, surfaces
 from opsbot.slack.ack_budget import within_budget
@@ -125,8 +125,8 @@ def _typed_key(body: dict[str, Any]) -> str:
 
 def _format_hint(typed: str) -> str:
     # Describe what is wrong without repeating what was typed.
-    if len(typed) != 24:
-        return f"An API key has 24 characters; this has {len(typed)}."
+    if len(typed) != API_KEY_LENGTH:
+        return f"An API key has {API_KEY_LENGTH} characters; this has {len(typed)}."
     return "An API key has only lowercase letters and digits."
 
 

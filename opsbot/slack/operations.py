@@ -8,7 +8,6 @@ exception, so callers only decide where the messages go.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 from collections.abc import Mapping
 from typing import Any, Final
@@ -16,6 +15,7 @@ from typing import Any, Final
 from opsbot.api.errors import ApiError
 from opsbot.api.filters import FilterError, validate_options
 from opsbot.api.operation import Operation
+from opsbot.clock import utc_now
 from opsbot.slack import surfaces
 from opsbot.slack.services import Services
 
@@ -25,10 +25,6 @@ Message = dict[str, Any]
 
 DEFAULT_ITEMS_PER_PAGE: Final = 20
 _PAGING: Final = ("page", "items_per_page")
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 async def list_page(services: Services, key: str, filters: Mapping[str, Any]) -> list[Message]:
@@ -46,7 +42,7 @@ async def list_page(services: Services, key: str, filters: Mapping[str, Any]) ->
         page=int(options["page"]),
         items_per_page=int(options["items_per_page"]),
         total=total,
-        now=_now(),
+        now=utc_now(),
     )
 
 
@@ -60,7 +56,7 @@ async def redraw_after_cancel(
 ) -> Message | None:
     """The message a Cancel was clicked in, as it reads now; None to leave it as it was."""
     if button.source == "info":
-        return surfaces.info_message(cancelled, now=_now(), cancelled_by=user_id)
+        return surfaces.info_message(cancelled, now=utc_now(), cancelled_by=user_id)
     if button.listed is not None:
         return await _list_after_cancel(services, key, button.listed, cancelled, user_id=user_id)
     return None
@@ -98,7 +94,7 @@ async def _list_after_cancel(
         page=int(options["page"]),
         items_per_page=int(options["items_per_page"]),
         total=listed.total,
-        now=_now(),
+        now=utc_now(),
     )
 
 
@@ -141,7 +137,7 @@ async def info(services: Services, key: str, op_id: int) -> list[Message]:
         operation = await services.api.info(key, op_id)
     except ApiError as error:
         return [surfaces.api_error_message(error, op_id=op_id)]
-    return [surfaces.info_message(operation, now=_now())]
+    return [surfaces.info_message(operation, now=utc_now())]
 
 
 async def confirm_cancel(services: Services, key: str, op_id: int) -> list[Message]:

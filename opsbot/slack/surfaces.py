@@ -28,6 +28,8 @@ from opsbot.api.operation import (
     can_relaunch,
     is_final,
 )
+from opsbot.api.secret_params import is_secret_parameter
+from opsbot.clock import utc_now
 from opsbot.slack import humanize, limits
 from opsbot.slack.render import render_message, render_modal
 
@@ -296,7 +298,7 @@ def key_status_message(
         "key_status.j2",
         is_set=True,
         set_by=humanize.slack_user_id(status.set_by),
-        set_at=humanize.when(status.set_at, now or _now()),
+        set_at=humanize.when(status.set_at, now or utc_now()),
         fingerprint=status.fingerprint,
     )
 
@@ -471,7 +473,7 @@ def cancel_confirm_message(
 ) -> dict[str, Any]:
     return render_message(
         "cancel_confirm.j2",
-        row=OperationView.of(operation, now or _now()),
+        row=OperationView.of(operation, now or utc_now()),
         cancellable_steps=_either(CANCELLABLE_STEPS),
     )
 
@@ -482,7 +484,7 @@ def cancel_result_message(
     """The message after a cancel: ``operation`` as it is now, and who cancelled it."""
     return render_message(
         "cancel_result.j2",
-        row=OperationView.of(operation, now or _now()),
+        row=OperationView.of(operation, now or utc_now()),
         user_id=humanize.slack_user_id(user_id),
     )
 
@@ -522,7 +524,7 @@ def relaunch_modal(
     metadata = RelaunchMetadata(operation.id, channel_id, response_url)
     return render_modal(
         "relaunch_modal.j2",
-        row=OperationView.of(operation, now or _now()),
+        row=OperationView.of(operation, now or utc_now()),
         metadata=metadata.to_json(),
         last_error=" ".join(operation.last_error.split()) if operation.last_error else None,
         inputs=[
@@ -552,7 +554,7 @@ def _relaunch_input(parameter: RelaunchParameter, current: Any) -> RelaunchInput
     name = parameter.name
     current_text = _prefill_text(current)
     notes = []
-    if current_text is not None and humanize.is_secret(name):
+    if current_text is not None and is_secret_parameter(name):
         notes.append("A value is set; it is not shown. Type a new one to replace it.")
         current_text = None
     if current_text is not None and len(current_text) > limits.INPUT_INITIAL_VALUE:
@@ -822,7 +824,7 @@ def subscriptions_message(
     subscriptions: Sequence[Subscription], *, now: dt.datetime | None = None
 ) -> dict[str, Any]:
     """``/ops subscriptions``: this channel's subscriptions, by number."""
-    moment = now or _now()
+    moment = now or utc_now()
     rows = [
         SubscriptionView.of(subscription, moment)
         for subscription in sorted(subscriptions, key=lambda subscription: subscription.number)
@@ -859,10 +861,6 @@ def _batched(rows: Sequence[Any], size: int) -> list[list[Any]]:
 
 
 # Small helpers.
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _or(text: str, default: str) -> str:
@@ -909,7 +907,7 @@ def _fits_a_button(value: str) -> bool:
 
 
 def _param_text(name: str, value: Any) -> str:
-    if humanize.is_secret(name) and value not in (None, ""):
+    if is_secret_parameter(name) and value not in (None, ""):
         return _HIDDEN_VALUE
     return humanize.value_text(value)
 

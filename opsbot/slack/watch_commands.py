@@ -23,6 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from opsbot.api.errors import ApiError
 from opsbot.api.operation import Operation
+from opsbot.clock import utc_now
 from opsbot.slack import commands, ids, surfaces
 from opsbot.slack.commands import Command
 from opsbot.slack.replies import answer_when_ready, respond_privately, team_key_or_ask
@@ -51,10 +52,6 @@ _JOINED_NOTE: Final = (
     "This operation is already watched in this channel: its card's thread follows it, "
     "and you will be mentioned when it ends."
 )
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 # --- entry points the rest of the app calls ------------------------------------------
@@ -223,7 +220,7 @@ async def _add_watch(
     channel: str,
     card_ts: str = "",
 ) -> AddResult:
-    now = _now()
+    now = utc_now()
     return await services.watches.add(
         requester.team_id,
         operation.id,
@@ -246,7 +243,7 @@ async def _post_card(
     watch = await services.watches.get(team_id, op_id)
     if watch is None:  # unwatched or ended in the meantime: nothing to show
         return None
-    card = surfaces.watch_card_message(watch, now=_now(), channel=channel)
+    card = surfaces.watch_card_message(watch, now=utc_now(), channel=channel)
     try:
         posted = await client.chat_postMessage(
             channel=channel, text=card["text"], blocks=card["blocks"]
@@ -289,7 +286,7 @@ async def _unwatch(
     card = watch.card(channel) if watch is not None else None
     card_ts = (card.ts if card is not None else "") or clicked_ts
     if removed and watch is not None and card_ts:
-        unwatched = surfaces.watch_unwatched_card(watch, user_id=requester.user_id, now=_now())
+        unwatched = surfaces.watch_unwatched_card(watch, user_id=requester.user_id, now=utc_now())
         try:
             await client.chat_update(
                 channel=channel, ts=card_ts, text=unwatched["text"], blocks=unwatched["blocks"]
@@ -310,7 +307,7 @@ async def _watches_command(
     channel = _channel(requester)
     watches = await services.watches.in_channel(team_id, channel)
     paused = await services.watches.paused(team_id)
-    message = surfaces.watches_message(watches, now=_now(), channel=channel, paused=paused)
+    message = surfaces.watches_message(watches, now=utc_now(), channel=channel, paused=paused)
     await respond_privately(respond, message, replace=False)
 
 
@@ -330,7 +327,7 @@ async def _subscribe_command(
         return
     if await team_key_or_ask(services, requester, respond) is None:
         return
-    now = _now()
+    now = utc_now()
     subscription = await services.subscriptions.add(
         requester.team_id,
         channel=_channel(requester),
@@ -361,7 +358,7 @@ async def _subscriptions_command(
     command: Command,
 ) -> None:
     subscriptions = await services.subscriptions.list(requester.team_id, _channel(requester))
-    message = surfaces.subscriptions_message(subscriptions, now=_now())
+    message = surfaces.subscriptions_message(subscriptions, now=utc_now())
     await respond_privately(respond, message, replace=False)
 
 

@@ -12,6 +12,7 @@ from typing import Final
 
 from redis.asyncio import Redis
 
+from opsbot.clock import moment
 from opsbot.store import keys
 from opsbot.store.redis import decoded, decoded_map
 
@@ -88,7 +89,7 @@ def _entry(entry_id: str, fields: dict[bytes | str, bytes | str] | None) -> Audi
     milliseconds = int(entry_id.partition("-")[0])
     return AuditEntry(
         id=entry_id,
-        at=dt.datetime.fromtimestamp(milliseconds / 1000, dt.UTC),
+        at=moment(milliseconds / 1000),
         user_id=values.get("user_id", ""),
         action=values.get("action", ""),
         target=values.get("target", ""),

@@ -29,16 +29,17 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from opsbot.slack_id import is_slack_id
+
 PREFIX: Final = "opsbot:"
 
-_SLACK_ID = re.compile(r"[A-Z0-9]{1,32}")
 _OAUTH_STATE = re.compile(r"[A-Za-z0-9_-]{1,128}")
 _NO_ENTERPRISE: Final = "none"
 
 
 def check_slack_id(value: str, what: str = "team id") -> str:
     """Return ``value`` if it looks like a Slack id (``T0123``), else raise ValueError."""
-    if not isinstance(value, str) or not _SLACK_ID.fullmatch(value):
+    if not is_slack_id(value):
         raise ValueError(f"{what} must be upper-case letters and digits, like T0123ABCD")
     return value
 
@@ -58,7 +59,7 @@ def team_of(key: str) -> str | None:
     if not key.startswith(PREFIX + "{"):
         return None
     tag, _, _ = key[len(PREFIX) + 1 :].partition("}")
-    return tag if _SLACK_ID.fullmatch(tag) else None
+    return tag if is_slack_id(tag) else None
 
 
 # Per-team API key: one hash {record, set_by, set_at, fingerprint}.

@@ -14,6 +14,7 @@ from typing import Final
 from redis.asyncio import Redis
 from redis.typing import EncodableT, FieldT
 
+from opsbot.clock import utc_now
 from opsbot.store import keys
 from opsbot.store.redis import decoded, decoded_map
 from opsbot.store.vault import Vault
@@ -38,7 +39,7 @@ class TeamKeyStore:
     async def set(self, team_id: str, api_key: str, set_by: str) -> KeyStatus:
         status = KeyStatus(
             set_by=set_by,
-            set_at=dt.datetime.now(dt.UTC),
+            set_at=utc_now(),
             fingerprint=self._vault.fingerprint(team_id, api_key),
         )
         fields: dict[FieldT, EncodableT] = {

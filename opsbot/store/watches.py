@@ -45,6 +45,7 @@ from typing import Any, Final
 
 from redis.asyncio import Redis
 
+from opsbot.clock import moment
 from opsbot.store import keys
 from opsbot.store.redis import decoded, decoded_map
 from opsbot.store.schedule import Schedule
@@ -718,7 +719,7 @@ def _watch(
             step=fields["step"],
             step_at=_parse_iso(fields["step_at"]) if fields.get("step_at") else None,
             created_at=_parse_iso(fields["created_at"]),
-            expires_at=dt.datetime.fromtimestamp(float(fields["expires_at"]), dt.UTC),
+            expires_at=moment(float(fields["expires_at"])),
             eta=int(fields["eta"]) if fields.get("eta") else None,
             cards=tuple(_cards(op_id, cards)),
             final="final" in fields,

@@ -39,6 +39,7 @@ from opsbot.api.client import OperationClient
 from opsbot.api.errors import ApiError, AuthorizationError, TemporaryError
 from opsbot.api.filters import FilterError
 from opsbot.api.operation import Operation, is_final
+from opsbot.clock import moment
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import VaultError
 from opsbot.store.watches import (
@@ -156,9 +157,9 @@ async def _pause(deps: CycleDeps, team_id: str, reason: str, note: str, now: flo
     if not await deps.watches.pause(team_id, reason):
         return
     log.info("team %s paused: %s", team_id, reason)
-    moment = _moment(now)
+    at = moment(now)
     for op_id in await deps.watches.due(team_id, math.inf, limit=_ALL):
-        await deps.watches.add_note(team_id, op_id, note, moment)
+        await deps.watches.add_note(team_id, op_id, note, at)
 
 
 # Redis's LIMIT takes a count; this is "every one of them".
@@ -169,7 +170,7 @@ _ALL: Final = 2**31 - 1
 
 
 async def _end_expired(deps: CycleDeps, team_id: str, now: float, result: CycleResult) -> None:
-    for op_id in await deps.watches.expired(team_id, _moment(now)):
+    for op_id in await deps.watches.expired(team_id, moment(now)):
         result.farewells[op_id] = notes.expired(deps.watch_days)
 
 
@@ -265,7 +266,7 @@ async def _record(
         operation.id,
         old=watch.step,
         new=operation.step,
-        at=operation.date_updated or _moment(now),
+        at=operation.date_updated or moment(now),
         final=is_final(operation.step),
         eta=operation.eta,
         next_due=next_read,
@@ -360,7 +361,7 @@ async def _watch_new(
     operations: Sequence[Operation],
     now: float,
 ) -> None:
-    moment = _moment(now)
+    at = moment(now)
     for operation in operations:
         added = await deps.watches.add(
             team_id,
@@ -371,8 +372,8 @@ async def _watch_new(
             label=operation.domain or "",
             step=operation.step,
             eta=operation.eta,
-            now=moment,
-            expires_at=moment + dt.timedelta(days=deps.watch_days),
+            now=at,
+            expires_at=at + dt.timedelta(days=deps.watch_days),
         )
         if added is AddResult.JOINED:
             continue
@@ -381,7 +382,7 @@ async def _watch_new(
         # it, which records the final step for every card).
         ended = is_final(operation.step) and added is AddResult.CREATED
         note = notes.already_ended(operation.step) if ended else notes.CARD_ONLY
-        await deps.watches.add_note(team_id, operation.id, note, moment)
+        await deps.watches.add_note(team_id, operation.id, note, at)
     matched = {
         operation.id: operation.date_created
         for operation in operations
@@ -404,7 +405,3 @@ def _next_due(
 
 def _chunks(items: Sequence[int], size: int) -> list[list[int]]:
     return [list(items[start : start + size]) for start in range(0, len(items), size)]
-
-
-def _moment(now: float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(now, dt.UTC)

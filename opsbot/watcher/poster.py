@@ -55,6 +55,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from opsbot.api.errors import ApiError
 from opsbot.api.operation import DONE, Operation
+from opsbot.clock import moment
 from opsbot.slack import surfaces
 from opsbot.store.watches import FINAL, NOTE, Card, Post, Watch, WatchStore
 from opsbot.watcher import notes
@@ -91,8 +92,8 @@ class DeliveryResult:
     # When posts left in the outbox can go; None when the outbox is empty.
     retry_at: float | None = None
 
-    def wait_until(self, moment: float) -> None:
-        self.retry_at = moment if self.retry_at is None else min(self.retry_at, moment)
+    def wait_until(self, when: float) -> None:
+        self.retry_at = when if self.retry_at is None else min(self.retry_at, when)
 
 
 class _Stop(Exception):
@@ -163,7 +164,7 @@ class Poster:
         if not missing:
             return posts
         for op_id, text in sorted(missing.items()):
-            await self.watches.add_note(team_id, op_id, text, _moment(now))
+            await self.watches.add_note(team_id, op_id, text, moment(now))
         return await self.watches.pending_posts(team_id, count=self.page)
 
 
@@ -205,14 +206,14 @@ class _TeamPass:
     store: WatchStore = field(init=False)
     # Posts still in the outbox, per operation.
     pending: Counter[int] = field(init=False)
-    moment: dt.datetime = field(init=False)
+    at: dt.datetime = field(init=False)
     # The page holds every pending post only when it is not full.
     whole_outbox: bool = field(init=False)
 
     def __post_init__(self) -> None:
         self.store = self.poster.watches
         self.pending = Counter(post.op_id for post in self.posts)
-        self.moment = _moment(self.now)
+        self.at = moment(self.now)
         self.whole_outbox = len(self.posts) < self.poster.page
 
     async def run(self) -> DeliveryResult:
@@ -287,16 +288,16 @@ class _TeamPass:
     def _reply_message(self, watch: Watch, post: Post) -> dict[str, Any]:
         if post.kind == FINAL:
             operation = self.operations.get(post.op_id)
-            return surfaces.watch_final_reply(watch, post, operation=operation, now=self.moment)
+            return surfaces.watch_final_reply(watch, post, operation=operation, now=self.at)
         if post.kind == NOTE:
             return surfaces.watch_note(post.text)
-        return surfaces.watch_step_reply(post, now=self.moment)
+        return surfaces.watch_step_reply(post, now=self.at)
 
     # --- Slack calls ---------------------------------------------------------------
 
     async def _post_card(self, watch: Watch, card: Card, post: Post) -> None:
         """Post the card ``post`` needs first; ``post`` itself waits for the next pass."""
-        message = surfaces.watch_card_message(watch, now=self.moment, channel=card.channel)
+        message = surfaces.watch_card_message(watch, now=self.at, channel=card.channel)
         ts = await self._post(card.channel, message, post)
         await self.store.set_card_ts(self.team_id, watch.op_id, card.channel, ts)
         posted = replace(card, ts=ts)
@@ -305,7 +306,7 @@ class _TeamPass:
 
     async def _update_card(self, watch: Watch, card: Card) -> None:
         """Show the current step on the card; a failed edit never holds the reply back."""
-        message = surfaces.watch_card_message(watch, now=self.moment, channel=card.channel)
+        message = surfaces.watch_card_message(watch, now=self.at, channel=card.channel)
         try:
             await self.client.chat_update(channel=card.channel, ts=card.ts, **_content(message))
         except SlackApiError as error:
@@ -396,7 +397,3 @@ def _retry_after(error: SlackApiError) -> float:
         return max(float(value), 1.0)
     except (TypeError, ValueError):
         return 1.0
-
-
-def _moment(now: float) -> dt.datetime:
-    return dt.datetime.fromtimestamp(now, dt.UTC)

@@ -35,7 +35,8 @@ from opsbot.api.errors import (
     UnknownApiError,
 )
 from opsbot.api.operation import RELAUNCHABLE_TYPES, STEPS, Operation
-from opsbot.slack import humanize, ids, limits, surfaces
+from opsbot.api.secret_params import is_secret_parameter
+from opsbot.slack import ids, limits, surfaces
 from opsbot.slack.commands import SUBCOMMANDS
 from opsbot.slack.limits import check_limits
 
@@ -751,7 +752,7 @@ def test_relaunch_modal_when_params_carry_all_140_parameters() -> None:
     for name, block in inputs.items():
         element = block["element"]
         parameter = catalog.RELAUNCH_PARAMETERS[name]
-        if humanize.is_secret(name):
+        if is_secret_parameter(name):
             assert "initial_value" not in element
             assert "not shown" in block["hint"]["text"]
         elif element["type"] == "static_select":

@@ -9,6 +9,7 @@ import signal
 import sys
 from typing import Final
 
+from opsbot.api.api_key import API_KEY_SHAPE
 from opsbot.api.simulator.server import serve_simulator
 from opsbot.api.simulator.simulator import DEFAULT_OPERATIONS, Simulator, is_well_formed_key
 
@@ -78,7 +79,7 @@ async def _serve(simulator: Simulator, host: str, port: int) -> None:
 def _key(text: str) -> str:
     # argparse would quote a rejected value; a mistyped key is still a secret.
     if not is_well_formed_key(text):
-        raise argparse.ArgumentTypeError("an API key is 24 characters from [a-z0-9]")
+        raise argparse.ArgumentTypeError(f"an API key is {API_KEY_SHAPE}")
     return text
 
 

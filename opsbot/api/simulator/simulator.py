@@ -14,11 +14,10 @@ import collections
 import datetime as dt
 import itertools
 import random
-import string
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from opsbot.api.api_key import looks_like_api_key
+from opsbot.api.api_key import API_KEY_ALPHABET, API_KEY_LENGTH, API_KEY_SHAPE, looks_like_api_key
 from opsbot.api.operation import BILL
 from opsbot.api.simulator import dataset, faults
 from opsbot.api.simulator.account import Account
@@ -28,7 +27,6 @@ from opsbot.api.simulator.switches import Switches
 from opsbot.api.xmlrpc import Fault
 
 DEFAULT_OPERATIONS: Final = 400
-_KEY_ALPHABET: Final = string.ascii_lowercase + string.digits
 
 
 def is_well_formed_key(key: object) -> bool:
@@ -38,7 +36,7 @@ def is_well_formed_key(key: object) -> bool:
 def demo_key_for(seed: int) -> str:
     """The key a simulator started without keys accepts: the same for a seed."""
     rng = random.Random(f"opsbot-sim-demo-key:{seed}")
-    return "".join(rng.choices(_KEY_ALPHABET, k=24))
+    return "".join(rng.choices(API_KEY_ALPHABET, k=API_KEY_LENGTH))
 
 
 class Simulator:
@@ -209,4 +207,4 @@ class Simulator:
 def _require_well_formed(key: str) -> None:
     # The message must not quote the key: it may be a real one mistyped.
     if not is_well_formed_key(key):
-        raise ValueError("an API key is 24 characters from [a-z0-9]")
+        raise ValueError(f"an API key is {API_KEY_SHAPE}")
