@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO))
 from slack_bolt.async_app import AsyncAck, AsyncApp  # noqa: E402
 from slack_sdk.web.async_client import AsyncWebClient  # noqa: E402
 
-from opsbot.api.simulator import Simulator, serve_simulator  # noqa: E402
+from opsbot.simulator import Simulator, serve_simulator  # noqa: E402
 from opsbot.store.server import RedisServer, free_port  # noqa: E402
 from tests.support.opsbot_app import (  # noqa: E402
     BOT_TOKEN,

@@ -41,8 +41,8 @@ sys.path.insert(0, str(REPO))
 from redis.asyncio import Redis  # noqa: E402
 
 from opsbot.api.operation import RUN, WAIT  # noqa: E402
-from opsbot.api.simulator import Simulator, serve_simulator  # noqa: E402
 from opsbot.config import Settings, SlackCredentials  # noqa: E402
+from opsbot.simulator import Simulator, serve_simulator  # noqa: E402
 from opsbot.store.redis import open_redis  # noqa: E402
 from opsbot.store.server import RedisServer  # noqa: E402
 from opsbot.store.team_keys import TeamKeyStore  # noqa: E402

@@ -21,7 +21,7 @@ def keygen(_: argparse.Namespace) -> int:
 
 
 def sim(args: argparse.Namespace) -> int:
-    from opsbot.api.simulator.cli import run_from_args
+    from opsbot.simulator.cli import run_from_args
 
     return run_from_args(args)
 
@@ -114,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("keygen", help="print a fresh encryption key").set_defaults(handler=keygen)
 
     simulator = commands.add_parser("sim", help="serve a simulated operation API")
-    from opsbot.api.simulator.cli import add_arguments
+    from opsbot.simulator.cli import add_arguments
 
     add_arguments(simulator)
     simulator.set_defaults(handler=sim)

@@ -16,8 +16,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from opsbot.api.simulator import ManualClock, ServedSimulator, Simulator, serve_simulator
 from opsbot.api.xmlrpc import decode_response, encode_call
+from opsbot.simulator import ManualClock, ServedSimulator, Simulator, serve_simulator
 
 SIM_KEY = "simulatorkey0123456789ab"
 

@@ -28,7 +28,7 @@ from opsbot.api.errors import (
 )
 from opsbot.api.filters import FilterError
 from opsbot.api.operation import BILL, CANCEL, ERROR, RUN, STEPS, Operation
-from opsbot.api.simulator import ServedSimulator, Simulator
+from opsbot.simulator import ServedSimulator, Simulator
 from tests.integration.test_client_faults import expect_failure
 
 UNKNOWN_KEY = "0123456789abcdefghijklmn"

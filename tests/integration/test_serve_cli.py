@@ -26,7 +26,7 @@ import pytest
 from redis.asyncio import Redis
 from slack_sdk.oauth.installation_store.models.installation import Installation
 
-from opsbot.api.simulator import ServedSimulator
+from opsbot.simulator import ServedSimulator
 from opsbot.store.installations import RedisInstallationStore
 from opsbot.store.server import RedisServer, free_port
 from opsbot.store.team_keys import TeamKeyStore

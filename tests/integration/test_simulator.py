@@ -22,14 +22,14 @@ from opsbot.api.operation import (
     STEPS,
     WAIT,
 )
-from opsbot.api.simulator import (
+from opsbot.api.xmlrpc import Fault, decode_response
+from opsbot.simulator import (
     ManualClock,
     ServedSimulator,
     Simulator,
     demo_key_for,
     serve_simulator,
 )
-from opsbot.api.xmlrpc import Fault, decode_response
 from tests.integration.conftest import RawRpc
 
 FIELDS = {

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from opsbot.api.simulator import demo_key_for
+from opsbot.simulator import demo_key_for
 
 OPSBOT = str(Path(sys.executable).parent / "opsbot")
 KEY = "commandlinekey0123456789"

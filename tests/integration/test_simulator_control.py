@@ -10,8 +10,8 @@ import pytest
 
 from opsbot.api import errors
 from opsbot.api.operation import DONE, ERROR
-from opsbot.api.simulator import GARBAGE_KINDS, ServedSimulator, Simulator
 from opsbot.api.xmlrpc import MAX_REPLY_BYTES, Fault, decode_response, encode_call
+from opsbot.simulator import GARBAGE_KINDS, ServedSimulator, Simulator
 from tests.integration.conftest import RawRpc
 
 

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from opsbot.api import errors
 from opsbot.api.catalog import LIST_OPTIONS, SORT_FIELDS, ListOption
 from opsbot.api.operation import ERROR, STEPS
-from opsbot.api.simulator import ManualClock, Simulator
 from opsbot.api.xmlrpc import Fault
+from opsbot.simulator import ManualClock, Simulator
 from tests.integration.conftest import RawRpc
 
 DOTTED = ["vm.hostname", "cert.hostname", "disk.name", "paas.name", "site.name"]

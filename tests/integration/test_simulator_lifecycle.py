@@ -20,9 +20,9 @@ from opsbot.api.operation import (
     SUPPORT,
     WAIT,
 )
-from opsbot.api.simulator import ManualClock, Simulator
-from opsbot.api.simulator.lifecycle import STEP_SECONDS
-from opsbot.api.simulator.products import REGISTRY_PARAMETERS
+from opsbot.simulator import ManualClock, Simulator
+from opsbot.simulator.lifecycle import STEP_SECONDS
+from opsbot.simulator.products import REGISTRY_PARAMETERS
 from tests.integration.conftest import RawRpc
 
 # Types seen on the live service (the catalog holds api-facts.md's list).

@@ -28,8 +28,8 @@ from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.web.async_client import AsyncWebClient
 
 from opsbot.api.operation import BILL, CANCEL, DONE, ERROR, SUPPORT
-from opsbot.api.simulator import ManualClock, ServedSimulator, Simulator, serve_simulator
 from opsbot.config import Settings, SlackCredentials
+from opsbot.simulator import ManualClock, ServedSimulator, Simulator, serve_simulator
 from opsbot.store import keys
 from opsbot.store.installations import RedisInstallationStore
 from opsbot.store.redis import open_redis

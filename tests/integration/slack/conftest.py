@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from opsbot.api.simulator import ServedSimulator
+from opsbot.simulator import ServedSimulator
 from tests.support.opsbot_app import SIGNING_SECRET, RunningOpsbot, opsbot_env, running_opsbot
 from tests.support.slack_api import FakeSlack
 from tests.support.slack_requests import TEAM_ID, SlackClient

@@ -20,7 +20,7 @@ import pytest
 import stamina
 
 from opsbot.api.operation import BILL, CANCEL, ERROR, RUN, WAIT
-from opsbot.api.simulator import Simulator
+from opsbot.simulator import Simulator
 from tests.support.opsbot_app import RunningOpsbot
 from tests.support.slack_api import FakeSlack
 from tests.support.slack_requests import (

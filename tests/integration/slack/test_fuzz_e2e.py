@@ -26,7 +26,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from opsbot.api.simulator import Simulator, serve_simulator
+from opsbot.simulator import Simulator, serve_simulator
 from opsbot.slack import commands
 from opsbot.slack.commands import CommandError, parse_command
 from tests.support.opsbot_app import SIGNING_SECRET, opsbot_env, running_opsbot

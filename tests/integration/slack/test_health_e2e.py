@@ -13,7 +13,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from opsbot.api.simulator import ServedSimulator
+from opsbot.simulator import ServedSimulator
 from opsbot.store.server import RedisServer
 from tests.support.opsbot_app import BOT_TOKEN, RunningOpsbot, opsbot_env, running_opsbot
 from tests.support.slack_api import FakeSlack

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from opsbot.api.simulator import Simulator
+from opsbot.simulator import Simulator
 from tests.support.opsbot_app import RunningOpsbot
 from tests.support.slack_api import FakeSlack
 from tests.support.slack_requests import (

@@ -21,7 +21,7 @@ import aiohttp
 import pytest
 from redis.asyncio import Redis
 
-from opsbot.api.simulator import ServedSimulator
+from opsbot.simulator import ServedSimulator
 from opsbot.slack.app import BOT_SCOPES
 from opsbot.store import keys
 from tests.support.opsbot_app import (

@@ -15,7 +15,7 @@ from typing import Any
 
 from opsbot.api.catalog import RELAUNCH_PARAMETERS
 from opsbot.api.operation import BILL, ERROR, RUN
-from opsbot.api.simulator import Simulator
+from opsbot.simulator import Simulator
 from tests.support.opsbot_app import RunningOpsbot
 from tests.support.slack_api import FakeSlack
 from tests.support.slack_requests import (

@@ -20,9 +20,9 @@ import aiohttp
 import pytest
 from redis.asyncio import Redis
 
-from opsbot.api.simulator import Simulator
 from opsbot.config import Settings
 from opsbot.logs import REDACTED, SecretRedactor, settings_secrets
+from opsbot.simulator import Simulator
 from opsbot.slack import ids
 from opsbot.slack.surfaces import RelaunchMetadata
 from opsbot.store import keys

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from opsbot.api.operation import DONE, RUN
-from opsbot.api.simulator import ServedSimulator, Simulator
+from opsbot.simulator import ServedSimulator, Simulator
 from tests.support.opsbot_app import SIGNING_SECRET, opsbot_env, running_opsbot
 from tests.support.slack_api import FakeSlack
 from tests.support.slack_requests import TEAM_ID, SlackClient, slash_command_body

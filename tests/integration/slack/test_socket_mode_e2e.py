@@ -26,8 +26,8 @@ import pytest
 from aiohttp import WSMsgType, web
 from redis.asyncio import Redis
 
-from opsbot.api.simulator import ServedSimulator
 from opsbot.config import Settings
+from opsbot.simulator import ServedSimulator
 from opsbot.slack.socket_mode import run_socket_mode
 from opsbot.store.server import RedisServer
 from opsbot.store.team_keys import TeamKeyStore

@@ -18,7 +18,7 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from opsbot.api.operation import BILL, CANCEL, DONE, ERROR, RUN, SUPPORT, WAIT, Operation
-from opsbot.api.simulator import Simulator
+from opsbot.simulator import Simulator
 from opsbot.slack import ids
 from opsbot.slack.requests import Requester
 from opsbot.slack.services import Services

@@ -24,8 +24,8 @@ import pytest
 from redis.asyncio import Redis
 from slack_sdk.web.async_client import AsyncWebClient
 
-from opsbot.api.simulator import ManualClock, ServedSimulator, Simulator
 from opsbot.config import Settings, SlackCredentials
+from opsbot.simulator import ManualClock, ServedSimulator, Simulator
 from opsbot.slack import surfaces
 from opsbot.store.redis import open_redis
 from opsbot.store.schedule import Schedule

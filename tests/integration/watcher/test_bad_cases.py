@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from opsbot.api.operation import BILL, DONE, RUN, WAIT
-from opsbot.api.simulator import GARBAGE_KINDS
+from opsbot.simulator import GARBAGE_KINDS
 from opsbot.store import keys
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Vault, load_keyring

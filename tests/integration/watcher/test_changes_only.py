@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from opsbot.api.operation import BILL, RUN, WAIT
-from opsbot.api.simulator import ManualClock, Simulator
+from opsbot.simulator import ManualClock, Simulator
 from opsbot.watcher.intervals import MAX_STRETCH
 from opsbot.watcher.worker import open_worker
 from tests.integration.watcher.conftest import TEST_LEASE_S, Watching

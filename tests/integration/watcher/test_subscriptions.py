@@ -11,7 +11,7 @@ import collections
 import re
 
 from opsbot.api.operation import BILL, DONE
-from opsbot.api.simulator import ManualClock
+from opsbot.simulator import ManualClock
 from opsbot.watcher.cycle import BATCH
 from tests.integration.watcher.conftest import Watching
 from tests.support.slack_requests import CHANNEL_ID, TEAM_ID, USER_ID

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pytest
 
 from opsbot.api.operation import BILL, DONE, RUN, WAIT
-from opsbot.api.simulator import ServedSimulator, Simulator
+from opsbot.simulator import ServedSimulator, Simulator
 from opsbot.watcher.worker import Worker, open_worker
 from tests.integration.watcher.conftest import TEST_LEASE_S, HandClock
 from tests.support.opsbot_app import SIGNING_SECRET, opsbot_env, running_opsbot

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from opsbot.api.operation import BILL, DONE, ERROR, RUN, WAIT
-from opsbot.api.simulator import ManualClock
+from opsbot.simulator import ManualClock
 from opsbot.slack import ids
 from tests.integration.watcher.conftest import Watching
 from tests.support.slack_api import JSON, SlackCall

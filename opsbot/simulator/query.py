@@ -18,8 +18,8 @@ from typing import Any, Final
 from opsbot.api import errors
 from opsbot.api.catalog import LIST_OPTIONS, SORT_FIELDS, ListOption
 from opsbot.api.operation import STEPS
-from opsbot.api.simulator import faults
-from opsbot.api.simulator.record import SimulatedOperation
+from opsbot.simulator import faults
+from opsbot.simulator.record import SimulatedOperation
 
 DEFAULT_ITEMS_PER_PAGE: Final = 100
 MAX_ITEMS_PER_PAGE: Final = 500

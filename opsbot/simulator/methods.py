@@ -13,9 +13,9 @@ from typing import Any, Final
 
 from opsbot.api import errors
 from opsbot.api.catalog import RELAUNCH_PARAMETERS
-from opsbot.api.simulator import faults
-from opsbot.api.simulator.account import Account
-from opsbot.api.simulator.query import parse_options, require_int
+from opsbot.simulator import faults
+from opsbot.simulator.account import Account
+from opsbot.simulator.query import parse_options, require_int
 
 
 def list_operations(

@@ -10,15 +10,15 @@ The client never imports this package: it talks to the simulator over HTTP
 like it talks to the live service.
 """
 
-from opsbot.api.simulator.clock import Clock, ManualClock, system_clock
-from opsbot.api.simulator.server import ServedSimulator, build_app, serve_simulator
-from opsbot.api.simulator.simulator import (
+from opsbot.simulator.clock import Clock, ManualClock, system_clock
+from opsbot.simulator.server import ServedSimulator, build_app, serve_simulator
+from opsbot.simulator.simulator import (
     DEFAULT_OPERATIONS,
     Simulator,
     demo_key_for,
     is_well_formed_key,
 )
-from opsbot.api.simulator.switches import GARBAGE_KINDS
+from opsbot.simulator.switches import GARBAGE_KINDS
 
 __all__ = [
     "DEFAULT_OPERATIONS",

@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from opsbot.api.operation import BILL, DONE, ERROR, RUN, SUPPORT, WAIT
-from opsbot.api.simulator.products import REGISTRY_PARAMETERS
-from opsbot.api.simulator.record import Failure, Transition
+from opsbot.simulator.products import REGISTRY_PARAMETERS
+from opsbot.simulator.record import Failure, Transition
 
 ACTIVE_PATH: Final = (BILL, WAIT, RUN)
 

@@ -16,15 +16,15 @@ from dataclasses import dataclass
 from typing import Final
 
 from opsbot.api.operation import BILL, CANCEL, DONE, ERROR, RUN, STEPS, SUPPORT, WAIT
-from opsbot.api.simulator import lifecycle
-from opsbot.api.simulator.products import (
+from opsbot.simulator import lifecycle
+from opsbot.simulator.products import (
     TYPE_WEIGHTS,
     TYPES,
     Resources,
     describe,
     draw_resources,
 )
-from opsbot.api.simulator.record import Failure, SimulatedOperation, Transition
+from opsbot.simulator.record import Failure, SimulatedOperation, Transition
 
 FIRST_ID: Final = 100100
 HISTORY: Final = dt.timedelta(days=60)

@@ -26,10 +26,10 @@ from opsbot.api.operation import (
     SUPPORT,
     WAIT,
 )
-from opsbot.api.simulator import faults, lifecycle
-from opsbot.api.simulator.dataset import new_operation
-from opsbot.api.simulator.products import Resources
-from opsbot.api.simulator.record import Failure, SimulatedOperation, Transition
+from opsbot.simulator import faults, lifecycle
+from opsbot.simulator.dataset import new_operation
+from opsbot.simulator.products import Resources
+from opsbot.simulator.record import Failure, SimulatedOperation, Transition
 
 
 class Account:

@@ -18,10 +18,10 @@ from typing import Final
 from aiohttp import web
 
 from opsbot.api.errors import ProtocolError
-from opsbot.api.simulator import control, faults
-from opsbot.api.simulator.methods import METHODS
-from opsbot.api.simulator.simulator import Simulator
 from opsbot.api.xmlrpc import Fault, decode_call, encode_fault, encode_response
+from opsbot.simulator import control, faults
+from opsbot.simulator.methods import METHODS
+from opsbot.simulator.simulator import Simulator
 
 XMLRPC_PATH: Final = "/xmlrpc/"
 MAX_REQUEST_BYTES: Final = 1024 * 1024
@@ -29,7 +29,7 @@ MAX_REQUEST_BYTES: Final = 1024 * 1024
 # bounds how long a slow request may keep the server from closing.
 SHUTDOWN_SECONDS: Final = 1.0
 
-log = logging.getLogger("opsbot.api.simulator")
+log = logging.getLogger("opsbot.simulator")
 
 
 def build_app(simulator: Simulator) -> web.Application:

@@ -24,7 +24,7 @@ from typing import Any, Final
 from aiohttp import web
 
 from opsbot.api.operation import BILL
-from opsbot.api.simulator.simulator import Simulator
+from opsbot.simulator.simulator import Simulator
 
 CONTROL_PATH: Final = "/control/"
 

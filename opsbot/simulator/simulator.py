@@ -19,12 +19,12 @@ from typing import Any, Final
 
 from opsbot.api.api_key import API_KEY_ALPHABET, API_KEY_LENGTH, API_KEY_SHAPE, looks_like_api_key
 from opsbot.api.operation import BILL
-from opsbot.api.simulator import dataset, faults
-from opsbot.api.simulator.account import Account
-from opsbot.api.simulator.clock import Clock, system_clock
-from opsbot.api.simulator.methods import METHODS
-from opsbot.api.simulator.switches import Switches
 from opsbot.api.xmlrpc import Fault
+from opsbot.simulator import dataset, faults
+from opsbot.simulator.account import Account
+from opsbot.simulator.clock import Clock, system_clock
+from opsbot.simulator.methods import METHODS
+from opsbot.simulator.switches import Switches
 
 DEFAULT_OPERATIONS: Final = 400
 

@@ -10,8 +10,8 @@ import sys
 from typing import Final
 
 from opsbot.api.api_key import API_KEY_SHAPE
-from opsbot.api.simulator.server import serve_simulator
-from opsbot.api.simulator.simulator import DEFAULT_OPERATIONS, Simulator, is_well_formed_key
+from opsbot.simulator.server import serve_simulator
+from opsbot.simulator.simulator import DEFAULT_OPERATIONS, Simulator, is_well_formed_key
 
 DEFAULT_PORT: Final = 8765
 
