@@ -83,11 +83,11 @@ def _create(simulator: Simulator, body: Mapping[str, Any]) -> Mapping[str, Any]:
     return {"id": op_id}
 
 
-def _calls(simulator: Simulator, body: Mapping[str, Any]) -> Mapping[str, Any]:
+def _calls(simulator: Simulator, _body: Mapping[str, Any]) -> Mapping[str, Any]:
     return dict(simulator.calls)
 
 
-def _reset(simulator: Simulator, body: Mapping[str, Any]) -> Mapping[str, Any]:
+def _reset(simulator: Simulator, _body: Mapping[str, Any]) -> Mapping[str, Any]:
     simulator.reset_switches()
     simulator.calls.clear()
     return {"reset": True}

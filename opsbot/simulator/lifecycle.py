@@ -124,30 +124,30 @@ def after_relaunch(previous: Failure | None, params: Mapping[str, Any]) -> Failu
     return previous
 
 
-def _authorization(rng: random.Random, operation_type: str, params: Mapping[str, Any]) -> Failure:
+def _authorization(_rng: random.Random, operation_type: str, params: Mapping[str, Any]) -> Failure:
     if operation_type == "domain_transfer_in":
         text = f"Invalid authinfo code for domain {params.get('domain')}"
         return Failure("authorization_error", text, needs=("authinfo",))
     return Failure("authorization_error", "Authorization denied: this account cannot do that")
 
 
-def _duplicate(rng: random.Random, operation_type: str, params: Mapping[str, Any]) -> Failure:
+def _duplicate(_rng: random.Random, _operation_type: str, params: Mapping[str, Any]) -> Failure:
     name = params.get("domain") or params.get("vm_hostname") or params.get("disk_name")
     what = f"{name} already exists" if name else "the object already exists"
     return Failure("duplicate", f"Duplicate: {what}", fatal=True)
 
 
-def _ratelimit(rng: random.Random, operation_type: str, params: Mapping[str, Any]) -> Failure:
+def _ratelimit(_rng: random.Random, _operation_type: str, params: Mapping[str, Any]) -> Failure:
     where = "registry" if params.get("param_type") == "domain" else "backend"
     return Failure("ratelimit", f"Rate limit reached at the {where}, try again later")
 
 
-def _timeout(rng: random.Random, operation_type: str, params: Mapping[str, Any]) -> Failure:
+def _timeout(_rng: random.Random, _operation_type: str, params: Mapping[str, Any]) -> Failure:
     where = "the registry" if params.get("param_type") == "domain" else "the hypervisor"
     return Failure("timeout", f"Timeout while waiting for {where}")
 
 
-def _unknown(rng: random.Random, operation_type: str, params: Mapping[str, Any]) -> Failure:
+def _unknown(rng: random.Random, _operation_type: str, _params: Mapping[str, Any]) -> Failure:
     return Failure("unknown", f"Unexpected error (reference {rng.getrandbits(32):08x})")
 
 

@@ -25,7 +25,7 @@ def list_operations(
     return [operation.to_struct(now) for operation in query.select(account.operations())]
 
 
-def count_operations(account: Account, now: dt.datetime, opts: object = None) -> int:
+def count_operations(account: Account, _now: dt.datetime, opts: object = None) -> int:
     return parse_options(opts).count(account.operations())
 
 

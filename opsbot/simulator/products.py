@@ -254,7 +254,7 @@ def _domain_family(
 
 
 def _billing(
-    operation_type: str, rng: random.Random, resources: Resources, context: _Context
+    _operation_type: str, rng: random.Random, resources: Resources, context: _Context
 ) -> tuple[dict[str, Any], str, str, str]:
     params: dict[str, Any] = {
         "amount": rng.choice((20, 50, 100, 250, 500)),
@@ -268,7 +268,7 @@ def _billing(
 
 
 def _certificate(
-    operation_type: str, rng: random.Random, resources: Resources, context: _Context
+    _operation_type: str, rng: random.Random, resources: Resources, context: _Context
 ) -> tuple[dict[str, Any], str, str, str]:
     cert = rng.choice(resources.certs)
     params: dict[str, Any] = {
@@ -326,7 +326,7 @@ def _migration(
 
 
 def _paas(
-    operation_type: str, rng: random.Random, resources: Resources, context: _Context
+    _operation_type: str, rng: random.Random, resources: Resources, context: _Context
 ) -> tuple[dict[str, Any], str, str, str]:
     paas = rng.choice(resources.paas)
     params: dict[str, Any] = {
@@ -340,7 +340,7 @@ def _paas(
 
 
 def _site(
-    operation_type: str, rng: random.Random, resources: Resources, context: _Context
+    _operation_type: str, rng: random.Random, resources: Resources, context: _Context
 ) -> tuple[dict[str, Any], str, str, str]:
     site, paas = rng.choice(resources.sites), rng.choice(resources.paas)
     params: dict[str, Any] = {
@@ -355,7 +355,7 @@ def _site(
 
 
 def _mailbox(
-    operation_type: str, rng: random.Random, resources: Resources, context: _Context
+    _operation_type: str, rng: random.Random, resources: Resources, context: _Context
 ) -> tuple[dict[str, Any], str, str, str]:
     mailbox = rng.choice(resources.mailboxes)
     domain = context.domain or rng.choice(resources.domains).name
@@ -370,7 +370,7 @@ def _mailbox(
 
 
 def _generic(
-    operation_type: str, rng: random.Random, resources: Resources, context: _Context
+    operation_type: str, _rng: random.Random, _resources: Resources, context: _Context
 ) -> tuple[dict[str, Any], str, str, str]:
     """An operation type the simulator knows nothing about (the API adds types)."""
     params: dict[str, Any] = {"param_type": "other", "session_id": context.session_id}
