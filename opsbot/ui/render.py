@@ -33,11 +33,16 @@ from __future__ import annotations
 import functools
 import json
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 
 import jinja2
 
-from opsbot.slack import ids, limits
+from opsbot.ui import ids, limits
+
+# What a builder returns: a message ({"text", "blocks"}) for chat.postMessage
+# or a response_url, and a modal (a view) for views.open / views.update.
+Message: TypeAlias = dict[str, Any]
+Modal: TypeAlias = dict[str, Any]
 
 TEMPLATES_DIR: Final = Path(__file__).resolve().parents[2] / "templates"
 
@@ -70,14 +75,14 @@ def render(template_name: str, **context: Any) -> Any:
         ) from None
 
 
-def render_message(template_name: str, **context: Any) -> dict[str, Any]:
+def render_message(template_name: str, **context: Any) -> Message:
     """A message ({"text", "blocks"}) that fits Slack's limits."""
     return limits.enforce_limits(
         _as_object(template_name, render(template_name, **context)), "message"
     )
 
 
-def render_modal(template_name: str, **context: Any) -> dict[str, Any]:
+def render_modal(template_name: str, **context: Any) -> Modal:
     """A view for views.open/update that fits Slack's limits."""
     return limits.enforce_limits(
         _as_object(template_name, render(template_name, **context)), "modal"
@@ -88,6 +93,11 @@ def _as_object(template_name: str, rendered: Any) -> dict[str, Any]:
     if not isinstance(rendered, dict):
         raise TemplateOutputError(f"{template_name} must render a JSON object")
     return rendered
+
+
+def template_names() -> list[str]:
+    """Every template, partials (``_*.j2``) included, as :func:`render` names them."""
+    return environment().list_templates(extensions=["j2"])
 
 
 @functools.cache
