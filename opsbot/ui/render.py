@@ -1,5 +1,10 @@
 """Jinja2 templates (``templates/*.j2``) rendered to Block Kit, safe by construction.
 
+The templates live at the top of the repository, where operators edit them;
+``opsbot/templates`` is a symlink to that directory, so the package finds them
+the same way in a source checkout, an editable install and an installed wheel
+(which carries them as package data; the symlink's files are copied in).
+
 A template is Block Kit JSON with ``{{ expr }}`` holes. Every hole goes through
 :func:`_finalize`, which
 
@@ -32,7 +37,6 @@ from __future__ import annotations
 
 import functools
 import json
-from pathlib import Path
 from typing import Any, Final, TypeAlias
 
 import jinja2
@@ -44,7 +48,8 @@ from opsbot.ui import ids, limits
 Message: TypeAlias = dict[str, Any]
 Modal: TypeAlias = dict[str, Any]
 
-TEMPLATES_DIR: Final = Path(__file__).resolve().parents[2] / "templates"
+TEMPLATES_PACKAGE: Final = "opsbot"
+TEMPLATES_FOLDER: Final = "templates"
 
 _MRKDWN_ESCAPES: Final = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
@@ -103,7 +108,8 @@ def template_names() -> list[str]:
 @functools.cache
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        # Found through the import system, so an installed wheel works as well as a checkout.
+        loader=jinja2.PackageLoader(TEMPLATES_PACKAGE, TEMPLATES_FOLDER),
         autoescape=False,  # noqa: S701 - finalize escapes for mrkdwn and JSON, see above
         finalize=_finalize,
         undefined=jinja2.StrictUndefined,

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import opsbot
 from opsbot.ui import limits, render
 from opsbot.ui.render import environment, escape_mrkdwn, template_names
 
@@ -121,6 +122,12 @@ def test_every_template_compiles() -> None:
     assert names == sorted(path.name for path in TEMPLATES.glob("*.j2"))
     for name in names:
         environment().get_template(name)
+
+
+def test_the_package_reads_the_templates_operators_edit() -> None:
+    # opsbot/templates is a symlink to the top-level templates/, not a copy.
+    packaged = Path(opsbot.__file__).with_name("templates")
+    assert packaged.resolve() == TEMPLATES.resolve()
 
 
 def test_every_surface_template_is_rendered_by_a_builder() -> None:
