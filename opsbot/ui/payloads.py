@@ -67,7 +67,7 @@ class ListedPage:
     total: int | None
     ids: tuple[int, ...]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_fields(self) -> dict[str, Any]:
         return {
             "filters": dict(self.filters),
             PAGE: self.page,
@@ -76,7 +76,7 @@ class ListedPage:
         }
 
     @classmethod
-    def from_json(cls, fields: Any) -> ListedPage:
+    def from_fields(cls, fields: Mapping[str, Any]) -> ListedPage:
         """Raises KeyError, TypeError or ValueError; :class:`CancelButtonValue` words them."""
         total = fields["total"]
         return cls(
@@ -111,7 +111,7 @@ class CancelButtonValue:
             return OperationButtonValue(self.op_id).to_value()
         fields: dict[str, Any] = {"id": self.op_id, "on": self.source}
         if self.listed is not None:
-            fields["list"] = self.listed.to_json()
+            fields["list"] = self.listed.to_fields()
         return _compact(fields)
 
     @classmethod
@@ -126,7 +126,7 @@ class CancelButtonValue:
                 return cls(op_id, "info")
             if fields.get("on") != "list":
                 return cls(op_id)
-            listed = ListedPage.from_json(_object(fields["list"]))
+            listed = ListedPage.from_fields(_object(fields["list"]))
         except (ValueError, KeyError, TypeError):
             raise PayloadError(f"not a Cancel button value: {_shown(value)}") from None
         return cls(op_id, "list", listed)
