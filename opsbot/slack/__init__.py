@@ -1,5 +1,5 @@
-"""The Slack app: commands, buttons, modals, and the templates they render.
+"""The Slack app: the listeners for commands, buttons and modals.
 
-``surfaces`` builds every message and modal; ``render`` and ``limits`` make
-them safe (escaped) and acceptable to Slack (within its limits).
+What they show is built by :mod:`opsbot.ui`; what buttons and modals carry is
+parsed there too (:mod:`opsbot.ui.payloads`), as soon as a listener gets it.
 """

@@ -7,7 +7,6 @@ Every handler acks first; the API work follows and is answered through
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 from typing import Any
 
@@ -16,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from opsbot.api.errors import ApiError, TemporaryError
-from opsbot.slack import ids, operations, surfaces
+from opsbot.slack import operations
 from opsbot.slack.audit_trail import record_action
 from opsbot.slack.relaunch_flow import open_relaunch_modal
 from opsbot.slack.replies import answer_when_ready, respond_privately, team_key_or_ask
@@ -25,10 +24,18 @@ from opsbot.slack.services import Services
 from opsbot.slack.watch_commands import watch_in_thread
 from opsbot.store import audit
 from opsbot.store.locks import acquire_action_lock, release_action_lock
+from opsbot.ui import ids
+from opsbot.ui.common import api_error_message, error_message, notice_message
+from opsbot.ui.operations import cancel_result_message
+from opsbot.ui.payloads import (
+    CancelButtonValue,
+    OperationButtonValue,
+    PageButtonValue,
+    PayloadError,
+)
+from opsbot.ui.render import Message
 
 log = logging.getLogger(__name__)
-
-Message = dict[str, Any]
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -71,7 +78,7 @@ def register(app: AsyncApp, services: Services) -> None:
 
 
 def _operation_id(body: dict[str, Any]) -> int:
-    return int(body["actions"][0]["value"])
+    return OperationButtonValue.parse(body["actions"][0]["value"]).op_id
 
 
 async def _with_key(
@@ -90,12 +97,11 @@ async def _info(services: Services, key: str, body: dict[str, Any], respond: Asy
 
 async def _page(services: Services, key: str, body: dict[str, Any], respond: AsyncRespond) -> None:
     try:
-        state = json.loads(body["actions"][0]["value"])
-        filters = {**state["filters"], "page": int(state["page"])}
-    except (ValueError, KeyError, TypeError):
+        filters = PageButtonValue.parse(body["actions"][0]["value"]).list_filters()
+    except PayloadError:
         await respond_privately(
             respond,
-            surfaces.error_message("This page link is broken; run the list again."),
+            error_message("This page link is broken; run the list again."),
             replace=False,
         )
         return
@@ -117,9 +123,9 @@ async def _cancel(
     if key is None:
         return
     try:
-        button = surfaces.CancelButtonValue.parse(body["actions"][0]["value"])
-    except ValueError:
-        message = surfaces.error_message("This Cancel button is broken; run the command again.")
+        button = CancelButtonValue.parse(body["actions"][0]["value"])
+    except PayloadError:
+        message = error_message("This Cancel button is broken; run the command again.")
         await respond_privately(respond, message, replace=False)
         return
     op_id = button.op_id
@@ -127,7 +133,7 @@ async def _cancel(
     # The lock is kept after a success, so a late second click is refused too.
     token = await acquire_action_lock(services.redis, requester.team_id, op_id)
     if token is None:
-        message = surfaces.notice_message(f"Operation {op_id} is already being cancelled.")
+        message = notice_message(f"Operation {op_id} is already being cancelled.")
         await respond_privately(respond, message, replace=False)
         return
     try:
@@ -165,9 +171,9 @@ async def _cancel_failed(
             f"The API did not answer in time: operation {op_id} may or may not be cancelled "
             f"(it is now in {step or 'an unknown step'}). Check with `/ops info {op_id}`."
         )
-        await respond_privately(respond, surfaces.error_message(text), replace=False)
+        await respond_privately(respond, error_message(text), replace=False)
         return
-    message = surfaces.api_error_message(error, op_id=op_id, action="cancel", step=step)
+    message = api_error_message(error, op_id=op_id, action="cancel", step=step)
     await respond_privately(respond, message, replace=False)
 
 
@@ -177,7 +183,7 @@ async def _report_cancel(
     respond: AsyncRespond,
     requester: Requester,
     key: str,
-    button: surfaces.CancelButtonValue,
+    button: CancelButtonValue,
     confirmed_in_message: bool,
 ) -> None:
     """Report in the channel, and show the new step where the Cancel was clicked."""
@@ -185,11 +191,9 @@ async def _report_cancel(
     try:
         operation = await services.api.info(key, op_id)
     except ApiError as error:
-        await respond_privately(
-            respond, surfaces.api_error_message(error, op_id=op_id), replace=False
-        )
+        await respond_privately(respond, api_error_message(error, op_id=op_id), replace=False)
         return
-    report = surfaces.cancel_result_message(operation, user_id=requester.user_id)
+    report = cancel_result_message(operation, user_id=requester.user_id)
     posted = await _post_in_channel(client, requester, report)
     if confirmed_in_message:
         redrawn: Message | None = report

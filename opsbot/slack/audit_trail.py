@@ -8,10 +8,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from opsbot.clock import utc_now
-from opsbot.slack import surfaces
 from opsbot.slack.requests import Requester
 from opsbot.slack.services import Services
 from opsbot.store import audit
+from opsbot.ui.audit import audit_message
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ async def record_action(
     channel = services.settings.audit_channel
     if not channel:
         return
-    message = surfaces.audit_message(
+    message = audit_message(
         user_id=requester.user_id,
         action=action,
         target=target,

@@ -16,7 +16,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from opsbot.api.api_key import API_KEY_LENGTH, looks_like_api_key
 from opsbot.api.errors import ApiError, AuthorizationError, BadParameterError
-from opsbot.slack import ids, surfaces
 from opsbot.slack.ack_budget import within_budget
 from opsbot.slack.audit_trail import record_action
 from opsbot.slack.permissions import is_key_admin
@@ -25,6 +24,9 @@ from opsbot.slack.requests import Requester
 from opsbot.slack.services import Services
 from opsbot.slack.watch_commands import resume_watching
 from opsbot.store import audit
+from opsbot.ui import ids
+from opsbot.ui.common import error_message, notice_message, notice_modal
+from opsbot.ui.team_key import key_modal, key_status_message
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +45,7 @@ async def handle_key_command(
 ) -> None:
     if action == "status":
         status = await services.team_keys.status(requester.team_id)
-        await respond_privately(respond, surfaces.key_status_message(status), replace=False)
+        await respond_privately(respond, key_status_message(status), replace=False)
     elif action == "remove":
         await _remove_key(services, client, respond, requester)
     else:
@@ -54,13 +56,13 @@ async def _open_key_modal(
     services: Services, client: AsyncWebClient, respond: AsyncRespond, requester: Requester
 ) -> None:
     # The trigger expires 3 s after the command: open first, check the right after.
-    view = await open_modal(client, respond, requester, surfaces.key_modal(), command="/ops key")
+    view = await open_modal(client, respond, requester, key_modal(), command="/ops key")
     if view is None or await is_key_admin(client, services.settings, requester.user_id):
         return
     await client.views_update(
         view_id=view["id"],
         hash=view["hash"],
-        view=surfaces.notice_modal("Not allowed", ADMINS_ONLY),
+        view=notice_modal("Not allowed", ADMINS_ONLY),
     )
 
 
@@ -68,7 +70,7 @@ async def _remove_key(
     services: Services, client: AsyncWebClient, respond: AsyncRespond, requester: Requester
 ) -> None:
     if not await is_key_admin(client, services.settings, requester.user_id):
-        await respond_privately(respond, surfaces.error_message(ADMINS_ONLY), replace=False)
+        await respond_privately(respond, error_message(ADMINS_ONLY), replace=False)
         return
     removed = await services.team_keys.remove(requester.team_id)
     await record_action(
@@ -79,7 +81,7 @@ async def _remove_key(
         outcome=audit.OK if removed else "no key",
     )
     text = "The team's API key is removed." if removed else "No API key was set."
-    await respond_privately(respond, surfaces.notice_message(text), replace=False)
+    await respond_privately(respond, notice_message(text), replace=False)
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -107,10 +109,10 @@ async def _submit_key(
         return
     await ack(
         response_action="update",
-        view=surfaces.notice_modal("Checking the key", "Asking the API whether it knows this key…"),
+        view=notice_modal("Checking the key", "Asking the API whether it knows this key…"),
     )
     outcome = await work
-    view = surfaces.key_modal(error=outcome) if isinstance(outcome, str) else outcome
+    view = key_modal(error=outcome) if isinstance(outcome, str) else outcome
     try:
         await client.views_update(view_id=body["view"]["id"], view=view)
     except SlackApiError as error:
@@ -162,7 +164,7 @@ async def _save(
     )
     # Watches paused for want of a key pick up where they were.
     await resume_watching(services, requester.team_id)
-    return surfaces.notice_modal(
+    return notice_modal(
         "API key saved",
         f"The team's API key is set (fingerprint `{status.fingerprint}`). "
         "It is stored encrypted and will not be shown again.",

@@ -16,12 +16,20 @@ from opsbot.api.errors import ApiError
 from opsbot.api.filters import FilterError, validate_options
 from opsbot.api.operation import Operation
 from opsbot.clock import utc_now
-from opsbot.slack import surfaces
 from opsbot.slack.services import Services
+from opsbot.ui.common import api_error_message, error_message
+from opsbot.ui.echo import without_page
+from opsbot.ui.operations import (
+    cancel_confirm_message,
+    count_message,
+    info_message,
+    list_after_cancel_message,
+    list_message,
+)
+from opsbot.ui.payloads import CancelButtonValue, ListedPage
+from opsbot.ui.render import Message
 
 log = logging.getLogger(__name__)
-
-Message = dict[str, Any]
 
 DEFAULT_ITEMS_PER_PAGE: Final = 20
 _PAGING: Final = ("page", "items_per_page")
@@ -33,10 +41,10 @@ async def list_page(services: Services, key: str, filters: Mapping[str, Any]) ->
         options = _page_options(filters)
         operations, total = await _page_and_total(services, key, options)
     except FilterError as error:
-        return [surfaces.error_message(error.message, suggestions=error.suggestions)]
+        return [error_message(error.message, suggestions=error.suggestions)]
     except ApiError as error:
-        return [surfaces.api_error_message(error)]
-    return surfaces.list_message(
+        return [api_error_message(error)]
+    return list_message(
         operations,
         filters=_chosen(options, filters),
         page=int(options["page"]),
@@ -49,14 +57,14 @@ async def list_page(services: Services, key: str, filters: Mapping[str, Any]) ->
 async def redraw_after_cancel(
     services: Services,
     key: str,
-    button: surfaces.CancelButtonValue,
+    button: CancelButtonValue,
     cancelled: Operation,
     *,
     user_id: str,
 ) -> Message | None:
     """The message a Cancel was clicked in, as it reads now; None to leave it as it was."""
     if button.source == "info":
-        return surfaces.info_message(cancelled, now=utc_now(), cancelled_by=user_id)
+        return info_message(cancelled, now=utc_now(), cancelled_by=user_id)
     if button.listed is not None:
         return await _list_after_cancel(services, key, button.listed, cancelled, user_id=user_id)
     return None
@@ -65,7 +73,7 @@ async def redraw_after_cancel(
 async def _list_after_cancel(
     services: Services,
     key: str,
-    listed: surfaces.ListedPage,
+    listed: ListedPage,
     cancelled: Operation,
     *,
     user_id: str,
@@ -86,7 +94,7 @@ async def _list_after_cancel(
         return None
     fetched = {operation.id: operation for operation in operations}
     fetched[cancelled.id] = cancelled
-    return surfaces.list_after_cancel_message(
+    return list_after_cancel_message(
         [fetched[op_id] for op_id in listed.ids if op_id in fetched],
         cancelled_id=cancelled.id,
         user_id=user_id,
@@ -105,7 +113,7 @@ def _page_options(filters: Mapping[str, Any]) -> dict[str, Any]:
 
 def _chosen(options: Mapping[str, Any], filters: Mapping[str, Any]) -> dict[str, Any]:
     # Only what the person chose is echoed and carried by the buttons.
-    return {name: options[name] for name in filters if name != "page"}
+    return {name: options[name] for name in without_page(filters)}
 
 
 async def _page_and_total(
@@ -128,16 +136,16 @@ async def count(services: Services, key: str, filters: Mapping[str, Any]) -> lis
     try:
         number = await services.api.count(key, filters)
     except ApiError as error:
-        return [surfaces.api_error_message(error)]
-    return [surfaces.count_message(number, filters)]
+        return [api_error_message(error)]
+    return [count_message(number, filters)]
 
 
 async def info(services: Services, key: str, op_id: int) -> list[Message]:
     try:
         operation = await services.api.info(key, op_id)
     except ApiError as error:
-        return [surfaces.api_error_message(error, op_id=op_id)]
-    return [surfaces.info_message(operation, now=utc_now())]
+        return [api_error_message(error, op_id=op_id)]
+    return [info_message(operation, now=utc_now())]
 
 
 async def confirm_cancel(services: Services, key: str, op_id: int) -> list[Message]:
@@ -145,12 +153,12 @@ async def confirm_cancel(services: Services, key: str, op_id: int) -> list[Messa
     try:
         operation = await services.api.info(key, op_id)
     except ApiError as error:
-        return [surfaces.api_error_message(error, op_id=op_id)]
+        return [api_error_message(error, op_id=op_id)]
     if not operation.can_cancel:
         return [
-            surfaces.error_message(
+            error_message(
                 f"Operation {op_id} is in {operation.step}: only operations in "
                 "BILL, WAIT or ERROR can be cancelled.",
             )
         ]
-    return [surfaces.cancel_confirm_message(operation)]
+    return [cancel_confirm_message(operation)]

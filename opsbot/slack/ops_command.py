@@ -14,17 +14,18 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from opsbot.slack import commands, operations, surfaces, watch_commands
+from opsbot.slack import commands, operations, watch_commands
 from opsbot.slack.commands import Command, CommandError, parse_command
 from opsbot.slack.key_flow import handle_key_command
 from opsbot.slack.relaunch_flow import open_relaunch_modal
 from opsbot.slack.replies import answer_when_ready, team_key_or_ask
 from opsbot.slack.requests import Requester
 from opsbot.slack.services import Services
+from opsbot.ui.common import error_message, help_message
+from opsbot.ui.render import Message
 
 log = logging.getLogger(__name__)
 
-Message = dict[str, Any]
 ApiWork = Callable[[Services, str, Command], Awaitable[list[Message]]]
 
 _API_WORK: Mapping[str, tuple[str, ApiWork]] = {
@@ -53,7 +54,7 @@ def register(app: AsyncApp, services: Services) -> None:
             await ack(**_private(_command_error(error)))
             return
         if command.name == commands.HELP:
-            await ack(**_private(surfaces.help_message()))
+            await ack(**_private(help_message()))
             return
         await ack()
         await run_command(services, client, respond, requester, command)
@@ -84,7 +85,7 @@ async def run_command(
 
 
 def _command_error(error: CommandError) -> Message:
-    return surfaces.error_message(error.message, hint=error.usage, suggestions=error.suggestions)
+    return error_message(error.message, hint=error.usage, suggestions=error.suggestions)
 
 
 def _private(message: Message) -> dict[str, Any]:

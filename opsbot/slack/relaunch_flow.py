@@ -19,20 +19,22 @@ from slack_sdk.web.async_client import AsyncWebClient
 from opsbot.api.catalog import RELAUNCH_PARAMETERS, choose_relaunch_fields
 from opsbot.api.errors import ApiError, BadParameterError, InvalidStepError, TemporaryError
 from opsbot.api.operation import RELAUNCHABLE_TYPES, Operation
-from opsbot.slack import ids, surfaces
 from opsbot.slack.ack_budget import within_budget
 from opsbot.slack.audit_trail import record_action
-from opsbot.slack.relaunch_values import field_names_in, read_values, refusals
 from opsbot.slack.replies import open_modal
 from opsbot.slack.requests import Requester
 from opsbot.slack.services import Services
-from opsbot.slack.surfaces import RelaunchMetadata
 from opsbot.slack.watch_commands import watch_in_thread
 from opsbot.store import audit
+from opsbot.ui import ids
+from opsbot.ui.common import api_error_message, notice_modal
+from opsbot.ui.payloads import RelaunchMetadata
+from opsbot.ui.relaunch import relaunch_loading_modal, relaunch_modal, relaunched_message
+from opsbot.ui.relaunch_inputs import field_names_in, read_values, refusals
+from opsbot.ui.render import Message
+from opsbot.ui.team_key import key_required_message
 
 log = logging.getLogger(__name__)
-
-Message = dict[str, Any]
 
 
 async def open_relaunch_modal(
@@ -43,7 +45,7 @@ async def open_relaunch_modal(
     key: str,
     op_id: int,
 ) -> None:
-    loading = surfaces.relaunch_loading_modal(
+    loading = relaunch_loading_modal(
         op_id, channel_id=requester.channel_id, response_url=requester.response_url
     )
     opened = await open_modal(client, respond, requester, loading, command=f"/ops relaunch {op_id}")
@@ -65,10 +67,10 @@ async def _relaunch_view(
     try:
         operation = await services.api.info(key, op_id)
     except ApiError as error:
-        message = surfaces.api_error_message(error, op_id=op_id, action="relaunch")
+        message = api_error_message(error, op_id=op_id, action="relaunch")
         return _message_modal("Cannot relaunch", message)
     if not operation.can_relaunch:
-        return surfaces.notice_modal("Cannot relaunch", _not_relaunchable(operation))
+        return notice_modal("Cannot relaunch", _not_relaunchable(operation))
     if typed:
         # Keep what the person already typed when the modal is redrawn.
         operation = dataclasses.replace(operation, params={**operation.params, **typed})
@@ -76,7 +78,7 @@ async def _relaunch_view(
     if fields is not None:
         chosen = [RELAUNCH_PARAMETERS[name] for name in fields]
     chosen_names = {parameter.name for parameter in chosen}
-    return surfaces.relaunch_modal(
+    return relaunch_modal(
         operation,
         chosen,
         extra_choices=[p for p in RELAUNCH_PARAMETERS.values() if p.name not in chosen_names],
@@ -101,7 +103,7 @@ def _message_modal(title: str, message: Message) -> dict[str, Any]:
     The blocks are already escaped and within limits; giving their text to
     notice_modal instead would escape it a second time ("&amp;lt;").
     """
-    return {**surfaces.notice_modal(title, message["text"]), "blocks": message["blocks"]}
+    return {**notice_modal(title, message["text"]), "blocks": message["blocks"]}
 
 
 async def _update_view(
@@ -127,7 +129,7 @@ def register(app: AsyncApp, services: Services) -> None:
 
 async def _add_field(services: Services, body: dict[str, Any], client: AsyncWebClient) -> None:
     view = body["view"]
-    metadata = RelaunchMetadata.from_json(view["private_metadata"])
+    metadata = RelaunchMetadata.parse(view["private_metadata"])
     requester = _requester(body, metadata)
     chosen = str((body["actions"][0].get("selected_option") or {}).get("value") or "")
     key = await services.team_keys.get(requester.team_id)
@@ -151,7 +153,7 @@ async def _submit(
     services: Services, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
 ) -> None:
     view = body["view"]
-    metadata = RelaunchMetadata.from_json(view["private_metadata"])
+    metadata = RelaunchMetadata.parse(view["private_metadata"])
     requester = _requester(body, metadata)
     values = read_values(view)
     problems = refusals(values)
@@ -165,14 +167,14 @@ async def _submit(
         await _ack_outcome(ack, call.result())
         return
     relaunching = f"Relaunching operation {metadata.operation_id}…"
-    await ack(response_action="update", view=surfaces.notice_modal("Relaunching", relaunching))
+    await ack(response_action="update", view=notice_modal("Relaunching", relaunching))
     outcome = await call
     if outcome.errors:
         # The inputs are gone by now: show the refusal as text instead.
         reasons = "; ".join(f"{name}: {why}" for name, why in outcome.errors.items())
-        final = surfaces.notice_modal("Relaunch refused", reasons)
+        final = notice_modal("Relaunch refused", reasons)
     else:
-        final = outcome.view or surfaces.notice_modal("Relaunched", _done(metadata.operation_id))
+        final = outcome.view or notice_modal("Relaunched", _done(metadata.operation_id))
     await _update_view(client, view["id"], None, final)
 
 
@@ -206,7 +208,7 @@ async def _relaunch_with_key(
 ) -> _Outcome:
     key = await services.team_keys.get(requester.team_id)
     if key is None:
-        message = surfaces.key_required_message()
+        message = key_required_message()
         return _Outcome(view=_message_modal("API key needed", message))
     return await _relaunch(services, client, requester, key, op_id, values)
 
@@ -257,8 +259,8 @@ def _refused(error: ApiError, op_id: int, values: dict[str, str], step: str | No
             f"The API did not answer in time: operation {op_id} may or may not have been "
             f"relaunched. Check with `/ops info {op_id}` before trying again."
         )
-        return _Outcome(view=surfaces.notice_modal("Relaunch unclear", text))
-    message = surfaces.api_error_message(error, op_id=op_id, action="relaunch", step=step)
+        return _Outcome(view=notice_modal("Relaunch unclear", text))
+    message = api_error_message(error, op_id=op_id, action="relaunch", step=step)
     return _Outcome(view=_message_modal("Relaunch failed", message))
 
 
@@ -270,7 +272,7 @@ async def _announce(
     The relaunch has happened by now: a failed announcement is logged, never
     raised, or the modal would report an error for a relaunch that was made.
     """
-    message = surfaces.relaunched_message(op_id, user_id=requester.user_id, params=values)
+    message = relaunched_message(op_id, user_id=requester.user_id, params=values)
     for channel in filter(None, (requester.channel_id, requester.user_id)):
         try:
             reply = await client.chat_postMessage(

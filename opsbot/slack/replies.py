@@ -19,12 +19,12 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from opsbot.slack import surfaces
 from opsbot.slack.ack_budget import within_budget
 from opsbot.slack.requests import Requester
 from opsbot.slack.services import Services
-
-Message = dict[str, Any]
+from opsbot.ui.common import error_message, notice_message, working_message
+from opsbot.ui.render import Message
+from opsbot.ui.team_key import key_required_message
 
 PLACEHOLDER_DELAY_S: Final = 1.0
 RESPONSE_URL_USES: Final = 5
@@ -45,7 +45,7 @@ async def team_key_or_ask(
     """The team's API key; without one, tell the person how to set it and return None."""
     key = await services.team_keys.get(requester.team_id)
     if key is None:
-        await respond_privately(respond, surfaces.key_required_message(), replace=False)
+        await respond_privately(respond, key_required_message(), replace=False)
     return key
 
 
@@ -64,7 +64,7 @@ async def answer_when_ready(
     done, task = await within_budget(work, PLACEHOLDER_DELAY_S)
     uses_left = RESPONSE_URL_USES
     if not done:
-        await respond_privately(respond, surfaces.working_message(what), replace=replace)
+        await respond_privately(respond, working_message(what), replace=replace)
         uses_left -= 1
         replace = True
     messages = _within_uses(await task, uses_left)
@@ -78,7 +78,7 @@ def _within_uses(messages: Sequence[Message], uses: int) -> Sequence[Message]:
         return messages
     kept = messages[: uses - 1]
     left_out = len(messages) - len(kept)
-    note = surfaces.notice_message(
+    note = notice_message(
         f"{left_out} more messages were not sent: Slack lets an app answer a command "
         f"only {RESPONSE_URL_USES} times. For a long list, ask for a smaller items_per_page."
     )
@@ -100,7 +100,7 @@ async def open_modal(
     except SlackApiError as error:
         reason = error.response.get("error") or "no reason given"
         text = f"Slack would not open the form ({reason}). Try `{command}` again."
-        await respond_privately(respond, surfaces.error_message(text), replace=False)
+        await respond_privately(respond, error_message(text), replace=False)
         return None
     view_opened: dict[str, Any] = opened["view"]
     return view_opened

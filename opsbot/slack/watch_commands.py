@@ -24,17 +24,31 @@ from slack_sdk.web.async_client import AsyncWebClient
 from opsbot.api.errors import ApiError
 from opsbot.api.operation import Operation
 from opsbot.clock import utc_now
-from opsbot.slack import commands, ids, surfaces
+from opsbot.slack import commands
 from opsbot.slack.commands import Command
 from opsbot.slack.replies import answer_when_ready, respond_privately, team_key_or_ask
 from opsbot.slack.requests import Requester
 from opsbot.slack.services import Services
-from opsbot.slack.surfaces import WatchOutcome
 from opsbot.store.watches import AddResult
+from opsbot.ui import ids
+from opsbot.ui.common import api_error_message, error_message
+from opsbot.ui.payloads import OperationButtonValue
+from opsbot.ui.render import Message
+from opsbot.ui.views import WatchOutcome
+from opsbot.ui.watching import (
+    subscribed_message,
+    subscriptions_message,
+    unsubscribe_message,
+    unwatch_message,
+    watch_card_message,
+    watch_note,
+    watch_outcomes_message,
+    watch_unwatched_card,
+    watches_message,
+)
 
 log = logging.getLogger(__name__)
 
-Message = dict[str, Any]
 Handler = Callable[[Services, AsyncWebClient, AsyncRespond, Requester, Command], Awaitable[None]]
 
 # Options the watcher sets itself when it looks for a subscription's new
@@ -92,7 +106,7 @@ def register(app: AsyncApp, services: Services) -> None:
         op_id = _button_operation_id(body)
         removed = await _unwatch(services, client, requester, op_id, clicked_ts=_message_ts(body))
         if not removed:
-            message = surfaces.unwatch_message(op_id, removed=False)
+            message = unwatch_message(op_id, removed=False)
             await respond_privately(respond, message, replace=False)
 
 
@@ -119,7 +133,7 @@ async def watch_in_thread(
         return
     added = await _add_watch(services, requester, operation, channel=channel, card_ts=ts)
     # Joined: the thread of the card already in this channel gets the changes.
-    note = surfaces.watch_note(_JOINED_NOTE if added is AddResult.JOINED else _THREAD_NOTE)
+    note = watch_note(_JOINED_NOTE if added is AddResult.JOINED else _THREAD_NOTE)
     try:
         await client.chat_postMessage(
             channel=channel, thread_ts=ts, text=note["text"], blocks=note["blocks"]
@@ -184,7 +198,7 @@ async def _start_watches(
         found = await services.api.list(key, {"id": list(op_ids), "items_per_page": len(op_ids)})
     except ApiError as error:
         only = op_ids[0] if len(op_ids) == 1 else None
-        return [surfaces.api_error_message(error, op_id=only)]
+        return [api_error_message(error, op_id=only)]
     operations = {operation.id: operation for operation in found}
     outcomes = []
     for op_id in op_ids:
@@ -195,7 +209,7 @@ async def _start_watches(
             outcomes.append(WatchOutcome(op_id, "final", operation.step))
         else:
             outcomes.append(await _start_watch(services, client, requester, operation))
-    return [surfaces.watch_outcomes_message(outcomes)]
+    return [watch_outcomes_message(outcomes)]
 
 
 async def _start_watch(
@@ -243,7 +257,7 @@ async def _post_card(
     watch = await services.watches.get(team_id, op_id)
     if watch is None:  # unwatched or ended in the meantime: nothing to show
         return None
-    card = surfaces.watch_card_message(watch, now=utc_now(), channel=channel)
+    card = watch_card_message(watch, now=utc_now(), channel=channel)
     try:
         posted = await client.chat_postMessage(
             channel=channel, text=card["text"], blocks=card["blocks"]
@@ -267,7 +281,7 @@ async def _unwatch_command(
     command: Command,
 ) -> None:
     removed = await _unwatch(services, client, requester, command.operation_id)
-    message = surfaces.unwatch_message(command.operation_id, removed=removed)
+    message = unwatch_message(command.operation_id, removed=removed)
     await respond_privately(respond, message, replace=False)
 
 
@@ -286,7 +300,7 @@ async def _unwatch(
     card = watch.card(channel) if watch is not None else None
     card_ts = (card.ts if card is not None else "") or clicked_ts
     if removed and watch is not None and card_ts:
-        unwatched = surfaces.watch_unwatched_card(watch, user_id=requester.user_id, now=utc_now())
+        unwatched = watch_unwatched_card(watch, user_id=requester.user_id, now=utc_now())
         try:
             await client.chat_update(
                 channel=channel, ts=card_ts, text=unwatched["text"], blocks=unwatched["blocks"]
@@ -307,7 +321,7 @@ async def _watches_command(
     channel = _channel(requester)
     watches = await services.watches.in_channel(team_id, channel)
     paused = await services.watches.paused(team_id)
-    message = surfaces.watches_message(watches, now=utc_now(), channel=channel, paused=paused)
+    message = watches_message(watches, now=utc_now(), channel=channel, paused=paused)
     await respond_privately(respond, message, replace=False)
 
 
@@ -337,13 +351,13 @@ async def _subscribe_command(
     )
     # The watcher only visits teams on the schedule: put this one there now.
     await services.schedule.wake(requester.team_id, now.timestamp())
-    await respond_privately(respond, surfaces.subscribed_message(subscription), replace=False)
+    await respond_privately(respond, subscribed_message(subscription), replace=False)
 
 
 def _refused_filter(filters: Mapping[str, Any]) -> Message | None:
     for name, why in _NOT_FOR_SUBSCRIPTIONS.items():
         if name in filters:
-            return surfaces.error_message(
+            return error_message(
                 f"`{name}` cannot be used in a subscription: {why}.",
                 hint=commands.USAGE[commands.SUBSCRIBE],
             )
@@ -358,7 +372,7 @@ async def _subscriptions_command(
     command: Command,
 ) -> None:
     subscriptions = await services.subscriptions.list(requester.team_id, _channel(requester))
-    message = surfaces.subscriptions_message(subscriptions, now=utc_now())
+    message = subscriptions_message(subscriptions, now=utc_now())
     await respond_privately(respond, message, replace=False)
 
 
@@ -376,7 +390,7 @@ async def _unsubscribe_command(
     removed = False
     if any(subscription.number == number for subscription in own):
         removed = await services.subscriptions.remove(requester.team_id, number)
-    message = surfaces.unsubscribe_message(number, removed=removed)
+    message = unsubscribe_message(number, removed=removed)
     await respond_privately(respond, message, replace=False)
 
 
@@ -398,7 +412,7 @@ async def _in_a_channel(requester: Requester, respond: AsyncRespond) -> bool:
     """Whether the request came from a channel; if not, say that it must."""
     if requester.channel_id:
         return True
-    await respond_privately(respond, surfaces.error_message(_IN_A_CHANNEL), replace=False)
+    await respond_privately(respond, error_message(_IN_A_CHANNEL), replace=False)
     return False
 
 
@@ -408,7 +422,7 @@ def _channel(requester: Requester) -> str:
 
 
 def _button_operation_id(body: Mapping[str, Any]) -> int:
-    return int(body["actions"][0]["value"])
+    return OperationButtonValue.parse(body["actions"][0]["value"]).op_id
 
 
 def _message_ts(body: Mapping[str, Any]) -> str | None:

@@ -56,8 +56,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from opsbot.api.errors import ApiError
 from opsbot.api.operation import DONE, Operation
 from opsbot.clock import moment
-from opsbot.slack import surfaces
 from opsbot.store.watches import FINAL, NOTE, Card, Post, Watch, WatchStore
+from opsbot.ui.watching import watch_card_message, watch_final_reply, watch_note, watch_step_reply
 from opsbot.watcher import notes
 from opsbot.watcher.clients import TeamClients
 
@@ -288,16 +288,16 @@ class _TeamPass:
     def _reply_message(self, watch: Watch, post: Post) -> dict[str, Any]:
         if post.kind == FINAL:
             operation = self.operations.get(post.op_id)
-            return surfaces.watch_final_reply(watch, post, operation=operation, now=self.at)
+            return watch_final_reply(watch, post, operation=operation, now=self.at)
         if post.kind == NOTE:
-            return surfaces.watch_note(post.text)
-        return surfaces.watch_step_reply(post, now=self.at)
+            return watch_note(post.text)
+        return watch_step_reply(post, now=self.at)
 
     # --- Slack calls ---------------------------------------------------------------
 
     async def _post_card(self, watch: Watch, card: Card, post: Post) -> None:
         """Post the card ``post`` needs first; ``post`` itself waits for the next pass."""
-        message = surfaces.watch_card_message(watch, now=self.at, channel=card.channel)
+        message = watch_card_message(watch, now=self.at, channel=card.channel)
         ts = await self._post(card.channel, message, post)
         await self.store.set_card_ts(self.team_id, watch.op_id, card.channel, ts)
         posted = replace(card, ts=ts)
@@ -306,7 +306,7 @@ class _TeamPass:
 
     async def _update_card(self, watch: Watch, card: Card) -> None:
         """Show the current step on the card; a failed edit never holds the reply back."""
-        message = surfaces.watch_card_message(watch, now=self.at, channel=card.channel)
+        message = watch_card_message(watch, now=self.at, channel=card.channel)
         try:
             await self.client.chat_update(channel=card.channel, ts=card.ts, **_content(message))
         except SlackApiError as error:

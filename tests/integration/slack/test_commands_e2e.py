@@ -256,7 +256,7 @@ async def test_list_sorted_newest_first_since_a_week(
     # A minute of slack: opsbot and the simulator read "now" a moment apart.
     week_ago = simulator.now() - dt.timedelta(days=7, minutes=1)
     assert all(date > week_ago for date in dates)
-    assert "sort_by='date_created DESC'" in message["text"]
+    assert 'sort_by="date_created DESC"' in message["text"]
 
 
 async def test_next_and_previous_page_keep_the_filters(
@@ -323,7 +323,7 @@ async def test_paging_carries_date_and_sort_filters_through_the_button(
     # The relative date became a moment on the first page and stays that moment.
     assert second["text"] == first["text"].replace("1–5 of", "6–10 of")
     assert second["text"].startswith(f"Operations 6–10 of {total} matching &gt;date_created=")
-    assert "sort_by='date_created DESC'" in second["text"]
+    assert 'sort_by="date_created DESC"' in second["text"]
     first_dates = [simulator.operation(op_id)["date_created"] for op_id in rows(first)]
     second_dates = [simulator.operation(op_id)["date_created"] for op_id in rows(second)]
     assert max(second_dates) <= min(first_dates)

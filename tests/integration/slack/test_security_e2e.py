@@ -23,9 +23,9 @@ from redis.asyncio import Redis
 from opsbot.config import Settings
 from opsbot.logs import REDACTED, SecretRedactor, settings_secrets
 from opsbot.simulator import Simulator
-from opsbot.slack import ids
-from opsbot.slack.surfaces import RelaunchMetadata
 from opsbot.store import keys
+from opsbot.ui import ids
+from opsbot.ui.payloads import RelaunchMetadata
 from tests.support.opsbot_app import (
     BOT_TOKEN,
     SIGNING_SECRET,
@@ -252,7 +252,7 @@ async def _full_scenario(
     assert (await slack_client.post(confirm)).status == 200
     await fake_slack.wait_for_responses("confirmed")
 
-    metadata = RelaunchMetadata(failed, channel_id=CHANNEL_ID).to_json()
+    metadata = RelaunchMetadata(failed, channel_id=CHANNEL_ID).to_value()
     relaunch = view_submission_body(
         ids.CALLBACK_RELAUNCH,
         {"authinfo": {ids.ACTION_VALUE: plain_text_state(AUTHINFO)}},

@@ -19,12 +19,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from opsbot.api.operation import BILL, CANCEL, DONE, ERROR, RUN, SUPPORT, WAIT, Operation
 from opsbot.simulator import Simulator
-from opsbot.slack import ids
 from opsbot.slack.requests import Requester
 from opsbot.slack.services import Services
 from opsbot.slack.watch_commands import resume_watching, watch_in_thread
 from opsbot.store import keys
 from opsbot.store.watches import Watch
+from opsbot.ui import ids
 from tests.support.opsbot_app import BOT_TOKEN, RunningOpsbot
 from tests.support.slack_api import FakeSlack, SlackCall
 from tests.support.slack_requests import (

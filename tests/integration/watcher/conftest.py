@@ -26,12 +26,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from opsbot.config import Settings, SlackCredentials
 from opsbot.simulator import ManualClock, ServedSimulator, Simulator
-from opsbot.slack import surfaces
 from opsbot.store.redis import open_redis
 from opsbot.store.schedule import Schedule
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Vault, load_keyring
 from opsbot.store.watches import AddResult, SubscriptionStore, WatchStore
+from opsbot.ui.watching import watch_card_message
 from opsbot.watcher.worker import CycleReport, Worker, open_worker
 from tests.support.opsbot_app import BOT_TOKEN, new_encryption_key
 from tests.support.slack_api import JSON, FakeSlack, SlackCall
@@ -120,7 +120,7 @@ class Watching:
         assert added is not AddResult.JOINED
         watch = await self.watches.get(team, op_id)
         assert watch is not None
-        card = surfaces.watch_card_message(watch, now=moment, channel=channel)
+        card = watch_card_message(watch, now=moment, channel=channel)
         posted = await self.web.chat_postMessage(
             channel=channel, text=card["text"], blocks=card["blocks"]
         )

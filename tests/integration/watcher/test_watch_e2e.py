@@ -10,7 +10,7 @@ import json
 
 from opsbot.api.operation import BILL, DONE, ERROR, RUN, WAIT
 from opsbot.simulator import ManualClock
-from opsbot.slack import ids
+from opsbot.ui import ids
 from tests.integration.watcher.conftest import Watching
 from tests.support.slack_api import JSON, SlackCall
 from tests.support.slack_requests import CHANNEL_ID, TEAM_ID, USER_ID

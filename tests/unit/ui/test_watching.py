@@ -1,42 +1,32 @@
 """The watch surfaces rendered with hostile and oversized data, validated as Slack would.
 
 Cards, thread replies, notes and the lists of watches and subscriptions must
-parse with slack_sdk's block models and round-trip unchanged, pass
-check_limits, keep every ``<`` and ``&`` of data escaped (only mentions of the
-watchers' validated ids stay live), and carry a plain-text fallback.
+pass ``tests.support.surfaces.assert_message_ok``: only mentions of the
+watchers' validated ids stay live.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from slack_sdk.models.blocks import Block
 
 from opsbot.api.operation import FINAL_STEPS, RELAUNCHABLE_TYPES, STEPS, Operation
-from opsbot.slack import ids, limits, surfaces
-from opsbot.slack.limits import check_limits
-from opsbot.slack.surfaces import WatchOutcome
 from opsbot.store.watches import Card, Post, Subscription, Watch
+from opsbot.ui import ids, views, watching
+from opsbot.ui.views import WatchOutcome
+from tests.support.surfaces import HOSTILE, NOW, all_text, assert_message_ok, mentions
 
-NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 CHANNEL = "C0HERE"
 OTHER_CHANNEL = "C0THERE"
 HERE_WATCHERS = ("U0ALICE", "U0BOB")
 THERE_WATCHERS = ("U0CAROL",)
 # What a hostile store or API could hold where a user id is expected.
 BAD_USER_IDS = ("<!channel>", "u0lower", "U1> <!here", "")
-HOSTILE = (
-    '<!channel> <!here> <@U1> <#C1|general> <https://evil.example|click> &lt; &amp; "quoted" '
-    "back\\slash \n new line ünïcødé 公司 😀 ```fence``` *bold* {{ hole }}"
-)
-_LIVE_MARKUP = re.compile(r"<[^>]*>")
-_AMPERSAND = re.compile(r"&(?!amp;|lt;|gt;)")
 
 
 def _card(channel: str, watchers: Iterable[str], ts: str = "1700000000.000100") -> Card:
@@ -108,43 +98,6 @@ def _subscription(
 # --- checks -------------------------------------------------------------------------------
 
 
-def _texts(payload: Any) -> Iterator[str]:
-    """Every text Slack shows: "text" of text objects, and the fallback."""
-    if isinstance(payload, dict):
-        for key, value in payload.items():
-            if key == "text" and isinstance(value, str):
-                yield value
-            else:
-                yield from _texts(value)
-    elif isinstance(payload, list):
-        for item in payload:
-            yield from _texts(item)
-
-
-def _all_text(payload: Any) -> str:
-    return "\n".join(_texts(payload))
-
-
-def _mentions(payload: Any) -> set[str]:
-    return {markup for text in _texts(payload) for markup in _LIVE_MARKUP.findall(text)}
-
-
-def _assert_message_ok(message: dict[str, Any], *, may_mention: Iterable[str] = ()) -> None:
-    """Valid for Slack, within its limits, and nothing live but mentions of ``may_mention``."""
-    assert set(message) == {"text", "blocks"}
-    assert message["text"].strip()
-    assert 0 < len(message["blocks"]) <= limits.MESSAGE_BLOCKS
-    assert check_limits(message, "message") == []
-    for block in message["blocks"]:
-        parsed = Block.parse(block)
-        assert parsed is not None
-        assert parsed.to_dict() == block
-    allowed = {f"<@{user}>" for user in may_mention}
-    assert _mentions(message) <= allowed, f"live markup {_mentions(message) - allowed}"
-    for text in _texts(message):
-        assert not _AMPERSAND.search(text), f"unescaped & in {text!r}"
-
-
 def _buttons(message: dict[str, Any]) -> dict[str, str]:
     """{action_id: value} of the message's buttons."""
     return {
@@ -159,107 +112,107 @@ def _buttons(message: dict[str, Any]) -> dict[str, str]:
 
 
 def test_the_card_shows_type_label_step_and_this_channels_watchers_with_unwatch() -> None:
-    message = surfaces.watch_card_message(_watch(), now=NOW, channel=CHANNEL)
+    message = watching.watch_card_message(_watch(), now=NOW, channel=CHANNEL)
 
-    _assert_message_ok(message, may_mention=HERE_WATCHERS)
-    text = _all_text(message)
+    assert_message_ok(message, may_mention=HERE_WATCHERS)
+    text = all_text(message)
     assert message["text"] == "Operation 123 (domain_create example.es): RUN"
     assert "*#123*  `domain_create`  example.es" in text
     assert ":gear: *RUN* since 5 min ago" in text
     assert "ETA in 5 min" in text
     assert "Watched by <@U0ALICE>, <@U0BOB>" in text
     assert "2026-03-08 12:00 UTC" in text  # when the watch expires
-    assert _mentions(message) == {"<@U0ALICE>", "<@U0BOB>"}
+    assert mentions(message) == {"<@U0ALICE>", "<@U0BOB>"}
     assert _buttons(message) == {ids.ACTION_INFO: "123", ids.ACTION_UNWATCH: "123"}
 
 
 def test_a_card_without_a_channel_names_every_watcher_once() -> None:
     cards = (_card(CHANNEL, ("U0ALICE", "U0BOB")), _card(OTHER_CHANNEL, ("U0BOB", "U0CAROL")))
-    message = surfaces.watch_card_message(_watch(cards=cards), now=NOW)
+    message = watching.watch_card_message(_watch(cards=cards), now=NOW)
 
-    _assert_message_ok(message, may_mention=("U0ALICE", "U0BOB", "U0CAROL"))
-    assert _all_text(message).count("<@U0BOB>") == 1
+    assert_message_ok(message, may_mention=("U0ALICE", "U0BOB", "U0CAROL"))
+    assert all_text(message).count("<@U0BOB>") == 1
 
 
 def test_a_card_never_turns_a_bad_user_id_into_markup_and_caps_the_watchers() -> None:
-    many = tuple(f"U{n:04d}" for n in range(surfaces.WATCHERS_SHOWN + 7))
+    many = tuple(f"U{n:04d}" for n in range(views.WATCHERS_SHOWN + 7))
     cards = (_card(CHANNEL, (*BAD_USER_IDS, *many)),)
-    message = surfaces.watch_card_message(_watch(cards=cards), now=NOW, channel=CHANNEL)
+    message = watching.watch_card_message(_watch(cards=cards), now=NOW, channel=CHANNEL)
 
-    _assert_message_ok(message, may_mention=many)
-    assert len(_mentions(message)) == surfaces.WATCHERS_SHOWN
-    assert "and 7 more" in _all_text(message)
+    assert_message_ok(message, may_mention=many)
+    assert len(mentions(message)) == views.WATCHERS_SHOWN
+    assert "and 7 more" in all_text(message)
 
 
 def test_a_card_of_hostile_data_is_escaped_and_fits() -> None:
     watch = _watch(type=HOSTILE * 20, label=HOSTILE * 200, step=HOSTILE, eta=-(10**9))
-    message = surfaces.watch_card_message(watch, now=NOW, channel=CHANNEL)
+    message = watching.watch_card_message(watch, now=NOW, channel=CHANNEL)
 
-    _assert_message_ok(message, may_mention=HERE_WATCHERS)
-    assert "&lt;!channel&gt;" in _all_text(message)
+    assert_message_ok(message, may_mention=HERE_WATCHERS)
+    assert "&lt;!channel&gt;" in all_text(message)
 
 
 @pytest.mark.parametrize("step", sorted(FINAL_STEPS))
 def test_a_card_at_its_final_step_says_it_ended_and_has_no_unwatch(step: str) -> None:
-    message = surfaces.watch_card_message(_watch(step=step), now=NOW, channel=CHANNEL)
+    message = watching.watch_card_message(_watch(step=step), now=NOW, channel=CHANNEL)
 
-    _assert_message_ok(message)
-    assert "no longer watched" in _all_text(message)
-    assert "ETA" not in _all_text(message)
+    assert_message_ok(message)
+    assert "no longer watched" in all_text(message)
+    assert "ETA" not in all_text(message)
     assert _buttons(message) == {ids.ACTION_INFO: "123"}
 
 
 def test_a_card_with_nothing_known_but_the_id_still_renders() -> None:
     watch = _watch(type="", label="", step="", eta=None, cards=())
-    message = surfaces.watch_card_message(watch, now=NOW, channel=CHANNEL)
+    message = watching.watch_card_message(watch, now=NOW, channel=CHANNEL)
 
-    _assert_message_ok(message)
+    assert_message_ok(message)
     assert message["text"] == "Operation 123 (—): —"
-    assert "Watched here" in _all_text(message)
+    assert "Watched here" in all_text(message)
 
 
 def test_an_unwatched_card_names_who_and_offers_to_watch_again() -> None:
-    message = surfaces.watch_unwatched_card(_watch(), user_id="U0BOB", now=NOW)
+    message = watching.watch_unwatched_card(_watch(), user_id="U0BOB", now=NOW)
 
-    _assert_message_ok(message, may_mention=["U0BOB"])
-    assert "No longer watched here (unwatched by <@U0BOB>)" in _all_text(message)
-    assert "*RUN*" in _all_text(message)
+    assert_message_ok(message, may_mention=["U0BOB"])
+    assert "No longer watched here (unwatched by <@U0BOB>)" in all_text(message)
+    assert "*RUN*" in all_text(message)
     assert _buttons(message) == {ids.ACTION_INFO: "123", ids.ACTION_WATCH: "123"}
 
 
 def test_an_unwatched_card_with_a_bad_user_id_mentions_nobody() -> None:
-    message = surfaces.watch_unwatched_card(_watch(label=HOSTILE), user_id="<!channel>", now=NOW)
+    message = watching.watch_unwatched_card(_watch(label=HOSTILE), user_id="<!channel>", now=NOW)
 
-    _assert_message_ok(message)
-    assert "unwatched by" not in _all_text(message)
+    assert_message_ok(message)
+    assert "unwatched by" not in all_text(message)
 
 
 # --- thread replies ---------------------------------------------------------------------------
 
 
 def test_a_step_reply_says_old_to_new_and_when() -> None:
-    message = surfaces.watch_step_reply(_post(old="WAIT", new="RUN", kind="step"), now=NOW)
+    message = watching.watch_step_reply(_post(old="WAIT", new="RUN", kind="step"), now=NOW)
 
-    _assert_message_ok(message)
+    assert_message_ok(message)
     assert message["text"] == "Operation 123: WAIT → RUN"
-    assert ":gear: *WAIT* → *RUN* · 2026-03-01 11:59 UTC (just now)" in _all_text(message)
+    assert ":gear: *WAIT* → *RUN* · 2026-03-01 11:59 UTC (just now)" in all_text(message)
 
 
 def test_a_step_reply_of_hostile_steps_is_escaped() -> None:
-    message = surfaces.watch_step_reply(_post(old=HOSTILE * 10, new=HOSTILE, kind="step"), now=NOW)
+    message = watching.watch_step_reply(_post(old=HOSTILE * 10, new=HOSTILE, kind="step"), now=NOW)
 
-    _assert_message_ok(message)
-    assert "&lt;!here&gt;" in _all_text(message)
+    assert_message_ok(message)
+    assert "&lt;!here&gt;" in all_text(message)
 
 
 def test_the_final_reply_mentions_the_watchers_of_its_channel_only() -> None:
-    message = surfaces.watch_final_reply(_watch(), _post(new="DONE"), operation=None, now=NOW)
+    message = watching.watch_final_reply(_watch(), _post(new="DONE"), operation=None, now=NOW)
 
-    _assert_message_ok(message, may_mention=HERE_WATCHERS)
+    assert_message_ok(message, may_mention=HERE_WATCHERS)
     assert message["text"] == "<@U0ALICE> <@U0BOB> Operation 123 (domain_create example.es) is done"
     assert "<@U0ALICE> <@U0BOB>" in message["blocks"][0]["text"]["text"]
-    assert "*RUN* → *DONE*" in _all_text(message)
-    assert "<@U0CAROL>" not in _all_text(message)
+    assert "*RUN* → *DONE*" in all_text(message)
+    assert "<@U0CAROL>" not in all_text(message)
     assert _buttons(message) == {ids.ACTION_INFO: "123"}
 
 
@@ -268,46 +221,46 @@ def test_an_error_reply_carries_errortype_and_last_error_escaped_and_relaunch() 
     watch = _watch(type=relaunchable)
     operation = _operation(type=relaunchable, text=HOSTILE * 100)
 
-    message = surfaces.watch_final_reply(watch, _post(new="ERROR"), operation=operation, now=NOW)
+    message = watching.watch_final_reply(watch, _post(new="ERROR"), operation=operation, now=NOW)
 
-    _assert_message_ok(message, may_mention=HERE_WATCHERS)
-    text = _all_text(message)
+    assert_message_ok(message, may_mention=HERE_WATCHERS)
+    text = all_text(message)
     assert "failed (*ERROR*)" in text
     assert "*Error type*\n&lt;!channel&gt;" in text
     assert "*Last error*\n```&lt;!channel&gt;" in text
-    [last_error] = [block for block in message["blocks"] if "Last error" in _all_text(block)]
+    [last_error] = [block for block in message["blocks"] if "Last error" in all_text(block)]
     # The data's own fences cannot close the code block early.
-    assert _all_text(last_error).count("```") == 2
+    assert all_text(last_error).count("```") == 2
     assert _buttons(message) == {ids.ACTION_INFO: "123", ids.ACTION_RELAUNCH: "123"}
 
 
 def test_an_error_reply_offers_relaunch_only_where_the_type_allows() -> None:
     operation = _operation(type="vm_create")
-    message = surfaces.watch_final_reply(
+    message = watching.watch_final_reply(
         _watch(type="vm_create"), _post(new="ERROR"), operation=operation, now=NOW
     )
 
-    _assert_message_ok(message, may_mention=HERE_WATCHERS)
+    assert_message_ok(message, may_mention=HERE_WATCHERS)
     assert ids.ACTION_RELAUNCH not in _buttons(message)
 
 
 def test_an_error_reply_without_the_operation_still_offers_relaunch_by_the_watched_type() -> None:
-    message = surfaces.watch_final_reply(
+    message = watching.watch_final_reply(
         _watch(type="domain_create"), _post(new="ERROR"), operation=None, now=NOW
     )
 
-    _assert_message_ok(message, may_mention=HERE_WATCHERS)
-    assert "Last error" not in _all_text(message)
+    assert_message_ok(message, may_mention=HERE_WATCHERS)
+    assert "Last error" not in all_text(message)
     assert ids.ACTION_RELAUNCH in _buttons(message)
 
 
 def test_a_done_reply_shows_no_stale_error() -> None:
     operation = _operation(step="DONE")
-    message = surfaces.watch_final_reply(_watch(), _post(new="DONE"), operation=operation, now=NOW)
+    message = watching.watch_final_reply(_watch(), _post(new="DONE"), operation=operation, now=NOW)
 
-    _assert_message_ok(message, may_mention=HERE_WATCHERS)
-    assert "Last error" not in _all_text(message)
-    assert "Error type" not in _all_text(message)
+    assert_message_ok(message, may_mention=HERE_WATCHERS)
+    assert "Last error" not in all_text(message)
+    assert "Error type" not in all_text(message)
 
 
 @pytest.mark.parametrize(
@@ -315,34 +268,34 @@ def test_a_done_reply_shows_no_stale_error() -> None:
     [("DONE", "is done"), ("ERROR", "failed"), ("CANCEL", "was cancelled"), ("SUPPORT", "needs")],
 )
 def test_each_final_step_is_said_in_words(step: str, said: str) -> None:
-    message = surfaces.watch_final_reply(_watch(), _post(new=step), operation=None, now=NOW)
+    message = watching.watch_final_reply(_watch(), _post(new=step), operation=None, now=NOW)
 
-    _assert_message_ok(message, may_mention=HERE_WATCHERS)
+    assert_message_ok(message, may_mention=HERE_WATCHERS)
     assert said in message["text"]
 
 
 def test_a_final_reply_mentions_every_watcher_the_card_could_not_name() -> None:
-    many = tuple(f"U{n:04d}" for n in range(surfaces.WATCHERS_MENTIONED))
+    many = tuple(f"U{n:04d}" for n in range(watching.WATCHERS_MENTIONED))
     watch = _watch(cards=(_card(CHANNEL, many),))
-    message = surfaces.watch_final_reply(watch, _post(new="DONE"), operation=None, now=NOW)
+    message = watching.watch_final_reply(watch, _post(new="DONE"), operation=None, now=NOW)
 
-    _assert_message_ok(message, may_mention=many)
-    assert len(_mentions(message["blocks"])) == surfaces.WATCHERS_MENTIONED
+    assert_message_ok(message, may_mention=many)
+    assert len(mentions(message["blocks"])) == watching.WATCHERS_MENTIONED
     assert all(f"<@{user}>" in message["text"] for user in many)
 
 
 def test_a_final_reply_with_bad_watcher_ids_mentions_only_valid_ones() -> None:
     watch = _watch(cards=(_card(CHANNEL, (*BAD_USER_IDS, "U0ALICE")),))
-    message = surfaces.watch_final_reply(watch, _post(new="CANCEL"), operation=None, now=NOW)
+    message = watching.watch_final_reply(watch, _post(new="CANCEL"), operation=None, now=NOW)
 
-    _assert_message_ok(message, may_mention=["U0ALICE"])
-    assert _mentions(message) == {"<@U0ALICE>"}
+    assert_message_ok(message, may_mention=["U0ALICE"])
+    assert mentions(message) == {"<@U0ALICE>"}
 
 
 def test_a_note_is_escaped() -> None:
-    message = surfaces.watch_note(f"Operation 123 is no longer visible to this key. {HOSTILE}")
+    message = watching.watch_note(f"Operation 123 is no longer visible to this key. {HOSTILE}")
 
-    _assert_message_ok(message)
+    assert_message_ok(message)
     assert message["text"].startswith("Operation 123 is no longer visible to this key.")
 
 
@@ -362,15 +315,15 @@ def test_any_data_gives_valid_safe_cards_and_replies(
     post = _post(old=old, new=new)
     operation = _operation(type=type, step=new, text=last_error)
 
-    _assert_message_ok(
-        surfaces.watch_card_message(watch, now=NOW, channel=CHANNEL), may_mention=watchers
+    assert_message_ok(
+        watching.watch_card_message(watch, now=NOW, channel=CHANNEL), may_mention=watchers
     )
-    _assert_message_ok(surfaces.watch_step_reply(post, now=NOW))
-    _assert_message_ok(
-        surfaces.watch_final_reply(watch, post, operation=operation, now=NOW),
+    assert_message_ok(watching.watch_step_reply(post, now=NOW))
+    assert_message_ok(
+        watching.watch_final_reply(watch, post, operation=operation, now=NOW),
         may_mention=watchers,
     )
-    _assert_message_ok(surfaces.watch_note(label))
+    assert_message_ok(watching.watch_note(label))
 
 
 # --- private answers to /ops watch and unwatch -------------------------------------------------
@@ -399,11 +352,11 @@ def test_any_data_gives_valid_safe_cards_and_replies(
     ],
 )
 def test_one_watch_outcome_in_words(outcome: WatchOutcome, expected_text: str, shown: str) -> None:
-    message = surfaces.watch_outcomes_message([outcome])
+    message = watching.watch_outcomes_message([outcome])
 
-    _assert_message_ok(message)
+    assert_message_ok(message)
     assert message["text"] == expected_text
-    assert shown in _all_text(message)
+    assert shown in all_text(message)
 
 
 def test_many_watch_outcomes_are_one_message_with_a_line_each() -> None:
@@ -413,30 +366,30 @@ def test_many_watch_outcomes_are_one_message_with_a_line_each() -> None:
         for n in range(1, 21)
     ]
 
-    message = surfaces.watch_outcomes_message(outcomes)
+    message = watching.watch_outcomes_message(outcomes)
 
-    _assert_message_ok(message)
+    assert_message_ok(message)
     assert message["text"] == "Watching 8 of 20 operations"
     for n in range(1, 21):
-        assert f"*#{n}*" in _all_text(message)
+        assert f"*#{n}*" in all_text(message)
 
 
 def test_already_final_names_the_step() -> None:
-    message = surfaces.watch_outcomes_message([WatchOutcome(123, "final", "CANCEL")])
+    message = watching.watch_outcomes_message([WatchOutcome(123, "final", "CANCEL")])
 
-    _assert_message_ok(message)
+    assert_message_ok(message)
     assert message["text"] == "Operation 123 is already CANCEL: there is nothing to watch."
 
 
 def test_unwatch_answers() -> None:
-    done = surfaces.unwatch_message(5, removed=True)
-    missing = surfaces.unwatch_message(5, removed=False)
+    done = watching.unwatch_message(5, removed=True)
+    missing = watching.unwatch_message(5, removed=False)
 
-    _assert_message_ok(done)
-    _assert_message_ok(missing)
+    assert_message_ok(done)
+    assert_message_ok(missing)
     assert "Operation 5 is no longer watched in this channel." in done["text"]
     assert missing["text"] == "Operation 5 is not watched in this channel."
-    assert "`/ops watches`" in _all_text(missing)
+    assert "`/ops watches`" in all_text(missing)
 
 
 # --- /ops watches ---------------------------------------------------------------------------------
@@ -444,10 +397,10 @@ def test_unwatch_answers() -> None:
 
 def test_watches_lists_each_operation_with_its_step_and_this_channels_watchers() -> None:
     watches = [_watch(2, step="WAIT"), _watch(1, type="vm_create", label="", step="BILL")]
-    message = surfaces.watches_message(watches, now=NOW, channel=CHANNEL)
+    message = watching.watches_message(watches, now=NOW, channel=CHANNEL)
 
-    _assert_message_ok(message, may_mention=HERE_WATCHERS)
-    text = _all_text(message)
+    assert_message_ok(message, may_mention=HERE_WATCHERS)
+    text = all_text(message)
     assert message["text"] == "2 operations watched in this channel"
     assert text.index("*#1*") < text.index("*#2*")
     assert "• *#1*  `vm_create` · :receipt: *BILL* since 5 min ago · <@U0ALICE>, <@U0BOB>" in text
@@ -456,19 +409,19 @@ def test_watches_lists_each_operation_with_its_step_and_this_channels_watchers()
 
 
 def test_no_watches_says_how_to_start() -> None:
-    message = surfaces.watches_message([], now=NOW)
+    message = watching.watches_message([], now=NOW)
 
-    _assert_message_ok(message)
+    assert_message_ok(message)
     assert message["text"] == "Nothing is watched in this channel."
-    assert "`/ops watch ID`" in _all_text(message)
+    assert "`/ops watch ID`" in all_text(message)
 
 
 def test_paused_watches_say_why_and_what_resumes_them() -> None:
-    message = surfaces.watches_message([_watch()], now=NOW, channel=CHANNEL, paused=HOSTILE)
+    message = watching.watches_message([_watch()], now=NOW, channel=CHANNEL, paused=HOSTILE)
 
-    _assert_message_ok(message, may_mention=HERE_WATCHERS)
-    assert "Paused: &lt;!channel&gt;" in _all_text(message)
-    assert "`/ops key`" in _all_text(message)
+    assert_message_ok(message, may_mention=HERE_WATCHERS)
+    assert "Paused: &lt;!channel&gt;" in all_text(message)
+    assert "`/ops key`" in all_text(message)
 
 
 def test_a_thousand_hostile_watches_fit_in_one_message_with_a_count_of_the_rest() -> None:
@@ -477,11 +430,11 @@ def test_a_thousand_hostile_watches_fit_in_one_message_with_a_count_of_the_rest(
         for n in range(1, 1001)
     ]
 
-    message = surfaces.watches_message(watches, now=NOW, channel=CHANNEL)
+    message = watching.watches_message(watches, now=NOW, channel=CHANNEL)
 
-    _assert_message_ok(message, may_mention=HERE_WATCHERS)
+    assert_message_ok(message, may_mention=HERE_WATCHERS)
     assert message["text"] == "1000 operations watched in this channel"
-    assert f"… and {1000 - surfaces.WATCHES_SHOWN} more not shown" in _all_text(message)
+    assert f"… and {1000 - watching.WATCHES_SHOWN} more not shown" in all_text(message)
 
 
 # --- subscriptions --------------------------------------------------------------------------------
@@ -489,20 +442,20 @@ def test_a_thousand_hostile_watches_fit_in_one_message_with_a_count_of_the_rest(
 
 def test_subscribed_gives_the_number_and_the_filters() -> None:
     subscription = _subscription(3, {"type": "domain_create", "step": "ERROR"})
-    message = surfaces.subscribed_message(subscription)
+    message = watching.subscribed_message(subscription)
 
-    _assert_message_ok(message)
+    assert_message_ok(message)
     assert message["text"] == (
         "Subscription 3: this channel gets a card for every new operation "
         "matching type=domain_create step=ERROR"
     )
-    assert "`/ops unsubscribe 3`" in _all_text(message)
+    assert "`/ops unsubscribe 3`" in all_text(message)
 
 
 def test_a_subscription_without_filters_follows_everything() -> None:
-    message = surfaces.subscribed_message(_subscription(1, {}))
+    message = watching.subscribed_message(_subscription(1, {}))
 
-    _assert_message_ok(message)
+    assert_message_ok(message)
     assert message["text"] == "Subscription 1: this channel gets a card for every new operation"
 
 
@@ -512,10 +465,10 @@ def test_subscriptions_are_listed_by_number_with_filters_author_and_last_look() 
         _subscription(2, {"type": "domain_create", "id": [1, 2]}),
     ]
 
-    message = surfaces.subscriptions_message(subscriptions, now=NOW)
+    message = watching.subscriptions_message(subscriptions, now=NOW)
 
-    _assert_message_ok(message, may_mention=["U0ALICE"])
-    text = _all_text(message)
+    assert_message_ok(message, may_mention=["U0ALICE"])
+    text = all_text(message)
     assert message["text"] == "2 subscriptions in this channel"
     assert "*2.* `type=domain_create id=1,2` · by <@U0ALICE> on 2026-02-27 12:00 UTC" in text
     assert "*4.* `step=ERROR` · by an unknown user" in text
@@ -525,27 +478,27 @@ def test_subscriptions_are_listed_by_number_with_filters_author_and_last_look() 
 
 
 def test_no_subscriptions_says_how_to_make_one() -> None:
-    message = surfaces.subscriptions_message([], now=NOW)
+    message = watching.subscriptions_message([], now=NOW)
 
-    _assert_message_ok(message)
+    assert_message_ok(message)
     assert message["text"] == "This channel has no subscriptions."
-    assert "`/ops subscribe type=domain_create`" in _all_text(message)
+    assert "`/ops subscribe type=domain_create`" in all_text(message)
 
 
 def test_many_hostile_subscriptions_fit() -> None:
     subscriptions = [_subscription(n, {"domain": HOSTILE * 10}) for n in range(1, 400)]
 
-    message = surfaces.subscriptions_message(subscriptions, now=NOW)
+    message = watching.subscriptions_message(subscriptions, now=NOW)
 
-    _assert_message_ok(message, may_mention=["U0ALICE"])
-    assert f"… and {399 - surfaces.SUBSCRIPTIONS_SHOWN} more not shown" in _all_text(message)
+    assert_message_ok(message, may_mention=["U0ALICE"])
+    assert f"… and {399 - watching.SUBSCRIPTIONS_SHOWN} more not shown" in all_text(message)
 
 
 def test_unsubscribe_answers() -> None:
-    done = surfaces.unsubscribe_message(2, removed=True)
-    missing = surfaces.unsubscribe_message(2, removed=False)
+    done = watching.unsubscribe_message(2, removed=True)
+    missing = watching.unsubscribe_message(2, removed=False)
 
-    _assert_message_ok(done)
-    _assert_message_ok(missing)
+    assert_message_ok(done)
+    assert_message_ok(missing)
     assert done["text"].startswith("Subscription 2 is ended")
     assert missing["text"] == "This channel has no subscription number 2."

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shlex
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
+from opsbot.api.operation import STEPS
 from opsbot.slack_id import is_slack_id
 
 STEP_EMOJI: Final[Mapping[str, str]] = {
@@ -100,29 +100,18 @@ def value_text(value: Any) -> str:
     return " ".join(str(value).split())
 
 
-def filters_text(filters: Mapping[str, Any]) -> str:
-    """Filters the way a person would type them after ``/ops list``."""
-    return " ".join(
-        f"{name}={shlex.quote(_filter_value(value))}" for name, value in filters.items()
-    )
+def nonblank(text: str, default: str) -> str:
+    """``text``, or ``default`` when it has nothing visible: Slack refuses blank text."""
+    return text if text.strip() else default
 
 
-def _filter_value(value: Any) -> str:
-    if isinstance(value, list | tuple):
-        return ",".join(_filter_value(item) for item in value)
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    return str(value)
+def steps_text(steps: Iterable[str]) -> str:
+    """Steps in their natural order, as "BILL, WAIT or ERROR"."""
+    ordered = [step for step in STEPS if step in set(steps)]
+    return ordered[0] if len(ordered) == 1 else f"{', '.join(ordered[:-1])} or {ordered[-1]}"
 
 
-def jsonable(value: Any) -> Any:
-    """Filter values as JSON can carry them (dates as ISO 8601 text)."""
-    if isinstance(value, Mapping):
-        return {str(key): jsonable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(item) for item in value]
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return str(value)
+def code_block_safe(text: str) -> str:
+    """``text`` ready to sit inside a ``` code block."""
+    # A ``` inside the text would close our code block early.
+    return text.replace("```", "`\u200b`\u200b`")

@@ -1,5 +1,10 @@
 """Jinja2 templates (``templates/*.j2``) rendered to Block Kit, safe by construction.
 
+The templates live at the top of the repository, where operators edit them;
+``opsbot/templates`` is a symlink to that directory, so the package finds them
+the same way in a source checkout, an editable install and an installed wheel
+(which carries them as package data; the symlink's files are copied in).
+
 A template is Block Kit JSON with ``{{ expr }}`` holes. Every hole goes through
 :func:`_finalize`, which
 
@@ -32,14 +37,19 @@ from __future__ import annotations
 
 import functools
 import json
-from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 
 import jinja2
 
-from opsbot.slack import ids, limits
+from opsbot.ui import ids, limits
 
-TEMPLATES_DIR: Final = Path(__file__).resolve().parents[2] / "templates"
+# What a builder returns: a message ({"text", "blocks"}) for chat.postMessage
+# or a response_url, and a modal (a view) for views.open / views.update.
+Message: TypeAlias = dict[str, Any]
+Modal: TypeAlias = dict[str, Any]
+
+TEMPLATES_PACKAGE: Final = "opsbot"
+TEMPLATES_FOLDER: Final = "templates"
 
 _MRKDWN_ESCAPES: Final = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
@@ -70,14 +80,14 @@ def render(template_name: str, **context: Any) -> Any:
         ) from None
 
 
-def render_message(template_name: str, **context: Any) -> dict[str, Any]:
+def render_message(template_name: str, **context: Any) -> Message:
     """A message ({"text", "blocks"}) that fits Slack's limits."""
     return limits.enforce_limits(
         _as_object(template_name, render(template_name, **context)), "message"
     )
 
 
-def render_modal(template_name: str, **context: Any) -> dict[str, Any]:
+def render_modal(template_name: str, **context: Any) -> Modal:
     """A view for views.open/update that fits Slack's limits."""
     return limits.enforce_limits(
         _as_object(template_name, render(template_name, **context)), "modal"
@@ -90,10 +100,16 @@ def _as_object(template_name: str, rendered: Any) -> dict[str, Any]:
     return rendered
 
 
+def template_names() -> list[str]:
+    """Every template, partials (``_*.j2``) included, as :func:`render` names them."""
+    return environment().list_templates(extensions=["j2"])
+
+
 @functools.cache
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        # Found through the import system, so an installed wheel works as well as a checkout.
+        loader=jinja2.PackageLoader(TEMPLATES_PACKAGE, TEMPLATES_FOLDER),
         autoescape=False,  # noqa: S701 - finalize escapes for mrkdwn and JSON, see above
         finalize=_finalize,
         undefined=jinja2.StrictUndefined,

@@ -1,8 +1,10 @@
 """The ids Slack hands back to us: action_id, callback_id, block_id.
 
-Surfaces put them in messages and modals; handlers listen for them. Slack wants
+Builders put them in messages and modals; handlers listen for them. Slack wants
 an action_id unique within its block only, so several rows of one list message
-may each carry an ``op_info`` button.
+may each carry an ``op_info`` button. What each one carries (a button's value,
+a modal's private_metadata) is read and written by its codec in
+:mod:`opsbot.ui.payloads`, named beside it here.
 """
 
 from __future__ import annotations
@@ -10,29 +12,30 @@ from __future__ import annotations
 import re
 from typing import Final
 
-# Buttons on an operation (list rows, info card, watch card). Value: the
-# operation id as a decimal string, except Cancel, whose value is
-# surfaces.CancelButtonValue text (a bare id, or JSON saying which message to
-# redraw after the cancel).
+# Buttons on an operation (list rows, info card, watch card). Value:
+# payloads.OperationButtonValue (the operation id as a decimal string), except
+# Cancel, whose value is payloads.CancelButtonValue (a bare id, or JSON saying
+# which message to redraw after the cancel).
 ACTION_INFO: Final = "op_info"
 ACTION_WATCH: Final = "op_watch"
 ACTION_UNWATCH: Final = "op_unwatch"
 ACTION_CANCEL: Final = "op_cancel"
 ACTION_RELAUNCH: Final = "op_relaunch"
 
-# The two answers to "/ops cancel ID". Value: the operation id.
+# The two answers to "/ops cancel ID". Value: payloads.OperationButtonValue.
 ACTION_CANCEL_CONFIRM: Final = "op_cancel_confirm"
 ACTION_CANCEL_KEEP: Final = "op_cancel_keep"
 
 # Previous/Next under a list. Both sit in one block, so each needs its own
-# action_id; handlers match ACTION_PAGE_PATTERN. Value: JSON {"filters", "page"}.
+# action_id; handlers match ACTION_PAGE_PATTERN. Value: payloads.PageButtonValue.
 ACTION_PAGE: Final = "list_page"
 ACTION_PAGE_PREVIOUS: Final = f"{ACTION_PAGE}_previous"
 ACTION_PAGE_NEXT: Final = f"{ACTION_PAGE}_next"
 ACTION_PAGE_PATTERN: Final = re.compile(rf"^{ACTION_PAGE}(_previous|_next)?$")
 
 # The relaunch modal: one input per parameter (block_id = the parameter's API
-# name, action_id ACTION_VALUE) and a select that brings in another parameter.
+# name, action_id ACTION_VALUE; read back by relaunch_inputs) and a select that
+# brings in another parameter. private_metadata: payloads.RelaunchMetadata.
 CALLBACK_RELAUNCH: Final = "relaunch"
 ACTION_ADD_FIELD: Final = "relaunch_add_field"
 BLOCK_ADD_FIELD: Final = "relaunch_add_field"

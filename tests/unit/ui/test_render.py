@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from opsbot.slack import limits, render
-from opsbot.slack.render import TEMPLATES_DIR, environment, escape_mrkdwn
+import opsbot
+from opsbot.ui import limits, render
+from opsbot.ui.render import environment, escape_mrkdwn, template_names
 
 HOSTILE = [
     "<!channel>",
@@ -112,19 +113,28 @@ def test_clip_is_a_prefix_that_fits_once_escaped(value: str, limit: int) -> None
         assert escape_mrkdwn(value).startswith(kept)
 
 
+TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
+
+
 def test_every_template_compiles() -> None:
-    names = sorted(path.name for path in TEMPLATES_DIR.glob("*.j2"))
+    names = sorted(template_names())
     assert names
+    assert names == sorted(path.name for path in TEMPLATES.glob("*.j2"))
     for name in names:
         environment().get_template(name)
 
 
-def test_every_surface_template_is_rendered_by_a_surface_function() -> None:
-    surfaces_source = Path(render.__file__).with_name("surfaces.py").read_text()
-    surface_templates = {
-        path.name for path in TEMPLATES_DIR.glob("*.j2") if not path.name.startswith("_")
-    }
-    used = set(re.findall(r'"(\w+\.j2)"', surfaces_source))
+def test_the_package_reads_the_templates_operators_edit() -> None:
+    # opsbot/templates is a symlink to the top-level templates/, not a copy.
+    packaged = Path(opsbot.__file__).with_name("templates")
+    assert packaged.resolve() == TEMPLATES.resolve()
+
+
+def test_every_surface_template_is_rendered_by_a_builder() -> None:
+    builders = Path(render.__file__).parent.glob("*.py")
+    builders_source = "\n".join(path.read_text() for path in builders)
+    surface_templates = {name for name in template_names() if not name.startswith("_")}
+    used = set(re.findall(r'"(\w+\.j2)"', builders_source))
     assert surface_templates == used
 
 

@@ -1,4 +1,4 @@
-"""Slack's limits, in one place: check a payload against them, or make it fit.
+"""Slack's limits, in one place: make a payload fit them.
 
 The numbers come from Slack's Block Kit reference (the same ones slack_sdk's
 models validate). Text that is too long is shortened with "…", never cut inside
@@ -120,28 +120,22 @@ def _outside_link(text: str, end: int) -> int:
     return start
 
 
-def check_limits(payload: Mapping[str, Any], surface: Surface) -> list[str]:
-    """Every way ``payload`` breaks one of Slack's limits, in words (empty: none)."""
-    fitter = _Fitter(fix=False)
-    fitter.surface(dict(payload), surface)  # nothing is modified when not fixing
-    return fitter.violations
-
-
 def enforce_limits(payload: Mapping[str, Any], surface: Surface) -> dict[str, Any]:
     """A copy of ``payload`` that fits Slack's limits.
 
     Raises LimitError when an id, a value or private_metadata is too long.
     """
     fitted = copy.deepcopy(dict(payload))
-    _Fitter(fix=True).surface(fitted, surface)
+    Fitter(fix=True).surface(fitted, surface)
     return fitted
 
 
-class _Fitter:
+class Fitter:
     """Walks a message or a view; records each violation and, when fixing, repairs it.
 
-    check_limits and enforce_limits share this walk, so what one reports is
-    exactly what the other repairs.
+    :func:`enforce_limits` fixes. Without ``fix`` the walk only records, which
+    is how the tests list a payload's violations (``tests/support/limits.py``):
+    one walk, so what they report is exactly what enforce_limits repairs.
     """
 
     def __init__(self, *, fix: bool) -> None:
@@ -191,28 +185,37 @@ class _Fitter:
         self._fixed(block, "block_id", ID, where)
         kind = block.get("type")
         if kind == "section":
-            self._text(block.get("text"), SECTION_TEXT, f"{where}.text")
-            fields = self._capped(block, "fields", SECTION_FIELDS, where)
-            for index, field in enumerate(fields):
-                self._text(field, SECTION_FIELD, f"{where}.fields[{index}]")
-            if isinstance(block.get("accessory"), dict):
-                self._element(block["accessory"], f"{where}.accessory")
+            self._section(block, where)
         elif kind == "header":
             self._text(block.get("text"), HEADER_TEXT, f"{where}.text")
         elif kind == "context":
-            elements = self._capped(block, "elements", CONTEXT_ELEMENTS, where)
-            for index, element in enumerate(elements):
-                if element.get("type") in ("mrkdwn", "plain_text"):
-                    self._text(element, TEXT_OBJECT, f"{where}.elements[{index}]")
+            self._context(block, where)
         elif kind == "actions":
             elements = self._capped(block, "elements", ACTIONS_ELEMENTS, where)
             for index, element in enumerate(elements):
                 self._element(element, f"{where}.elements[{index}]")
         elif kind == "input":
-            self._text(block.get("label"), INPUT_LABEL, f"{where}.label")
-            self._text(block.get("hint"), INPUT_HINT, f"{where}.hint")
-            if isinstance(block.get("element"), dict):
-                self._element(block["element"], f"{where}.element")
+            self._input(block, where)
+
+    def _section(self, block: dict[str, Any], where: str) -> None:
+        self._text(block.get("text"), SECTION_TEXT, f"{where}.text")
+        fields = self._capped(block, "fields", SECTION_FIELDS, where)
+        for index, field in enumerate(fields):
+            self._text(field, SECTION_FIELD, f"{where}.fields[{index}]")
+        if isinstance(block.get("accessory"), dict):
+            self._element(block["accessory"], f"{where}.accessory")
+
+    def _context(self, block: dict[str, Any], where: str) -> None:
+        elements = self._capped(block, "elements", CONTEXT_ELEMENTS, where)
+        for index, element in enumerate(elements):
+            if element.get("type") in ("mrkdwn", "plain_text"):
+                self._text(element, TEXT_OBJECT, f"{where}.elements[{index}]")
+
+    def _input(self, block: dict[str, Any], where: str) -> None:
+        self._text(block.get("label"), INPUT_LABEL, f"{where}.label")
+        self._text(block.get("hint"), INPUT_HINT, f"{where}.hint")
+        if isinstance(block.get("element"), dict):
+            self._element(block["element"], f"{where}.element")
 
     def _element(self, element: dict[str, Any], where: str) -> None:
         self._fixed(element, "action_id", ID, where)

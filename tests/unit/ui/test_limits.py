@@ -11,15 +11,15 @@ from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from opsbot.slack import limits
-from opsbot.slack.limits import (
+from opsbot.ui import limits
+from opsbot.ui.limits import (
     ELLIPSIS,
     LimitError,
-    check_limits,
     enforce_limits,
     slack_length,
     truncate,
 )
+from tests.support.limits import check_limits
 
 _ENTITY = re.compile(r"&(amp|lt|gt);")
 _MENTION = re.compile(r"<@U[0-9A-Z]+\|[^<>]*>")

@@ -1,0 +1,228 @@
+"""Looking at operations and cancelling one: ``/ops list``, ``count``, ``info``, ``cancel``.
+
+A list page that needs more than Slack's 50 blocks comes as several
+messages; its Previous/Next and Cancel buttons carry what it takes to draw
+it again (:mod:`opsbot.ui.payloads`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any, Final, TypedDict, Unpack
+
+from opsbot.api.operation import CANCELLABLE_STEPS, Operation
+from opsbot.api.secret_params import is_secret_parameter
+from opsbot.clock import utc_now
+from opsbot.ui import humanize, limits
+from opsbot.ui.echo import button_filters, filters_text
+from opsbot.ui.payloads import CancelButtonValue, ListedPage, PageButtonValue
+from opsbot.ui.render import Message, render_message
+from opsbot.ui.views import OperationView
+
+# A list row is a section and a row of buttons; a list message keeps one
+# block for its heading and one for "continued below" or Previous/Next.
+_ROW_BLOCKS: Final = 2
+ROWS_PER_MESSAGE: Final = (limits.MESSAGE_BLOCKS - 2) // _ROW_BLOCKS
+PARAMS_SHOWN: Final = 20
+INFOS_SHOWN: Final = 10
+_HIDDEN_VALUE: Final = "(hidden)"
+
+
+class PageShown(TypedDict):
+    """Which page of ``/ops list`` is drawn: the keywords both list builders take.
+
+    ``filters``: those the person chose (a ``page`` key is ignored); ``page``:
+    the API's page number (0 is the first); ``total``: the count of every
+    match, None when unknown.
+    """
+
+    filters: Mapping[str, Any]
+    page: int
+    items_per_page: int
+    total: int | None
+
+
+def list_message(
+    operations: Sequence[Operation], *, now: dt.datetime, **shown: Unpack[PageShown]
+) -> list[Message]:
+    """One page of ``/ops list``, split into as many messages as Slack's block limit needs."""
+    chunks, context = _list_layout(operations, shown, now)
+    return [
+        render_message(
+            "list.j2", rows=chunk, part=number, cancelled_id=None, cancelled_by=None, **context
+        )
+        for number, chunk in enumerate(chunks, start=1)
+    ]
+
+
+def list_after_cancel_message(
+    operations: Sequence[Operation],
+    *,
+    cancelled_id: int,
+    user_id: str,
+    now: dt.datetime,
+    **shown: Unpack[PageShown],
+) -> Message | None:
+    """The message of a page that holds ``cancelled_id``, noting who cancelled it.
+
+    It replaces the list message the Cancel was clicked in: the same part of
+    the page as :func:`list_message` draws. None when no row is ``cancelled_id``.
+    """
+    chunks, context = _list_layout(operations, shown, now)
+    for number, chunk in enumerate(chunks, start=1):
+        if any(row.id == cancelled_id for row in chunk):
+            return render_message(
+                "list.j2",
+                rows=chunk,
+                part=number,
+                cancelled_id=cancelled_id,
+                cancelled_by=humanize.slack_user_id(user_id),
+                **context,
+            )
+    return None
+
+
+def _list_layout(
+    operations: Sequence[Operation], shown: PageShown, now: dt.datetime
+) -> tuple[list[list[OperationView]], dict[str, Any]]:
+    """A page's rows cut into messages, and what every message of it shows."""
+    rows = [OperationView.of(operation, now) for operation in operations]
+    chunks = [
+        rows[start : start + ROWS_PER_MESSAGE] for start in range(0, len(rows), ROWS_PER_MESSAGE)
+    ]
+    filters, page, total = shown["filters"], shown["page"], shown["total"]
+    per_page = shown["items_per_page"]
+    has_next = (page + 1) * per_page < total if total is not None else len(rows) >= per_page
+    previous_value, next_value, too_long = _page_buttons(filters, page=page, has_next=has_next)
+    first_number = page * per_page + 1
+    context = {
+        "total": total,
+        "first_number": first_number,
+        "last_number": first_number + len(rows) - 1,
+        "page_number": page + 1,
+        "page_count": _page_count(total, per_page),
+        "filters": filters_text(filters),
+        "previous_value": previous_value,
+        "next_value": next_value,
+        "paging_too_long": too_long,
+        "parts": max(len(chunks), 1),
+        "cancel_values": _list_cancel_values(rows, filters, page, total),
+    }
+    return chunks or [[]], context
+
+
+def _list_cancel_values(
+    rows: Sequence[OperationView], filters: Mapping[str, Any], page: int, total: int | None
+) -> dict[int, str]:
+    """Each cancellable row's Cancel value: the page, so that a cancel can redraw it."""
+    ids = tuple(row.id for row in rows)
+    listed = ListedPage(button_filters(filters), page, total, ids)
+    values = {}
+    for row in rows:
+        if row.can_cancel:
+            value = CancelButtonValue(row.id, "list", listed).to_value()
+            # Too long for Slack: the cancel still works, the list is just not redrawn.
+            values[row.id] = value if _fits_a_button(value) else str(row.id)
+    return values
+
+
+def _page_count(total: int | None, items_per_page: int) -> int | None:
+    if total is None:
+        return None
+    return max(1, math.ceil(total / max(items_per_page, 1)))
+
+
+def _page_buttons(
+    filters: Mapping[str, Any], *, page: int, has_next: bool
+) -> tuple[str | None, str | None, bool]:
+    """The Previous and Next buttons' values (None: no such page), and whether they cannot fit."""
+    targets = (page - 1 if page > 0 else None, page + 1 if has_next else None)
+    values = [
+        None if target is None else PageButtonValue.of(filters, target).to_value()
+        for target in targets
+    ]
+    if any(value is not None and not _fits_a_button(value) for value in values):
+        return None, None, True
+    return values[0], values[1], False
+
+
+def _fits_a_button(value: str) -> bool:
+    return len(value) <= limits.BUTTON_VALUE
+
+
+def count_message(count: int, filters: Mapping[str, Any]) -> Message:
+    return render_message(
+        "count.j2", count=f"{count:,}", plural=count != 1, filters=filters_text(filters)
+    )
+
+
+def info_message(
+    operation: Operation, *, now: dt.datetime, cancelled_by: str | None = None
+) -> Message:
+    """A card with every field of the API's OperationListReturn.
+
+    ``cancelled_by``: the user who just cancelled it from this card, named on it.
+    """
+    params = sorted(
+        (str(name), _param_text(str(name), value)) for name, value in operation.params.items()
+    )
+    infos = sorted(
+        (str(name), humanize.value_text(value))
+        for name, value in operation.infos.items()
+        if value not in (None, "", {}, [])
+    )
+    return render_message(
+        "info.j2",
+        row=OperationView.of(operation, now),
+        facts=_facts(operation, now),
+        infos=infos[:INFOS_SHOWN],
+        params=params[:PARAMS_SHOWN],
+        more_params=max(len(params) - PARAMS_SHOWN, 0),
+        last_error=humanize.code_block_safe(operation.last_error) if operation.last_error else None,
+        cancelled=cancelled_by is not None,
+        cancelled_by=humanize.slack_user_id(cancelled_by),
+        cancel_value=CancelButtonValue(operation.id, "info").to_value(),
+    )
+
+
+def _facts(operation: Operation, now: dt.datetime) -> list[tuple[str, str]]:
+    view = OperationView.of(operation, now)
+    return [
+        ("ID", str(operation.id)),
+        ("Type", view.type),
+        ("Step", f"{view.emoji} {view.step}"),
+        ("ETA", humanize.eta(operation.eta)),
+        ("Created", humanize.when(operation.date_created, now)),
+        ("Started", humanize.when(operation.date_start, now)),
+        ("Updated", humanize.when(operation.date_updated, now)),
+        ("Error type", operation.errortype or humanize.MISSING),
+        ("Session", humanize.value_text(operation.session_id)),
+        ("Source", operation.source or humanize.MISSING),
+    ]
+
+
+def _param_text(name: str, value: Any) -> str:
+    if is_secret_parameter(name) and value not in (None, ""):
+        return _HIDDEN_VALUE
+    return humanize.value_text(value)
+
+
+def cancel_confirm_message(operation: Operation, *, now: dt.datetime | None = None) -> Message:
+    return render_message(
+        "cancel_confirm.j2",
+        row=OperationView.of(operation, now or utc_now()),
+        cancellable_steps=humanize.steps_text(CANCELLABLE_STEPS),
+    )
+
+
+def cancel_result_message(
+    operation: Operation, *, user_id: str, now: dt.datetime | None = None
+) -> Message:
+    """The message after a cancel: ``operation`` as it is now, and who cancelled it."""
+    return render_message(
+        "cancel_result.j2",
+        row=OperationView.of(operation, now or utc_now()),
+        user_id=humanize.slack_user_id(user_id),
+    )

@@ -1,0 +1,132 @@
+"""Operations, watches and subscriptions in the words the templates show.
+
+A view model holds text and flags only, already worded (ages, ETAs, the
+step's emoji) but not escaped: the templates escape every hole.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final, Literal
+
+from opsbot.api.operation import Operation, is_final
+from opsbot.ui import humanize
+from opsbot.ui.echo import filters_text
+
+if TYPE_CHECKING:
+    from opsbot.store.watches import Subscription, Watch
+
+# A watch card names this many watchers, then "and N more".
+WATCHERS_SHOWN: Final = 20
+
+
+@dataclass(frozen=True)
+class OperationView:
+    """An operation in the words the templates show."""
+
+    id: int
+    type: str
+    step: str
+    emoji: str
+    domain: str | None
+    label: str
+    age: str
+    errortype: str | None
+    can_cancel: bool
+    can_relaunch: bool
+
+    @classmethod
+    def of(cls, operation: Operation, now: dt.datetime) -> OperationView:
+        return cls(
+            id=operation.id,
+            type=operation.type or humanize.MISSING,
+            step=operation.step or humanize.MISSING,
+            emoji=humanize.step_emoji(operation.step),
+            domain=operation.domain,
+            label=operation.domain or humanize.MISSING,
+            age=humanize.age(operation.date_created, now),
+            errortype=operation.errortype,
+            can_cancel=operation.can_cancel,
+            can_relaunch=operation.can_relaunch,
+        )
+
+
+@dataclass(frozen=True)
+class WatchView:
+    """A watched operation in the words a card or a list row shows."""
+
+    id: int
+    type: str
+    label: str
+    step: str
+    emoji: str
+    since: str | None
+    eta: str | None
+    expires: str
+    is_final: bool
+    watchers: tuple[str, ...]
+    more_watchers: int
+
+    @classmethod
+    def of(cls, watch: Watch, now: dt.datetime, *, channel: str | None = None) -> WatchView:
+        """``channel`` picks whose watchers are named; without it, everyone's."""
+        watchers = watchers_of(watch, channel)
+        return cls(
+            id=watch.op_id,
+            type=watch.type or humanize.MISSING,
+            label=watch.label,
+            step=watch.step or humanize.MISSING,
+            emoji=humanize.step_emoji(watch.step),
+            since=humanize.age(watch.step_at, now) if watch.step_at else None,
+            eta=humanize.eta(watch.eta) if watch.eta is not None else None,
+            expires=humanize.timestamp(watch.expires_at),
+            is_final=is_final(watch.step),
+            watchers=watchers[:WATCHERS_SHOWN],
+            more_watchers=max(len(watchers) - WATCHERS_SHOWN, 0),
+        )
+
+
+def watchers_of(watch: Watch, channel: str | None) -> tuple[str, ...]:
+    """Validated user ids (safe inside ``<@…>``) of one channel's card, or of every card."""
+    cards = [card for card in watch.cards if channel is None or card.channel == channel]
+    users = (humanize.slack_user_id(user) for card in cards for user in card.watchers)
+    return tuple(dict.fromkeys(user for user in users if user))
+
+
+WatchResult = Literal["started", "joined", "final", "not_found", "not_posted"]
+
+
+@dataclass(frozen=True)
+class WatchOutcome:
+    """What ``/ops watch`` did with one id: ``detail`` is the final step, or why not posted."""
+
+    op_id: int
+    result: WatchResult
+    detail: str = ""
+
+    @property
+    def emoji(self) -> str:
+        """The final step's emoji (for a "final" outcome)."""
+        return humanize.step_emoji(self.detail)
+
+
+@dataclass(frozen=True)
+class SubscriptionView:
+    """A subscription in the words ``/ops subscriptions`` shows."""
+
+    number: int
+    filters: str
+    created_by: str | None
+    created: str
+    last_seen: str
+
+    @classmethod
+    def of(cls, subscription: Subscription, now: dt.datetime) -> SubscriptionView:
+        return cls(
+            number=subscription.number,
+            filters=filters_text(subscription.filters),
+            created_by=humanize.slack_user_id(subscription.created_by),
+            created=humanize.when(subscription.created_at, now),
+            last_seen=humanize.when(subscription.last_seen, now),
+        )

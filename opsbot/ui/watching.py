@@ -1,0 +1,175 @@
+"""Following operations: watch cards, thread replies, the lists of watches and subscriptions.
+
+A card lives in a channel and is edited on each step change; each change is
+a reply in its thread; the final step is broadcast and mentions the watchers.
+The watcher posts these through its outbox, the Slack listeners when someone
+starts or stops a watch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Final, TypeVar
+
+from opsbot.api.operation import DONE, Operation, can_relaunch
+from opsbot.clock import utc_now
+from opsbot.ui import humanize, limits
+from opsbot.ui.common import error_message, notice_message
+from opsbot.ui.echo import filters_text
+from opsbot.ui.render import Message, render_message
+from opsbot.ui.views import SubscriptionView, WatchOutcome, WatchView, watchers_of
+
+if TYPE_CHECKING:
+    from opsbot.store.watches import Post, Subscription, Watch
+
+# The final reply mentions every watcher up to this: a mention is ~14
+# characters, so they fit in one section beside the rest.
+WATCHERS_MENTIONED: Final = 100
+# `/ops watches` and `/ops subscriptions`: rows per section, and sections at most.
+LIST_ROWS_PER_SECTION: Final = 5
+WATCHES_SHOWN: Final = (limits.MESSAGE_BLOCKS - 3) * LIST_ROWS_PER_SECTION
+SUBSCRIPTIONS_SHOWN: Final = (limits.MESSAGE_BLOCKS - 3) * LIST_ROWS_PER_SECTION
+
+_Row = TypeVar("_Row")
+
+
+def watch_card_message(watch: Watch, *, now: dt.datetime, channel: str | None = None) -> Message:
+    """The card in a channel: type, label, step, who watches; Unwatch until the final step.
+
+    Give ``channel`` to name that channel's watchers only (a card lives in one channel).
+    """
+    return render_message("watch_card.j2", row=WatchView.of(watch, now, channel=channel))
+
+
+def watch_step_reply(post: Post, *, now: dt.datetime) -> Message:
+    """A reply in the card's thread: old step → new step, and when."""
+    return render_message(
+        "watch_step.j2",
+        operation_id=post.op_id,
+        old=post.old or humanize.MISSING,
+        new=post.new or humanize.MISSING,
+        emoji=humanize.step_emoji(post.new),
+        at=humanize.when(post.at, now),
+    )
+
+
+def watch_final_reply(
+    watch: Watch, post: Post, *, operation: Operation | None, now: dt.datetime
+) -> Message:
+    """The final step, for reply_broadcast: mentions the watchers of ``post``'s channel.
+
+    ``operation`` (as last polled) brings errortype and last_error; the
+    Relaunch button shows where the type and step allow it.
+    """
+    operation_type = operation.type if operation is not None else watch.type
+    # A DONE operation may still carry the error of an earlier, relaunched run.
+    last_error = operation.last_error if operation is not None and post.new != DONE else None
+    errortype = operation.errortype if operation is not None and post.new != DONE else None
+    return render_message(
+        "watch_final.j2",
+        row=WatchView.of(watch, now, channel=post.channel),
+        old=post.old or humanize.MISSING,
+        step=post.new or humanize.MISSING,
+        emoji=humanize.step_emoji(post.new),
+        at=humanize.when(post.at, now),
+        mentions=watchers_of(watch, post.channel)[:WATCHERS_MENTIONED],
+        errortype=errortype,
+        last_error=humanize.code_block_safe(last_error) if last_error else None,
+        can_relaunch=can_relaunch(operation_type, post.new),
+    )
+
+
+def watch_note(text: str) -> Message:
+    """A note in a card's thread (paused, expired, no longer visible…)."""
+    return render_message("watch_note.j2", text=humanize.nonblank(text, "Note."))
+
+
+def watch_unwatched_card(watch: Watch, *, user_id: str, now: dt.datetime) -> Message:
+    """The card once someone unwatched it here: the last step seen, and a Watch button."""
+    return render_message(
+        "watch_unwatched.j2",
+        row=WatchView.of(watch, now),
+        user_id=humanize.slack_user_id(user_id),
+    )
+
+
+def watch_outcomes_message(outcomes: Sequence[WatchOutcome]) -> Message:
+    """The private answer to ``/ops watch`` or a Watch click: one line per operation."""
+    return render_message("watch_outcomes.j2", outcomes=list(outcomes))
+
+
+def unwatch_message(op_id: int, *, removed: bool) -> Message:
+    if removed:
+        return notice_message(f":no_bell: Operation {op_id} is no longer watched in this channel.")
+    return error_message(
+        f"Operation {op_id} is not watched in this channel.",
+        hint="`/ops watches` lists what this channel follows.",
+    )
+
+
+def watches_message(
+    watches: Sequence[Watch],
+    *,
+    now: dt.datetime,
+    channel: str | None = None,
+    paused: str | None = None,
+) -> Message:
+    """``/ops watches``: the channel's watches with their current steps.
+
+    ``paused``: why the team's watches are paused, if they are.
+    """
+    rows = [
+        WatchView.of(watch, now, channel=channel)
+        for watch in sorted(watches, key=lambda watch: watch.op_id)
+    ]
+    shown = rows[:WATCHES_SHOWN]
+    return render_message(
+        "watches.j2",
+        total=len(rows),
+        sections=_batched(shown, LIST_ROWS_PER_SECTION),
+        more=len(rows) - len(shown),
+        paused=paused,
+    )
+
+
+def subscribed_message(subscription: Subscription) -> Message:
+    """The private answer to ``/ops subscribe``: the subscription's number."""
+    return render_message(
+        "subscribed.j2",
+        number=subscription.number,
+        filters=filters_text(subscription.filters),
+    )
+
+
+def subscriptions_message(
+    subscriptions: Sequence[Subscription], *, now: dt.datetime | None = None
+) -> Message:
+    """``/ops subscriptions``: this channel's subscriptions, by number."""
+    moment = now or utc_now()
+    rows = [
+        SubscriptionView.of(subscription, moment)
+        for subscription in sorted(subscriptions, key=lambda subscription: subscription.number)
+    ]
+    shown = rows[:SUBSCRIPTIONS_SHOWN]
+    return render_message(
+        "subscriptions.j2",
+        total=len(rows),
+        sections=_batched(shown, LIST_ROWS_PER_SECTION),
+        more=len(rows) - len(shown),
+    )
+
+
+def unsubscribe_message(number: int, *, removed: bool) -> Message:
+    if removed:
+        return notice_message(
+            f"Subscription {number} is ended: no more cards for its new operations."
+        )
+    return error_message(
+        f"This channel has no subscription number {number}.",
+        hint="`/ops subscriptions` lists this channel's subscriptions with their numbers.",
+    )
+
+
+def _batched(rows: Sequence[_Row], size: int) -> list[list[_Row]]:
+    return [list(rows[start : start + size]) for start in range(0, len(rows), size)]

@@ -1,0 +1,126 @@
+"""Every builder of ``opsbot.ui`` called once with small, plain data.
+
+Between them the calls render every surface template, which is what a wheel
+must be able to do once installed. This module imports nothing but opsbot
+and the standard library, so ``tests/unit/ui/test_wheel.py`` runs it with
+``runpy`` against an installed wheel as well as against the source tree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from opsbot.api.catalog import RELAUNCH_PARAMETERS, choose_relaunch_fields
+from opsbot.api.errors import NotFoundError
+from opsbot.api.operation import Operation
+from opsbot.store.watches import Card, Post, Subscription, Watch
+from opsbot.ui import audit, common, operations, relaunch, team_key, watching
+from opsbot.ui.views import WatchOutcome
+
+NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
+USER = "U0ALICE"
+CHANNEL = "C0HERE"
+
+
+def draw_every_surface() -> list[dict[str, Any]]:
+    """One message or modal from every builder."""
+    return [*_common(), *_team_key(), *_operations(), *_relaunch(), *_watching(), *_audit()]
+
+
+def _operation(step: str = "ERROR") -> Operation:
+    return Operation.from_api(
+        {
+            "id": 123,
+            "type": "domain_transfer_in",
+            "step": step,
+            "date_created": NOW - dt.timedelta(hours=1),
+            "last_error": "authinfo is wrong",
+            "params": {"domain": "example.com", "authinfo": "secret"},
+        }
+    )
+
+
+def _common() -> list[dict[str, Any]]:
+    return [
+        common.help_message(),
+        common.error_message("wrong", hint="right", suggestions=["step"]),
+        common.working_message("Listing operations"),
+        common.notice_message("Done."),
+        common.notice_modal("opsbot", "Done."),
+        common.api_error_message(NotFoundError("no such operation"), op_id=123),
+    ]
+
+
+class _KeyStatus:
+    set_by = USER
+    set_at = NOW
+    fingerprint = "a1b2c3d4"
+
+
+def _team_key() -> list[dict[str, Any]]:
+    return [
+        team_key.key_required_message(),
+        team_key.key_modal(error="not a key"),
+        team_key.key_status_message(_KeyStatus(), now=NOW),
+    ]
+
+
+def _operations() -> list[dict[str, Any]]:
+    waiting = _operation("WAIT")
+    return [
+        *operations.list_message(
+            [waiting], filters={"step": "WAIT"}, page=0, items_per_page=1, total=2, now=NOW
+        ),
+        operations.count_message(2, {"step": "WAIT"}),
+        operations.info_message(waiting, now=NOW),
+        operations.cancel_confirm_message(waiting, now=NOW),
+        operations.cancel_result_message(_operation("CANCEL"), user_id=USER, now=NOW),
+    ]
+
+
+def _relaunch() -> list[dict[str, Any]]:
+    failed = _operation()
+    fields = choose_relaunch_fields(failed)
+    extra = [parameter for parameter in RELAUNCH_PARAMETERS.values() if parameter not in fields]
+    return [
+        relaunch.relaunch_loading_modal(123, channel_id=CHANNEL),
+        relaunch.relaunch_modal(failed, fields, extra_choices=extra, now=NOW),
+        relaunch.relaunched_message(123, user_id=USER, params={"authinfo": "new"}),
+    ]
+
+
+def _watching() -> list[dict[str, Any]]:
+    card = Card(channel=CHANNEL, ts="1700000000.000100", watchers=(USER,), started_by=USER)
+    watch = Watch(
+        team_id="T0123",
+        op_id=123,
+        type="domain_transfer_in",
+        label="example.com",
+        step="RUN",
+        step_at=NOW,
+        created_at=NOW,
+        expires_at=NOW + dt.timedelta(days=7),
+        eta=60,
+        cards=(card,),
+    )
+    step = Post("1-0", 123, CHANNEL, "step", "WAIT", "RUN", NOW, "")
+    final = Post("2-0", 123, CHANNEL, "final", "RUN", "ERROR", NOW, "")
+    subscription = Subscription(1, CHANNEL, {"step": "ERROR"}, USER, NOW, NOW)
+    return [
+        watching.watch_card_message(watch, now=NOW, channel=CHANNEL),
+        watching.watch_step_reply(step, now=NOW),
+        watching.watch_final_reply(watch, final, operation=_operation(), now=NOW),
+        watching.watch_note("Paused."),
+        watching.watch_unwatched_card(watch, user_id=USER, now=NOW),
+        watching.watch_outcomes_message([WatchOutcome(123, "started")]),
+        watching.unwatch_message(123, removed=True),
+        watching.watches_message([watch], now=NOW, channel=CHANNEL),
+        watching.subscribed_message(subscription),
+        watching.subscriptions_message([subscription], now=NOW),
+        watching.unsubscribe_message(1, removed=True),
+    ]
+
+
+def _audit() -> list[dict[str, Any]]:
+    return [audit.audit_message(user_id=USER, action="cancel", target="123", outcome="ok", at=NOW)]
