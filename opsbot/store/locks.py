@@ -8,9 +8,7 @@ that dies while holding it blocks nobody for longer than ``ttl_s``.
 
 from __future__ import annotations
 
-import contextlib
 import secrets
-from collections.abc import AsyncIterator
 from typing import Final
 
 from redis.asyncio import Redis
@@ -45,16 +43,3 @@ async def release_action_lock(redis: Redis, team_id: str, op_id: int, token: str
         keys=[keys.action_lock(team_id, op_id)], args=[token]
     )
     return bool(released)
-
-
-@contextlib.asynccontextmanager
-async def action_lock(
-    redis: Redis, team_id: str, op_id: int, *, ttl_s: float = DEFAULT_TTL_S
-) -> AsyncIterator[bool]:
-    """``async with action_lock(...) as held:`` runs the action only ``if held``."""
-    token = await acquire_action_lock(redis, team_id, op_id, ttl_s=ttl_s)
-    try:
-        yield token is not None
-    finally:
-        if token is not None:
-            await release_action_lock(redis, team_id, op_id, token)

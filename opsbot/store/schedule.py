@@ -135,11 +135,6 @@ class Schedule:
         """Make the team due at ``at``, unless it is already due earlier."""
         await self._wake(keys=self._keys(), args=[keys.check_slack_id(team_id), at])
 
-    async def claim(self, now: float) -> Lease | None:
-        """The earliest team due at ``now``, leased to us; None when none is due."""
-        leases = await self.claim_many(now, 1)
-        return leases[0] if leases else None
-
     async def claim_many(self, now: float, limit: int) -> list[Lease]:
         """Up to ``limit`` due teams, earliest first, each leased to us."""
         if limit < 1:

@@ -455,19 +455,6 @@ class WatchStore:
         )
         return _op_ids(members, keys.watches(team_id))
 
-    async def watched_count(self, team_id: str) -> int:
-        """How many watches the team has (including those awaiting their final posts)."""
-        return int(await self._redis.zcard(keys.watch_expiries(team_id)))
-
-    async def next_due(self, team_id: str) -> float | None:
-        """When the earliest polled watch is due; None when none is polled."""
-        earliest = await self._redis.zrange(keys.watches(team_id), 0, 0, withscores=True)
-        return float(earliest[0][1]) if earliest else None
-
-    async def reschedule(self, team_id: str, op_id: int, due: float) -> None:
-        """Poll ``op_id`` next at ``due``, if it is still polled."""
-        await self.reschedule_many(team_id, {op_id: due})
-
     async def reschedule_many(self, team_id: str, dues: Mapping[int, float]) -> None:
         """Poll each operation next at its due time, those still polled: one ZADD."""
         if dues:

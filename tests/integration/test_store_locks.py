@@ -10,7 +10,7 @@ from redis.asyncio import Redis
 
 from opsbot.config import Settings
 from opsbot.store import keys
-from opsbot.store.locks import acquire_action_lock, action_lock, release_action_lock
+from opsbot.store.locks import acquire_action_lock, release_action_lock
 from opsbot.store.redis import open_redis
 
 
@@ -47,11 +47,11 @@ async def test_the_lock_expires_on_its_own(redis: Redis) -> None:
     assert 0 < remaining_ms <= 5000
 
 
-async def test_the_context_manager_holds_once_and_releases(redis: Redis) -> None:
-    async with action_lock(redis, "T0123", 42) as held:
-        assert held
-        async with action_lock(redis, "T0123", 42) as held_again:
-            assert not held_again
-        # The loser leaving did not release the winner's lock.
-        assert await redis.exists(keys.action_lock("T0123", 42))
+async def test_holding_once_and_releasing_leaves_no_key(redis: Redis) -> None:
+    token = await acquire_action_lock(redis, "T0123", 42)
+    assert token is not None
+    assert await acquire_action_lock(redis, "T0123", 42) is None
+    # The loser held nothing to release: the winner's lock is still there.
+    assert await redis.exists(keys.action_lock("T0123", 42))
+    assert await release_action_lock(redis, "T0123", 42, token)
     assert not await redis.exists(keys.action_lock("T0123", 42))

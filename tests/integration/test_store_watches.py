@@ -16,6 +16,7 @@ from opsbot.store import keys
 from opsbot.store.redis import decoded, open_redis
 from opsbot.store.schedule import Schedule
 from opsbot.store.watches import AddResult, Card, Post, WatchStore
+from tests.support.redis_probe import next_poll_due, watched_count
 
 TEAM = "T0123"
 NOW = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
@@ -73,7 +74,9 @@ async def stored(store: WatchStore, op_id: int) -> Any:
 # Adding watches and cards.
 
 
-async def test_a_first_watch_is_created_with_its_card_and_polled_now(store: WatchStore) -> None:
+async def test_a_first_watch_is_created_with_its_card_and_polled_now(
+    store: WatchStore, redis: Redis
+) -> None:
     assert await watch(store, 42) is AddResult.CREATED
 
     found = await stored(store, 42)
@@ -88,7 +91,7 @@ async def test_a_first_watch_is_created_with_its_card_and_polled_now(store: Watc
     assert found.expires_at == IN_A_WEEK
     assert found.cards == (Card(channel="C0AAA", ts="", watchers=("U0ANN",), started_by="U0ANN"),)
     assert await store.due(TEAM, NOW.timestamp()) == [42]
-    assert await store.watched_count(TEAM) == 1
+    assert await watched_count(redis, TEAM) == 1
 
 
 async def test_adding_a_watch_wakes_the_team(store: WatchStore, redis: Redis) -> None:
@@ -115,7 +118,7 @@ async def test_naive_datetimes_are_refused(store: WatchStore) -> None:
         await watch(store, 42, now=dt.datetime(2026, 11, 1, 12))
 
 
-async def test_a_second_channel_gets_its_own_card(store: WatchStore) -> None:
+async def test_a_second_channel_gets_its_own_card(store: WatchStore, redis: Redis) -> None:
     await watch(store, 42, channel="C0AAA", user_id="U0ANN")
 
     assert await watch(store, 42, channel="C0BBB", user_id="U0BOB") is AddResult.NEW_CHANNEL
@@ -125,7 +128,7 @@ async def test_a_second_channel_gets_its_own_card(store: WatchStore) -> None:
         ("C0AAA", ("U0ANN",)),
         ("C0BBB", ("U0BOB",)),
     ]
-    assert await store.watched_count(TEAM) == 1
+    assert await watched_count(redis, TEAM) == 1
 
 
 async def test_the_same_channel_adds_the_person_to_the_mentions(store: WatchStore) -> None:
@@ -250,7 +253,7 @@ async def test_of_concurrent_recorders_of_one_change_exactly_one_wins(
     assert sorted(post.channel for post in posts) == ["C0AAA", "C0BBB"]
 
 
-async def test_a_change_schedules_the_next_poll(store: WatchStore) -> None:
+async def test_a_change_schedules_the_next_poll(store: WatchStore, redis: Redis) -> None:
     await watch(store, 42)
     next_due = NOW.timestamp() + 90
 
@@ -258,11 +261,11 @@ async def test_a_change_schedules_the_next_poll(store: WatchStore) -> None:
 
     assert await store.due(TEAM, next_due - 1) == []
     assert await store.due(TEAM, next_due) == [42]
-    assert await store.next_due(TEAM) == next_due
+    assert await next_poll_due(redis, TEAM) == next_due
 
 
 async def test_a_final_step_ends_polling_but_keeps_the_watch_until_finished(
-    store: WatchStore,
+    store: WatchStore, redis: Redis
 ) -> None:
     await watch(store, 42, user_id="U0ANN")
     await watch(store, 42, user_id="U0BOB")
@@ -276,14 +279,14 @@ async def test_a_final_step_ends_polling_but_keeps_the_watch_until_finished(
     assert found.eta is None
     assert found.cards[0].watchers == ("U0ANN", "U0BOB")
     assert await store.due(TEAM, 1e12) == []
-    assert await store.next_due(TEAM) is None
+    assert await next_poll_due(redis, TEAM) is None
     assert not await record(store, 42, "DONE", "RUN")
-    assert await store.watched_count(TEAM) == 1
+    assert await watched_count(redis, TEAM) == 1
 
     await store.finish(TEAM, 42)
 
     assert await store.get(TEAM, 42) is None
-    assert await store.watched_count(TEAM) == 0
+    assert await watched_count(redis, TEAM) == 0
 
 
 async def test_a_new_channel_after_the_final_step_gets_the_final_post_too(
@@ -337,7 +340,7 @@ async def test_notes_go_to_every_card_and_posts_leave_once_delivered(store: Watc
 
 
 async def test_unwatching_removes_a_card_and_the_last_card_ends_the_watch(
-    store: WatchStore,
+    store: WatchStore, redis: Redis
 ) -> None:
     await watch(store, 42, channel="C0AAA")
     await watch(store, 42, channel="C0BBB")
@@ -349,7 +352,7 @@ async def test_unwatching_removes_a_card_and_the_last_card_ends_the_watch(
     assert await store.remove_card(TEAM, 42, "C0BBB")
     assert await store.get(TEAM, 42) is None
     assert await store.due(TEAM, 1e12) == []
-    assert await store.watched_count(TEAM) == 0
+    assert await watched_count(redis, TEAM) == 0
 
 
 async def test_a_gone_channel_loses_every_card_it_had(store: WatchStore) -> None:
@@ -398,18 +401,22 @@ async def test_get_many_returns_the_stored_ones(store: WatchStore) -> None:
     assert found[2].op_id == 2
 
 
-async def test_rescheduling_never_brings_back_a_finished_watch(store: WatchStore) -> None:
+async def test_rescheduling_never_brings_back_a_finished_watch(
+    store: WatchStore, redis: Redis
+) -> None:
     await watch(store, 42)
-    await store.reschedule(TEAM, 42, NOW.timestamp() + 60)
-    assert await store.next_due(TEAM) == NOW.timestamp() + 60
+    await store.reschedule_many(TEAM, {42: NOW.timestamp() + 60})
+    assert await next_poll_due(redis, TEAM) == NOW.timestamp() + 60
 
     await store.finish(TEAM, 42)
-    await store.reschedule(TEAM, 42, NOW.timestamp())
+    await store.reschedule_many(TEAM, {42: NOW.timestamp()})
 
     assert await store.due(TEAM, 1e12) == []
 
 
-async def test_rescheduling_many_at_once_moves_only_the_watched(store: WatchStore) -> None:
+async def test_rescheduling_many_at_once_moves_only_the_watched(
+    store: WatchStore, redis: Redis
+) -> None:
     await watch(store, 1)
     await watch(store, 2)
     later = NOW.timestamp() + 60
@@ -419,7 +426,7 @@ async def test_rescheduling_many_at_once_moves_only_the_watched(store: WatchStor
     assert await store.due(TEAM, later) == [1]
     assert await store.due(TEAM, later + 1) == [1, 2]
     await store.reschedule_many(TEAM, {})
-    assert await store.watched_count(TEAM) == 2
+    assert await watched_count(redis, TEAM) == 2
 
 
 # Expiry, pause, channel spacing.
@@ -616,7 +623,7 @@ async def test_a_watch_takes_less_than_a_kilobyte_of_redis(store: WatchStore, re
     for op_id in range(first_op, first_op + count):
         await full_watch(op_id)
 
-    assert await store.watched_count(TEAM) == count + 1
+    assert await watched_count(redis, TEAM) == count + 1
     assert await store.pending_posts(TEAM) == []
     per_watch = (await data_memory(redis) - before) / count
     assert 0 < per_watch < 1024

@@ -33,12 +33,13 @@ from opsbot.simulator import ManualClock, ServedSimulator, Simulator, serve_simu
 from opsbot.store import keys
 from opsbot.store.installations import RedisInstallationStore
 from opsbot.store.redis import open_redis
-from opsbot.store.server import RedisServer, free_port
+from opsbot.store.server import RedisServer
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Vault, load_keyring
 from opsbot.store.watches import WatchStore
 from tests.integration.watcher.conftest import WorkerProcess, worker_env
 from tests.support.opsbot_app import CLIENT_ID, CLIENT_SECRET, new_encryption_key
+from tests.support.ports import free_port
 from tests.support.slack_api import JSON, FakeSlack
 
 TEAMS = ("TREL1", "TREL2", "TREL3", "TREL4", "TREL5")
