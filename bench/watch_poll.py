@@ -43,7 +43,7 @@ from redis.asyncio import Redis  # noqa: E402
 from opsbot.api.operation import RUN, WAIT  # noqa: E402
 from opsbot.config import Settings, SlackCredentials  # noqa: E402
 from opsbot.simulator import Simulator, serve_simulator  # noqa: E402
-from opsbot.store.redis import open_redis  # noqa: E402
+from opsbot.store.connection import open_redis  # noqa: E402
 from opsbot.store.server import RedisServer  # noqa: E402
 from opsbot.store.team_keys import TeamKeyStore  # noqa: E402
 from opsbot.store.vault import Vault, load_keyring  # noqa: E402

@@ -32,8 +32,8 @@ from opsbot.slack import (
 )
 from opsbot.slack.services import Services
 from opsbot.store.audit import AuditLog
+from opsbot.store.connection import open_redis, redis_is_healthy
 from opsbot.store.installations import RedisInstallationStore, RedisOAuthStateStore
-from opsbot.store.redis import open_redis, redis_is_healthy
 from opsbot.store.schedule import Schedule
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Vault, load_keyring

@@ -10,8 +10,8 @@ from typing import Final
 
 from redis.asyncio import Redis
 
-from opsbot.store import keys
-from opsbot.store.redis import decoded
+from opsbot.store import keyspace
+from opsbot.store.codec import decoded
 
 DEFAULT_MAX_ENTRIES: Final = 10_000
 
@@ -47,7 +47,7 @@ class AuditLog:
         the cap is what it says.
         """
         entry_id = await self._redis.xadd(
-            keys.audit(team_id),
+            keyspace.audit(team_id),
             {
                 "user_id": user_id,
                 "action": action,

@@ -13,7 +13,7 @@ from typing import Final
 
 from redis.asyncio import Redis
 
-from opsbot.store import keys
+from opsbot.store import keyspace
 
 DEFAULT_TTL_S: Final = 30.0
 
@@ -32,7 +32,7 @@ async def acquire_action_lock(
     """A token proving we hold the lock, or None when someone else holds it."""
     token = secrets.token_hex(16)
     taken = await redis.set(
-        keys.action_lock(team_id, op_id), token, nx=True, px=max(1, int(ttl_s * 1000))
+        keyspace.action_lock(team_id, op_id), token, nx=True, px=max(1, int(ttl_s * 1000))
     )
     return token if taken else None
 
@@ -40,6 +40,6 @@ async def acquire_action_lock(
 async def release_action_lock(redis: Redis, team_id: str, op_id: int, token: str) -> bool:
     """Release a lock we hold; False when it had expired or was taken over."""
     released = await redis.register_script(_RELEASE_IF_OWNER)(
-        keys=[keys.action_lock(team_id, op_id)], args=[token]
+        keys=[keyspace.action_lock(team_id, op_id)], args=[token]
     )
     return bool(released)

@@ -17,8 +17,9 @@ from typing import Final
 from redis.asyncio import Redis
 
 from opsbot.config import Settings
-from opsbot.store import installations, keys, team_keys
-from opsbot.store.redis import decoded, open_redis
+from opsbot.store import installations, keyspace, team_keys
+from opsbot.store.codec import decoded
+from opsbot.store.connection import open_redis
 from opsbot.store.vault import Vault, VaultError, load_keyring
 
 _SCAN_BATCH: Final = 500
@@ -69,7 +70,7 @@ class RotationReport:
 
 async def rotate_keys(redis: Redis, vault: Vault) -> RotationReport:
     report = RotationReport()
-    async for raw_key in redis.scan_iter(match=keys.PREFIX + "*", count=_SCAN_BATCH):
+    async for raw_key in redis.scan_iter(match=keyspace.PREFIX + "*", count=_SCAN_BATCH):
         key = decoded(raw_key)
         rotate = _rotator(key)
         if rotate is not None:
@@ -81,9 +82,9 @@ _Rotator = Callable[[Redis, Vault, str], Awaitable[Outcome | None]]
 
 
 def _rotator(key: str) -> _Rotator | None:
-    if keys.is_api_key(key):
+    if keyspace.is_api_key(key):
         return _rotate_api_key
-    if keys.is_installation_record(key):
+    if keyspace.is_installation_record(key):
         return _rotate_installation
     return None
 
@@ -130,7 +131,7 @@ async def _rotate_installation(redis: Redis, vault: Vault, key: str) -> Outcome 
 
 
 def _team(key: str) -> str:
-    team_id = keys.team_of(key)
+    team_id = keyspace.team_of(key)
     if team_id is None:  # the key predicates above only accept team keys
         raise AssertionError(f"not a team key: {key}")
     return team_id

@@ -28,8 +28,8 @@ from typing import Final
 
 from redis.asyncio import Redis
 
-from opsbot.store import keys
-from opsbot.store.redis import decoded
+from opsbot.store import keyspace
+from opsbot.store.codec import decoded
 
 DEFAULT_LEASE_S: Final = 30.0
 
@@ -133,7 +133,7 @@ class Schedule:
 
     async def wake(self, team_id: str, at: float) -> None:
         """Make the team due at ``at``, unless it is already due earlier."""
-        await self._wake(keys=self._keys(), args=[keys.check_slack_id(team_id), at])
+        await self._wake(keys=self._keys(), args=[keyspace.check_slack_id(team_id), at])
 
     async def claim_many(self, now: float, limit: int) -> list[Lease]:
         """Up to ``limit`` due teams, earliest first, each leased to us."""
@@ -154,7 +154,7 @@ class Schedule:
     async def extend(self, lease: Lease, now: float) -> bool:
         """Push our lease's end to ``now + lease_s``; False if it was taken over."""
         extended = await self._extend(
-            keys=[keys.schedule(), keys.schedule_leases()],
+            keys=[keyspace.schedule(), keyspace.schedule_leases()],
             args=[lease.team_id, lease.token, now + self.lease_s],
         )
         return bool(extended)
@@ -172,24 +172,24 @@ class Schedule:
 
     async def next_due(self) -> float | None:
         """The earliest time any team is due (a lease's end for a leased team)."""
-        earliest = await self._redis.zrange(keys.schedule(), 0, 0, withscores=True)
+        earliest = await self._redis.zrange(keyspace.schedule(), 0, 0, withscores=True)
         return float(earliest[0][1]) if earliest else None
 
     async def forget(self, team_id: str) -> None:
         """Take the team off the schedule (uninstalled); a holder's release then fails."""
-        await self._forget_member(keys.check_slack_id(team_id))
+        await self._forget_member(keyspace.check_slack_id(team_id))
 
     async def _forget_member(self, member: str) -> None:
         await self._forget(keys=self._keys(), args=[member])
 
     @staticmethod
     def _keys() -> list[str]:
-        return [keys.schedule(), keys.schedule_leases(), keys.schedule_wakes()]
+        return [keyspace.schedule(), keyspace.schedule_leases(), keyspace.schedule_wakes()]
 
 
 def _is_team_id(value: str) -> bool:
     try:
-        keys.check_slack_id(value)
+        keyspace.check_slack_id(value)
     except ValueError:
         return False
     return True

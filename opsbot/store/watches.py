@@ -3,7 +3,7 @@
 A *watch* is one operation of one team being followed; it has one *card* per
 channel (a message whose ``ts`` is the thread every reply goes under) and,
 per card, the *watchers* to mention at the final step. Per watch, Redis holds
-(key names in :mod:`opsbot.store.keys`):
+(key names in :mod:`opsbot.store.keyspace`):
 
 - ``watch:<op>``: a small hash: ``type``, ``label``, ``step`` (last seen),
   ``step_at``, ``created_at``, ``expires_at``, ``eta``, and ``final`` once
@@ -46,8 +46,8 @@ from typing import Any, Final
 from redis.asyncio import Redis
 
 from opsbot.clock import moment
-from opsbot.store import keys
-from opsbot.store.redis import decoded, decoded_map
+from opsbot.store import keyspace
+from opsbot.store.codec import decoded, decoded_map
 from opsbot.store.schedule import Schedule
 
 STEP: Final = "step"
@@ -361,16 +361,16 @@ class WatchStore:
         schedule is woken before and after the watch is written, so that a
         cycle of the team running meanwhile cannot leave it unscheduled.
         """
-        keys.check_slack_id(channel, "channel id")
+        keyspace.check_slack_id(channel, "channel id")
         due = _aware(now).timestamp()
         card = json.dumps({"ts": card_ts, "watchers": [user_id]}, separators=(",", ":"))
         await self._schedule.wake(team_id, due)
         result = await self._add(
             keys=[
                 *self._watch_keys(team_id, op_id),
-                keys.watches(team_id),
-                keys.watch_expiries(team_id),
-                keys.outbox(team_id),
+                keyspace.watches(team_id),
+                keyspace.watch_expiries(team_id),
+                keyspace.outbox(team_id),
             ],
             args=[
                 op_id,
@@ -391,7 +391,7 @@ class WatchStore:
 
     async def set_card_ts(self, team_id: str, op_id: int, channel: str, ts: str) -> None:
         """Record the ``ts`` of the card posted in ``channel`` (its thread)."""
-        outcome = await self._set_card_ts(keys=[keys.cards(team_id, op_id)], args=[channel, ts])
+        outcome = await self._set_card_ts(keys=[keyspace.cards(team_id, op_id)], args=[channel, ts])
         if outcome == -1:
             _logger.warning(
                 "card of operation %s in %s does not parse; its ts is not recorded", op_id, channel
@@ -451,15 +451,15 @@ class WatchStore:
     async def due(self, team_id: str, now: float, limit: int = 1000) -> list[int]:
         """Operation ids due for a poll at ``now``, earliest first."""
         members = await self._redis.zrangebyscore(
-            keys.watches(team_id), "-inf", now, start=0, num=limit
+            keyspace.watches(team_id), "-inf", now, start=0, num=limit
         )
-        return _op_ids(members, keys.watches(team_id))
+        return _op_ids(members, keyspace.watches(team_id))
 
     async def reschedule_many(self, team_id: str, dues: Mapping[int, float]) -> None:
         """Poll each operation next at its due time, those still polled: one ZADD."""
         if dues:
             mapping = {str(op_id): due for op_id, due in dues.items()}
-            await self._redis.zadd(keys.watches(team_id), mapping, xx=True)
+            await self._redis.zadd(keyspace.watches(team_id), mapping, xx=True)
 
     async def record_step(
         self,
@@ -484,8 +484,8 @@ class WatchStore:
         posted = await self._record_step(
             keys=[
                 *self._watch_keys(team_id, op_id),
-                keys.watches(team_id),
-                keys.outbox(team_id),
+                keyspace.watches(team_id),
+                keyspace.outbox(team_id),
             ],
             args=[op_id, old, new, _iso(at), "1" if final else "", _optional(eta), next_due],
         )
@@ -494,7 +494,7 @@ class WatchStore:
     async def add_note(self, team_id: str, op_id: int, text: str, at: dt.datetime) -> None:
         """Queue one note per card of the watch (nothing if it is gone)."""
         await self._add_note(
-            keys=[*self._watch_keys(team_id, op_id), keys.outbox(team_id)],
+            keys=[*self._watch_keys(team_id, op_id), keyspace.outbox(team_id)],
             args=[op_id, text, _iso(at)],
         )
 
@@ -505,7 +505,7 @@ class WatchStore:
         deleted (all such in one XDEL), so that it does not hold a place in
         every later batch.
         """
-        entries = await self._redis.xrange(keys.outbox(team_id), count=count)
+        entries = await self._redis.xrange(keyspace.outbox(team_id), count=count)
         posts, unreadable = [], []
         for entry_id, fields in entries or []:
             if entry_id is None:
@@ -516,12 +516,12 @@ class WatchStore:
             else:
                 posts.append(post)
         if unreadable:
-            await self._redis.xdel(keys.outbox(team_id), *unreadable)
+            await self._redis.xdel(keyspace.outbox(team_id), *unreadable)
         return posts
 
     async def done_post(self, team_id: str, entry_id: str) -> None:
         """The post was delivered (or can never be): take it off the outbox."""
-        await self._redis.xdel(keys.outbox(team_id), entry_id)
+        await self._redis.xdel(keyspace.outbox(team_id), entry_id)
 
     async def finish(self, team_id: str, op_id: int) -> None:
         """Delete the watch, its cards and its schedule entries."""
@@ -530,32 +530,34 @@ class WatchStore:
     async def expired(self, team_id: str, now: dt.datetime) -> list[int]:
         """Polled watches whose expiry is at or before ``now``."""
         members = await self._redis.zrangebyscore(
-            keys.watch_expiries(team_id), "-inf", _aware(now).timestamp()
+            keyspace.watch_expiries(team_id), "-inf", _aware(now).timestamp()
         )
-        op_ids = _op_ids(members, keys.watch_expiries(team_id))
+        op_ids = _op_ids(members, keyspace.watch_expiries(team_id))
         if not op_ids:
             return []
         # One whose final step is recorded is no longer polled: it ends with
         # its final posts, not with an expiry note.
-        scores = await self._redis.zmscore(keys.watches(team_id), [str(op_id) for op_id in op_ids])
+        scores = await self._redis.zmscore(
+            keyspace.watches(team_id), [str(op_id) for op_id in op_ids]
+        )
         return [op_id for op_id, score in zip(op_ids, scores, strict=True) if score is not None]
 
     async def pause(self, team_id: str, reason: str) -> bool:
         """Pause the team's watches; True if they were running."""
-        return bool(await self._redis.set(keys.paused(team_id), reason, nx=True))
+        return bool(await self._redis.set(keyspace.paused(team_id), reason, nx=True))
 
     async def resume(self, team_id: str) -> bool:
         """Resume the team's watches; True if they were paused."""
-        return bool(await self._redis.delete(keys.paused(team_id)))
+        return bool(await self._redis.delete(keyspace.paused(team_id)))
 
     async def paused(self, team_id: str) -> str | None:
         """Why the team's watches are paused, or None while they run."""
-        reason = await self._redis.get(keys.paused(team_id))
+        reason = await self._redis.get(keyspace.paused(team_id))
         return None if reason is None else decoded(reason)
 
     async def channel_ready_at(self, team_id: str, channel: str) -> float:
         """Epoch seconds before which nothing is posted to ``channel`` (0.0: now)."""
-        value = await self._redis.get(keys.channel_next_post(team_id, channel))
+        value = await self._redis.get(keyspace.channel_next_post(team_id, channel))
         if value is None:
             return 0.0
         try:
@@ -566,29 +568,31 @@ class WatchStore:
 
     async def set_channel_ready_at(self, team_id: str, channel: str, at: float) -> None:
         """Post nothing to ``channel`` before ``at`` (epoch seconds)."""
-        await self._redis.set(keys.channel_next_post(team_id, channel), at, ex=_CHANNEL_ENTRY_TTL_S)
+        await self._redis.set(
+            keyspace.channel_next_post(team_id, channel), at, ex=_CHANNEL_ENTRY_TTL_S
+        )
 
     async def _ops_with_card_in(self, team_id: str, channel: str) -> list[int]:
-        keys.check_slack_id(channel, "channel id")
-        members = await self._redis.zrange(keys.watch_expiries(team_id), 0, -1)
-        op_ids = sorted(_op_ids(members, keys.watch_expiries(team_id)))
+        keyspace.check_slack_id(channel, "channel id")
+        members = await self._redis.zrange(keyspace.watch_expiries(team_id), 0, -1)
+        op_ids = sorted(_op_ids(members, keyspace.watch_expiries(team_id)))
         async with self._redis.pipeline(transaction=False) as pipe:
             for op_id in op_ids:
-                pipe.hexists(keys.cards(team_id, op_id), channel)
+                pipe.hexists(keyspace.cards(team_id, op_id), channel)
             has_card = await pipe.execute()
         return [op_id for op_id, present in zip(op_ids, has_card, strict=True) if present]
 
     @staticmethod
     def _watch_keys(team_id: str, op_id: int) -> list[str]:
-        return [keys.watch(team_id, op_id), keys.cards(team_id, op_id)]
+        return [keyspace.watch(team_id, op_id), keyspace.cards(team_id, op_id)]
 
     @staticmethod
     def _all_watch_keys(team_id: str, op_id: int) -> list[str]:
         return [
-            keys.watch(team_id, op_id),
-            keys.cards(team_id, op_id),
-            keys.watches(team_id),
-            keys.watch_expiries(team_id),
+            keyspace.watch(team_id, op_id),
+            keyspace.cards(team_id, op_id),
+            keyspace.watches(team_id),
+            keyspace.watch_expiries(team_id),
         ]
 
 
@@ -608,7 +612,7 @@ class SubscriptionStore:
         now: dt.datetime,
     ) -> Subscription:
         """Follow new operations matching ``filters`` from ``now`` on; numbered from 1."""
-        keys.check_slack_id(channel, "channel id")
+        keyspace.check_slack_id(channel, "channel id")
         document = {
             "channel": channel,
             "filters": dict(filters),
@@ -618,7 +622,7 @@ class SubscriptionStore:
         }
         stored = json.dumps(document)
         number = await self._add(
-            keys=[keys.subscriptions(team_id), keys.subscriptions_counter(team_id)],
+            keys=[keyspace.subscriptions(team_id), keyspace.subscriptions_counter(team_id)],
             args=[stored],
         )
         subscription = _subscription(int(number), stored)
@@ -627,7 +631,7 @@ class SubscriptionStore:
 
     async def list(self, team_id: str, channel: str | None = None) -> builtins.list[Subscription]:
         """The team's subscriptions (or one channel's), by number."""
-        stored = decoded_map(await self._redis.hgetall(keys.subscriptions(team_id)))
+        stored = decoded_map(await self._redis.hgetall(keyspace.subscriptions(team_id)))
         found = []
         for number, document in stored.items():
             subscription = _subscription(_int_or_none(number), document)
@@ -636,7 +640,7 @@ class SubscriptionStore:
         return sorted(found, key=lambda subscription: subscription.number)
 
     async def remove(self, team_id: str, number: int) -> bool:
-        return bool(await self._redis.hdel(keys.subscriptions(team_id), str(number)))
+        return bool(await self._redis.hdel(keyspace.subscriptions(team_id), str(number)))
 
     async def advance(self, team_id: str, number: int, matched: Mapping[int, dt.datetime]) -> None:
         """Record the operations ``matched`` (id → date_created).
@@ -646,7 +650,7 @@ class SubscriptionStore:
         """
         if not matched:
             return
-        key = keys.subscriptions(team_id)
+        key = keyspace.subscriptions(team_id)
         for _ in range(_CAS_ATTEMPTS):
             current = await self._redis.hget(key, str(number))
             if current is None:

@@ -36,8 +36,8 @@ from redis.exceptions import RedisError
 
 from opsbot.api.client import OperationClient
 from opsbot.config import Settings
+from opsbot.store.connection import open_redis
 from opsbot.store.installations import RedisInstallationStore
-from opsbot.store.redis import open_redis
 from opsbot.store.schedule import Lease, Schedule
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Vault, load_keyring

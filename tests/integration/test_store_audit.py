@@ -9,9 +9,9 @@ import pytest
 from redis.asyncio import Redis
 
 from opsbot.config import Settings
-from opsbot.store import keys
+from opsbot.store import keyspace
 from opsbot.store.audit import CANCEL, KEY_SET, AuditLog
-from opsbot.store.redis import open_redis
+from opsbot.store.connection import open_redis
 from tests.support.redis_probe import recent_audit
 
 
@@ -46,7 +46,7 @@ async def test_each_team_has_its_own_stream(redis: Redis) -> None:
     audit = AuditLog(redis)
     await audit.record("T0123", user_id="U1", action=CANCEL, target="1")
     assert await recent_audit(redis, "T0456") == []
-    assert await redis.keys("*") == [keys.audit("T0123")]
+    assert await redis.keys("*") == [keyspace.audit("T0123")]
 
 
 async def test_the_stream_is_capped_at_its_size_keeping_the_latest(redis: Redis) -> None:
@@ -54,7 +54,7 @@ async def test_the_stream_is_capped_at_its_size_keeping_the_latest(redis: Redis)
     for op_id in range(12):
         await audit.record("T0123", user_id="U1", action=CANCEL, target=str(op_id))
 
-    assert await redis.xlen(keys.audit("T0123")) == 5
+    assert await redis.xlen(keyspace.audit("T0123")) == 5
     recent = await recent_audit(redis, "T0123", count=100)
     assert [entry.target for entry in recent] == ["11", "10", "9", "8", "7"]
 

@@ -9,9 +9,9 @@ import pytest
 from redis.asyncio import Redis
 
 from opsbot.config import Settings
-from opsbot.store import keys
+from opsbot.store import keyspace
+from opsbot.store.connection import open_redis
 from opsbot.store.locks import acquire_action_lock, release_action_lock
-from opsbot.store.redis import open_redis
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ async def test_only_the_holder_releases_it(redis: Redis) -> None:
 
 async def test_the_lock_expires_on_its_own(redis: Redis) -> None:
     assert await acquire_action_lock(redis, "T0123", 42, ttl_s=5) is not None
-    remaining_ms = await redis.pttl(keys.action_lock("T0123", 42))
+    remaining_ms = await redis.pttl(keyspace.action_lock("T0123", 42))
     assert 0 < remaining_ms <= 5000
 
 
@@ -52,6 +52,6 @@ async def test_holding_once_and_releasing_leaves_no_key(redis: Redis) -> None:
     assert token is not None
     assert await acquire_action_lock(redis, "T0123", 42) is None
     # The loser held nothing to release: the winner's lock is still there.
-    assert await redis.exists(keys.action_lock("T0123", 42))
+    assert await redis.exists(keyspace.action_lock("T0123", 42))
     assert await release_action_lock(redis, "T0123", 42, token)
-    assert not await redis.exists(keys.action_lock("T0123", 42))
+    assert not await redis.exists(keyspace.action_lock("T0123", 42))

@@ -13,9 +13,10 @@ import pytest
 from redis.asyncio import Redis
 
 from opsbot.config import Settings
-from opsbot.store import keys
+from opsbot.store import keyspace
+from opsbot.store.codec import decoded
+from opsbot.store.connection import open_redis
 from opsbot.store.installations import delete_team_data
-from opsbot.store.redis import decoded, open_redis
 from opsbot.store.schedule import Lease, Schedule
 from tests.support.redis_probe import claim
 
@@ -258,7 +259,7 @@ async def test_uninstalling_a_team_takes_it_off_the_schedule(
 async def test_a_malformed_member_is_dropped_not_handed_out(
     schedule: Schedule, redis: Redis, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await redis.zadd(keys.schedule(), {"not a team}": 10.0})
+    await redis.zadd(keyspace.schedule(), {"not a team}": 10.0})
     await schedule.wake("T0123", 20.0)
 
     with caplog.at_level(logging.WARNING, logger="opsbot.store.schedule"):
@@ -266,7 +267,7 @@ async def test_a_malformed_member_is_dropped_not_handed_out(
 
     assert [lease.team_id for lease in leases] == ["T0123"]
     assert "malformed team" in caplog.text
-    assert await redis.zscore(keys.schedule(), "not a team}") is None
+    assert await redis.zscore(keyspace.schedule(), "not a team}") is None
 
 
 @pytest.mark.parametrize("hostile", ["", "t1", "T1}:x", "T 1"])

@@ -12,8 +12,9 @@ import pytest
 from redis.asyncio import Redis
 
 from opsbot.config import Settings
-from opsbot.store import keys
-from opsbot.store.redis import decoded, open_redis
+from opsbot.store import keyspace
+from opsbot.store.codec import decoded
+from opsbot.store.connection import open_redis
 from opsbot.store.schedule import Schedule
 from opsbot.store.watches import AddResult, Card, Post, WatchStore
 from tests.support.redis_probe import next_poll_due, watched_count
@@ -463,7 +464,7 @@ async def test_a_channel_is_ready_at_once_until_told_otherwise(
 
     assert await store.channel_ready_at(TEAM, "C0AAA") == 1790000001.5
     assert await store.channel_ready_at(TEAM, "C0BBB") == 0.0
-    assert await redis.ttl(keys.channel_next_post(TEAM, "C0AAA")) > 0
+    assert await redis.ttl(keyspace.channel_next_post(TEAM, "C0AAA")) > 0
 
 
 # Garbage in Redis.
@@ -474,8 +475,8 @@ async def test_a_corrupt_card_is_skipped_with_a_log_line(
 ) -> None:
     await watch(store, 42, channel="C0AAA")
     await watch(store, 42, channel="C0BBB")
-    await redis.hset(keys.cards(TEAM, 42), "C0AAA", "{not json")
-    await redis.hset(keys.cards(TEAM, 42), "C0CCC", '{"ts": 5, "watchers": []}')
+    await redis.hset(keyspace.cards(TEAM, 42), "C0AAA", "{not json")
+    await redis.hset(keyspace.cards(TEAM, 42), "C0CCC", '{"ts": 5, "watchers": []}')
 
     with caplog.at_level(logging.WARNING, logger="opsbot.store.watches"):
         found = await stored(store, 42)
@@ -501,7 +502,7 @@ async def test_watching_again_replaces_a_corrupt_card(
     store: WatchStore, redis: Redis, garbage: str
 ) -> None:
     await watch(store, 42, channel="C0AAA")
-    await redis.hset(keys.cards(TEAM, 42), "C0AAA", garbage)
+    await redis.hset(keyspace.cards(TEAM, 42), "C0AAA", garbage)
 
     assert await watch(store, 42, channel="C0AAA", user_id="U0BOB") is AddResult.NEW_CHANNEL
 
@@ -512,12 +513,12 @@ async def test_a_card_ts_is_not_recorded_on_a_corrupt_card(
     store: WatchStore, redis: Redis, caplog: pytest.LogCaptureFixture
 ) -> None:
     await watch(store, 42, channel="C0AAA")
-    await redis.hset(keys.cards(TEAM, 42), "C0AAA", "not json")
+    await redis.hset(keyspace.cards(TEAM, 42), "C0AAA", "not json")
 
     with caplog.at_level(logging.WARNING, logger="opsbot.store.watches"):
         await store.set_card_ts(TEAM, 42, "C0AAA", "1790000000.000100")
 
-    assert await redis.hget(keys.cards(TEAM, 42), "C0AAA") == "not json"
+    assert await redis.hget(keyspace.cards(TEAM, 42), "C0AAA") == "not json"
     assert "does not parse" in caplog.text
 
 
@@ -526,7 +527,7 @@ async def test_a_corrupt_watch_is_skipped_with_a_log_line(
 ) -> None:
     await watch(store, 42)
     await watch(store, 43)
-    await redis.hset(keys.watch(TEAM, 42), "created_at", "yesterday-ish")
+    await redis.hset(keyspace.watch(TEAM, 42), "created_at", "yesterday-ish")
 
     with caplog.at_level(logging.WARNING, logger="opsbot.store.watches"):
         found = await store.get_many(TEAM, [42, 43])
@@ -539,9 +540,9 @@ async def test_an_unreadable_post_is_dropped_with_a_log_line(
     store: WatchStore, redis: Redis, caplog: pytest.LogCaptureFixture
 ) -> None:
     await watch(store, 42)
-    await redis.xadd(keys.outbox(TEAM), {"op": "forty-two", "channel": "C0AAA"})
+    await redis.xadd(keyspace.outbox(TEAM), {"op": "forty-two", "channel": "C0AAA"})
     await redis.xadd(
-        keys.outbox(TEAM),
+        keyspace.outbox(TEAM),
         {"op": "42", "channel": "C0AAA", "kind": "shout", "old": "", "new": "", "at": "2026-11-01"},
     )
     await record(store, 42, "WAIT", "RUN")
@@ -552,14 +553,14 @@ async def test_an_unreadable_post_is_dropped_with_a_log_line(
     assert [(post.kind, post.new) for post in posts] == [("step", "RUN")]
     assert "unreadable outbox entry" in caplog.text
     assert "unknown kind 'shout'" in caplog.text
-    assert await redis.xlen(keys.outbox(TEAM)) == 1
+    assert await redis.xlen(keyspace.outbox(TEAM)) == 1
 
 
 async def test_a_malformed_member_of_the_schedule_is_ignored(
     store: WatchStore, redis: Redis, caplog: pytest.LogCaptureFixture
 ) -> None:
     await watch(store, 42)
-    await redis.zadd(keys.watches(TEAM), {"garbage": 0.0})
+    await redis.zadd(keyspace.watches(TEAM), {"garbage": 0.0})
 
     with caplog.at_level(logging.WARNING, logger="opsbot.store.watches"):
         assert await store.due(TEAM, NOW.timestamp()) == [42]
@@ -581,14 +582,14 @@ async def test_every_key_is_the_teams_or_the_schedules(store: WatchStore, redis:
 
     assert stored_keys == sorted(
         [
-            keys.watch(TEAM, 42),
-            keys.cards(TEAM, 42),
-            keys.watches(TEAM),
-            keys.watch_expiries(TEAM),
-            keys.outbox(TEAM),
-            keys.paused(TEAM),
-            keys.channel_next_post(TEAM, "C0AAA"),
-            keys.schedule(),
+            keyspace.watch(TEAM, 42),
+            keyspace.cards(TEAM, 42),
+            keyspace.watches(TEAM),
+            keyspace.watch_expiries(TEAM),
+            keyspace.outbox(TEAM),
+            keyspace.paused(TEAM),
+            keyspace.channel_next_post(TEAM, "C0AAA"),
+            keyspace.schedule(),
         ]
     )
 
@@ -629,7 +630,7 @@ async def test_a_watch_takes_less_than_a_kilobyte_of_redis(store: WatchStore, re
     assert 0 < per_watch < 1024
     encodings = {
         decoded(await redis.object("encoding", key))
-        for key in (keys.watch(TEAM, first_op), keys.cards(TEAM, first_op))
+        for key in (keyspace.watch(TEAM, first_op), keyspace.cards(TEAM, first_op))
     }
     assert encodings <= {"listpack", "ziplist"}
 

@@ -30,9 +30,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from opsbot.api.operation import BILL, CANCEL, DONE, ERROR, SUPPORT
 from opsbot.config import Settings, SlackCredentials
 from opsbot.simulator import ManualClock, ServedSimulator, Simulator, serve_simulator
-from opsbot.store import keys
+from opsbot.store import keyspace
+from opsbot.store.connection import open_redis
 from opsbot.store.installations import RedisInstallationStore
-from opsbot.store.redis import open_redis
 from opsbot.store.server import RedisServer
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Vault, load_keyring
@@ -175,10 +175,10 @@ class Fleet:
         return self.simulator.calls["operation.list"]
 
     async def _watches_left(self) -> int:
-        return sum([await self.redis.zcard(keys.watch_expiries(team)) for team in TEAMS])
+        return sum([await self.redis.zcard(keyspace.watch_expiries(team)) for team in TEAMS])
 
     async def _posts_left(self) -> int:
-        return sum([await self.redis.xlen(keys.outbox(team)) for team in TEAMS])
+        return sum([await self.redis.xlen(keyspace.outbox(team)) for team in TEAMS])
 
     def worker_logs(self, lines: int = 15) -> str:
         return "\n".join(

@@ -2,7 +2,7 @@
 
 Production code has no use for these, so they live here and take the client
 (or the store) under test; key names still come from
-:mod:`opsbot.store.keys`.
+:mod:`opsbot.store.keyspace`.
 """
 
 from __future__ import annotations
@@ -13,19 +13,19 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from opsbot.clock import moment
-from opsbot.store import keys
-from opsbot.store.redis import decoded, decoded_map
+from opsbot.store import keyspace
+from opsbot.store.codec import decoded, decoded_map
 from opsbot.store.schedule import Lease, Schedule
 
 
 async def watched_count(redis: Redis, team_id: str) -> int:
     """How many watches the team has (including those awaiting their final posts)."""
-    return int(await redis.zcard(keys.watch_expiries(team_id)))
+    return int(await redis.zcard(keyspace.watch_expiries(team_id)))
 
 
 async def next_poll_due(redis: Redis, team_id: str) -> float | None:
     """When the team's earliest polled watch is due; None when none is polled."""
-    earliest = await redis.zrange(keys.watches(team_id), 0, 0, withscores=True)
+    earliest = await redis.zrange(keyspace.watches(team_id), 0, 0, withscores=True)
     return float(earliest[0][1]) if earliest else None
 
 
@@ -48,7 +48,7 @@ class AuditEntry:
 
 async def recent_audit(redis: Redis, team_id: str, count: int = 20) -> list[AuditEntry]:
     """The team's latest audit entries, newest first."""
-    entries = await redis.xrevrange(keys.audit(team_id), count=count)
+    entries = await redis.xrevrange(keyspace.audit(team_id), count=count)
     return [
         _audit_entry(decoded(entry_id), decoded_map(fields))
         for entry_id, fields in entries or []

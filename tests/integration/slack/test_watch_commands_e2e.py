@@ -23,7 +23,7 @@ from opsbot.slack import ids
 from opsbot.slack.requests import Requester
 from opsbot.slack.services import Services
 from opsbot.slack.watch_commands import resume_watching, watch_in_thread
-from opsbot.store import keys
+from opsbot.store import keyspace
 from opsbot.store.watches import Watch
 from tests.support.opsbot_app import BOT_TOKEN, RunningOpsbot
 from tests.support.slack_api import FakeSlack, SlackCall
@@ -132,7 +132,7 @@ async def stored(opsbot: RunningOpsbot, op_id: int) -> Watch:
 
 
 async def team_is_scheduled(services: Services) -> bool:
-    return await services.redis.zscore(keys.schedule(), TEAM_ID) is not None
+    return await services.redis.zscore(keyspace.schedule(), TEAM_ID) is not None
 
 
 # --- /ops watch and the Watch button -------------------------------------------------------

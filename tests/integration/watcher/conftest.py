@@ -27,7 +27,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from opsbot.config import Settings, SlackCredentials
 from opsbot.simulator import ManualClock, ServedSimulator, Simulator
 from opsbot.slack import surfaces
-from opsbot.store.redis import open_redis
+from opsbot.store.connection import open_redis
 from opsbot.store.schedule import Schedule
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Vault, load_keyring

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from opsbot.api.operation import BILL, DONE, RUN, WAIT
 from opsbot.simulator import GARBAGE_KINDS
-from opsbot.store import keys
+from opsbot.store import keyspace
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Vault, load_keyring
 from tests.integration.watcher.conftest import Watching
@@ -171,7 +171,7 @@ async def test_the_outbox_and_the_watch_live_under_the_teams_hash_tag(watching: 
     stored = [key async for key in watching.redis.scan_iter(match="opsbot:*")]
     team_keys = [key for key in stored if "{schedule}" not in key]
     assert team_keys
-    assert all(key.startswith(keys.team_tag(TEAM_ID) + ":") for key in team_keys)
+    assert all(key.startswith(keyspace.team_tag(TEAM_ID) + ":") for key in team_keys)
 
 
 async def test_a_key_the_keyring_cannot_open_keeps_the_watches_without_a_note(

@@ -1,4 +1,4 @@
-"""Every Redis key opsbot uses, built in one place.
+"""Every Redis key opsbot uses, built here and only here.
 
 All keys start with ``opsbot:`` and carry a hash tag in braces. Everything
 that belongs to one Slack team is tagged with that team's id
