@@ -34,6 +34,7 @@ from opsbot.slack.services import Services
 from opsbot.store.audit import AuditLog
 from opsbot.store.connection import open_redis, redis_is_healthy
 from opsbot.store.installations import RedisInstallationStore, RedisOAuthStateStore
+from opsbot.store.locks import ActionLocks
 from opsbot.store.schedule import Schedule
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Vault, load_keyring
@@ -90,6 +91,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             watches=WatchStore(redis),
             subscriptions=SubscriptionStore(redis),
             schedule=Schedule(redis),
+            locks=ActionLocks(redis),
         )
 
 

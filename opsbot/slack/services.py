@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 from opsbot.api.client import OperationClient
 from opsbot.config import Settings
 from opsbot.store.audit import AuditLog
+from opsbot.store.locks import ActionLocks
 from opsbot.store.schedule import Schedule
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Vault
@@ -26,3 +27,4 @@ class Services:
     watches: WatchStore
     subscriptions: SubscriptionStore
     schedule: Schedule
+    locks: ActionLocks

@@ -48,6 +48,7 @@ from redis.asyncio import Redis
 from opsbot.clock import moment
 from opsbot.store import keyspace
 from opsbot.store.codec import decoded, decoded_map
+from opsbot.store.compare_and_set import CompareAndSet
 from opsbot.store.schedule import Schedule
 
 STEP: Final = "step"
@@ -249,16 +250,6 @@ _FINISH: Final = """
 redis.call('DEL', KEYS[1], KEYS[2])
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZREM', KEYS[4], ARGV[1])
-return 1
-"""
-
-# KEYS: a hash. ARGV: field, expected value, new value. A compare-and-set of
-# one field: 1 when it held `expected` and now holds `new`.
-_REPLACE_FIELD: Final = """
-if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then
-    return 0
-end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 return 1
 """
 
@@ -600,7 +591,7 @@ class SubscriptionStore:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
         self._add = redis.register_script(_ADD_SUBSCRIPTION)
-        self._replace_field = redis.register_script(_REPLACE_FIELD)
+        self._compare_and_set = CompareAndSet(redis)
 
     async def add(
         self,
@@ -664,8 +655,11 @@ class SubscriptionStore:
             document[_RECENT_IDS] = _recent_after(
                 {**_recent_ids(document), **matched}, last_seen - SUBSCRIPTION_OVERLAP
             )
-            if await self._replace_field(
-                keys=[key], args=[str(number), decoded(current), json.dumps(document)]
+            if await self._compare_and_set.hash_fields(
+                key,
+                field=str(number),
+                expected=decoded(current),
+                new={str(number): json.dumps(document)},
             ):
                 return
         _logger.warning("subscription %s kept changing; last_seen not advanced", number)

@@ -15,7 +15,7 @@ from opsbot.store.audit import AuditLog
 from opsbot.store.codec import decoded
 from opsbot.store.connection import open_redis
 from opsbot.store.installations import RedisInstallationStore, RedisOAuthStateStore
-from opsbot.store.locks import acquire_action_lock
+from opsbot.store.locks import ActionLocks
 from opsbot.store.rotation import rotate_keys
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Keyring, Vault
@@ -69,7 +69,7 @@ async def full_round(redis: Redis) -> None:
             )
         )
     await AuditLog(redis).record("T0123", user_id="U0ADMIN", action="key_set")
-    await acquire_action_lock(redis, "T0123", 42)
+    await ActionLocks(redis).acquire("T0123", 42)
     await RedisOAuthStateStore(redis).async_issue()
     rotated = Vault(Keyring((Keyring.generate().current_key, old.current_key)))
     report = await rotate_keys(redis, rotated)
