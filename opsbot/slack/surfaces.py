@@ -34,7 +34,9 @@ from opsbot.slack import humanize, limits
 from opsbot.slack.render import render_message, render_modal
 
 if TYPE_CHECKING:
-    from opsbot.store.watches import Post, Subscription, Watch
+    from opsbot.store.outbox import Post
+    from opsbot.store.subscriptions import Subscription
+    from opsbot.store.watches import Watch
 
 # A list row is a section and a row of buttons; a list message keeps one
 # block for its heading and one for "continued below" or Previous/Next.

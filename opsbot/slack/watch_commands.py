@@ -30,7 +30,7 @@ from opsbot.slack.replies import answer_when_ready, respond_privately, team_key_
 from opsbot.slack.requests import Requester
 from opsbot.slack.services import Services
 from opsbot.slack.surfaces import WatchOutcome
-from opsbot.store.watches import AddResult
+from opsbot.store.watches import AddResult, NewWatch
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +141,7 @@ async def _fetch(services: Services, team_id: str, op_id: int) -> Operation | No
 
 async def resume_watching(services: Services, team_id: str) -> None:
     """A working key was set again: paused watches carry on, from now."""
-    if await services.watches.resume(team_id):
+    if await services.pauses.resume(team_id):
         await services.schedule.wake(team_id, time.time())
 
 
@@ -221,19 +221,18 @@ async def _add_watch(
     card_ts: str = "",
 ) -> AddResult:
     now = utc_now()
-    return await services.watches.add(
-        requester.team_id,
-        operation.id,
-        channel=channel,
-        user_id=requester.user_id,
+    new = NewWatch(
+        op_id=operation.id,
         type=operation.type,
         label=operation.domain or "",
         step=operation.step,
         eta=operation.eta,
-        now=now,
-        expires_at=now + dt.timedelta(days=services.settings.watch_days),
+        channel=channel,
+        user_id=requester.user_id,
         card_ts=card_ts,
     )
+    expires_at = now + dt.timedelta(days=services.settings.watch_days)
+    return await services.watches.add(requester.team_id, new, now=now, expires_at=expires_at)
 
 
 async def _post_card(
@@ -306,7 +305,7 @@ async def _watches_command(
     team_id = requester.team_id
     channel = _channel(requester)
     watches = await services.watches.in_channel(team_id, channel)
-    paused = await services.watches.paused(team_id)
+    paused = await services.pauses.reason(team_id)
     message = surfaces.watches_message(watches, now=utc_now(), channel=channel, paused=paused)
     await respond_privately(respond, message, replace=False)
 

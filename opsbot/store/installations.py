@@ -184,7 +184,7 @@ class RedisOAuthStateStore(AsyncOAuthStateStore):
     def logger(self) -> logging.Logger:
         return self._logger
 
-    async def async_issue(self, *args: object, **kwargs: object) -> str:
+    async def async_issue(self, *_args: object, **_kwargs: object) -> str:
         state = secrets.token_urlsafe(32)
         await self._redis.set(keyspace.oauth_state(state), "1", ex=self.expiration_seconds, nx=True)
         return state

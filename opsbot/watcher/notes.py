@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from opsbot.store.watches import NOTE, Post
+from opsbot.store.outbox import NOTE, Post
 
 WATCH_ENDED: Final = "This watch has ended."
 CARD_ONLY: Final = ""

@@ -57,7 +57,9 @@ from opsbot.api.errors import ApiError
 from opsbot.api.operation import DONE, Operation
 from opsbot.clock import moment
 from opsbot.slack import surfaces
-from opsbot.store.watches import FINAL, NOTE, Card, Post, Watch, WatchStore
+from opsbot.store.outbox import FINAL, NOTE, Outbox, Post
+from opsbot.store.pacing import ChannelPacing
+from opsbot.store.watches import Card, Watch, WatchStore
 from opsbot.watcher import notes
 from opsbot.watcher.clients import TeamClients
 
@@ -120,12 +122,16 @@ class Poster:
     def __init__(
         self,
         watches: WatchStore,
+        outbox: Outbox,
+        pacing: ChannelPacing,
         clients: TeamClients,
         *,
         spacing_s: float = SPACING_S,
         page: int = PAGE,
     ) -> None:
         self.watches = watches
+        self.outbox = outbox
+        self.pacing = pacing
         self.clients = clients
         self.spacing_s = spacing_s
         self.page = page
@@ -158,14 +164,15 @@ class Poster:
         self, team_id: str, farewells: Mapping[int, str], now: float
     ) -> list[Post]:
         """The outbox, after queuing each farewell not already waiting in it."""
-        posts = await self.watches.pending_posts(team_id, count=self.page)
+        outbox = self.outbox
+        posts = await outbox.pending(team_id, count=self.page)
         waiting = {post.op_id for post in posts if notes.is_farewell(post)}
         missing = {op_id: text for op_id, text in farewells.items() if op_id not in waiting}
         if not missing:
             return posts
         for op_id, text in sorted(missing.items()):
-            await self.watches.add_note(team_id, op_id, text, moment(now))
-        return await self.watches.pending_posts(team_id, count=self.page)
+            await outbox.add_note(team_id, op_id, text, moment(now))
+        return await outbox.pending(team_id, count=self.page)
 
 
 async def _operations_for(
@@ -203,7 +210,6 @@ class _TeamPass:
     # Channels that take nothing more in this pass, and when they will.
     blocked: dict[str, float] = field(default_factory=dict)
     gone: set[str] = field(default_factory=set)
-    store: WatchStore = field(init=False)
     # Posts still in the outbox, per operation.
     pending: Counter[int] = field(init=False)
     at: dt.datetime = field(init=False)
@@ -211,7 +217,6 @@ class _TeamPass:
     whole_outbox: bool = field(init=False)
 
     def __post_init__(self) -> None:
-        self.store = self.poster.watches
         self.pending = Counter(post.op_id for post in self.posts)
         self.at = moment(self.now)
         self.whole_outbox = len(self.posts) < self.poster.page
@@ -262,7 +267,7 @@ class _TeamPass:
         if ends:
             # Before the outbox entry goes: a crash in between finds no watch
             # for the entry and drops it, instead of posting it twice.
-            await self.store.finish(self.team_id, post.op_id)
+            await self.poster.watches.finish(self.team_id, post.op_id)
             self.watches.pop(post.op_id, None)
         await self._done(post)
 
@@ -276,12 +281,12 @@ class _TeamPass:
         return True
 
     async def _done(self, post: Post) -> None:
-        await self.store.done_post(self.team_id, post.entry_id)
+        await self.poster.outbox.done(self.team_id, post.entry_id)
         self.pending[post.op_id] -= 1
         self.poster.attempts.pop(post.entry_id, None)
 
     async def _wait_for_channel(self, channel: str) -> None:
-        ready_at = await self.store.channel_ready_at(self.team_id, channel)
+        ready_at = await self.poster.pacing.ready_at(self.team_id, channel)
         if ready_at > self.now:
             raise _Wait(ready_at)
 
@@ -299,7 +304,7 @@ class _TeamPass:
         """Post the card ``post`` needs first; ``post`` itself waits for the next pass."""
         message = surfaces.watch_card_message(watch, now=self.at, channel=card.channel)
         ts = await self._post(card.channel, message, post)
-        await self.store.set_card_ts(self.team_id, watch.op_id, card.channel, ts)
+        await self.poster.watches.set_card_ts(self.team_id, watch.op_id, card.channel, ts)
         posted = replace(card, ts=ts)
         cards = tuple(posted if other.channel == card.channel else other for other in watch.cards)
         self.watches[watch.op_id] = replace(watch, cards=cards)
@@ -354,7 +359,7 @@ class _TeamPass:
 
     async def _space(self, channel: str) -> None:
         ready_at = self.now + self.poster.spacing_s
-        await self.store.set_channel_ready_at(self.team_id, channel, ready_at)
+        await self.poster.pacing.hold_until(self.team_id, channel, ready_at)
         self.blocked[channel] = ready_at
         self.result.wait_until(ready_at)
 
@@ -363,11 +368,11 @@ class _TeamPass:
         reason = _error_code(error)
         if error.response.status_code == 429 or reason == "ratelimited":
             retry_at = self.now + _retry_after(error)
-            await self.store.set_channel_ready_at(self.team_id, channel, retry_at)
+            await self.poster.pacing.hold_until(self.team_id, channel, retry_at)
             log.info("Slack rate-limits team %s for %.0f s", self.team_id, retry_at - self.now)
             raise _Stop(retry_at)
         if reason in CHANNEL_GONE:
-            dropped = await self.store.drop_channel(self.team_id, channel)
+            dropped = await self.poster.watches.drop_channel(self.team_id, channel)
             log.info("channel %s is gone (%s): %d cards dropped", channel, reason, dropped)
             raise _ChannelGone
         if reason in TOKEN_REFUSED:

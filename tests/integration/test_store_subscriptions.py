@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from opsbot.config import Settings
 from opsbot.store import keyspace
 from opsbot.store.connection import open_redis
-from opsbot.store.watches import (
+from opsbot.store.subscriptions import (
     _RECENT_IDS_MAX,
     SUBSCRIPTION_OVERLAP,
     Subscription,
@@ -144,7 +144,7 @@ async def test_an_unreadable_subscription_is_skipped_with_a_log_line(
     await redis.hset(keyspace.subscriptions(TEAM), "3", '{"channel": "C0AAA", "filters": []}')
     await redis.hset(keyspace.subscriptions(TEAM), "four", "{}")
 
-    with caplog.at_level(logging.WARNING, logger="opsbot.store.watches"):
+    with caplog.at_level(logging.WARNING, logger="opsbot.store.subscriptions"):
         listed = await subscriptions.list(TEAM)
         await subscriptions.advance(TEAM, 2, {101: NOW + dt.timedelta(hours=1)})
 

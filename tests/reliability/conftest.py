@@ -36,7 +36,7 @@ from opsbot.store.installations import RedisInstallationStore
 from opsbot.store.server import RedisServer
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Vault, load_keyring
-from opsbot.store.watches import WatchStore
+from opsbot.store.watches import NewWatch, WatchStore
 from tests.integration.watcher.conftest import WorkerProcess, worker_env
 from tests.support.opsbot_app import CLIENT_ID, CLIENT_SECRET, new_encryption_key
 from tests.support.ports import free_port
@@ -306,17 +306,16 @@ async def _install(fleet: Fleet) -> None:
             for channel in channels:
                 posted = await client.chat_postMessage(channel=channel, text=f"card of {op_id}")
                 ts = str(posted["ts"])
-                await watches.add(
-                    team,
-                    op_id,
-                    channel=channel,
-                    user_id=WATCHER,
+                new = NewWatch(
+                    op_id=op_id,
                     type="domain_renew",
                     label="",
                     step=BILL,
                     eta=None,
-                    now=now,
-                    expires_at=now + dt.timedelta(days=7),
+                    channel=channel,
+                    user_id=WATCHER,
                     card_ts=ts,
                 )
+                expires_at = now + dt.timedelta(days=7)
+                await watches.add(team, new, now=now, expires_at=expires_at)
                 fleet.cards.append(Card(team, op_id, channel, ts))

@@ -22,7 +22,9 @@ from opsbot.api.operation import FINAL_STEPS, RELAUNCHABLE_TYPES, STEPS, Operati
 from opsbot.slack import ids, limits, surfaces
 from opsbot.slack.limits import check_limits
 from opsbot.slack.surfaces import WatchOutcome
-from opsbot.store.watches import Card, Post, Subscription, Watch
+from opsbot.store.outbox import Post
+from opsbot.store.subscriptions import Subscription
+from opsbot.store.watches import Card, Watch
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 CHANNEL = "C0HERE"

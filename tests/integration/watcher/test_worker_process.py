@@ -75,5 +75,5 @@ async def test_sigterm_lets_the_pass_under_way_finish_releases_and_exits_0(
     assert [reply["text"] for reply in watching.replies(CHANNEL_ID, ts)] == [
         f"Operation {op_id}: WAIT → RUN"
     ]
-    assert await watching.watches.pending_posts(TEAM_ID) == []
+    assert await watching.outbox.pending(TEAM_ID) == []
     assert await watching.redis.hlen(keyspace.schedule_leases()) == 0
