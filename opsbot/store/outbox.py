@@ -8,15 +8,16 @@ only then, once Slack answered ok, takes it off the outbox (:meth:`Outbox.done`)
 no post is lost to a crash, and outside the window the README describes none
 is posted twice.
 
-Each post is for one card (one channel). An entry's fields: ``op``,
-``channel``, ``kind`` (``step``, ``final`` or ``note``), ``old`` and
-``new`` (the steps; both the current step for a note), ``at`` (ISO) and
+Each post is for one card (one channel) and says what it is, its
+:class:`PostKind`. An entry's fields: ``op``, ``channel``, ``kind``, ``old``
+and ``new`` (the steps; both the current step for a note), ``at`` (ISO) and
 ``text`` (a note's words, else "").
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,12 +28,25 @@ from redis.asyncio import Redis
 from opsbot.store import keyspace, scripts
 from opsbot.store.codec import decoded, decoded_map, iso, parse_iso
 
-STEP: Final = "step"
-FINAL: Final = "final"
-NOTE: Final = "note"
-POST_KINDS: Final = frozenset({STEP, FINAL, NOTE})
-
 _logger = logging.getLogger(__name__)
+
+
+class PostKind(enum.StrEnum):
+    STEP = "step"  # a step change: a reply in the card's thread, the card edited
+    FINAL = "final"  # the final step: a reply broadcast to the channel, mentioning watchers
+    NOTE = "note"  # words from the watcher in the thread (paused, …)
+    FAREWELL = "farewell"  # the last note: once every card has it, the watch is finished
+    CARD = "card"  # nothing in the thread: only make sure the card is posted
+
+
+# Entries queued before posts had kinds of their own were all 'note': one
+# without text only asked for the card, and a farewell was known by these
+# last words. They are read as such so that a deploy drops none of them;
+# Outbox.add_note never writes a note of either shape, so no new note is
+# misread. (Fixed words: they are what old entries hold, whatever the
+# watcher says today.)
+_LEGACY_FAREWELL_WORDS: Final = "This watch has ended."
+_KINDS: Final = frozenset(kind.value for kind in PostKind)
 
 
 @dataclass(frozen=True)
@@ -40,7 +54,7 @@ class Post:
     entry_id: str
     op_id: int
     channel: str
-    kind: str
+    kind: PostKind
     old: str
     new: str
     at: dt.datetime
@@ -50,18 +64,21 @@ class Post:
 class Outbox:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
-        self._queue_notes = redis.register_script(scripts.QUEUE_NOTES)
+        self._queue = redis.register_script(scripts.QUEUE_POSTS)
 
     async def add_note(self, team_id: str, op_id: int, text: str, at: dt.datetime) -> None:
-        """Queue one note per card of the watch (nothing if it is gone)."""
-        await self._queue_notes(
-            keys=[
-                keyspace.watch(team_id, op_id),
-                keyspace.cards(team_id, op_id),
-                keyspace.outbox(team_id),
-            ],
-            args=[op_id, text, iso(at)],
-        )
+        """Queue ``text`` for the thread of every card of the watch (nothing if it is gone)."""
+        if not text or text.endswith(_LEGACY_FAREWELL_WORDS):
+            raise ValueError("a note needs text and does not end its watch: see add_farewell")
+        await self._add(team_id, op_id, PostKind.NOTE, text, at)
+
+    async def add_farewell(self, team_id: str, op_id: int, text: str, at: dt.datetime) -> None:
+        """Queue the last note of every card; the watch is finished once they are delivered."""
+        await self._add(team_id, op_id, PostKind.FAREWELL, text, at)
+
+    async def add_card(self, team_id: str, op_id: int, at: dt.datetime) -> None:
+        """Have every card of the watch posted, saying nothing in its thread."""
+        await self._add(team_id, op_id, PostKind.CARD, "", at)
 
     async def pending(self, team_id: str, count: int = 100) -> list[Post]:
         """Posts not yet delivered, oldest first.
@@ -88,24 +105,43 @@ class Outbox:
         """The post was delivered (or can never be): take it off the outbox."""
         await self._redis.xdel(keyspace.outbox(team_id), entry_id)
 
+    async def _add(
+        self, team_id: str, op_id: int, kind: PostKind, text: str, at: dt.datetime
+    ) -> None:
+        await self._queue(
+            keys=[
+                keyspace.watch(team_id, op_id),
+                keyspace.cards(team_id, op_id),
+                keyspace.outbox(team_id),
+            ],
+            args=[op_id, kind.value, text, iso(at)],
+        )
+
 
 def decode_post(entry_id: str, fields: Mapping[str, str]) -> Post | None:
     """The post an outbox entry holds, or None (with a log line) for garbage."""
     try:
-        post = Post(
-            entry_id=entry_id,
-            op_id=int(fields["op"]),
-            channel=fields["channel"],
-            kind=fields["kind"],
-            old=fields["old"],
-            new=fields["new"],
-            at=parse_iso(fields["at"]),
-            text=fields.get("text", ""),
-        )
+        op_id = int(fields["op"])
+        channel, stored_kind = fields["channel"], fields["kind"]
+        old, new = fields["old"], fields["new"]
+        at = parse_iso(fields["at"])
     except (KeyError, ValueError) as error:
         _logger.warning("dropping unreadable outbox entry %s (%s)", entry_id, error)
         return None
-    if post.kind not in POST_KINDS:
-        _logger.warning("dropping outbox entry %s of unknown kind %r", entry_id, post.kind)
+    text = fields.get("text", "")
+    kind = _kind(stored_kind, text)
+    if kind is None:
+        _logger.warning("dropping outbox entry %s of unknown kind %r", entry_id, stored_kind)
         return None
-    return post
+    return Post(entry_id, op_id, channel, kind, old, new, at, text)
+
+
+def _kind(stored: str, text: str) -> PostKind | None:
+    if stored not in _KINDS:
+        return None
+    kind = PostKind(stored)
+    if kind is PostKind.NOTE and not text:
+        return PostKind.CARD  # queued before kinds: see _LEGACY_FAREWELL_WORDS
+    if kind is PostKind.NOTE and text.endswith(_LEGACY_FAREWELL_WORDS):
+        return PostKind.FAREWELL
+    return kind

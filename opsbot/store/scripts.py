@@ -9,7 +9,8 @@ Cluster rule: each script touches the keys of one hash tag only (see
 
 Outbox entries: a script that queues posts appends one stream entry per card
 with the fields ``op``, ``channel``, ``kind``, ``old``, ``new``, ``at`` (ISO)
-and ``text``; :mod:`opsbot.store.outbox` reads them back.
+and ``text``; :mod:`opsbot.store.outbox` reads them back, and the kinds
+written here are its :class:`~opsbot.store.outbox.PostKind` values.
 """
 
 from __future__ import annotations
@@ -212,9 +213,9 @@ return 1
 
 # --- the outbox (opsbot.store.outbox) ---------------------------------------------
 
-# KEYS: watch, cards, outbox. ARGV: op, text, at (iso). One note per card of
-# a stored watch, at its current step; returns how many.
-QUEUE_NOTES: Final = """
+# KEYS: watch, cards, outbox. ARGV: op, kind, text, at (iso). One post of
+# `kind` per card of a stored watch, at its current step; returns how many.
+QUEUE_POSTS: Final = """
 local step = redis.call('HGET', KEYS[1], 'step')
 if not step then
     return 0
@@ -222,8 +223,8 @@ end
 local channels = redis.call('HKEYS', KEYS[2])
 table.sort(channels)
 for _, channel in ipairs(channels) do
-    redis.call('XADD', KEYS[3], '*', 'op', ARGV[1], 'channel', channel, 'kind', 'note',
-        'old', step, 'new', step, 'at', ARGV[3], 'text', ARGV[2])
+    redis.call('XADD', KEYS[3], '*', 'op', ARGV[1], 'channel', channel, 'kind', ARGV[2],
+        'old', step, 'new', step, 'at', ARGV[4], 'text', ARGV[3])
 end
 return #channels
 """

@@ -376,9 +376,11 @@ async def _watch_new(
         # The poster posts the card; an operation that has ended already gets
         # its card and a farewell (unless another channel's watch is following
         # it, which records the final step for every card).
-        ended = is_final(operation.step) and added is AddResult.CREATED
-        note = notes.already_ended(operation.step) if ended else notes.CARD_ONLY
-        await deps.outbox.add_note(team_id, operation.id, note, at)
+        if is_final(operation.step) and added is AddResult.CREATED:
+            farewell = notes.already_ended(operation.step)
+            await deps.outbox.add_farewell(team_id, operation.id, farewell, at)
+        else:
+            await deps.outbox.add_card(team_id, operation.id, at)
     matched = {
         operation.id: operation.date_created
         for operation in operations

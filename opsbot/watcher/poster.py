@@ -5,13 +5,16 @@ script that recorded its step change, so nothing is lost when a process dies.
 The poster takes posts oldest first and, for each one:
 
 1. makes sure the card exists: a card not posted yet (``ts`` "") is posted
-   first and its ``ts`` recorded; the post itself waits for the next pass;
+   first and its ``ts`` recorded; the post itself waits for the next pass
+   (a post of kind ``card`` asks for nothing more, and is done);
 2. edits the card to show the current step (``chat.update``: idempotent,
    so it is simply done again after a crash);
-3. posts the reply in the card's thread: a step change, a note, or the
-   final step broadcast to the channel (``reply_broadcast``) mentioning the
-   card's watchers;
-4. once the last post of a watch that has ended is out, finishes the watch;
+3. posts the reply in the card's thread, by the post's kind
+   (:class:`~opsbot.store.outbox.PostKind`): a step change, a note or a
+   farewell, or the final step broadcast to the channel (``reply_broadcast``)
+   mentioning the card's watchers;
+4. once the last post of a watch that has ended (its final step, or a
+   farewell) is out, finishes the watch;
 5. deletes the outbox entry.
 
 The duplicate window
@@ -57,10 +60,9 @@ from opsbot.api.errors import ApiError
 from opsbot.api.operation import DONE, Operation
 from opsbot.clock import moment
 from opsbot.slack import surfaces
-from opsbot.store.outbox import FINAL, NOTE, Outbox, Post
+from opsbot.store.outbox import Outbox, Post, PostKind
 from opsbot.store.pacing import ChannelPacing
 from opsbot.store.watches import Card, Watch, WatchStore
-from opsbot.watcher import notes
 from opsbot.watcher.clients import TeamClients
 
 log = logging.getLogger(__name__)
@@ -166,12 +168,12 @@ class Poster:
         """The outbox, after queuing each farewell not already waiting in it."""
         outbox = self.outbox
         posts = await outbox.pending(team_id, count=self.page)
-        waiting = {post.op_id for post in posts if notes.is_farewell(post)}
+        waiting = {post.op_id for post in posts if post.kind is PostKind.FAREWELL}
         missing = {op_id: text for op_id, text in farewells.items() if op_id not in waiting}
         if not missing:
             return posts
         for op_id, text in sorted(missing.items()):
-            await outbox.add_note(team_id, op_id, text, moment(now))
+            await outbox.add_farewell(team_id, op_id, text, moment(now))
         return await outbox.pending(team_id, count=self.page)
 
 
@@ -183,7 +185,7 @@ async def _operations_for(
 ) -> dict[int, Operation]:
     """The operations whose final reply shows their error: as polled, or looked up."""
     operations = dict(polled)
-    ended_badly = {post.op_id for post in posts if post.kind == FINAL and post.new != DONE}
+    ended_badly = {post.op_id for post in posts if post.kind is PostKind.FINAL and post.new != DONE}
     missing = sorted((ended_badly & set(watches)) - set(operations))
     if missing and lookup is not None:
         try:
@@ -249,10 +251,10 @@ class _TeamPass:
         await self._wait_for_channel(post.channel)
         if not card.ts:
             await self._post_card(watch, card, post)
-            if notes.is_card_only(post):
+            if post.kind is PostKind.CARD:
                 await self._done(post)
             return  # the channel has had its message for this pass
-        if notes.is_card_only(post):
+        if post.kind is PostKind.CARD:
             await self._done(post)
             return
         ends = self._ends_watch(watch, post)
@@ -262,7 +264,7 @@ class _TeamPass:
             self._reply_message(watch, post),
             post,
             thread_ts=card.ts,
-            broadcast=post.kind == FINAL,
+            broadcast=post.kind is PostKind.FINAL,
         )
         if ends:
             # Before the outbox entry goes: a crash in between finds no watch
@@ -273,7 +275,7 @@ class _TeamPass:
 
     def _ends_watch(self, watch: Watch, post: Post) -> bool:
         """Whether this is the last post of a watch that has ended (final step, farewell)."""
-        if not (watch.final or notes.is_farewell(post)) or self.pending[post.op_id] > 1:
+        if not (watch.final or post.kind is PostKind.FAREWELL) or self.pending[post.op_id] > 1:
             return False
         if not self.whole_outbox and self.posts[-1].op_id == post.op_id:
             # More of this watch's posts may lie past the page: they go first.
@@ -291,10 +293,10 @@ class _TeamPass:
             raise _Wait(ready_at)
 
     def _reply_message(self, watch: Watch, post: Post) -> dict[str, Any]:
-        if post.kind == FINAL:
+        if post.kind is PostKind.FINAL:
             operation = self.operations.get(post.op_id)
             return surfaces.watch_final_reply(watch, post, operation=operation, now=self.at)
-        if post.kind == NOTE:
+        if post.kind in (PostKind.NOTE, PostKind.FAREWELL):
             return surfaces.watch_note(post.text)
         return surfaces.watch_step_reply(post, now=self.at)
 

@@ -22,7 +22,7 @@ from opsbot.api.operation import FINAL_STEPS, RELAUNCHABLE_TYPES, STEPS, Operati
 from opsbot.slack import ids, limits, surfaces
 from opsbot.slack.limits import check_limits
 from opsbot.slack.surfaces import WatchOutcome
-from opsbot.store.outbox import Post
+from opsbot.store.outbox import Post, PostKind
 from opsbot.store.subscriptions import Subscription
 from opsbot.store.watches import Card, Watch
 
@@ -73,7 +73,9 @@ def _watch(
     )
 
 
-def _post(op_id: int = 123, *, old: str = "RUN", new: str = "DONE", kind: str = "final") -> Post:
+def _post(
+    op_id: int = 123, *, old: str = "RUN", new: str = "DONE", kind: PostKind = PostKind.FINAL
+) -> Post:
     return Post(
         entry_id="1700000000000-0",
         op_id=op_id,
@@ -240,7 +242,7 @@ def test_an_unwatched_card_with_a_bad_user_id_mentions_nobody() -> None:
 
 
 def test_a_step_reply_says_old_to_new_and_when() -> None:
-    message = surfaces.watch_step_reply(_post(old="WAIT", new="RUN", kind="step"), now=NOW)
+    message = surfaces.watch_step_reply(_post(old="WAIT", new="RUN", kind=PostKind.STEP), now=NOW)
 
     _assert_message_ok(message)
     assert message["text"] == "Operation 123: WAIT → RUN"
@@ -248,7 +250,9 @@ def test_a_step_reply_says_old_to_new_and_when() -> None:
 
 
 def test_a_step_reply_of_hostile_steps_is_escaped() -> None:
-    message = surfaces.watch_step_reply(_post(old=HOSTILE * 10, new=HOSTILE, kind="step"), now=NOW)
+    message = surfaces.watch_step_reply(
+        _post(old=HOSTILE * 10, new=HOSTILE, kind=PostKind.STEP), now=NOW
+    )
 
     _assert_message_ok(message)
     assert "&lt;!here&gt;" in _all_text(message)
