@@ -30,13 +30,14 @@ from slack_bolt.async_app import AsyncAck, AsyncApp  # noqa: E402
 from slack_sdk.web.async_client import AsyncWebClient  # noqa: E402
 
 from opsbot.simulator import Simulator, serve_simulator  # noqa: E402
-from opsbot.store.server import RedisServer, free_port  # noqa: E402
+from opsbot.store.server import RedisServer  # noqa: E402
 from tests.support.opsbot_app import (  # noqa: E402
     BOT_TOKEN,
     SIGNING_SECRET,
     opsbot_env,
     running_opsbot,
 )
+from tests.support.ports import free_port  # noqa: E402
 from tests.support.slack_api import FakeSlack  # noqa: E402
 from tests.support.slack_requests import SlackClient, slash_command_body  # noqa: E402
 

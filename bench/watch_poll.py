@@ -43,11 +43,11 @@ from redis.asyncio import Redis  # noqa: E402
 from opsbot.api.operation import RUN, WAIT  # noqa: E402
 from opsbot.config import Settings, SlackCredentials  # noqa: E402
 from opsbot.simulator import Simulator, serve_simulator  # noqa: E402
-from opsbot.store.redis import open_redis  # noqa: E402
+from opsbot.store.connection import open_redis  # noqa: E402
 from opsbot.store.server import RedisServer  # noqa: E402
 from opsbot.store.team_keys import TeamKeyStore  # noqa: E402
 from opsbot.store.vault import Vault, load_keyring  # noqa: E402
-from opsbot.store.watches import WatchStore  # noqa: E402
+from opsbot.store.watches import NewWatch, WatchStore  # noqa: E402
 from tests.integration.watcher.conftest import worker_env  # noqa: E402
 from tests.support.opsbot_app import BOT_TOKEN, new_encryption_key  # noqa: E402
 from tests.support.slack_api import FakeSlack  # noqa: E402
@@ -138,19 +138,18 @@ class Operations:
         now = dt.datetime.now(dt.UTC)
         for team, watched in enumerate(self.teams):
             for one in watched:
-                await watches.add(
-                    team_id(team),
-                    one.op_id,
-                    channel=one.channel,
-                    user_id=WATCHER,
+                new = NewWatch(
+                    op_id=one.op_id,
                     type="domain_renew",
                     label=f"bench{one.op_id}.com",
                     step=RUN,
                     eta=None,
-                    now=now,
-                    expires_at=now + dt.timedelta(days=7),
+                    channel=one.channel,
+                    user_id=WATCHER,
                     card_ts=one.card_ts,
                 )
+                expires_at = now + dt.timedelta(days=7)
+                await watches.add(team_id(team), new, now=now, expires_at=expires_at)
 
     def move_one_per_team(self, second: int) -> None:
         """The second's move in each team, in a channel no other move of that second uses."""

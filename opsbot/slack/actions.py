@@ -23,7 +23,6 @@ from opsbot.slack.requests import Requester
 from opsbot.slack.services import Services
 from opsbot.slack.watch_commands import watch_in_thread
 from opsbot.store import audit
-from opsbot.store.locks import acquire_action_lock, release_action_lock
 from opsbot.ui import ids
 from opsbot.ui.common import api_error_message, error_message, notice_message
 from opsbot.ui.operations import cancel_result_message
@@ -131,7 +130,7 @@ async def _cancel(
     op_id = button.op_id
     # Two fast clicks (or two people) reach us as two requests: one cancels.
     # The lock is kept after a success, so a late second click is refused too.
-    token = await acquire_action_lock(services.redis, requester.team_id, op_id)
+    token = await services.locks.acquire(requester.team_id, op_id)
     if token is None:
         message = notice_message(f"Operation {op_id} is already being cancelled.")
         await respond_privately(respond, message, replace=False)
@@ -139,7 +138,7 @@ async def _cancel(
     try:
         await services.api.cancel(key, op_id)
     except ApiError as error:
-        await release_action_lock(services.redis, requester.team_id, op_id, token)
+        await services.locks.release(requester.team_id, op_id, token)
         await _cancel_failed(services, client, respond, requester, op_id, error, key)
         return
     await record_action(services, client, requester, action=audit.CANCEL, target=str(op_id))

@@ -32,12 +32,15 @@ from opsbot.slack import (
 )
 from opsbot.slack.services import Services
 from opsbot.store.audit import AuditLog
+from opsbot.store.connection import open_redis, redis_is_healthy
 from opsbot.store.installations import RedisInstallationStore, RedisOAuthStateStore
-from opsbot.store.redis import open_redis, redis_is_healthy
+from opsbot.store.locks import ActionLocks
+from opsbot.store.pauses import TeamPauses
 from opsbot.store.schedule import Schedule
+from opsbot.store.subscriptions import SubscriptionStore
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Vault, load_keyring
-from opsbot.store.watches import SubscriptionStore, WatchStore
+from opsbot.store.watches import WatchStore
 from opsbot.watcher.worker import watcher_running
 
 log = logging.getLogger(__name__)
@@ -88,8 +91,10 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             team_keys=TeamKeyStore(redis, vault),
             audit=AuditLog(redis),
             watches=WatchStore(redis),
+            pauses=TeamPauses(redis),
             subscriptions=SubscriptionStore(redis),
             schedule=Schedule(redis),
+            locks=ActionLocks(redis),
         )
 
 

@@ -9,10 +9,13 @@ from redis.asyncio import Redis
 from opsbot.api.client import OperationClient
 from opsbot.config import Settings
 from opsbot.store.audit import AuditLog
+from opsbot.store.locks import ActionLocks
+from opsbot.store.pauses import TeamPauses
 from opsbot.store.schedule import Schedule
+from opsbot.store.subscriptions import SubscriptionStore
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Vault
-from opsbot.store.watches import SubscriptionStore, WatchStore
+from opsbot.store.watches import WatchStore
 
 
 @dataclass(frozen=True)
@@ -24,5 +27,7 @@ class Services:
     team_keys: TeamKeyStore
     audit: AuditLog
     watches: WatchStore
+    pauses: TeamPauses
     subscriptions: SubscriptionStore
     schedule: Schedule
+    locks: ActionLocks

@@ -29,7 +29,7 @@ from opsbot.slack.commands import Command
 from opsbot.slack.replies import answer_when_ready, respond_privately, team_key_or_ask
 from opsbot.slack.requests import Requester
 from opsbot.slack.services import Services
-from opsbot.store.watches import AddResult
+from opsbot.store.watches import AddResult, NewWatch
 from opsbot.ui import ids
 from opsbot.ui.common import api_error_message, error_message
 from opsbot.ui.payloads import OperationButtonValue
@@ -155,7 +155,7 @@ async def _fetch(services: Services, team_id: str, op_id: int) -> Operation | No
 
 async def resume_watching(services: Services, team_id: str) -> None:
     """A working key was set again: paused watches carry on, from now."""
-    if await services.watches.resume(team_id):
+    if await services.pauses.resume(team_id):
         await services.schedule.wake(team_id, time.time())
 
 
@@ -235,19 +235,18 @@ async def _add_watch(
     card_ts: str = "",
 ) -> AddResult:
     now = utc_now()
-    return await services.watches.add(
-        requester.team_id,
-        operation.id,
-        channel=channel,
-        user_id=requester.user_id,
+    new = NewWatch(
+        op_id=operation.id,
         type=operation.type,
         label=operation.domain or "",
         step=operation.step,
         eta=operation.eta,
-        now=now,
-        expires_at=now + dt.timedelta(days=services.settings.watch_days),
+        channel=channel,
+        user_id=requester.user_id,
         card_ts=card_ts,
     )
+    expires_at = now + dt.timedelta(days=services.settings.watch_days)
+    return await services.watches.add(requester.team_id, new, now=now, expires_at=expires_at)
 
 
 async def _post_card(
@@ -320,7 +319,7 @@ async def _watches_command(
     team_id = requester.team_id
     channel = _channel(requester)
     watches = await services.watches.in_channel(team_id, channel)
-    paused = await services.watches.paused(team_id)
+    paused = await services.pauses.reason(team_id)
     message = watches_message(watches, now=utc_now(), channel=channel, paused=paused)
     await respond_privately(respond, message, replace=False)
 

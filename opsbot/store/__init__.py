@@ -1,1 +1,1 @@
-"""State kept in Redis: key names, the vault, installations, watches, audit."""
+"""State kept in Redis. One module per noun; key names in ``keyspace``, Lua in ``scripts``."""

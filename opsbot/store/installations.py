@@ -22,8 +22,8 @@ from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 
-from opsbot.store import keys
-from opsbot.store.redis import decoded
+from opsbot.store import keyspace
+from opsbot.store.codec import decoded
 from opsbot.store.schedule import Schedule
 from opsbot.store.vault import Vault
 
@@ -70,9 +70,11 @@ class RedisInstallationStore(AsyncInstallationStore):
         async with self._redis.pipeline(transaction=True) as pipe:
             if installation.bot_token is not None:
                 bot = seal(self._vault, owner, vars(installation.to_bot()))
-                pipe.set(keys.bot(owner, enterprise_id), bot)
-            pipe.set(keys.installation(owner, enterprise_id), document)
-            pipe.set(keys.user_installation(owner, installation.user_id, enterprise_id), document)
+                pipe.set(keyspace.bot(owner, enterprise_id), bot)
+            pipe.set(keyspace.installation(owner, enterprise_id), document)
+            pipe.set(
+                keyspace.user_installation(owner, installation.user_id, enterprise_id), document
+            )
             await pipe.execute()
 
     async def async_save_bot(self, bot: Bot) -> None:
@@ -81,7 +83,7 @@ class RedisInstallationStore(AsyncInstallationStore):
             return
         owner = _required_owner(bot.enterprise_id, bot.team_id, bot.is_enterprise_install)
         document = seal(self._vault, owner, vars(bot))
-        await self._redis.set(keys.bot(owner, bot.enterprise_id), document)
+        await self._redis.set(keyspace.bot(owner, bot.enterprise_id), document)
 
     async def async_find_bot(
         self,
@@ -93,7 +95,7 @@ class RedisInstallationStore(AsyncInstallationStore):
         owner = owner_id(enterprise_id, team_id, is_enterprise_install)
         if owner is None:
             return None
-        fields = await self._load(owner, keys.bot(owner, enterprise_id))
+        fields = await self._load(owner, keyspace.bot(owner, enterprise_id))
         return None if fields is None else Bot(**fields)
 
     async def async_find_installation(
@@ -108,9 +110,9 @@ class RedisInstallationStore(AsyncInstallationStore):
         if owner is None:
             return None
         key = (
-            keys.installation(owner, enterprise_id)
+            keyspace.installation(owner, enterprise_id)
             if user_id is None
-            else keys.user_installation(owner, user_id, enterprise_id)
+            else keyspace.user_installation(owner, user_id, enterprise_id)
         )
         fields = await self._load(owner, key)
         if fields is None:
@@ -131,7 +133,7 @@ class RedisInstallationStore(AsyncInstallationStore):
     async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
         owner = owner_id(enterprise_id, team_id)
         if owner is not None:
-            await self._redis.delete(keys.bot(owner, enterprise_id))
+            await self._redis.delete(keyspace.bot(owner, enterprise_id))
 
     async def async_delete_installation(
         self,
@@ -145,15 +147,15 @@ class RedisInstallationStore(AsyncInstallationStore):
             return
         if user_id is None:
             await _unlink_matching(
-                self._redis, keys.user_installations_pattern(owner, enterprise_id)
+                self._redis, keyspace.user_installations_pattern(owner, enterprise_id)
             )
-            await self._redis.delete(keys.installation(owner, enterprise_id))
+            await self._redis.delete(keyspace.installation(owner, enterprise_id))
             return
-        await self._redis.delete(keys.user_installation(owner, user_id, enterprise_id))
+        await self._redis.delete(keyspace.user_installation(owner, user_id, enterprise_id))
         # The latest installation holds its installer's user token too.
-        latest = await self._load(owner, keys.installation(owner, enterprise_id))
+        latest = await self._load(owner, keyspace.installation(owner, enterprise_id))
         if latest is not None and latest.get("user_id") == user_id:
-            await self._redis.delete(keys.installation(owner, enterprise_id))
+            await self._redis.delete(keyspace.installation(owner, enterprise_id))
 
     async def async_delete_all(self, *, enterprise_id: str | None, team_id: str | None) -> None:
         await self.async_delete_bot(enterprise_id=enterprise_id, team_id=team_id)
@@ -182,15 +184,15 @@ class RedisOAuthStateStore(AsyncOAuthStateStore):
     def logger(self) -> logging.Logger:
         return self._logger
 
-    async def async_issue(self, *args: object, **kwargs: object) -> str:
+    async def async_issue(self, *_args: object, **_kwargs: object) -> str:
         state = secrets.token_urlsafe(32)
-        await self._redis.set(keys.oauth_state(state), "1", ex=self.expiration_seconds, nx=True)
+        await self._redis.set(keyspace.oauth_state(state), "1", ex=self.expiration_seconds, nx=True)
         return state
 
     async def async_consume(self, state: str) -> bool:
         """True the first time a live state comes back, False ever after."""
         try:
-            key = keys.oauth_state(state)
+            key = keyspace.oauth_state(state)
         except ValueError:
             return False  # not a state we issue; it came from a URL
         # DEL is atomic: of two callbacks racing with one state, one wins.
@@ -203,7 +205,7 @@ async def delete_team_data(redis: Redis, team_id: str) -> int:
     The team also leaves the watcher's schedule, whose keys are shared by all
     teams and so not counted.
     """
-    deleted = await _unlink_matching(redis, keys.team_pattern(team_id))
+    deleted = await _unlink_matching(redis, keyspace.team_pattern(team_id))
     await Schedule(redis).forget(team_id)
     return deleted
 

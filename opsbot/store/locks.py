@@ -8,53 +8,38 @@ that dies while holding it blocks nobody for longer than ``ttl_s``.
 
 from __future__ import annotations
 
-import contextlib
 import secrets
-from collections.abc import AsyncIterator
 from typing import Final
 
 from redis.asyncio import Redis
 
-from opsbot.store import keys
+from opsbot.store import keyspace
+from opsbot.store.compare_and_set import CompareAndSet
 
 DEFAULT_TTL_S: Final = 30.0
 
-# Delete only if we still hold it: after an expiry another caller may own it.
-_RELEASE_IF_OWNER: Final = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-    return redis.call('DEL', KEYS[1])
-end
-return 0
-"""
 
+class ActionLocks:
+    """The action locks of every team, on one client (built once per process)."""
 
-async def acquire_action_lock(
-    redis: Redis, team_id: str, op_id: int, *, ttl_s: float = DEFAULT_TTL_S
-) -> str | None:
-    """A token proving we hold the lock, or None when someone else holds it."""
-    token = secrets.token_hex(16)
-    taken = await redis.set(
-        keys.action_lock(team_id, op_id), token, nx=True, px=max(1, int(ttl_s * 1000))
-    )
-    return token if taken else None
+    def __init__(self, redis: Redis, *, ttl_s: float = DEFAULT_TTL_S) -> None:
+        if ttl_s <= 0:
+            raise ValueError("ttl_s must be positive")
+        self._redis = redis
+        self._ttl_ms = max(1, int(ttl_s * 1000))
+        self._compare_and_set = CompareAndSet(redis)
 
+    async def acquire(self, team_id: str, op_id: int) -> str | None:
+        """A token proving we hold the lock, or None when someone else holds it."""
+        token = secrets.token_hex(16)
+        taken = await self._redis.set(
+            keyspace.action_lock(team_id, op_id), token, nx=True, px=self._ttl_ms
+        )
+        return token if taken else None
 
-async def release_action_lock(redis: Redis, team_id: str, op_id: int, token: str) -> bool:
-    """Release a lock we hold; False when it had expired or was taken over."""
-    released = await redis.register_script(_RELEASE_IF_OWNER)(
-        keys=[keys.action_lock(team_id, op_id)], args=[token]
-    )
-    return bool(released)
-
-
-@contextlib.asynccontextmanager
-async def action_lock(
-    redis: Redis, team_id: str, op_id: int, *, ttl_s: float = DEFAULT_TTL_S
-) -> AsyncIterator[bool]:
-    """``async with action_lock(...) as held:`` runs the action only ``if held``."""
-    token = await acquire_action_lock(redis, team_id, op_id, ttl_s=ttl_s)
-    try:
-        yield token is not None
-    finally:
-        if token is not None:
-            await release_action_lock(redis, team_id, op_id, token)
+    async def release(self, team_id: str, op_id: int, token: str) -> bool:
+        """Release a lock we hold; False when it had expired or was taken over."""
+        # Only if we still hold it: after an expiry another caller may own it.
+        return await self._compare_and_set.delete(
+            keyspace.action_lock(team_id, op_id), expected=token
+        )

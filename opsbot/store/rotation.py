@@ -17,26 +17,14 @@ from typing import Final
 from redis.asyncio import Redis
 
 from opsbot.config import Settings
-from opsbot.store import installations, keys, team_keys
-from opsbot.store.redis import decoded, open_redis
+from opsbot.store import installations, keyspace, team_keys
+from opsbot.store.codec import decoded
+from opsbot.store.compare_and_set import CompareAndSet
+from opsbot.store.connection import open_redis
 from opsbot.store.vault import Vault, VaultError, load_keyring
 
 _SCAN_BATCH: Final = 500
 _ATTEMPTS: Final = 3
-
-# Compare-and-set of hash fields: ARGV = compared field, expected value, then
-# field/value pairs to write.
-_SET_HASH_FIELDS_IF: Final = """
-if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
-for i = 3, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-return 1
-"""
-# Compare-and-set of a string, keeping its expiry: ARGV = expected, new.
-_SET_STRING_IF: Final = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
-return 1
-"""
 
 
 class Outcome(enum.Enum):
@@ -69,30 +57,24 @@ class RotationReport:
 
 async def rotate_keys(redis: Redis, vault: Vault) -> RotationReport:
     report = RotationReport()
-    async for raw_key in redis.scan_iter(match=keys.PREFIX + "*", count=_SCAN_BATCH):
+    rotation = _Rotation(redis, vault, CompareAndSet(redis))
+    async for raw_key in redis.scan_iter(match=keyspace.PREFIX + "*", count=_SCAN_BATCH):
         key = decoded(raw_key)
-        rotate = _rotator(key)
+        rotate = rotation.rotator(key)
         if rotate is not None:
-            report.add(key, await _with_retries(rotate, redis, vault, key))
+            report.add(key, await _with_retries(rotate, key))
     return report
 
 
-_Rotator = Callable[[Redis, Vault, str], Awaitable[Outcome | None]]
+# Rotates one record: None when it changed between our read and our write.
+_Rotator = Callable[[str], Awaitable[Outcome | None]]
 
 
-def _rotator(key: str) -> _Rotator | None:
-    if keys.is_api_key(key):
-        return _rotate_api_key
-    if keys.is_installation_record(key):
-        return _rotate_installation
-    return None
-
-
-async def _with_retries(rotate: _Rotator, redis: Redis, vault: Vault, key: str) -> Outcome:
+async def _with_retries(rotate: _Rotator, key: str) -> Outcome:
     """Retry when the record changed between our read and our write."""
     for _ in range(_ATTEMPTS):
         try:
-            outcome = await rotate(redis, vault, key)
+            outcome = await rotate(key)
         except VaultError:
             return Outcome.FAILED
         if outcome is not None:
@@ -100,37 +82,46 @@ async def _with_retries(rotate: _Rotator, redis: Redis, vault: Vault, key: str) 
     return Outcome.FAILED
 
 
-async def _rotate_api_key(redis: Redis, vault: Vault, key: str) -> Outcome | None:
-    team_id = _team(key)
-    record = await redis.hget(key, "record")
-    if record is None:
-        return Outcome.GONE
-    fields = team_keys.reencrypt(vault, team_id, decoded(record))
-    if fields is None:
-        return Outcome.UNCHANGED
-    pairs = [item for pair in fields.items() for item in pair]
-    written = await redis.register_script(_SET_HASH_FIELDS_IF)(
-        keys=[key], args=["record", decoded(record), *pairs]
-    )
-    return Outcome.ROTATED if written else None
+@dataclass(frozen=True)
+class _Rotation:
+    """One run: each record is replaced with a compare-and-set on what was read."""
 
+    redis: Redis
+    vault: Vault
+    compare_and_set: CompareAndSet
 
-async def _rotate_installation(redis: Redis, vault: Vault, key: str) -> Outcome | None:
-    owner = _team(key)
-    document = await redis.get(key)
-    if document is None:
-        return Outcome.GONE
-    resealed = installations.reseal(vault, owner, decoded(document))
-    if resealed is None:
-        return Outcome.UNCHANGED
-    written = await redis.register_script(_SET_STRING_IF)(
-        keys=[key], args=[decoded(document), resealed]
-    )
-    return Outcome.ROTATED if written else None
+    def rotator(self, key: str) -> _Rotator | None:
+        if keyspace.is_api_key(key):
+            return self.api_key
+        if keyspace.is_installation_record(key):
+            return self.installation
+        return None
+
+    async def api_key(self, key: str) -> Outcome | None:
+        record = await self.redis.hget(key, "record")
+        if record is None:
+            return Outcome.GONE
+        fields = team_keys.reencrypt(self.vault, _team(key), decoded(record))
+        if fields is None:
+            return Outcome.UNCHANGED
+        written = await self.compare_and_set.hash_fields(
+            key, field="record", expected=decoded(record), new=fields
+        )
+        return Outcome.ROTATED if written else None
+
+    async def installation(self, key: str) -> Outcome | None:
+        document = await self.redis.get(key)
+        if document is None:
+            return Outcome.GONE
+        resealed = installations.reseal(self.vault, _team(key), decoded(document))
+        if resealed is None:
+            return Outcome.UNCHANGED
+        written = await self.compare_and_set.string(key, expected=decoded(document), new=resealed)
+        return Outcome.ROTATED if written else None
 
 
 def _team(key: str) -> str:
-    team_id = keys.team_of(key)
+    team_id = keyspace.team_of(key)
     if team_id is None:  # the key predicates above only accept team keys
         raise AssertionError(f"not a team key: {key}")
     return team_id

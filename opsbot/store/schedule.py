@@ -15,6 +15,9 @@ cycle. It is kept aside instead, and the release takes the earlier of the
 holder's next due time and the wake-up: a watch added during a cycle that
 saw none is still polled.
 
+The Lua scripts (``CLAIM_TEAMS``, ``EXTEND_LEASE``, ``RELEASE_TEAM``,
+``WAKE_TEAM``, ``FORGET_TEAM``) are in :mod:`opsbot.store.scripts`.
+
 Every time is passed in by the caller (``now``), so that tests control the
 clock. Workers on several hosts must agree on it: they pass ``time.time()``.
 """
@@ -28,88 +31,12 @@ from typing import Final
 
 from redis.asyncio import Redis
 
-from opsbot.store import keys
-from opsbot.store.redis import decoded
+from opsbot.store import keyspace, scripts
+from opsbot.store.codec import decoded
 
 DEFAULT_LEASE_S: Final = 30.0
 
 _logger = logging.getLogger(__name__)
-
-# KEYS: teams, leases, wakes. ARGV: now, lease_s, then one fresh token per
-# team wanted. Returns [team, token, team, token, …] for the teams claimed,
-# earliest due first. A claimed team's pending wake-up is dropped: the cycle
-# about to run sees everything added before the claim.
-_CLAIM: Final = """
-local now = tonumber(ARGV[1])
-local lease_end = now + tonumber(ARGV[2])
-local wanted = #ARGV - 2
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, wanted)
-local claimed = {}
-for i, team in ipairs(due) do
-    local token = ARGV[2 + i]
-    redis.call('ZADD', KEYS[1], lease_end, team)
-    redis.call('HSET', KEYS[2], team, token)
-    redis.call('HDEL', KEYS[3], team)
-    claimed[#claimed + 1] = team
-    claimed[#claimed + 1] = token
-end
-return claimed
-"""
-
-# KEYS: teams, leases. ARGV: team, token, new lease end. 1 if still held.
-_EXTEND: Final = """
-if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then
-    return 0
-end
-redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
-return 1
-"""
-
-# KEYS: teams, leases, wakes. ARGV: team, token, next due ('' = nothing to
-# watch). 1 if it was still held; else nothing changes (the lease was taken
-# over and the new holder decides).
-_RELEASE: Final = """
-local team = ARGV[1]
-if redis.call('HGET', KEYS[2], team) ~= ARGV[2] then
-    return 0
-end
-redis.call('HDEL', KEYS[2], team)
-local due = tonumber(ARGV[3])
-local woken = tonumber(redis.call('HGET', KEYS[3], team))
-redis.call('HDEL', KEYS[3], team)
-if woken and (not due or woken < due) then
-    due = woken
-end
-if due then
-    redis.call('ZADD', KEYS[1], due, team)
-else
-    redis.call('ZREM', KEYS[1], team)
-end
-return 1
-"""
-
-# KEYS: teams, leases, wakes. ARGV: team, at. A leased team keeps its score
-# (the lease's end); its earliest wake-up waits for the release.
-_WAKE: Final = """
-local team, at = ARGV[1], tonumber(ARGV[2])
-if redis.call('HEXISTS', KEYS[2], team) == 1 then
-    local woken = tonumber(redis.call('HGET', KEYS[3], team))
-    if not woken or at < woken then
-        redis.call('HSET', KEYS[3], team, ARGV[2])
-    end
-    return 0
-end
-redis.call('ZADD', KEYS[1], 'LT', at, team)
-return 1
-"""
-
-# KEYS: teams, leases, wakes. ARGV: team.
-_FORGET: Final = """
-redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('HDEL', KEYS[2], ARGV[1])
-redis.call('HDEL', KEYS[3], ARGV[1])
-return 1
-"""
 
 
 @dataclass(frozen=True)
@@ -125,20 +52,15 @@ class Schedule:
             raise ValueError("lease_s must be positive")
         self._redis = redis
         self.lease_s = lease_s
-        self._claim = redis.register_script(_CLAIM)
-        self._extend = redis.register_script(_EXTEND)
-        self._release = redis.register_script(_RELEASE)
-        self._wake = redis.register_script(_WAKE)
-        self._forget = redis.register_script(_FORGET)
+        self._claim = redis.register_script(scripts.CLAIM_TEAMS)
+        self._extend = redis.register_script(scripts.EXTEND_LEASE)
+        self._release = redis.register_script(scripts.RELEASE_TEAM)
+        self._wake = redis.register_script(scripts.WAKE_TEAM)
+        self._forget = redis.register_script(scripts.FORGET_TEAM)
 
     async def wake(self, team_id: str, at: float) -> None:
         """Make the team due at ``at``, unless it is already due earlier."""
-        await self._wake(keys=self._keys(), args=[keys.check_slack_id(team_id), at])
-
-    async def claim(self, now: float) -> Lease | None:
-        """The earliest team due at ``now``, leased to us; None when none is due."""
-        leases = await self.claim_many(now, 1)
-        return leases[0] if leases else None
+        await self._wake(keys=self._keys(), args=[keyspace.check_slack_id(team_id), at])
 
     async def claim_many(self, now: float, limit: int) -> list[Lease]:
         """Up to ``limit`` due teams, earliest first, each leased to us."""
@@ -159,7 +81,7 @@ class Schedule:
     async def extend(self, lease: Lease, now: float) -> bool:
         """Push our lease's end to ``now + lease_s``; False if it was taken over."""
         extended = await self._extend(
-            keys=[keys.schedule(), keys.schedule_leases()],
+            keys=[keyspace.schedule(), keyspace.schedule_leases()],
             args=[lease.team_id, lease.token, now + self.lease_s],
         )
         return bool(extended)
@@ -177,24 +99,24 @@ class Schedule:
 
     async def next_due(self) -> float | None:
         """The earliest time any team is due (a lease's end for a leased team)."""
-        earliest = await self._redis.zrange(keys.schedule(), 0, 0, withscores=True)
+        earliest = await self._redis.zrange(keyspace.schedule(), 0, 0, withscores=True)
         return float(earliest[0][1]) if earliest else None
 
     async def forget(self, team_id: str) -> None:
         """Take the team off the schedule (uninstalled); a holder's release then fails."""
-        await self._forget_member(keys.check_slack_id(team_id))
+        await self._forget_member(keyspace.check_slack_id(team_id))
 
     async def _forget_member(self, member: str) -> None:
         await self._forget(keys=self._keys(), args=[member])
 
     @staticmethod
     def _keys() -> list[str]:
-        return [keys.schedule(), keys.schedule_leases(), keys.schedule_wakes()]
+        return [keyspace.schedule(), keyspace.schedule_leases(), keyspace.schedule_wakes()]
 
 
 def _is_team_id(value: str) -> bool:
     try:
-        keys.check_slack_id(value)
+        keyspace.check_slack_id(value)
     except ValueError:
         return False
     return True

@@ -39,7 +39,8 @@ def find_redis_server() -> str:
     )
 
 
-def free_port() -> int:
+def _free_port() -> int:
+    """A TCP port of 127.0.0.1 free at the moment (for a server whose socket path is too long)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -77,7 +78,7 @@ class RedisServer:
         self.data_dir = self.data_dir.resolve()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if not self.port and self.unix_socket is None:
-            self.port = free_port()
+            self.port = _free_port()
         self._process = subprocess.Popen(
             [find_redis_server(), *self._arguments()],
             stdout=subprocess.DEVNULL,
@@ -140,13 +141,6 @@ class RedisServer:
             self._process.kill()
             self._process.wait()
         self._process = None
-
-    def kill(self) -> None:
-        """Stop abruptly, as a crash would (used by reliability tests)."""
-        if self._process is not None:
-            self._process.kill()
-            self._process.wait()
-            self._process = None
 
 
 def _answers_ping(address: int | Path) -> bool:

@@ -15,8 +15,8 @@ from redis.asyncio import Redis
 from redis.typing import EncodableT, FieldT
 
 from opsbot.clock import utc_now
-from opsbot.store import keys
-from opsbot.store.redis import decoded, decoded_map
+from opsbot.store import keyspace
+from opsbot.store.codec import decoded, decoded_map
 from opsbot.store.vault import Vault
 
 PURPOSE: Final = "api_key"
@@ -50,20 +50,20 @@ class TeamKeyStore:
         }
         # MULTI: a reader never sees the new record with the old fingerprint.
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.delete(keys.api_key(team_id))
-            pipe.hset(keys.api_key(team_id), mapping=fields)
+            pipe.delete(keyspace.api_key(team_id))
+            pipe.hset(keyspace.api_key(team_id), mapping=fields)
             await pipe.execute()
         return status
 
     async def get(self, team_id: str) -> str | None:
         """The team's key in clear, or None when none is set."""
-        record = await self._redis.hget(keys.api_key(team_id), "record")
+        record = await self._redis.hget(keyspace.api_key(team_id), "record")
         if record is None:
             return None
         return self._vault.decrypt(team_id, PURPOSE, decoded(record))
 
     async def status(self, team_id: str) -> KeyStatus | None:
-        fields = decoded_map(await self._redis.hgetall(keys.api_key(team_id)))
+        fields = decoded_map(await self._redis.hgetall(keyspace.api_key(team_id)))
         if "record" not in fields:
             return None
         return KeyStatus(
@@ -74,7 +74,7 @@ class TeamKeyStore:
 
     async def remove(self, team_id: str) -> bool:
         """Delete the team's key; False when there was none."""
-        return bool(await self._redis.delete(keys.api_key(team_id)))
+        return bool(await self._redis.delete(keyspace.api_key(team_id)))
 
 
 def reencrypt(vault: Vault, team_id: str, record: str) -> dict[str, str] | None:

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from opsbot.config import ENCRYPTION_KEY_BYTES, Settings, SettingsError, parse_encryption_keys
-from opsbot.store.keys import check_slack_id
+from opsbot.store.keyspace import check_slack_id
 
 logger = logging.getLogger(__name__)
 

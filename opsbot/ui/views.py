@@ -15,7 +15,8 @@ from opsbot.ui import humanize
 from opsbot.ui.echo import filters_text
 
 if TYPE_CHECKING:
-    from opsbot.store.watches import Subscription, Watch
+    from opsbot.store.subscriptions import Subscription
+    from opsbot.store.watches import Watch
 
 # A watch card names this many watchers, then "and N more".
 WATCHERS_SHOWN: Final = 20

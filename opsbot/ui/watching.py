@@ -21,7 +21,9 @@ from opsbot.ui.render import Message, render_message
 from opsbot.ui.views import SubscriptionView, WatchOutcome, WatchView, watchers_of
 
 if TYPE_CHECKING:
-    from opsbot.store.watches import Post, Subscription, Watch
+    from opsbot.store.outbox import Post
+    from opsbot.store.subscriptions import Subscription
+    from opsbot.store.watches import Watch
 
 # The final reply mentions every watcher up to this: a mention is ~14
 # characters, so they fit in one section beside the rest.

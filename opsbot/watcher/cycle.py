@@ -40,16 +40,12 @@ from opsbot.api.errors import ApiError, AuthorizationError, TemporaryError
 from opsbot.api.filters import FilterError
 from opsbot.api.operation import Operation, is_final
 from opsbot.clock import moment
+from opsbot.store.outbox import Outbox
+from opsbot.store.pauses import TeamPauses
+from opsbot.store.subscriptions import SUBSCRIPTION_OVERLAP, Subscription, SubscriptionStore
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import VaultError
-from opsbot.store.watches import (
-    SUBSCRIPTION_OVERLAP,
-    AddResult,
-    Subscription,
-    SubscriptionStore,
-    Watch,
-    WatchStore,
-)
+from opsbot.store.watches import AddResult, NewWatch, StepChange, Watch, WatchStore
 from opsbot.watcher import notes
 from opsbot.watcher.intervals import PollPolicy
 from opsbot.watcher.memory import ChangesSince, WorkerMemory
@@ -71,6 +67,8 @@ class CycleDeps:
     api: OperationClient
     team_keys: TeamKeyStore
     watches: WatchStore
+    outbox: Outbox
+    pauses: TeamPauses
     subscriptions: SubscriptionStore
     policy: PollPolicy
     watch_days: int
@@ -132,7 +130,7 @@ async def run_team_cycle(
         result.next_due = now + delay
         return result
     memory.backoff.succeeded(team_id)
-    if await deps.watches.resume(team_id):
+    if await deps.pauses.resume(team_id):
         log.info("team %s: the key works again, watches resumed", team_id)
     result.next_due = _next_due(deps, now, result, has_subscriptions)
     return result
@@ -154,12 +152,12 @@ async def fetch_operations(
 
 async def _pause(deps: CycleDeps, team_id: str, reason: str, note: str, now: float) -> None:
     """Pause once: the note goes to every thread only when the team was running."""
-    if not await deps.watches.pause(team_id, reason):
+    if not await deps.pauses.pause(team_id, reason):
         return
     log.info("team %s paused: %s", team_id, reason)
     at = moment(now)
     for op_id in await deps.watches.due(team_id, math.inf, limit=_ALL):
-        await deps.watches.add_note(team_id, op_id, note, at)
+        await deps.outbox.add_note(team_id, op_id, note, at)
 
 
 # Redis's LIMIT takes a count; this is "every one of them".
@@ -261,16 +259,15 @@ async def _record(
     result.polled[operation.id] = operation
     if not operation.step or operation.step == watch.step:
         return False
-    recorded = await deps.watches.record_step(
-        watch.team_id,
-        operation.id,
+    change = StepChange(
+        op_id=operation.id,
         old=watch.step,
         new=operation.step,
         at=operation.date_updated or moment(now),
         final=is_final(operation.step),
         eta=operation.eta,
-        next_due=next_read,
     )
+    recorded = await deps.watches.record_step(watch.team_id, change, next_due=next_read)
     # False: another worker recorded this change first; it posts it.
     result.changes += int(recorded)
     return True
@@ -363,26 +360,27 @@ async def _watch_new(
 ) -> None:
     at = moment(now)
     for operation in operations:
-        added = await deps.watches.add(
-            team_id,
-            operation.id,
-            channel=subscription.channel,
-            user_id=subscription.created_by,
+        new = NewWatch(
+            op_id=operation.id,
             type=operation.type,
             label=operation.domain or "",
             step=operation.step,
             eta=operation.eta,
-            now=at,
-            expires_at=at + dt.timedelta(days=deps.watch_days),
+            channel=subscription.channel,
+            user_id=subscription.created_by,
         )
+        expires_at = at + dt.timedelta(days=deps.watch_days)
+        added = await deps.watches.add(team_id, new, now=at, expires_at=expires_at)
         if added is AddResult.JOINED:
             continue
         # The poster posts the card; an operation that has ended already gets
         # its card and a farewell (unless another channel's watch is following
         # it, which records the final step for every card).
-        ended = is_final(operation.step) and added is AddResult.CREATED
-        note = notes.already_ended(operation.step) if ended else notes.CARD_ONLY
-        await deps.watches.add_note(team_id, operation.id, note, at)
+        if is_final(operation.step) and added is AddResult.CREATED:
+            farewell = notes.already_ended(operation.step)
+            await deps.outbox.add_farewell(team_id, operation.id, farewell, at)
+        else:
+            await deps.outbox.add_card(team_id, operation.id, at)
     matched = {
         operation.id: operation.date_created
         for operation in operations

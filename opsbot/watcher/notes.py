@@ -1,24 +1,19 @@
-"""The notes the watcher leaves in a card's thread, and which of them end a watch.
+"""The words the watcher leaves in a card's thread.
 
-A note travels through the team's outbox like a step change, so it is
-delivered once and survives a crash. Two kinds are special:
-
-- a *farewell* ends its watch: once every card's farewell is delivered, the
-  watch is finished (an expired watch, an operation no longer visible). The
-  farewell is recognised by its last words, so a worker that picks up the
-  outbox after a crash knows it as well as the one that wrote it;
-- a note without text only makes sure the card is posted (a subscription's
-  new match): nothing is said in the thread.
+They travel through the team's outbox like a step change, so each is
+delivered once and survives a crash. What a post does is its kind
+(:class:`~opsbot.store.outbox.PostKind`), not its words: a *note*
+(:func:`key_removed`, :func:`key_refused`) is said in the thread; a
+*farewell* (:func:`expired`, :func:`no_longer_visible`,
+:func:`already_ended`) ends its watch once every card has it.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-from opsbot.store.watches import NOTE, Post
-
+# The last words of every farewell, for the people reading it.
 WATCH_ENDED: Final = "This watch has ended."
-CARD_ONLY: Final = ""
 
 
 def expired(days: int) -> str:
@@ -49,11 +44,3 @@ def key_refused() -> str:
         ":pause_button: Paused: the API refuses this team's key. "
         "An admin can set a working one with `/ops key`; watching resumes then."
     )
-
-
-def is_farewell(post: Post) -> bool:
-    return post.kind == NOTE and post.text.endswith(WATCH_ENDED)
-
-
-def is_card_only(post: Post) -> bool:
-    return post.kind == NOTE and post.text == CARD_ONLY

@@ -5,13 +5,16 @@ script that recorded its step change, so nothing is lost when a process dies.
 The poster takes posts oldest first and, for each one:
 
 1. makes sure the card exists: a card not posted yet (``ts`` "") is posted
-   first and its ``ts`` recorded; the post itself waits for the next pass;
+   first and its ``ts`` recorded; the post itself waits for the next pass
+   (a post of kind ``card`` asks for nothing more, and is done);
 2. edits the card to show the current step (``chat.update``: idempotent,
    so it is simply done again after a crash);
-3. posts the reply in the card's thread: a step change, a note, or the
-   final step broadcast to the channel (``reply_broadcast``) mentioning the
-   card's watchers;
-4. once the last post of a watch that has ended is out, finishes the watch;
+3. posts the reply in the card's thread, by the post's kind
+   (:class:`~opsbot.store.outbox.PostKind`): a step change, a note or a
+   farewell, or the final step broadcast to the channel (``reply_broadcast``)
+   mentioning the card's watchers;
+4. once the last post of a watch that has ended (its final step, or a
+   farewell) is out, finishes the watch;
 5. deletes the outbox entry.
 
 The duplicate window
@@ -56,9 +59,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from opsbot.api.errors import ApiError
 from opsbot.api.operation import DONE, Operation
 from opsbot.clock import moment
-from opsbot.store.watches import FINAL, NOTE, Card, Post, Watch, WatchStore
+from opsbot.store.outbox import Outbox, Post, PostKind
+from opsbot.store.pacing import ChannelPacing
+from opsbot.store.watches import Card, Watch, WatchStore
 from opsbot.ui.watching import watch_card_message, watch_final_reply, watch_note, watch_step_reply
-from opsbot.watcher import notes
 from opsbot.watcher.clients import TeamClients
 
 log = logging.getLogger(__name__)
@@ -120,12 +124,16 @@ class Poster:
     def __init__(
         self,
         watches: WatchStore,
+        outbox: Outbox,
+        pacing: ChannelPacing,
         clients: TeamClients,
         *,
         spacing_s: float = SPACING_S,
         page: int = PAGE,
     ) -> None:
         self.watches = watches
+        self.outbox = outbox
+        self.pacing = pacing
         self.clients = clients
         self.spacing_s = spacing_s
         self.page = page
@@ -158,14 +166,15 @@ class Poster:
         self, team_id: str, farewells: Mapping[int, str], now: float
     ) -> list[Post]:
         """The outbox, after queuing each farewell not already waiting in it."""
-        posts = await self.watches.pending_posts(team_id, count=self.page)
-        waiting = {post.op_id for post in posts if notes.is_farewell(post)}
+        outbox = self.outbox
+        posts = await outbox.pending(team_id, count=self.page)
+        waiting = {post.op_id for post in posts if post.kind is PostKind.FAREWELL}
         missing = {op_id: text for op_id, text in farewells.items() if op_id not in waiting}
         if not missing:
             return posts
         for op_id, text in sorted(missing.items()):
-            await self.watches.add_note(team_id, op_id, text, moment(now))
-        return await self.watches.pending_posts(team_id, count=self.page)
+            await outbox.add_farewell(team_id, op_id, text, moment(now))
+        return await outbox.pending(team_id, count=self.page)
 
 
 async def _operations_for(
@@ -176,7 +185,7 @@ async def _operations_for(
 ) -> dict[int, Operation]:
     """The operations whose final reply shows their error: as polled, or looked up."""
     operations = dict(polled)
-    ended_badly = {post.op_id for post in posts if post.kind == FINAL and post.new != DONE}
+    ended_badly = {post.op_id for post in posts if post.kind is PostKind.FINAL and post.new != DONE}
     missing = sorted((ended_badly & set(watches)) - set(operations))
     if missing and lookup is not None:
         try:
@@ -203,7 +212,6 @@ class _TeamPass:
     # Channels that take nothing more in this pass, and when they will.
     blocked: dict[str, float] = field(default_factory=dict)
     gone: set[str] = field(default_factory=set)
-    store: WatchStore = field(init=False)
     # Posts still in the outbox, per operation.
     pending: Counter[int] = field(init=False)
     at: dt.datetime = field(init=False)
@@ -211,7 +219,6 @@ class _TeamPass:
     whole_outbox: bool = field(init=False)
 
     def __post_init__(self) -> None:
-        self.store = self.poster.watches
         self.pending = Counter(post.op_id for post in self.posts)
         self.at = moment(self.now)
         self.whole_outbox = len(self.posts) < self.poster.page
@@ -244,10 +251,10 @@ class _TeamPass:
         await self._wait_for_channel(post.channel)
         if not card.ts:
             await self._post_card(watch, card, post)
-            if notes.is_card_only(post):
+            if post.kind is PostKind.CARD:
                 await self._done(post)
             return  # the channel has had its message for this pass
-        if notes.is_card_only(post):
+        if post.kind is PostKind.CARD:
             await self._done(post)
             return
         ends = self._ends_watch(watch, post)
@@ -257,18 +264,18 @@ class _TeamPass:
             self._reply_message(watch, post),
             post,
             thread_ts=card.ts,
-            broadcast=post.kind == FINAL,
+            broadcast=post.kind is PostKind.FINAL,
         )
         if ends:
             # Before the outbox entry goes: a crash in between finds no watch
             # for the entry and drops it, instead of posting it twice.
-            await self.store.finish(self.team_id, post.op_id)
+            await self.poster.watches.finish(self.team_id, post.op_id)
             self.watches.pop(post.op_id, None)
         await self._done(post)
 
     def _ends_watch(self, watch: Watch, post: Post) -> bool:
         """Whether this is the last post of a watch that has ended (final step, farewell)."""
-        if not (watch.final or notes.is_farewell(post)) or self.pending[post.op_id] > 1:
+        if not (watch.final or post.kind is PostKind.FAREWELL) or self.pending[post.op_id] > 1:
             return False
         if not self.whole_outbox and self.posts[-1].op_id == post.op_id:
             # More of this watch's posts may lie past the page: they go first.
@@ -276,20 +283,20 @@ class _TeamPass:
         return True
 
     async def _done(self, post: Post) -> None:
-        await self.store.done_post(self.team_id, post.entry_id)
+        await self.poster.outbox.done(self.team_id, post.entry_id)
         self.pending[post.op_id] -= 1
         self.poster.attempts.pop(post.entry_id, None)
 
     async def _wait_for_channel(self, channel: str) -> None:
-        ready_at = await self.store.channel_ready_at(self.team_id, channel)
+        ready_at = await self.poster.pacing.ready_at(self.team_id, channel)
         if ready_at > self.now:
             raise _Wait(ready_at)
 
     def _reply_message(self, watch: Watch, post: Post) -> dict[str, Any]:
-        if post.kind == FINAL:
+        if post.kind is PostKind.FINAL:
             operation = self.operations.get(post.op_id)
             return watch_final_reply(watch, post, operation=operation, now=self.at)
-        if post.kind == NOTE:
+        if post.kind in (PostKind.NOTE, PostKind.FAREWELL):
             return watch_note(post.text)
         return watch_step_reply(post, now=self.at)
 
@@ -299,7 +306,7 @@ class _TeamPass:
         """Post the card ``post`` needs first; ``post`` itself waits for the next pass."""
         message = watch_card_message(watch, now=self.at, channel=card.channel)
         ts = await self._post(card.channel, message, post)
-        await self.store.set_card_ts(self.team_id, watch.op_id, card.channel, ts)
+        await self.poster.watches.set_card_ts(self.team_id, watch.op_id, card.channel, ts)
         posted = replace(card, ts=ts)
         cards = tuple(posted if other.channel == card.channel else other for other in watch.cards)
         self.watches[watch.op_id] = replace(watch, cards=cards)
@@ -354,7 +361,7 @@ class _TeamPass:
 
     async def _space(self, channel: str) -> None:
         ready_at = self.now + self.poster.spacing_s
-        await self.store.set_channel_ready_at(self.team_id, channel, ready_at)
+        await self.poster.pacing.hold_until(self.team_id, channel, ready_at)
         self.blocked[channel] = ready_at
         self.result.wait_until(ready_at)
 
@@ -363,11 +370,11 @@ class _TeamPass:
         reason = _error_code(error)
         if error.response.status_code == 429 or reason == "ratelimited":
             retry_at = self.now + _retry_after(error)
-            await self.store.set_channel_ready_at(self.team_id, channel, retry_at)
+            await self.poster.pacing.hold_until(self.team_id, channel, retry_at)
             log.info("Slack rate-limits team %s for %.0f s", self.team_id, retry_at - self.now)
             raise _Stop(retry_at)
         if reason in CHANNEL_GONE:
-            dropped = await self.store.drop_channel(self.team_id, channel)
+            dropped = await self.poster.watches.drop_channel(self.team_id, channel)
             log.info("channel %s is gone (%s): %d cards dropped", channel, reason, dropped)
             raise _ChannelGone
         if reason in TOKEN_REFUSED:

@@ -36,12 +36,16 @@ from redis.exceptions import RedisError
 
 from opsbot.api.client import OperationClient
 from opsbot.config import Settings
+from opsbot.store.connection import open_redis
 from opsbot.store.installations import RedisInstallationStore
-from opsbot.store.redis import open_redis
+from opsbot.store.outbox import Outbox
+from opsbot.store.pacing import ChannelPacing
+from opsbot.store.pauses import TeamPauses
 from opsbot.store.schedule import Lease, Schedule
+from opsbot.store.subscriptions import SubscriptionStore
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Vault, load_keyring
-from opsbot.store.watches import SubscriptionStore, WatchStore
+from opsbot.store.watches import WatchStore
 from opsbot.watcher.clients import TeamClients
 from opsbot.watcher.cycle import CycleDeps, CycleResult, fetch_operations, run_team_cycle
 from opsbot.watcher.intervals import PollPolicy
@@ -298,17 +302,20 @@ async def open_worker(
     api = OperationClient(settings.api_url, timeout=settings.api_timeout_s, retry_attempts=1)
     installations = RedisInstallationStore(redis, vault) if settings.slack.oauth else None
     async with api, TeamClients(settings, installations) as clients:
-        watches = WatchStore(redis)
+        watches, outbox = WatchStore(redis), Outbox(redis)
         deps = CycleDeps(
             api=api,
             team_keys=TeamKeyStore(redis, vault),
             watches=watches,
+            outbox=outbox,
+            pauses=TeamPauses(redis),
             subscriptions=SubscriptionStore(redis),
             policy=PollPolicy(settings.poll_interval_s),
             watch_days=settings.watch_days,
         )
         schedule = Schedule(redis, lease_s=lease_s)
-        yield Worker(deps, schedule, Poster(watches, clients), clock=clock)
+        poster = Poster(watches, outbox, ChannelPacing(redis), clients)
+        yield Worker(deps, schedule, poster, clock=clock)
 
 
 @contextlib.asynccontextmanager

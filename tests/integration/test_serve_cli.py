@@ -28,10 +28,11 @@ from slack_sdk.oauth.installation_store.models.installation import Installation
 
 from opsbot.simulator import ServedSimulator
 from opsbot.store.installations import RedisInstallationStore
-from opsbot.store.server import RedisServer, free_port
+from opsbot.store.server import RedisServer
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import KEY_FILE_NAME, Keyring, Vault
 from tests.support.opsbot_app import BOT_TOKEN, SIGNING_SECRET, new_encryption_key
+from tests.support.ports import free_port
 from tests.support.slack_api import FakeSlack
 from tests.support.slack_requests import (
     TEAM_ID,

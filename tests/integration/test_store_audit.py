@@ -9,9 +9,10 @@ import pytest
 from redis.asyncio import Redis
 
 from opsbot.config import Settings
-from opsbot.store import keys
+from opsbot.store import keyspace
 from opsbot.store.audit import CANCEL, KEY_SET, AuditLog
-from opsbot.store.redis import open_redis
+from opsbot.store.connection import open_redis
+from tests.support.redis_probe import recent_audit
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ async def test_entries_come_back_newest_first_with_their_time(redis: Redis) -> N
     )
     after = dt.datetime.now(dt.UTC)
 
-    entries = await audit.recent("T0123")
+    entries = await recent_audit(redis, "T0123")
     assert [entry.id for entry in entries] == [second, first]
     newest = entries[0]
     assert (newest.user_id, newest.action, newest.target) == ("U2", KEY_SET, "")
@@ -44,8 +45,8 @@ async def test_entries_come_back_newest_first_with_their_time(redis: Redis) -> N
 async def test_each_team_has_its_own_stream(redis: Redis) -> None:
     audit = AuditLog(redis)
     await audit.record("T0123", user_id="U1", action=CANCEL, target="1")
-    assert await audit.recent("T0456") == []
-    assert await redis.keys("*") == [keys.audit("T0123")]
+    assert await recent_audit(redis, "T0456") == []
+    assert await redis.keys("*") == [keyspace.audit("T0123")]
 
 
 async def test_the_stream_is_capped_at_its_size_keeping_the_latest(redis: Redis) -> None:
@@ -53,8 +54,8 @@ async def test_the_stream_is_capped_at_its_size_keeping_the_latest(redis: Redis)
     for op_id in range(12):
         await audit.record("T0123", user_id="U1", action=CANCEL, target=str(op_id))
 
-    assert await redis.xlen(keys.audit("T0123")) == 5
-    recent = await audit.recent("T0123", count=100)
+    assert await redis.xlen(keyspace.audit("T0123")) == 5
+    recent = await recent_audit(redis, "T0123", count=100)
     assert [entry.target for entry in recent] == ["11", "10", "9", "8", "7"]
 
 
@@ -62,4 +63,4 @@ async def test_recent_returns_at_most_count(redis: Redis) -> None:
     audit = AuditLog(redis)
     for op_id in range(4):
         await audit.record("T0123", user_id="U1", action=CANCEL, target=str(op_id))
-    assert [entry.target for entry in await audit.recent("T0123", count=2)] == ["3", "2"]
+    assert [entry.target for entry in await recent_audit(redis, "T0123", count=2)] == ["3", "2"]

@@ -11,13 +11,14 @@ from redis.asyncio import Redis
 from slack_sdk.oauth.installation_store.models.installation import Installation
 
 from opsbot.config import Settings
-from opsbot.store import keys
+from opsbot.store import keyspace
+from opsbot.store.codec import decoded
+from opsbot.store.connection import open_redis
 from opsbot.store.installations import (
     RedisInstallationStore,
     RedisOAuthStateStore,
     delete_team_data,
 )
-from opsbot.store.redis import decoded, open_redis
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Keyring, Vault
 from tests.support.secrets_scan import find_secrets_in_redis
@@ -218,7 +219,7 @@ async def test_deleting_team_data_removes_every_key_of_that_team(
     # More keys than one UNLINK batch holds.
     async with redis.pipeline() as pipe:
         for op_id in range(1200):
-            pipe.set(keys.watch("T0123", op_id), "{}")
+            pipe.set(keyspace.watch("T0123", op_id), "{}")
         await pipe.execute()
 
     deleted = await delete_team_data(redis, "T0123")
@@ -244,14 +245,14 @@ async def test_of_racing_callbacks_with_one_state_one_wins(redis: Redis) -> None
 async def test_an_oauth_state_expires(redis: Redis) -> None:
     states = RedisOAuthStateStore(redis, expiration_seconds=1)
     state = await states.async_issue()
-    assert 0 < await redis.pttl(keys.oauth_state(state)) <= 1000
+    assert 0 < await redis.pttl(keyspace.oauth_state(state)) <= 1000
     await asyncio.sleep(1.1)
     assert not await states.async_consume(state)
 
 
 async def test_the_default_state_lifetime_is_ten_minutes(redis: Redis) -> None:
     state = await RedisOAuthStateStore(redis).async_issue()
-    assert 590 <= await redis.ttl(keys.oauth_state(state)) <= 600
+    assert 590 <= await redis.ttl(keyspace.oauth_state(state)) <= 600
 
 
 @pytest.mark.parametrize("state", ["", "never-issued", "../../etc", "x" * 500, "a}b:c"])

@@ -9,10 +9,10 @@ from redis.asyncio import Redis
 from slack_sdk.oauth.installation_store.models.installation import Installation
 
 from opsbot.config import Settings
-from opsbot.store import keys
+from opsbot.store import keyspace
 from opsbot.store.audit import AuditLog
+from opsbot.store.connection import open_redis
 from opsbot.store.installations import RedisInstallationStore
-from opsbot.store.redis import open_redis
 from opsbot.store.rotation import rotate_keys
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Keyring, UnknownKeyError, Vault, VaultError
@@ -99,7 +99,7 @@ async def test_records_under_a_lost_key_are_reported_by_key_name(redis: Redis) -
     report = await rotate_keys(redis, current)
 
     assert (report.rotated, report.unchanged, report.failed) == (0, 1, 1)
-    assert report.failed_keys == [keys.api_key("T0123")]
+    assert report.failed_keys == [keyspace.api_key("T0123")]
     assert API_KEYS["T0123"] not in str(report)
     with pytest.raises(UnknownKeyError):
         await TeamKeyStore(redis, current).get("T0123")
@@ -108,11 +108,11 @@ async def test_records_under_a_lost_key_are_reported_by_key_name(redis: Redis) -
 async def test_a_record_moved_between_teams_is_a_failure_not_a_rotation(redis: Redis) -> None:
     old = Keyring.generate()
     await TeamKeyStore(redis, Vault(old)).set("T0123", API_KEYS["T0123"], set_by="U0ADMIN")
-    await redis.rename(keys.api_key("T0123"), keys.api_key("T0456"))
+    await redis.rename(keyspace.api_key("T0123"), keyspace.api_key("T0456"))
     rotated_vault = Vault(Keyring((Keyring.generate().current_key, old.current_key)))
 
     report = await rotate_keys(redis, rotated_vault)
 
-    assert report.failed_keys == [keys.api_key("T0456")]
+    assert report.failed_keys == [keyspace.api_key("T0456")]
     with pytest.raises(VaultError):
         await TeamKeyStore(redis, rotated_vault).get("T0456")

@@ -13,10 +13,12 @@ import pytest
 from redis.asyncio import Redis
 
 from opsbot.config import Settings
-from opsbot.store import keys
+from opsbot.store import keyspace
+from opsbot.store.codec import decoded
+from opsbot.store.connection import open_redis
 from opsbot.store.installations import delete_team_data
-from opsbot.store.redis import decoded, open_redis
 from opsbot.store.schedule import Lease, Schedule
+from tests.support.redis_probe import claim
 
 LEASE_S = 5.0
 
@@ -37,7 +39,7 @@ def team(number: int) -> str:
 
 
 async def claimed(schedule: Schedule, now: float) -> Lease:
-    lease = await schedule.claim(now)
+    lease = await claim(schedule, now)
     assert lease is not None
     return lease
 
@@ -50,13 +52,13 @@ async def test_a_due_team_is_claimed_with_a_lease(schedule: Schedule) -> None:
     assert lease.team_id == "T0123"
     assert lease.expires_at == 100.0 + LEASE_S
     assert lease.token
-    assert await schedule.claim(100.0) is None
+    assert await claim(schedule, 100.0) is None
 
 
 async def test_a_team_is_not_claimed_before_it_is_due(schedule: Schedule) -> None:
     await schedule.wake("T0123", 100.0)
 
-    assert await schedule.claim(99.5) is None
+    assert await claim(schedule, 99.5) is None
     assert (await claimed(schedule, 100.0)).team_id == "T0123"
 
 
@@ -75,7 +77,7 @@ async def test_of_many_concurrent_claimers_each_team_goes_to_exactly_one(
     for number in range(10):
         await schedule.wake(team(number), 100.0)
 
-    leases = await asyncio.gather(*(schedule.claim(100.0) for _ in range(30)))
+    leases = await asyncio.gather(*(claim(schedule, 100.0) for _ in range(30)))
 
     won = [lease.team_id for lease in leases if lease is not None]
     assert sorted(won) == [team(number) for number in range(10)]
@@ -97,7 +99,7 @@ async def test_a_lease_never_released_is_taken_over_when_it_ends(schedule: Sched
     await schedule.wake("T0123", 100.0)
     dead = await claimed(schedule, 100.0)
 
-    assert await schedule.claim(100.0 + LEASE_S - 0.1) is None
+    assert await claim(schedule, 100.0 + LEASE_S - 0.1) is None
     heir = await claimed(schedule, 100.0 + LEASE_S)
 
     assert heir.team_id == "T0123"
@@ -124,7 +126,7 @@ async def test_a_release_schedules_the_next_cycle(schedule: Schedule) -> None:
 
     assert await schedule.release(lease, next_due=130.0)
 
-    assert await schedule.claim(129.9) is None
+    assert await claim(schedule, 129.9) is None
     assert (await claimed(schedule, 130.0)).team_id == "T0123"
 
 
@@ -144,7 +146,7 @@ async def test_releasing_with_nothing_to_watch_takes_the_team_off(schedule: Sche
     assert await schedule.release(lease, next_due=None)
 
     assert await schedule.next_due() is None
-    assert await schedule.claim(1e12) is None
+    assert await claim(schedule, 1e12) is None
 
 
 async def test_wake_never_postpones_an_earlier_due_time(schedule: Schedule) -> None:
@@ -164,7 +166,7 @@ async def test_a_wake_during_a_lease_does_not_hand_the_team_to_another_worker(
 
     await schedule.wake("T0123", 101.0)
 
-    assert await schedule.claim(101.0) is None
+    assert await claim(schedule, 101.0) is None
     assert await schedule.next_due() == lease.expires_at
 
 
@@ -215,7 +217,7 @@ async def test_extending_a_lease_keeps_the_team_from_others(schedule: Schedule) 
 
     assert await schedule.extend(lease, now=104.0)
 
-    assert await schedule.claim(100.0 + LEASE_S) is None
+    assert await claim(schedule, 100.0 + LEASE_S) is None
     assert (await claimed(schedule, 104.0 + LEASE_S)).team_id == "T0123"
     assert not await schedule.extend(lease, now=110.0)
 
@@ -240,7 +242,7 @@ async def test_a_forgotten_team_is_off_the_schedule_and_its_holder_cannot_put_it
     assert not await schedule.release(lease, next_due=101.0)
     remaining = await claimed(schedule, 1e9)
     assert remaining.team_id != lease.team_id
-    assert await schedule.claim(1e9) is None
+    assert await claim(schedule, 1e9) is None
 
 
 async def test_uninstalling_a_team_takes_it_off_the_schedule(
@@ -257,7 +259,7 @@ async def test_uninstalling_a_team_takes_it_off_the_schedule(
 async def test_a_malformed_member_is_dropped_not_handed_out(
     schedule: Schedule, redis: Redis, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await redis.zadd(keys.schedule(), {"not a team}": 10.0})
+    await redis.zadd(keyspace.schedule(), {"not a team}": 10.0})
     await schedule.wake("T0123", 20.0)
 
     with caplog.at_level(logging.WARNING, logger="opsbot.store.schedule"):
@@ -265,7 +267,7 @@ async def test_a_malformed_member_is_dropped_not_handed_out(
 
     assert [lease.team_id for lease in leases] == ["T0123"]
     assert "malformed team" in caplog.text
-    assert await redis.zscore(keys.schedule(), "not a team}") is None
+    assert await redis.zscore(keyspace.schedule(), "not a team}") is None
 
 
 @pytest.mark.parametrize("hostile", ["", "t1", "T1}:x", "T 1"])

@@ -12,9 +12,9 @@ import pytest
 from redis.asyncio import Redis
 
 from opsbot.config import Settings
-from opsbot.store import keys
-from opsbot.store.redis import open_redis
-from opsbot.store.watches import (
+from opsbot.store import keyspace
+from opsbot.store.connection import open_redis
+from opsbot.store.subscriptions import (
     _RECENT_IDS_MAX,
     SUBSCRIPTION_OVERLAP,
     Subscription,
@@ -140,11 +140,11 @@ async def test_an_unreadable_subscription_is_skipped_with_a_log_line(
     subscriptions: SubscriptionStore, redis: Redis, caplog: pytest.LogCaptureFixture
 ) -> None:
     await subscribe(subscriptions)
-    await redis.hset(keys.subscriptions(TEAM), "2", "{broken")
-    await redis.hset(keys.subscriptions(TEAM), "3", '{"channel": "C0AAA", "filters": []}')
-    await redis.hset(keys.subscriptions(TEAM), "four", "{}")
+    await redis.hset(keyspace.subscriptions(TEAM), "2", "{broken")
+    await redis.hset(keyspace.subscriptions(TEAM), "3", '{"channel": "C0AAA", "filters": []}')
+    await redis.hset(keyspace.subscriptions(TEAM), "four", "{}")
 
-    with caplog.at_level(logging.WARNING, logger="opsbot.store.watches"):
+    with caplog.at_level(logging.WARNING, logger="opsbot.store.subscriptions"):
         listed = await subscriptions.list(TEAM)
         await subscriptions.advance(TEAM, 2, {101: NOW + dt.timedelta(hours=1)})
 
@@ -213,7 +213,7 @@ async def test_a_subscription_stored_before_recent_ids_reads_and_advances(
         "created_at": NOW.isoformat(),
         "last_seen": NOW.isoformat(),
     }
-    await redis.hset(keys.subscriptions(TEAM), "1", json.dumps(stored))
+    await redis.hset(keyspace.subscriptions(TEAM), "1", json.dumps(stored))
 
     (before,) = await subscriptions.list(TEAM)
     await subscriptions.advance(TEAM, 1, {101: NOW + dt.timedelta(seconds=1)})

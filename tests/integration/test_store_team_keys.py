@@ -9,8 +9,8 @@ import pytest
 from redis.asyncio import Redis
 
 from opsbot.config import Settings
-from opsbot.store import keys
-from opsbot.store.redis import open_redis
+from opsbot.store import keyspace
+from opsbot.store.connection import open_redis
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Keyring, Vault, VaultError
 from tests.support.secrets_scan import find_secrets_in_redis
@@ -69,13 +69,13 @@ async def test_teams_do_not_share_keys_and_removal_is_per_team(store: TeamKeySto
 async def test_the_key_is_never_in_redis_in_clear(store: TeamKeyStore, redis: Redis) -> None:
     await store.set("T0123", API_KEY, set_by="U0ADMIN")
     assert await find_secrets_in_redis(redis, [API_KEY]) == []
-    assert await redis.keys("*") == [keys.api_key("T0123")]
+    assert await redis.keys("*") == [keyspace.api_key("T0123")]
 
 
 async def test_a_record_copied_to_another_team_does_not_decrypt(
     store: TeamKeyStore, redis: Redis
 ) -> None:
     await store.set("T0123", API_KEY, set_by="U0ADMIN")
-    await redis.copy(keys.api_key("T0123"), keys.api_key("T0456"))
+    await redis.copy(keyspace.api_key("T0123"), keyspace.api_key("T0456"))
     with pytest.raises(VaultError):
         await store.get("T0456")

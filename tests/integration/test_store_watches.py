@@ -6,21 +6,21 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 from redis.asyncio import Redis
 
 from opsbot.config import Settings
-from opsbot.store import keys
-from opsbot.store.redis import decoded, open_redis
+from opsbot.store import keyspace
+from opsbot.store.codec import decoded
+from opsbot.store.connection import open_redis
+from opsbot.store.outbox import Outbox
+from opsbot.store.pacing import ChannelPacing
+from opsbot.store.pauses import TeamPauses
 from opsbot.store.schedule import Schedule
-from opsbot.store.watches import AddResult, Card, Post, WatchStore
-
-TEAM = "T0123"
-NOW = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
-IN_A_WEEK = NOW + dt.timedelta(days=7)
-LATER = NOW + dt.timedelta(minutes=5)
+from opsbot.store.watches import AddResult, Card, WatchStore
+from tests.support.redis_probe import next_poll_due, watched_count
+from tests.support.stored_watches import IN_A_WEEK, LATER, NOW, TEAM, record, stored, watch
 
 
 @pytest.fixture
@@ -34,46 +34,17 @@ def store(redis: Redis) -> WatchStore:
     return WatchStore(redis)
 
 
-async def watch(
-    store: WatchStore,
-    op_id: int,
-    channel: str = "C0AAA",
-    user_id: str = "U0ANN",
-    **overrides: Any,
-) -> AddResult:
-    fields: dict[str, Any] = {
-        "type": "domain_renew",
-        "label": "example.com",
-        "step": "WAIT",
-        "eta": 600,
-        "now": NOW,
-        "expires_at": IN_A_WEEK,
-    }
-    fields.update(overrides)
-    return await store.add(TEAM, op_id, channel=channel, user_id=user_id, **fields)
-
-
-async def record(store: WatchStore, op_id: int, old: str, new: str, **overrides: Any) -> bool:
-    fields: dict[str, Any] = {
-        "at": LATER,
-        "final": False,
-        "eta": 300,
-        "next_due": LATER.timestamp() + 30,
-    }
-    fields.update(overrides)
-    return await store.record_step(TEAM, op_id, old=old, new=new, **fields)
-
-
-async def stored(store: WatchStore, op_id: int) -> Any:
-    found = await store.get(TEAM, op_id)
-    assert found is not None
-    return found
+@pytest.fixture
+def outbox(redis: Redis) -> Outbox:
+    return Outbox(redis)
 
 
 # Adding watches and cards.
 
 
-async def test_a_first_watch_is_created_with_its_card_and_polled_now(store: WatchStore) -> None:
+async def test_a_first_watch_is_created_with_its_card_and_polled_now(
+    store: WatchStore, redis: Redis
+) -> None:
     assert await watch(store, 42) is AddResult.CREATED
 
     found = await stored(store, 42)
@@ -88,7 +59,7 @@ async def test_a_first_watch_is_created_with_its_card_and_polled_now(store: Watc
     assert found.expires_at == IN_A_WEEK
     assert found.cards == (Card(channel="C0AAA", ts="", watchers=("U0ANN",), started_by="U0ANN"),)
     assert await store.due(TEAM, NOW.timestamp()) == [42]
-    assert await store.watched_count(TEAM) == 1
+    assert await watched_count(redis, TEAM) == 1
 
 
 async def test_adding_a_watch_wakes_the_team(store: WatchStore, redis: Redis) -> None:
@@ -105,6 +76,7 @@ async def test_times_come_back_as_aware_utc(store: WatchStore) -> None:
     await record(store, 42, "WAIT", "RUN", at=LATER.astimezone(paris))
 
     found = await stored(store, 42)
+    assert found.step_at is not None
     for moment in (found.created_at, found.expires_at, found.step_at):
         assert moment.tzinfo == dt.UTC
     assert (found.created_at, found.expires_at, found.step_at) == (NOW, IN_A_WEEK, LATER)
@@ -115,7 +87,7 @@ async def test_naive_datetimes_are_refused(store: WatchStore) -> None:
         await watch(store, 42, now=dt.datetime(2026, 11, 1, 12))
 
 
-async def test_a_second_channel_gets_its_own_card(store: WatchStore) -> None:
+async def test_a_second_channel_gets_its_own_card(store: WatchStore, redis: Redis) -> None:
     await watch(store, 42, channel="C0AAA", user_id="U0ANN")
 
     assert await watch(store, 42, channel="C0BBB", user_id="U0BOB") is AddResult.NEW_CHANNEL
@@ -125,7 +97,7 @@ async def test_a_second_channel_gets_its_own_card(store: WatchStore) -> None:
         ("C0AAA", ("U0ANN",)),
         ("C0BBB", ("U0BOB",)),
     ]
-    assert await store.watched_count(TEAM) == 1
+    assert await watched_count(redis, TEAM) == 1
 
 
 async def test_the_same_channel_adds_the_person_to_the_mentions(store: WatchStore) -> None:
@@ -207,7 +179,9 @@ async def test_a_hostile_channel_id_is_refused(store: WatchStore) -> None:
 # The step compare-and-set and its posts.
 
 
-async def test_a_step_change_is_recorded_with_one_post_per_card(store: WatchStore) -> None:
+async def test_a_step_change_is_recorded_with_one_post_per_card(
+    store: WatchStore, outbox: Outbox
+) -> None:
     await watch(store, 42, channel="C0AAA")
     await watch(store, 42, channel="C0BBB")
 
@@ -215,7 +189,7 @@ async def test_a_step_change_is_recorded_with_one_post_per_card(store: WatchStor
 
     found = await stored(store, 42)
     assert (found.step, found.step_at, found.eta) == ("RUN", LATER, 120)
-    posts = await store.pending_posts(TEAM)
+    posts = await outbox.pending(TEAM)
     assert [(post.op_id, post.channel, post.kind, post.old, post.new) for post in posts] == [
         (42, "C0AAA", "step", "WAIT", "RUN"),
         (42, "C0BBB", "step", "WAIT", "RUN"),
@@ -223,19 +197,21 @@ async def test_a_step_change_is_recorded_with_one_post_per_card(store: WatchStor
     assert all(post.at == LATER and post.text == "" for post in posts)
 
 
-async def test_a_change_from_another_step_changes_nothing(store: WatchStore) -> None:
+async def test_a_change_from_another_step_changes_nothing(
+    store: WatchStore, outbox: Outbox
+) -> None:
     await watch(store, 42)
 
     assert not await record(store, 42, "BILL", "RUN")
     assert not await record(store, 43, "WAIT", "RUN")
 
     assert (await stored(store, 42)).step == "WAIT"
-    assert await store.pending_posts(TEAM) == []
+    assert await outbox.pending(TEAM) == []
     assert await store.get(TEAM, 43) is None
 
 
 async def test_of_concurrent_recorders_of_one_change_exactly_one_wins(
-    store: WatchStore, redis: Redis
+    store: WatchStore, redis: Redis, outbox: Outbox
 ) -> None:
     await watch(store, 42, channel="C0AAA")
     await watch(store, 42, channel="C0BBB")
@@ -246,11 +222,11 @@ async def test_of_concurrent_recorders_of_one_change_exactly_one_wins(
     )
 
     assert results.count(True) == 1
-    posts = await store.pending_posts(TEAM)
+    posts = await outbox.pending(TEAM)
     assert sorted(post.channel for post in posts) == ["C0AAA", "C0BBB"]
 
 
-async def test_a_change_schedules_the_next_poll(store: WatchStore) -> None:
+async def test_a_change_schedules_the_next_poll(store: WatchStore, redis: Redis) -> None:
     await watch(store, 42)
     next_due = NOW.timestamp() + 90
 
@@ -258,43 +234,43 @@ async def test_a_change_schedules_the_next_poll(store: WatchStore) -> None:
 
     assert await store.due(TEAM, next_due - 1) == []
     assert await store.due(TEAM, next_due) == [42]
-    assert await store.next_due(TEAM) == next_due
+    assert await next_poll_due(redis, TEAM) == next_due
 
 
 async def test_a_final_step_ends_polling_but_keeps_the_watch_until_finished(
-    store: WatchStore,
+    store: WatchStore, outbox: Outbox, redis: Redis
 ) -> None:
     await watch(store, 42, user_id="U0ANN")
     await watch(store, 42, user_id="U0BOB")
 
     assert await record(store, 42, "WAIT", "DONE", final=True, eta=None)
 
-    posts = await store.pending_posts(TEAM)
+    posts = await outbox.pending(TEAM)
     assert [(post.kind, post.old, post.new) for post in posts] == [("final", "WAIT", "DONE")]
     found = await stored(store, 42)
     assert found.final
     assert found.eta is None
     assert found.cards[0].watchers == ("U0ANN", "U0BOB")
     assert await store.due(TEAM, 1e12) == []
-    assert await store.next_due(TEAM) is None
+    assert await next_poll_due(redis, TEAM) is None
     assert not await record(store, 42, "DONE", "RUN")
-    assert await store.watched_count(TEAM) == 1
+    assert await watched_count(redis, TEAM) == 1
 
     await store.finish(TEAM, 42)
 
     assert await store.get(TEAM, 42) is None
-    assert await store.watched_count(TEAM) == 0
+    assert await watched_count(redis, TEAM) == 0
 
 
 async def test_a_new_channel_after_the_final_step_gets_the_final_post_too(
-    store: WatchStore,
+    store: WatchStore, outbox: Outbox
 ) -> None:
     await watch(store, 42, channel="C0AAA")
     await record(store, 42, "WAIT", "DONE", final=True)
 
     assert await watch(store, 42, channel="C0BBB") is AddResult.NEW_CHANNEL
 
-    posts = await store.pending_posts(TEAM)
+    posts = await outbox.pending(TEAM)
     assert [(post.channel, post.kind, post.new) for post in posts] == [
         ("C0AAA", "final", "DONE"),
         ("C0BBB", "final", "DONE"),
@@ -308,36 +284,11 @@ async def test_a_step_change_of_an_unchanged_step_is_a_caller_bug(store: WatchSt
         await record(store, 42, "WAIT", "WAIT")
 
 
-async def test_notes_go_to_every_card_and_posts_leave_once_delivered(store: WatchStore) -> None:
-    await watch(store, 42, channel="C0AAA")
-    await watch(store, 42, channel="C0BBB")
-    await record(store, 42, "WAIT", "RUN")
-
-    await store.add_note(TEAM, 42, "paused: the API key was refused", LATER)
-    await store.add_note(TEAM, 43, "not watched: no post", LATER)
-
-    posts = await store.pending_posts(TEAM)
-    assert [(post.kind, post.channel) for post in posts] == [
-        ("step", "C0AAA"),
-        ("step", "C0BBB"),
-        ("note", "C0AAA"),
-        ("note", "C0BBB"),
-    ]
-    assert posts[2].text == "paused: the API key was refused"
-    assert (posts[2].old, posts[2].new) == ("RUN", "RUN")
-    assert await store.pending_posts(TEAM, count=1) == posts[:1]
-
-    for post in posts[:3]:
-        await store.done_post(TEAM, post.entry_id)
-
-    assert await store.pending_posts(TEAM) == posts[3:]
-
-
 # Unwatching, gone channels, listing.
 
 
 async def test_unwatching_removes_a_card_and_the_last_card_ends_the_watch(
-    store: WatchStore,
+    store: WatchStore, redis: Redis
 ) -> None:
     await watch(store, 42, channel="C0AAA")
     await watch(store, 42, channel="C0BBB")
@@ -349,7 +300,7 @@ async def test_unwatching_removes_a_card_and_the_last_card_ends_the_watch(
     assert await store.remove_card(TEAM, 42, "C0BBB")
     assert await store.get(TEAM, 42) is None
     assert await store.due(TEAM, 1e12) == []
-    assert await store.watched_count(TEAM) == 0
+    assert await watched_count(redis, TEAM) == 0
 
 
 async def test_a_gone_channel_loses_every_card_it_had(store: WatchStore) -> None:
@@ -398,18 +349,22 @@ async def test_get_many_returns_the_stored_ones(store: WatchStore) -> None:
     assert found[2].op_id == 2
 
 
-async def test_rescheduling_never_brings_back_a_finished_watch(store: WatchStore) -> None:
+async def test_rescheduling_never_brings_back_a_finished_watch(
+    store: WatchStore, redis: Redis
+) -> None:
     await watch(store, 42)
-    await store.reschedule(TEAM, 42, NOW.timestamp() + 60)
-    assert await store.next_due(TEAM) == NOW.timestamp() + 60
+    await store.reschedule_many(TEAM, {42: NOW.timestamp() + 60})
+    assert await next_poll_due(redis, TEAM) == NOW.timestamp() + 60
 
     await store.finish(TEAM, 42)
-    await store.reschedule(TEAM, 42, NOW.timestamp())
+    await store.reschedule_many(TEAM, {42: NOW.timestamp()})
 
     assert await store.due(TEAM, 1e12) == []
 
 
-async def test_rescheduling_many_at_once_moves_only_the_watched(store: WatchStore) -> None:
+async def test_rescheduling_many_at_once_moves_only_the_watched(
+    store: WatchStore, redis: Redis
+) -> None:
     await watch(store, 1)
     await watch(store, 2)
     later = NOW.timestamp() + 60
@@ -419,7 +374,7 @@ async def test_rescheduling_many_at_once_moves_only_the_watched(store: WatchStor
     assert await store.due(TEAM, later) == [1]
     assert await store.due(TEAM, later + 1) == [1, 2]
     await store.reschedule_many(TEAM, {})
-    assert await store.watched_count(TEAM) == 2
+    assert await watched_count(redis, TEAM) == 2
 
 
 # Expiry, pause, channel spacing.
@@ -436,29 +391,6 @@ async def test_watches_expire_but_not_those_already_final(store: WatchStore) -> 
     assert await store.expired(TEAM, NOW + dt.timedelta(days=3)) == [1, 3]
 
 
-async def test_pause_and_resume_say_whether_they_changed_anything(store: WatchStore) -> None:
-    assert await store.paused(TEAM) is None
-    assert await store.pause(TEAM, "the API key was refused")
-    assert not await store.pause(TEAM, "again")
-    assert await store.paused(TEAM) == "the API key was refused"
-
-    assert await store.resume(TEAM)
-    assert not await store.resume(TEAM)
-    assert await store.paused(TEAM) is None
-
-
-async def test_a_channel_is_ready_at_once_until_told_otherwise(
-    store: WatchStore, redis: Redis
-) -> None:
-    assert await store.channel_ready_at(TEAM, "C0AAA") == 0.0
-
-    await store.set_channel_ready_at(TEAM, "C0AAA", 1790000001.5)
-
-    assert await store.channel_ready_at(TEAM, "C0AAA") == 1790000001.5
-    assert await store.channel_ready_at(TEAM, "C0BBB") == 0.0
-    assert await redis.ttl(keys.channel_next_post(TEAM, "C0AAA")) > 0
-
-
 # Garbage in Redis.
 
 
@@ -467,8 +399,8 @@ async def test_a_corrupt_card_is_skipped_with_a_log_line(
 ) -> None:
     await watch(store, 42, channel="C0AAA")
     await watch(store, 42, channel="C0BBB")
-    await redis.hset(keys.cards(TEAM, 42), "C0AAA", "{not json")
-    await redis.hset(keys.cards(TEAM, 42), "C0CCC", '{"ts": 5, "watchers": []}')
+    await redis.hset(keyspace.cards(TEAM, 42), "C0AAA", "{not json")
+    await redis.hset(keyspace.cards(TEAM, 42), "C0CCC", '{"ts": 5, "watchers": []}')
 
     with caplog.at_level(logging.WARNING, logger="opsbot.store.watches"):
         found = await stored(store, 42)
@@ -494,7 +426,7 @@ async def test_watching_again_replaces_a_corrupt_card(
     store: WatchStore, redis: Redis, garbage: str
 ) -> None:
     await watch(store, 42, channel="C0AAA")
-    await redis.hset(keys.cards(TEAM, 42), "C0AAA", garbage)
+    await redis.hset(keyspace.cards(TEAM, 42), "C0AAA", garbage)
 
     assert await watch(store, 42, channel="C0AAA", user_id="U0BOB") is AddResult.NEW_CHANNEL
 
@@ -505,12 +437,12 @@ async def test_a_card_ts_is_not_recorded_on_a_corrupt_card(
     store: WatchStore, redis: Redis, caplog: pytest.LogCaptureFixture
 ) -> None:
     await watch(store, 42, channel="C0AAA")
-    await redis.hset(keys.cards(TEAM, 42), "C0AAA", "not json")
+    await redis.hset(keyspace.cards(TEAM, 42), "C0AAA", "not json")
 
     with caplog.at_level(logging.WARNING, logger="opsbot.store.watches"):
         await store.set_card_ts(TEAM, 42, "C0AAA", "1790000000.000100")
 
-    assert await redis.hget(keys.cards(TEAM, 42), "C0AAA") == "not json"
+    assert await redis.hget(keyspace.cards(TEAM, 42), "C0AAA") == "not json"
     assert "does not parse" in caplog.text
 
 
@@ -519,7 +451,7 @@ async def test_a_corrupt_watch_is_skipped_with_a_log_line(
 ) -> None:
     await watch(store, 42)
     await watch(store, 43)
-    await redis.hset(keys.watch(TEAM, 42), "created_at", "yesterday-ish")
+    await redis.hset(keyspace.watch(TEAM, 42), "created_at", "yesterday-ish")
 
     with caplog.at_level(logging.WARNING, logger="opsbot.store.watches"):
         found = await store.get_many(TEAM, [42, 43])
@@ -528,33 +460,13 @@ async def test_a_corrupt_watch_is_skipped_with_a_log_line(
     assert "watch of operation 42" in caplog.text
 
 
-async def test_an_unreadable_post_is_dropped_with_a_log_line(
-    store: WatchStore, redis: Redis, caplog: pytest.LogCaptureFixture
-) -> None:
-    await watch(store, 42)
-    await redis.xadd(keys.outbox(TEAM), {"op": "forty-two", "channel": "C0AAA"})
-    await redis.xadd(
-        keys.outbox(TEAM),
-        {"op": "42", "channel": "C0AAA", "kind": "shout", "old": "", "new": "", "at": "2026-11-01"},
-    )
-    await record(store, 42, "WAIT", "RUN")
-
-    with caplog.at_level(logging.WARNING, logger="opsbot.store.watches"):
-        posts = await store.pending_posts(TEAM)
-
-    assert [(post.kind, post.new) for post in posts] == [("step", "RUN")]
-    assert "unreadable outbox entry" in caplog.text
-    assert "unknown kind 'shout'" in caplog.text
-    assert await redis.xlen(keys.outbox(TEAM)) == 1
-
-
 async def test_a_malformed_member_of_the_schedule_is_ignored(
     store: WatchStore, redis: Redis, caplog: pytest.LogCaptureFixture
 ) -> None:
     await watch(store, 42)
-    await redis.zadd(keys.watches(TEAM), {"garbage": 0.0})
+    await redis.zadd(keyspace.watches(TEAM), {"garbage": 0.0})
 
-    with caplog.at_level(logging.WARNING, logger="opsbot.store.watches"):
+    with caplog.at_level(logging.WARNING, logger="opsbot.store.codec"):
         assert await store.due(TEAM, NOW.timestamp()) == [42]
 
     assert "malformed member 'garbage'" in caplog.text
@@ -563,25 +475,27 @@ async def test_a_malformed_member_of_the_schedule_is_ignored(
 # Layout and size.
 
 
-async def test_every_key_is_the_teams_or_the_schedules(store: WatchStore, redis: Redis) -> None:
+async def test_every_key_is_the_teams_or_the_schedules(
+    store: WatchStore, outbox: Outbox, redis: Redis
+) -> None:
     await watch(store, 42, channel="C0AAA")
     await record(store, 42, "WAIT", "RUN")
-    await store.add_note(TEAM, 42, "note", LATER)
-    await store.pause(TEAM, "why")
-    await store.set_channel_ready_at(TEAM, "C0AAA", 1.0)
+    await outbox.add_note(TEAM, 42, "note", LATER)
+    await TeamPauses(redis).pause(TEAM, "why")
+    await ChannelPacing(redis).hold_until(TEAM, "C0AAA", 1.0)
 
     stored_keys = sorted(decoded(key) for key in await redis.keys("*"))
 
     assert stored_keys == sorted(
         [
-            keys.watch(TEAM, 42),
-            keys.cards(TEAM, 42),
-            keys.watches(TEAM),
-            keys.watch_expiries(TEAM),
-            keys.outbox(TEAM),
-            keys.paused(TEAM),
-            keys.channel_next_post(TEAM, "C0AAA"),
-            keys.schedule(),
+            keyspace.watch(TEAM, 42),
+            keyspace.cards(TEAM, 42),
+            keyspace.watches(TEAM),
+            keyspace.watch_expiries(TEAM),
+            keyspace.outbox(TEAM),
+            keyspace.paused(TEAM),
+            keyspace.channel_next_post(TEAM, "C0AAA"),
+            keyspace.schedule(),
         ]
     )
 
@@ -592,7 +506,9 @@ async def data_memory(redis: Redis) -> int:
     return int(memory["used_memory"]) - int(memory["mem_clients_normal"])
 
 
-async def test_a_watch_takes_less_than_a_kilobyte_of_redis(store: WatchStore, redis: Redis) -> None:
+async def test_a_watch_takes_less_than_a_kilobyte_of_redis(
+    store: WatchStore, redis: Redis, outbox: Outbox
+) -> None:
     """1,000 watches of one team with one posted card each, one step recorded."""
     count = 1000
     first_op = 1_000_000
@@ -607,8 +523,8 @@ async def test_a_watch_takes_less_than_a_kilobyte_of_redis(store: WatchStore, re
             card_ts=f"1790000000.{op_id:06d}",
         )
         await record(store, op_id, "WAIT", "RUN")
-        for post in await store.pending_posts(TEAM):
-            await store.done_post(TEAM, post.entry_id)
+        for post in await outbox.pending(TEAM):
+            await outbox.done(TEAM, post.entry_id)
 
     await full_watch(first_op - 1)  # scripts loaded, team scheduled: not counted
     before = await data_memory(redis)
@@ -616,17 +532,12 @@ async def test_a_watch_takes_less_than_a_kilobyte_of_redis(store: WatchStore, re
     for op_id in range(first_op, first_op + count):
         await full_watch(op_id)
 
-    assert await store.watched_count(TEAM) == count + 1
-    assert await store.pending_posts(TEAM) == []
+    assert await watched_count(redis, TEAM) == count + 1
+    assert await outbox.pending(TEAM) == []
     per_watch = (await data_memory(redis) - before) / count
     assert 0 < per_watch < 1024
     encodings = {
         decoded(await redis.object("encoding", key))
-        for key in (keys.watch(TEAM, first_op), keys.cards(TEAM, first_op))
+        for key in (keyspace.watch(TEAM, first_op), keyspace.cards(TEAM, first_op))
     }
     assert encodings <= {"listpack", "ziplist"}
-
-
-def test_posts_compare_by_value() -> None:
-    post = Post("1-0", 42, "C0AAA", "step", "WAIT", "RUN", LATER, "")
-    assert post == Post("1-0", 42, "C0AAA", "step", "WAIT", "RUN", LATER, "")

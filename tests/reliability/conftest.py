@@ -30,15 +30,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 from opsbot.api.operation import BILL, CANCEL, DONE, ERROR, SUPPORT
 from opsbot.config import Settings, SlackCredentials
 from opsbot.simulator import ManualClock, ServedSimulator, Simulator, serve_simulator
-from opsbot.store import keys
+from opsbot.store import keyspace
+from opsbot.store.connection import open_redis
 from opsbot.store.installations import RedisInstallationStore
-from opsbot.store.redis import open_redis
-from opsbot.store.server import RedisServer, free_port
+from opsbot.store.server import RedisServer
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Vault, load_keyring
-from opsbot.store.watches import WatchStore
+from opsbot.store.watches import NewWatch, WatchStore
 from tests.integration.watcher.conftest import WorkerProcess, worker_env
 from tests.support.opsbot_app import CLIENT_ID, CLIENT_SECRET, new_encryption_key
+from tests.support.ports import free_port
 from tests.support.slack_api import JSON, FakeSlack
 
 TEAMS = ("TREL1", "TREL2", "TREL3", "TREL4", "TREL5")
@@ -174,10 +175,10 @@ class Fleet:
         return self.simulator.calls["operation.list"]
 
     async def _watches_left(self) -> int:
-        return sum([await self.redis.zcard(keys.watch_expiries(team)) for team in TEAMS])
+        return sum([await self.redis.zcard(keyspace.watch_expiries(team)) for team in TEAMS])
 
     async def _posts_left(self) -> int:
-        return sum([await self.redis.xlen(keys.outbox(team)) for team in TEAMS])
+        return sum([await self.redis.xlen(keyspace.outbox(team)) for team in TEAMS])
 
     def worker_logs(self, lines: int = 15) -> str:
         return "\n".join(
@@ -305,17 +306,16 @@ async def _install(fleet: Fleet) -> None:
             for channel in channels:
                 posted = await client.chat_postMessage(channel=channel, text=f"card of {op_id}")
                 ts = str(posted["ts"])
-                await watches.add(
-                    team,
-                    op_id,
-                    channel=channel,
-                    user_id=WATCHER,
+                new = NewWatch(
+                    op_id=op_id,
                     type="domain_renew",
                     label="",
                     step=BILL,
                     eta=None,
-                    now=now,
-                    expires_at=now + dt.timedelta(days=7),
+                    channel=channel,
+                    user_id=WATCHER,
                     card_ts=ts,
                 )
+                expires_at = now + dt.timedelta(days=7)
+                await watches.add(team, new, now=now, expires_at=expires_at)
                 fleet.cards.append(Card(team, op_id, channel, ts))

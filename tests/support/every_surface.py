@@ -14,7 +14,9 @@ from typing import Any
 from opsbot.api.catalog import RELAUNCH_PARAMETERS, choose_relaunch_fields
 from opsbot.api.errors import NotFoundError
 from opsbot.api.operation import Operation
-from opsbot.store.watches import Card, Post, Subscription, Watch
+from opsbot.store.outbox import Post, PostKind
+from opsbot.store.subscriptions import Subscription
+from opsbot.store.watches import Card, Watch
 from opsbot.ui import audit, common, operations, relaunch, team_key, watching
 from opsbot.ui.views import WatchOutcome
 
@@ -104,8 +106,8 @@ def _watching() -> list[dict[str, Any]]:
         eta=60,
         cards=(card,),
     )
-    step = Post("1-0", 123, CHANNEL, "step", "WAIT", "RUN", NOW, "")
-    final = Post("2-0", 123, CHANNEL, "final", "RUN", "ERROR", NOW, "")
+    step = Post("1-0", 123, CHANNEL, PostKind.STEP, "WAIT", "RUN", NOW, "")
+    final = Post("2-0", 123, CHANNEL, PostKind.FINAL, "RUN", "ERROR", NOW, "")
     subscription = Subscription(1, CHANNEL, {"step": "ERROR"}, USER, NOW, NOW)
     return [
         watching.watch_card_message(watch, now=NOW, channel=CHANNEL),

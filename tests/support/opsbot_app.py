@@ -16,7 +16,7 @@ from opsbot.config import Settings
 from opsbot.logs import SecretRedactor, redacting_handler, settings_secrets
 from opsbot.slack.app import SERVICES, build_web_app
 from opsbot.slack.services import Services
-from opsbot.store.server import free_port
+from tests.support.ports import free_port
 
 SIGNING_SECRET = "signing-secret-for-tests-0123456789"
 BOT_TOKEN = "xoxb-test-bot-token-0123456789"

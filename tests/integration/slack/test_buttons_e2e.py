@@ -22,6 +22,7 @@ import stamina
 from opsbot.api.operation import BILL, CANCEL, ERROR, RUN, WAIT
 from opsbot.simulator import Simulator
 from tests.support.opsbot_app import RunningOpsbot
+from tests.support.redis_probe import recent_audit
 from tests.support.slack_api import FakeSlack
 from tests.support.slack_requests import (
     CHANNEL_ID,
@@ -152,7 +153,7 @@ async def test_cancel_asks_then_cancels_once_and_says_who_did_it(
     [posted] = fake_slack.calls_to("chat.postMessage")
     assert posted.args["channel"] == CHANNEL_ID
     assert posted.args["text"] == result["text"]
-    [entry] = await keyed_opsbot.services.audit.recent(TEAM_ID)
+    [entry] = await recent_audit(keyed_opsbot.services.redis, TEAM_ID)
     assert (entry.user_id, entry.action, entry.target, entry.outcome) == (
         USER_ID,
         "cancel",
@@ -176,7 +177,7 @@ async def test_keep_it_deletes_the_question_and_cancels_nothing(
     assert answer["delete_original"] is True
     assert simulator.calls["operation.cancel"] == 0
     assert simulator.operation(waiting_op)["step"] == WAIT
-    assert await keyed_opsbot.services.audit.recent(TEAM_ID) == []
+    assert await recent_audit(keyed_opsbot.services.redis, TEAM_ID) == []
 
 
 async def test_cancel_in_a_step_that_forbids_it_is_refused_before_any_call(
@@ -213,7 +214,7 @@ async def test_a_stale_cancel_button_reports_the_api_refusal_in_plain_words(
     assert f"is in *{RUN}*; cancel is only possible in BILL, WAIT or ERROR" in shown(answer)
     assert simulator.operation(waiting_op)["step"] == RUN
     assert fake_slack.calls_to("chat.postMessage") == []
-    [entry] = await keyed_opsbot.services.audit.recent(TEAM_ID)
+    [entry] = await recent_audit(keyed_opsbot.services.redis, TEAM_ID)
     assert (entry.action, entry.outcome) == ("cancel", "error: invalid_step")
 
 
@@ -236,7 +237,7 @@ async def test_two_fast_clicks_cancel_once(
     assert simulator.operation(op_id)["step"] == CANCEL
     assert posted.args["text"] == f"Operation {op_id} is now {CANCEL}"
     assert refused["text"] == f"Operation {op_id} is already being cancelled."
-    assert len(await keyed_opsbot.services.audit.recent(TEAM_ID)) == 1
+    assert len(await recent_audit(keyed_opsbot.services.redis, TEAM_ID)) == 1
 
 
 async def test_cancel_result_comes_privately_when_the_bot_cannot_post_in_the_channel(
@@ -277,7 +278,7 @@ async def test_a_rate_limited_cancel_says_so_and_lets_the_next_click_through(
     await click(slack_client, fake_slack, "op_cancel", str(waiting_op), "again")
     [posted] = await fake_slack.wait_for("chat.postMessage")
     assert posted.args["text"] == f"Operation {waiting_op} is now {CANCEL}"
-    outcomes = [entry.outcome for entry in await keyed_opsbot.services.audit.recent(TEAM_ID)]
+    outcomes = [entry.outcome for entry in await recent_audit(keyed_opsbot.services.redis, TEAM_ID)]
     assert outcomes == ["ok", "error: temporary"]
 
 
@@ -381,7 +382,7 @@ async def test_cancel_on_a_list_row_redraws_that_list_with_the_new_step(
     # The team still sees it in the channel, and the audit has it.
     [posted] = fake_slack.calls_to("chat.postMessage")
     assert posted.args["text"] == f"Operation {clicked.op_id} is now {CANCEL}"
-    [entry] = await keyed_opsbot.services.audit.recent(TEAM_ID)
+    [entry] = await recent_audit(keyed_opsbot.services.redis, TEAM_ID)
     assert (entry.action, entry.target, entry.outcome) == ("cancel", str(clicked.op_id), "ok")
 
 

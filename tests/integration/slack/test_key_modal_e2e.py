@@ -14,6 +14,7 @@ import pytest
 
 from opsbot.simulator import Simulator
 from tests.support.opsbot_app import RunningOpsbot
+from tests.support.redis_probe import recent_audit
 from tests.support.slack_api import FakeSlack
 from tests.support.slack_requests import (
     TEAM_ID,
@@ -123,7 +124,7 @@ async def test_an_admin_sets_a_key_after_the_api_accepts_it(
     assert f"`{status.fingerprint}`" in json.dumps(body["view"])
     assert await opsbot.services.team_keys.get(TEAM_ID) == sim_key
     assert status.set_by == USER_ID
-    [entry] = await opsbot.services.audit.recent(TEAM_ID)
+    [entry] = await recent_audit(opsbot.services.redis, TEAM_ID)
     assert (entry.action, entry.user_id, entry.target) == ("key_set", USER_ID, status.fingerprint)
 
     # The admin's modal stayed open: no "Not allowed" replaced it.
@@ -181,7 +182,7 @@ async def test_an_admin_removes_the_key(
 
     assert message["text"] == "The team's API key is removed."
     assert await keyed_opsbot.services.team_keys.get(TEAM_ID) is None
-    [entry] = await keyed_opsbot.services.audit.recent(TEAM_ID)
+    [entry] = await recent_audit(keyed_opsbot.services.redis, TEAM_ID)
     assert (entry.action, entry.user_id, entry.outcome) == ("key_remove", USER_ID, "ok")
 
 
@@ -193,7 +194,7 @@ async def test_a_non_admin_cannot_remove_the_key(
 
     assert "Only workspace admins and owners" in message["text"]
     assert await keyed_opsbot.services.team_keys.get(TEAM_ID) == sim_key
-    assert await keyed_opsbot.services.audit.recent(TEAM_ID) == []
+    assert await recent_audit(keyed_opsbot.services.redis, TEAM_ID) == []
 
 
 async def test_a_key_typed_after_the_command_is_refused_without_echo(

@@ -23,7 +23,7 @@ from redis.asyncio import Redis
 
 from opsbot.simulator import ServedSimulator
 from opsbot.slack.app import BOT_SCOPES
-from opsbot.store import keys
+from opsbot.store import keyspace
 from tests.support.opsbot_app import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -138,7 +138,7 @@ async def team_keys(redis: Redis, team_id: str) -> dict[str, Any]:
     """Every key of one team with its serialized value."""
     return {
         key: await redis.dump(key)
-        async for key in redis.scan_iter(match=keys.team_pattern(team_id))
+        async for key in redis.scan_iter(match=keyspace.team_pattern(team_id))
     }
 
 
@@ -155,7 +155,7 @@ async def test_the_install_page_links_to_slack_with_a_state_kept_in_redis(
     assert f"client_id={CLIENT_ID}" in page
     assert "chat:write" in page
     assert consent.cookie == consent.state
-    assert await opsbot.services.redis.exists(keys.oauth_state(consent.state)) == 1
+    assert await opsbot.services.redis.exists(keyspace.oauth_state(consent.state)) == 1
 
 
 async def test_an_installation_is_kept_with_its_token_encrypted(
@@ -171,13 +171,13 @@ async def test_an_installation_is_kept_with_its_token_encrypted(
     assert exchange.args["code"] == code
     assert exchange.args["client_id"] == CLIENT_ID
     redis = opsbot.services.redis
-    assert await redis.exists(keys.bot(TEAM_A), keys.installation(TEAM_A)) == 2
+    assert await redis.exists(keyspace.bot(TEAM_A), keyspace.installation(TEAM_A)) == 2
     # The state is spent, and no secret is readable in Redis.
-    assert await redis.exists(keys.oauth_state(consent.state)) == 0
+    assert await redis.exists(keyspace.oauth_state(consent.state)) == 0
     assert await find_secrets_in_redis(redis, [TOKEN_A, CLIENT_SECRET, SIGNING_SECRET]) == []
     names = [name async for name in redis.scan_iter()]
     assert names
-    assert [n for n in names if not n.startswith(f"{keys.PREFIX}{{{TEAM_A}}}:")] == []
+    assert [n for n in names if not n.startswith(f"{keyspace.PREFIX}{{{TEAM_A}}}:")] == []
 
 
 async def test_a_state_is_good_for_one_installation_only(
@@ -302,7 +302,7 @@ async def test_losing_a_team_deletes_its_data_and_only_its_data(
     await _two_installed_teams(opsbot, browser, fake_slack, sim_key)
     redis = opsbot.services.redis
     team_b_before = await team_keys(redis, TEAM_B)
-    assert {keys.api_key(TEAM_A), keys.audit(TEAM_A), keys.bot(TEAM_A)} <= set(
+    assert {keyspace.api_key(TEAM_A), keyspace.audit(TEAM_A), keyspace.bot(TEAM_A)} <= set(
         await team_keys(redis, TEAM_A)
     )
 

@@ -17,6 +17,7 @@ from opsbot.api.catalog import RELAUNCH_PARAMETERS
 from opsbot.api.operation import BILL, ERROR, RUN
 from opsbot.simulator import Simulator
 from tests.support.opsbot_app import RunningOpsbot
+from tests.support.redis_probe import recent_audit
 from tests.support.slack_api import FakeSlack
 from tests.support.slack_requests import (
     CHANNEL_ID,
@@ -318,7 +319,7 @@ async def test_a_valid_submit_relaunches_with_only_the_filled_fields(
     assert posted.args["text"] == f"Operation {op_id} was relaunched"
     assert f"<@{USER_ID}> relaunched operation *#{op_id}*" in json.dumps(posted.args["blocks"])
     assert "`x-es_legalform`" in json.dumps(posted.args["blocks"])
-    [entry] = await keyed_opsbot.services.audit.recent(TEAM_ID)
+    [entry] = await recent_audit(keyed_opsbot.services.redis, TEAM_ID)
     assert (entry.action, entry.target, entry.user_id, entry.outcome) == (
         "relaunch",
         str(op_id),
@@ -391,7 +392,7 @@ async def test_a_refusal_by_the_api_is_shown_in_the_modal(
     assert f"Operation {op_id} is in *{RUN}*; relaunch is only possible in ERROR" in refusal
     assert "The API said:" in refusal
     assert fake_slack.calls_to("chat.postMessage") == []
-    [entry] = await keyed_opsbot.services.audit.recent(TEAM_ID)
+    [entry] = await recent_audit(keyed_opsbot.services.redis, TEAM_ID)
     assert (entry.action, entry.outcome) == ("relaunch", "error: invalid_step")
 
 

@@ -23,7 +23,7 @@ from redis.asyncio import Redis
 from opsbot.config import Settings
 from opsbot.logs import REDACTED, SecretRedactor, settings_secrets
 from opsbot.simulator import Simulator
-from opsbot.store import keys
+from opsbot.store import keyspace
 from opsbot.ui import ids
 from opsbot.ui.payloads import RelaunchMetadata
 from tests.support.opsbot_app import (
@@ -327,10 +327,10 @@ async def test_every_redis_key_is_opsbot_s_and_tagged(
     names = [key async for key in opsbot.services.redis.scan_iter(count=500)]
     assert names  # the key, the audit stream at least
     allowed_tags = (f"{{{TEAM_ID}}}", "{oauth}", "{schedule}")
-    assert [name for name in names if not name.startswith(keys.PREFIX)] == []
+    assert [name for name in names if not name.startswith(keyspace.PREFIX)] == []
     assert [name for name in names if not any(tag in name for tag in allowed_tags)] == []
-    assert keys.api_key(TEAM_ID) in names
-    assert keys.audit(TEAM_ID) in names
+    assert keyspace.api_key(TEAM_ID) in names
+    assert keyspace.audit(TEAM_ID) in names
 
 
 # --- the redactor itself ----------------------------------------------------------------

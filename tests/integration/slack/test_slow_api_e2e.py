@@ -17,6 +17,7 @@ import pytest
 from opsbot.api.operation import BILL, ERROR
 from opsbot.simulator import Simulator
 from tests.support.opsbot_app import RunningOpsbot
+from tests.support.redis_probe import recent_audit
 from tests.support.slack_api import FakeSlack
 from tests.support.slack_requests import (
     CHANNEL_ID,
@@ -106,7 +107,7 @@ async def test_a_slow_relaunch_submit_acks_with_a_working_view_then_updates_it(
     # The announcement's thread now follows the relaunched operation.
     assert thread_note.args["thread_ts"] == "1700000000.000100"
     assert posted.args["channel"] == CHANNEL_ID
-    [entry] = await keyed_opsbot.services.audit.recent(TEAM_ID)
+    [entry] = await recent_audit(keyed_opsbot.services.redis, TEAM_ID)
     assert (entry.action, entry.target, entry.outcome) == ("relaunch", str(op_id), "ok")
 
 

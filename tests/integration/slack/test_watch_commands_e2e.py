@@ -22,7 +22,7 @@ from opsbot.simulator import Simulator
 from opsbot.slack.requests import Requester
 from opsbot.slack.services import Services
 from opsbot.slack.watch_commands import resume_watching, watch_in_thread
-from opsbot.store import keys
+from opsbot.store import keyspace
 from opsbot.store.watches import Watch
 from opsbot.ui import ids
 from tests.support.opsbot_app import BOT_TOKEN, RunningOpsbot
@@ -132,7 +132,7 @@ async def stored(opsbot: RunningOpsbot, op_id: int) -> Watch:
 
 
 async def team_is_scheduled(services: Services) -> bool:
-    return await services.redis.zscore(keys.schedule(), TEAM_ID) is not None
+    return await services.redis.zscore(keyspace.schedule(), TEAM_ID) is not None
 
 
 # --- /ops watch and the Watch button -------------------------------------------------------
@@ -457,7 +457,7 @@ async def test_watches_says_when_the_teams_watches_are_paused(
 ) -> None:
     op_id = simulator.create("domain_create", step=BILL, domain="paused.example")
     await answered(slack_client, fake_slack, f"watch {op_id}")
-    await keyed_opsbot.services.watches.pause(TEAM_ID, "the API refused the key")
+    await keyed_opsbot.services.pauses.pause(TEAM_ID, "the API refused the key")
 
     answer = await answered(slack_client, fake_slack, "watches")
 
@@ -666,10 +666,10 @@ async def test_resume_watching_lifts_the_pause_and_wakes_the_team(
     keyed_opsbot: RunningOpsbot,
 ) -> None:
     services = keyed_opsbot.services
-    await services.watches.pause(TEAM_ID, "the key was removed")
+    await services.pauses.pause(TEAM_ID, "the key was removed")
     await services.schedule.forget(TEAM_ID)
 
     await resume_watching(services, TEAM_ID)
 
-    assert await services.watches.paused(TEAM_ID) is None
+    assert await services.pauses.reason(TEAM_ID) is None
     assert await team_is_scheduled(services)

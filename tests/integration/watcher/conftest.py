@@ -26,11 +26,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from opsbot.config import Settings, SlackCredentials
 from opsbot.simulator import ManualClock, ServedSimulator, Simulator
-from opsbot.store.redis import open_redis
+from opsbot.store.connection import open_redis
+from opsbot.store.outbox import Outbox
+from opsbot.store.pauses import TeamPauses
 from opsbot.store.schedule import Schedule
+from opsbot.store.subscriptions import SubscriptionStore
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Vault, load_keyring
-from opsbot.store.watches import AddResult, SubscriptionStore, WatchStore
+from opsbot.store.watches import AddResult, NewWatch, WatchStore
 from opsbot.ui.watching import watch_card_message
 from opsbot.watcher.worker import CycleReport, Worker, open_worker
 from tests.support.opsbot_app import BOT_TOKEN, new_encryption_key
@@ -68,6 +71,8 @@ class Watching:
     clock: HandClock
     redis: Redis
     watches: WatchStore
+    outbox: Outbox
+    pauses: TeamPauses
     subscriptions: SubscriptionStore
     schedule: Schedule
     team_keys: TeamKeyStore
@@ -105,18 +110,11 @@ class Watching:
     ) -> str:
         """Watch ``op_id`` with the facts given (for ids the simulator does not know)."""
         moment = self.clock.moment
-        added = await self.watches.add(
-            team,
-            op_id,
-            channel=channel,
-            user_id=user,
-            type=type,
-            label=label,
-            step=step,
-            eta=None,
-            now=moment,
-            expires_at=moment + dt.timedelta(days=self.settings.watch_days),
+        new = NewWatch(
+            op_id=op_id, type=type, label=label, step=step, eta=None, channel=channel, user_id=user
         )
+        expires_at = moment + dt.timedelta(days=self.settings.watch_days)
+        added = await self.watches.add(team, new, now=moment, expires_at=expires_at)
         assert added is not AddResult.JOINED
         watch = await self.watches.get(team, op_id)
         assert watch is not None
@@ -153,7 +151,7 @@ class Watching:
         """Cycle until the team's outbox is empty."""
         for _ in range(limit):
             await self.cycle()
-            if not await self.watches.pending_posts(team):
+            if not await self.outbox.pending(team):
                 return
         raise AssertionError(f"the outbox of {team} is not empty after {limit} cycles")
 
@@ -223,6 +221,8 @@ async def watching(
             clock=clock,
             redis=redis,
             watches=WatchStore(redis),
+            outbox=Outbox(redis),
+            pauses=TeamPauses(redis),
             subscriptions=SubscriptionStore(redis),
             schedule=Schedule(redis),
             team_keys=team_keys,

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from opsbot.api.operation import BILL, DONE, RUN, WAIT
 from opsbot.simulator import GARBAGE_KINDS
-from opsbot.store import keys
+from opsbot.store import keyspace
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Vault, load_keyring
 from tests.integration.watcher.conftest import Watching
@@ -56,7 +56,7 @@ async def test_a_refused_key_pauses_with_one_note_per_thread_and_a_good_one_resu
     assert first_note == second_note
     assert "Paused" in first_note
     assert "refuses" in first_note
-    assert await watching.watches.paused(TEAM_ID) is not None
+    assert await watching.pauses.reason(TEAM_ID) is not None
     assert REFUSED_KEY not in str(watching.slack.calls)
 
     # An admin sets the right key (the Slack side also wakes the team then).
@@ -64,7 +64,7 @@ async def test_a_refused_key_pauses_with_one_note_per_thread_and_a_good_one_resu
     replies = await watching.until_replies(CHANNEL_ID, first_ts, 2)
 
     assert texts(replies)[1] == f"Operation {first}: WAIT → RUN"
-    assert await watching.watches.paused(TEAM_ID) is None
+    assert await watching.pauses.reason(TEAM_ID) is None
 
 
 async def test_a_removed_key_pauses_once_and_watching_resumes_when_one_is_set(
@@ -171,7 +171,7 @@ async def test_the_outbox_and_the_watch_live_under_the_teams_hash_tag(watching: 
     stored = [key async for key in watching.redis.scan_iter(match="opsbot:*")]
     team_keys = [key for key in stored if "{schedule}" not in key]
     assert team_keys
-    assert all(key.startswith(keys.team_tag(TEAM_ID) + ":") for key in team_keys)
+    assert all(key.startswith(keyspace.team_tag(TEAM_ID) + ":") for key in team_keys)
 
 
 async def test_a_key_the_keyring_cannot_open_keeps_the_watches_without_a_note(
@@ -188,7 +188,7 @@ async def test_a_key_the_keyring_cannot_open_keeps_the_watches_without_a_note(
     simulator.move(op_id, RUN)
     await watching.cycles(5)
     assert watching.replies(CHANNEL_ID, ts) == []
-    assert await watching.watches.paused(TEAM_ID) is None
+    assert await watching.pauses.reason(TEAM_ID) is None
 
     await watching.team_keys.set(TEAM_ID, sim_key, "U0ADMIN")
     [reply] = await watching.until_replies(CHANNEL_ID, ts, 1)

@@ -10,6 +10,7 @@ import json
 
 from opsbot.api.operation import BILL, DONE, ERROR, RUN, WAIT
 from opsbot.simulator import ManualClock
+from opsbot.store.watches import NewWatch
 from opsbot.ui import ids
 from tests.integration.watcher.conftest import Watching
 from tests.support.slack_api import JSON, SlackCall
@@ -90,18 +91,21 @@ async def test_polls_in_batches_of_one_hundred_never_one_call_per_operation(
     simulator = watching.simulator
     op_ids = [simulator.create("domain_renew", step=RUN) for _ in range(250)]
     for op_id in op_ids:
-        await watching.watches.add(
-            TEAM_ID,
-            op_id,
-            channel=CHANNEL_ID,
-            user_id=USER_ID,
+        new = NewWatch(
+            op_id=op_id,
             type="domain_renew",
             label="",
             step=RUN,
             eta=None,
+            channel=CHANNEL_ID,
+            user_id=USER_ID,
+            card_ts="1700000000.000001",
+        )
+        await watching.watches.add(
+            TEAM_ID,
+            new,
             now=watching.clock.moment,
             expires_at=watching.clock.moment.replace(year=watching.clock.moment.year + 1),
-            card_ts="1700000000.000001",
         )
     before = watching.list_calls()
 

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from opsbot.api.operation import BILL, RUN, WAIT
-from opsbot.store import keys
+from opsbot.store import keyspace
 from tests.integration.watcher.conftest import Watching, WorkerProcess, worker_env
 from tests.support.slack_requests import CHANNEL_ID, TEAM_ID
 
@@ -75,5 +75,5 @@ async def test_sigterm_lets_the_pass_under_way_finish_releases_and_exits_0(
     assert [reply["text"] for reply in watching.replies(CHANNEL_ID, ts)] == [
         f"Operation {op_id}: WAIT → RUN"
     ]
-    assert await watching.watches.pending_posts(TEAM_ID) == []
-    assert await watching.redis.hlen(keys.schedule_leases()) == 0
+    assert await watching.outbox.pending(TEAM_ID) == []
+    assert await watching.redis.hlen(keyspace.schedule_leases()) == 0

@@ -16,7 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from opsbot.api.operation import FINAL_STEPS, RELAUNCHABLE_TYPES, STEPS, Operation
-from opsbot.store.watches import Card, Post, Subscription, Watch
+from opsbot.store.outbox import Post, PostKind
+from opsbot.store.subscriptions import Subscription
+from opsbot.store.watches import Card, Watch
 from opsbot.ui import ids, views, watching
 from opsbot.ui.views import WatchOutcome
 from tests.support.surfaces import HOSTILE, NOW, all_text, assert_message_ok, mentions
@@ -61,7 +63,9 @@ def _watch(
     )
 
 
-def _post(op_id: int = 123, *, old: str = "RUN", new: str = "DONE", kind: str = "final") -> Post:
+def _post(
+    op_id: int = 123, *, old: str = "RUN", new: str = "DONE", kind: PostKind = PostKind.FINAL
+) -> Post:
     return Post(
         entry_id="1700000000000-0",
         op_id=op_id,
@@ -191,7 +195,7 @@ def test_an_unwatched_card_with_a_bad_user_id_mentions_nobody() -> None:
 
 
 def test_a_step_reply_says_old_to_new_and_when() -> None:
-    message = watching.watch_step_reply(_post(old="WAIT", new="RUN", kind="step"), now=NOW)
+    message = watching.watch_step_reply(_post(old="WAIT", new="RUN", kind=PostKind.STEP), now=NOW)
 
     assert_message_ok(message)
     assert message["text"] == "Operation 123: WAIT → RUN"
@@ -199,7 +203,9 @@ def test_a_step_reply_says_old_to_new_and_when() -> None:
 
 
 def test_a_step_reply_of_hostile_steps_is_escaped() -> None:
-    message = watching.watch_step_reply(_post(old=HOSTILE * 10, new=HOSTILE, kind="step"), now=NOW)
+    message = watching.watch_step_reply(
+        _post(old=HOSTILE * 10, new=HOSTILE, kind=PostKind.STEP), now=NOW
+    )
 
     assert_message_ok(message)
     assert "&lt;!here&gt;" in all_text(message)

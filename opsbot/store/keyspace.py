@@ -1,4 +1,4 @@
-"""Every Redis key opsbot uses, built in one place.
+"""Every Redis key opsbot uses, built here and only here.
 
 All keys start with ``opsbot:`` and carry a hash tag in braces. Everything
 that belongs to one Slack team is tagged with that team's id
@@ -130,7 +130,7 @@ def action_lock(team_id: str, op_id: int) -> str:
     return f"{team_tag(team_id)}:lock:action:{_operation_id(op_id)}"
 
 
-# The watcher's keys (opsbot.store.watches and opsbot.store.schedule use them).
+# The watcher's keys (watches, outbox, subscriptions, pauses, pacing, schedule).
 # Operation ids are integers and channel ids Slack ids, both checked, so no
 # id can carry a ``:`` or ``}`` into a key.
 

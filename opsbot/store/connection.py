@@ -1,8 +1,10 @@
-"""The Redis connection: ``REDIS_URL``, or an embedded server under the data dir.
+"""The Redis connection factory: ``REDIS_URL``, or an embedded server under the data dir.
 
-Every client opsbot makes comes from :func:`open_redis`, so they all retry a
-dropped connection the same way: a Redis that restarts is reconnected to on
-the next command instead of failing every caller until the process restarts.
+This is the one place that builds a Redis client from the settings: every
+client opsbot makes comes from :func:`open_redis`, so the deployment is
+chosen here and nowhere else, and every client retries a dropped
+connection the same way: a Redis that restarts is reconnected to on the
+next command instead of failing every caller until the process restarts.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Final
 
@@ -83,16 +85,6 @@ async def redis_is_healthy(redis: Redis, *, timeout_s: float = HEALTH_CHECK_TIME
             return bool(await redis.ping())
     except Exception:  # a health check reports, it never raises
         return False
-
-
-def decoded(value: bytes | str) -> str:
-    """A reply as text, whether or not the client decodes replies itself."""
-    return value.decode() if isinstance(value, bytes) else value
-
-
-def decoded_map(reply: Mapping[bytes | str, bytes | str] | None) -> dict[str, str]:
-    """A hash or stream entry reply as text (an absent one as empty)."""
-    return {decoded(name): decoded(value) for name, value in (reply or {}).items()}
 
 
 def _client(url: str) -> Redis:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from opsbot.config import Settings, SettingsError
-from opsbot.store.redis import embedded_redis, open_redis, redis_is_healthy
+from opsbot.store.connection import embedded_redis, open_redis, redis_is_healthy
 from opsbot.store.server import RedisServer
 
 

@@ -10,11 +10,12 @@ from redis.asyncio import Redis
 from slack_sdk.oauth.installation_store.models.installation import Installation
 
 from opsbot.config import Settings
-from opsbot.store import keys
+from opsbot.store import keyspace
 from opsbot.store.audit import AuditLog
+from opsbot.store.codec import decoded
+from opsbot.store.connection import open_redis
 from opsbot.store.installations import RedisInstallationStore, RedisOAuthStateStore
-from opsbot.store.locks import acquire_action_lock
-from opsbot.store.redis import decoded, open_redis
+from opsbot.store.locks import ActionLocks
 from opsbot.store.rotation import rotate_keys
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Keyring, Vault
@@ -68,7 +69,7 @@ async def full_round(redis: Redis) -> None:
             )
         )
     await AuditLog(redis).record("T0123", user_id="U0ADMIN", action="key_set")
-    await acquire_action_lock(redis, "T0123", 42)
+    await ActionLocks(redis).acquire("T0123", 42)
     await RedisOAuthStateStore(redis).async_issue()
     rotated = Vault(Keyring((Keyring.generate().current_key, old.current_key)))
     report = await rotate_keys(redis, rotated)
@@ -87,7 +88,7 @@ async def test_after_a_full_round_every_key_is_tagged(redis: Redis) -> None:
     assert len(stored) > 10
     untagged = [key for key in stored if not (TEAM_KEY.fullmatch(key) or OAUTH_KEY.fullmatch(key))]
     assert untagged == []
-    tags = {keys.team_of(key) for key in stored}
+    tags = {keyspace.team_of(key) for key in stored}
     assert tags == {"T0123", "T0456", "E0ORG", None}
 
 
@@ -118,49 +119,58 @@ async def test_the_scan_finds_a_secret_in_clear_in_every_kind_of_value(redis: Re
 
 def test_team_keys_carry_the_team_as_a_hash_tag() -> None:
     built = [
-        keys.api_key("T0123"),
-        keys.bot("T0123"),
-        keys.bot("T0123", "E0ORG"),
-        keys.installation("T0123"),
-        keys.user_installation("T0123", "U0456"),
-        keys.audit("T0123"),
-        keys.action_lock("T0123", 42),
-        keys.watches("T0123"),
-        keys.watch("T0123", 42),
-        keys.subscriptions("T0123"),
+        keyspace.api_key("T0123"),
+        keyspace.bot("T0123"),
+        keyspace.bot("T0123", "E0ORG"),
+        keyspace.installation("T0123"),
+        keyspace.user_installation("T0123", "U0456"),
+        keyspace.audit("T0123"),
+        keyspace.action_lock("T0123", 42),
+        keyspace.watches("T0123"),
+        keyspace.watch("T0123", 42),
+        keyspace.subscriptions("T0123"),
     ]
     assert all(key.startswith("opsbot:{T0123}:") for key in built)
     assert len(set(built)) == len(built)
-    assert all(keys.team_of(key) == "T0123" for key in built)
+    assert all(keyspace.team_of(key) == "T0123" for key in built)
 
 
 def test_the_shared_keys_have_their_own_tags() -> None:
-    assert keys.schedule() == "opsbot:{schedule}:teams"
-    assert keys.oauth_state("abc_DEF-1") == "opsbot:{oauth}:state:abc_DEF-1"
-    assert keys.team_of(keys.schedule()) is None
-    assert keys.team_of(keys.oauth_state("abc")) is None
+    assert keyspace.schedule() == "opsbot:{schedule}:teams"
+    assert keyspace.oauth_state("abc_DEF-1") == "opsbot:{oauth}:state:abc_DEF-1"
+    assert keyspace.team_of(keyspace.schedule()) is None
+    assert keyspace.team_of(keyspace.oauth_state("abc")) is None
 
 
 def test_only_stored_secrets_are_recognised_for_rotation() -> None:
-    assert keys.is_api_key(keys.api_key("T0123"))
-    assert not keys.is_api_key(keys.audit("T0123"))
-    for key in (keys.bot("T1"), keys.installation("T1", "E1"), keys.user_installation("T1", "U1")):
-        assert keys.is_installation_record(key)
-    for key in (keys.api_key("T1"), keys.audit("T1"), keys.watch("T1", 1), keys.schedule()):
-        assert not keys.is_installation_record(key)
+    assert keyspace.is_api_key(keyspace.api_key("T0123"))
+    assert not keyspace.is_api_key(keyspace.audit("T0123"))
+    for key in (
+        keyspace.bot("T1"),
+        keyspace.installation("T1", "E1"),
+        keyspace.user_installation("T1", "U1"),
+    ):
+        assert keyspace.is_installation_record(key)
+    for key in (
+        keyspace.api_key("T1"),
+        keyspace.audit("T1"),
+        keyspace.watch("T1", 1),
+        keyspace.schedule(),
+    ):
+        assert not keyspace.is_installation_record(key)
 
 
 @pytest.mark.parametrize("hostile", ["", "t0123", "T0123}", "T1}:x:{T2", "T 1", "T*", "T1\n"])
 def test_a_hostile_id_cannot_reach_another_key(hostile: str) -> None:
     with pytest.raises(ValueError, match="team id"):
-        keys.team_tag(hostile)
+        keyspace.team_tag(hostile)
     with pytest.raises(ValueError, match="user id"):
-        keys.user_installation("T0123", hostile)
+        keyspace.user_installation("T0123", hostile)
     with pytest.raises(ValueError, match="enterprise id"):
-        keys.bot("T0123", hostile)
+        keyspace.bot("T0123", hostile)
 
 
 @pytest.mark.parametrize("op_id", [-1, True])
 def test_an_operation_id_must_be_a_number(op_id: int) -> None:
     with pytest.raises(ValueError, match="operation id"):
-        keys.action_lock("T0123", op_id)
+        keyspace.action_lock("T0123", op_id)

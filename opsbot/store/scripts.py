@@ -1,0 +1,317 @@
+"""Every Lua script opsbot runs in Redis, each once, as a named constant.
+
+A store registers the scripts it runs once, when it is built
+(``redis.register_script``), the way redis-py's ``asyncio/lock.py`` does;
+none is written inline or registered per call.
+
+Cluster rule: each script touches the keys of one hash tag only (see
+:mod:`opsbot.store.keyspace`): a team's keys, or the schedule's.
+
+Outbox entries: a script that queues posts appends one stream entry per card
+with the fields ``op``, ``channel``, ``kind``, ``old``, ``new``, ``at`` (ISO)
+and ``text``; :mod:`opsbot.store.outbox` reads them back, and the kinds
+written here are its :class:`~opsbot.store.outbox.PostKind` values.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- shared ------------------------------------------------------------------------
+
+# The one compare-and-set. KEYS: one key. ARGV: field, expected, then what to
+# write. `field` names the hash field compared; '' compares the key's whole
+# string value. Nothing changes (0) unless it holds `expected`; then (1):
+# on a hash, the field/value pairs that follow are written; on a string, the
+# value that follows replaces it, keeping its expiry, or, with none, the key
+# is deleted. Users: subscriptions (last_seen), key rotation (records),
+# action locks (release by their holder).
+COMPARE_AND_SET: Final = """
+local field, expected = ARGV[1], ARGV[2]
+local current
+if field == '' then
+    current = redis.call('GET', KEYS[1])
+else
+    current = redis.call('HGET', KEYS[1], field)
+end
+if current ~= expected then
+    return 0
+end
+if field ~= '' then
+    for i = 3, #ARGV, 2 do
+        redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+    end
+elseif #ARGV == 2 then
+    redis.call('DEL', KEYS[1])
+else
+    redis.call('SET', KEYS[1], ARGV[3], 'KEEPTTL')
+end
+return 1
+"""
+
+# --- watches (opsbot.store.watches) -----------------------------------------------
+
+# KEYS: watch, cards, watches, expiries, outbox.
+# ARGV: op, channel, user, type, label, step, eta ('' = none), created_at
+# (iso), expires_at (epoch), due (epoch), the JSON of a new card.
+# Returns 'created', 'new_channel' or 'joined'. On an existing watch the
+# stored step stays (changing it here would skip the other cards' post) and
+# the expiry only grows. A corrupt card is replaced by a new one. A new card
+# on a watch whose final step is already recorded gets that final post at
+# once, as its siblings did.
+ADD_WATCH: Final = """
+local op, channel, user = ARGV[1], ARGV[2], ARGV[3]
+local expires_at, due, new_card = ARGV[9], ARGV[10], ARGV[11]
+
+-- What Python reads as a card: a string ts and a non-empty list of strings.
+local function is_card(card)
+    if type(card) ~= 'table' or type(card.ts) ~= 'string' or type(card.watchers) ~= 'table' then
+        return false
+    end
+    local count = 0
+    for index, watcher in pairs(card.watchers) do
+        if type(index) ~= 'number' or type(watcher) ~= 'string' then
+            return false
+        end
+        count = count + 1
+    end
+    return count > 0 and count == #card.watchers
+end
+
+-- The card with `user` among its watchers, or nil when it does not parse.
+local function joined(raw)
+    local ok, card = pcall(cjson.decode, raw)
+    if not ok or not is_card(card) then
+        return nil
+    end
+    for _, watcher in ipairs(card.watchers) do
+        if watcher == user then
+            return raw
+        end
+    end
+    table.insert(card.watchers, user)
+    local encoded, document = pcall(cjson.encode, card)
+    if encoded then
+        return document
+    end
+    return nil
+end
+
+if redis.call('EXISTS', KEYS[1]) == 0 then
+    redis.call('HSET', KEYS[1], 'type', ARGV[4], 'label', ARGV[5], 'step', ARGV[6],
+        'created_at', ARGV[8], 'expires_at', expires_at)
+    if ARGV[7] ~= '' then
+        redis.call('HSET', KEYS[1], 'eta', ARGV[7])
+    end
+    redis.call('DEL', KEYS[2])
+    redis.call('HSET', KEYS[2], channel, new_card)
+    redis.call('ZADD', KEYS[3], due, op)
+    redis.call('ZADD', KEYS[4], expires_at, op)
+    return 'created'
+end
+
+local stored_expiry = tonumber(redis.call('HGET', KEYS[1], 'expires_at'))
+if not stored_expiry or tonumber(expires_at) > stored_expiry then
+    redis.call('HSET', KEYS[1], 'expires_at', expires_at)
+end
+redis.call('ZADD', KEYS[4], 'GT', expires_at, op)
+
+local raw = redis.call('HGET', KEYS[2], channel)
+local card = raw and joined(raw)
+if card then
+    redis.call('HSET', KEYS[2], channel, card)
+    return 'joined'
+end
+redis.call('HSET', KEYS[2], channel, new_card)
+if redis.call('HEXISTS', KEYS[1], 'final') == 1 then
+    local step = redis.call('HGET', KEYS[1], 'step')
+    redis.call('XADD', KEYS[5], '*', 'op', op, 'channel', channel, 'kind', 'final',
+        'old', step, 'new', step, 'at', redis.call('HGET', KEYS[1], 'step_at') or ARGV[8],
+        'text', '')
+else
+    redis.call('ZADD', KEYS[3], 'LT', due, op)
+end
+return 'new_channel'
+"""
+
+# KEYS: cards. ARGV: channel, ts. 1 when set, 0 without such a card, -1 when
+# the card does not parse (left as it is).
+SET_CARD_TS: Final = """
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then
+    return 0
+end
+local ok, card = pcall(cjson.decode, raw)
+if not ok or type(card) ~= 'table' then
+    return -1
+end
+card.ts = ARGV[2]
+local encoded, document = pcall(cjson.encode, card)
+if not encoded then
+    return -1
+end
+redis.call('HSET', KEYS[1], ARGV[1], document)
+return 1
+"""
+
+# KEYS: watch, cards, watches, outbox.
+# ARGV: op, old, new, at (iso), final ('1' or ''), eta ('' = none), next due.
+# The step's compare-and-set: unless the stored step is `old` (and no final
+# step is recorded yet) nothing changes and -1 is returned. Otherwise the step
+# is recorded, one post per card is appended to the outbox, the watch is due
+# at `next due` (or no longer polled after a final step), and the number of
+# posts is returned.
+RECORD_STEP: Final = """
+local op, old, new, at = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+if redis.call('HGET', KEYS[1], 'step') ~= old or redis.call('HEXISTS', KEYS[1], 'final') == 1 then
+    return -1
+end
+redis.call('HSET', KEYS[1], 'step', new, 'step_at', at)
+if ARGV[6] == '' then
+    redis.call('HDEL', KEYS[1], 'eta')
+else
+    redis.call('HSET', KEYS[1], 'eta', ARGV[6])
+end
+local kind = 'step'
+if ARGV[5] == '1' then
+    kind = 'final'
+    redis.call('HSET', KEYS[1], 'final', '1')
+    redis.call('ZREM', KEYS[3], op)
+else
+    redis.call('ZADD', KEYS[3], ARGV[7], op)
+end
+local channels = redis.call('HKEYS', KEYS[2])
+table.sort(channels)
+for _, channel in ipairs(channels) do
+    redis.call('XADD', KEYS[4], '*', 'op', op, 'channel', channel, 'kind', kind,
+        'old', old, 'new', new, 'at', at, 'text', '')
+end
+return #channels
+"""
+
+# KEYS: watch, cards, watches, expiries. ARGV: op, channel. 1 when the card
+# was there; its watch goes with its last card.
+REMOVE_CARD: Final = """
+if redis.call('HDEL', KEYS[2], ARGV[2]) == 0 then
+    return 0
+end
+if redis.call('HLEN', KEYS[2]) == 0 then
+    redis.call('DEL', KEYS[1])
+    redis.call('ZREM', KEYS[3], ARGV[1])
+    redis.call('ZREM', KEYS[4], ARGV[1])
+end
+return 1
+"""
+
+# KEYS: watch, cards, watches, expiries. ARGV: op.
+FINISH_WATCH: Final = """
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('ZREM', KEYS[4], ARGV[1])
+return 1
+"""
+
+# --- the outbox (opsbot.store.outbox) ---------------------------------------------
+
+# KEYS: watch, cards, outbox. ARGV: op, kind, text, at (iso). One post of
+# `kind` per card of a stored watch, at its current step; returns how many.
+QUEUE_POSTS: Final = """
+local step = redis.call('HGET', KEYS[1], 'step')
+if not step then
+    return 0
+end
+local channels = redis.call('HKEYS', KEYS[2])
+table.sort(channels)
+for _, channel in ipairs(channels) do
+    redis.call('XADD', KEYS[3], '*', 'op', ARGV[1], 'channel', channel, 'kind', ARGV[2],
+        'old', step, 'new', step, 'at', ARGV[4], 'text', ARGV[3])
+end
+return #channels
+"""
+
+# --- subscriptions (opsbot.store.subscriptions) -----------------------------------
+
+# KEYS: subscriptions, counter. ARGV: JSON. Returns the new number.
+ADD_SUBSCRIPTION: Final = """
+local number = redis.call('INCR', KEYS[2])
+redis.call('HSET', KEYS[1], number, ARGV[1])
+return number
+"""
+
+# --- the watcher's schedule (opsbot.store.schedule) -------------------------------
+
+# KEYS: teams, leases, wakes. ARGV: now, lease_s, then one fresh token per
+# team wanted. Returns [team, token, team, token, …] for the teams claimed,
+# earliest due first. A claimed team's pending wake-up is dropped: the cycle
+# about to run sees everything added before the claim.
+CLAIM_TEAMS: Final = """
+local now = tonumber(ARGV[1])
+local lease_end = now + tonumber(ARGV[2])
+local wanted = #ARGV - 2
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, wanted)
+local claimed = {}
+for i, team in ipairs(due) do
+    local token = ARGV[2 + i]
+    redis.call('ZADD', KEYS[1], lease_end, team)
+    redis.call('HSET', KEYS[2], team, token)
+    redis.call('HDEL', KEYS[3], team)
+    claimed[#claimed + 1] = team
+    claimed[#claimed + 1] = token
+end
+return claimed
+"""
+
+# KEYS: teams, leases. ARGV: team, token, new lease end. 1 if still held.
+EXTEND_LEASE: Final = """
+if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then
+    return 0
+end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+return 1
+"""
+
+# KEYS: teams, leases, wakes. ARGV: team, token, next due ('' = nothing to
+# watch). 1 if it was still held; else nothing changes (the lease was taken
+# over and the new holder decides).
+RELEASE_TEAM: Final = """
+local team = ARGV[1]
+if redis.call('HGET', KEYS[2], team) ~= ARGV[2] then
+    return 0
+end
+redis.call('HDEL', KEYS[2], team)
+local due = tonumber(ARGV[3])
+local woken = tonumber(redis.call('HGET', KEYS[3], team))
+redis.call('HDEL', KEYS[3], team)
+if woken and (not due or woken < due) then
+    due = woken
+end
+if due then
+    redis.call('ZADD', KEYS[1], due, team)
+else
+    redis.call('ZREM', KEYS[1], team)
+end
+return 1
+"""
+
+# KEYS: teams, leases, wakes. ARGV: team, at. A leased team keeps its score
+# (the lease's end); its earliest wake-up waits for the release.
+WAKE_TEAM: Final = """
+local team, at = ARGV[1], tonumber(ARGV[2])
+if redis.call('HEXISTS', KEYS[2], team) == 1 then
+    local woken = tonumber(redis.call('HGET', KEYS[3], team))
+    if not woken or at < woken then
+        redis.call('HSET', KEYS[3], team, ARGV[2])
+    end
+    return 0
+end
+redis.call('ZADD', KEYS[1], 'LT', at, team)
+return 1
+"""
+
+# KEYS: teams, leases, wakes. ARGV: team.
+FORGET_TEAM: Final = """
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
+return 1
+"""

@@ -1,0 +1,202 @@
+"""Subscriptions: a channel follows every new operation matching some filters.
+
+Per team, one hash (``subscriptions``, key names in
+:mod:`opsbot.store.keyspace`) maps a subscription's number (from 1, from a
+counter, never reused) to a JSON document: ``channel``, ``filters``,
+``created_by``, ``created_at``, ``last_seen`` (ISO times) and
+``recent_ids`` (see :data:`SUBSCRIPTION_OVERLAP`). A document that does not
+parse is skipped with a log line.
+"""
+
+from __future__ import annotations
+
+import builtins
+import datetime as dt
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from redis.asyncio import Redis
+
+from opsbot.store import keyspace, scripts
+from opsbot.store.codec import (
+    aware,
+    decoded,
+    decoded_map,
+    int_or_none,
+    iso,
+    json_object,
+    parse_iso,
+)
+from opsbot.store.compare_and_set import CompareAndSet
+
+# The API compares ``>date_created`` to the second, and an operation may become
+# visible a moment after another one of the same second was seen: a
+# subscription asks again from this long before its last_seen, and skips the
+# operations it has matched already (its ``recent_ids``).
+SUBSCRIPTION_OVERLAP: Final = dt.timedelta(seconds=2)
+# recent_ids only holds what the overlap can bring back, a handful; this bounds
+# it should a burst of operations share those seconds.
+_RECENT_IDS_MAX: Final = 1000
+_RECENT_IDS: Final = "recent_ids"  # id → date_created (ISO) in the subscription's JSON
+
+# last_seen moves by compare-and-set: a rare concurrent writer is retried a
+# few times rather than locked out.
+_CAS_ATTEMPTS: Final = 10
+
+_logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    number: int
+    channel: str
+    filters: dict[str, Any]
+    created_by: str
+    created_at: dt.datetime
+    last_seen: dt.datetime
+    # Operations already matched that the next query may return again (the
+    # overlap before last_seen): never matched twice.
+    recent_ids: frozenset[int] = frozenset()
+
+
+class SubscriptionStore:
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+        self._add = redis.register_script(scripts.ADD_SUBSCRIPTION)
+        self._compare_and_set = CompareAndSet(redis)
+
+    async def add(
+        self,
+        team_id: str,
+        *,
+        channel: str,
+        filters: Mapping[str, Any],
+        created_by: str,
+        now: dt.datetime,
+    ) -> Subscription:
+        """Follow new operations matching ``filters`` from ``now`` on; numbered from 1."""
+        keyspace.check_slack_id(channel, "channel id")
+        stored = encode_new_subscription(channel, filters, created_by, now)
+        number = await self._add(
+            keys=[keyspace.subscriptions(team_id), keyspace.subscriptions_counter(team_id)],
+            args=[stored],
+        )
+        subscription = decode_subscription(int(number), stored)
+        assert subscription is not None  # we just wrote it
+        return subscription
+
+    async def list(self, team_id: str, channel: str | None = None) -> builtins.list[Subscription]:
+        """The team's subscriptions (or one channel's), by number."""
+        stored = decoded_map(await self._redis.hgetall(keyspace.subscriptions(team_id)))
+        found = []
+        for number, document in stored.items():
+            subscription = decode_subscription(int_or_none(number), document)
+            if subscription is not None and channel in (None, subscription.channel):
+                found.append(subscription)
+        return sorted(found, key=lambda subscription: subscription.number)
+
+    async def remove(self, team_id: str, number: int) -> bool:
+        return bool(await self._redis.hdel(keyspace.subscriptions(team_id), str(number)))
+
+    async def advance(self, team_id: str, number: int, matched: Mapping[int, dt.datetime]) -> None:
+        """Record the operations ``matched`` (id → date_created).
+
+        ``last_seen`` moves forward to the newest of them (never back), and
+        they join ``recent_ids`` until they fall out of the overlap before it.
+        """
+        if not matched:
+            return
+        key = keyspace.subscriptions(team_id)
+        for _ in range(_CAS_ATTEMPTS):
+            current = await self._redis.hget(key, str(number))
+            if current is None:
+                return  # removed meanwhile: not brought back
+            advanced = _advanced(number, decoded(current), matched)
+            if advanced is None:
+                return
+            if await self._compare_and_set.hash_fields(
+                key, field=str(number), expected=decoded(current), new={str(number): advanced}
+            ):
+                return
+        _logger.warning("subscription %s kept changing; last_seen not advanced", number)
+
+
+def _advanced(number: int, current: str, matched: Mapping[int, dt.datetime]) -> str | None:
+    """The stored document with ``matched`` recorded; None when it does not parse."""
+    document = json_object(current)
+    stored = decode_subscription(number, current)
+    if document is None or stored is None:
+        return None
+    last_seen = max(stored.last_seen, *(aware(date) for date in matched.values()))
+    document["last_seen"] = iso(last_seen)
+    document[_RECENT_IDS] = _recent_after(
+        {**_recent_ids(document), **matched}, last_seen - SUBSCRIPTION_OVERLAP
+    )
+    return json.dumps(document)
+
+
+def _recent_ids(document: Mapping[str, Any]) -> dict[int, dt.datetime]:
+    """A subscription's ``recent_ids`` (id → date_created); a stored one without has none."""
+    stored = document.get(_RECENT_IDS)
+    recent: dict[int, dt.datetime] = {}
+    for op_id, date in (stored if isinstance(stored, dict) else {}).items():
+        try:
+            recent[int(op_id)] = parse_iso(date)
+        except (TypeError, ValueError):
+            continue  # one bad entry costs at most a second card
+    return recent
+
+
+def _recent_after(recent: Mapping[int, dt.datetime], start: dt.datetime) -> dict[str, str]:
+    """The entries a query from ``start`` can bring back (to the second), newest kept."""
+    start = aware(start).replace(microsecond=0)
+    kept = sorted(
+        ((aware(date), op_id) for op_id, date in recent.items() if aware(date) >= start),
+        reverse=True,
+    )[:_RECENT_IDS_MAX]
+    return {str(op_id): iso(date) for date, op_id in kept}
+
+
+# The record as Redis holds it.
+
+
+def encode_new_subscription(
+    channel: str, filters: Mapping[str, Any], created_by: str, now: dt.datetime
+) -> str:
+    return json.dumps(
+        {
+            "channel": channel,
+            "filters": dict(filters),
+            "created_by": created_by,
+            "created_at": iso(now),
+            "last_seen": iso(now),
+        }
+    )
+
+
+def decode_subscription(number: int | None, document: str) -> Subscription | None:
+    """The subscription a stored document holds, or None (with a log line) for garbage."""
+    parsed = json_object(document)
+    try:
+        if number is None or parsed is None:
+            raise ValueError("not a number and a JSON object")
+        channel, filters, created_by = parsed["channel"], parsed["filters"], parsed["created_by"]
+        if not (
+            isinstance(channel, str) and isinstance(filters, dict) and isinstance(created_by, str)
+        ):
+            raise ValueError("channel, filters or created_by of the wrong type")
+        return Subscription(
+            number=number,
+            channel=channel,
+            filters=filters,
+            created_by=created_by,
+            created_at=parse_iso(parsed["created_at"]),
+            last_seen=parse_iso(parsed["last_seen"]),
+            recent_ids=frozenset(_recent_ids(parsed)),
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        _logger.warning("skipping unreadable subscription %s (%s)", number, error)
+        return None

@@ -1,0 +1,61 @@
+"""Watches written straight into the store, for the store's own tests.
+
+One team, fixed times, and a watch or a step change with sensible defaults
+that a test overrides by keyword.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from opsbot.store.watches import AddResult, NewWatch, StepChange, Watch, WatchStore
+
+TEAM = "T0123"
+NOW = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
+IN_A_WEEK = NOW + dt.timedelta(days=7)
+LATER = NOW + dt.timedelta(minutes=5)
+
+
+async def watch(
+    store: WatchStore,
+    op_id: int,
+    channel: str = "C0AAA",
+    user_id: str = "U0ANN",
+    *,
+    now: dt.datetime = NOW,
+    expires_at: dt.datetime = IN_A_WEEK,
+    **overrides: Any,
+) -> AddResult:
+    """Watch ``op_id`` (a domain_renew at WAIT) as ``user_id`` in ``channel``."""
+    fields: dict[str, Any] = {
+        "type": "domain_renew",
+        "label": "example.com",
+        "step": "WAIT",
+        "eta": 600,
+    }
+    fields.update(overrides)
+    new = NewWatch(op_id=op_id, channel=channel, user_id=user_id, **fields)
+    return await store.add(TEAM, new, now=now, expires_at=expires_at)
+
+
+async def record(
+    store: WatchStore,
+    op_id: int,
+    old: str,
+    new: str,
+    *,
+    next_due: float = LATER.timestamp() + 30,
+    **overrides: Any,
+) -> bool:
+    """Record the step change ``old`` → ``new`` of ``op_id`` (at LATER, not final)."""
+    fields: dict[str, Any] = {"at": LATER, "final": False, "eta": 300}
+    fields.update(overrides)
+    change = StepChange(op_id=op_id, old=old, new=new, **fields)
+    return await store.record_step(TEAM, change, next_due=next_due)
+
+
+async def stored(store: WatchStore, op_id: int) -> Watch:
+    found = await store.get(TEAM, op_id)
+    assert found is not None
+    return found
