@@ -16,12 +16,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from opsbot.api.errors import ApiError, TemporaryError
+from opsbot.services import Services
 from opsbot.slack import ids, operations, surfaces
 from opsbot.slack.audit_trail import record_action
 from opsbot.slack.relaunch_flow import open_relaunch_modal
 from opsbot.slack.replies import answer_when_ready, respond_privately, team_key_or_ask
 from opsbot.slack.requests import Requester
-from opsbot.slack.services import Services
 from opsbot.slack.watch_commands import watch_in_thread
 from opsbot.store import audit
 from opsbot.store.locks import acquire_action_lock, release_action_lock

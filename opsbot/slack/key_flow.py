@@ -16,13 +16,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from opsbot.api.api_key import API_KEY_LENGTH, looks_like_api_key
 from opsbot.api.errors import ApiError, AuthorizationError, BadParameterError
+from opsbot.services import Services
 from opsbot.slack import ids, surfaces
 from opsbot.slack.ack_budget import within_budget
 from opsbot.slack.audit_trail import record_action
 from opsbot.slack.permissions import is_key_admin
 from opsbot.slack.replies import open_modal, respond_privately
 from opsbot.slack.requests import Requester
-from opsbot.slack.services import Services
 from opsbot.slack.watch_commands import resume_watching
 from opsbot.store import audit
 

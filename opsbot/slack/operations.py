@@ -16,8 +16,8 @@ from opsbot.api.errors import ApiError
 from opsbot.api.filters import FilterError, validate_options
 from opsbot.api.operation import Operation
 from opsbot.clock import utc_now
+from opsbot.services import Services
 from opsbot.slack import surfaces
-from opsbot.slack.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -14,13 +14,13 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from opsbot.services import Services
 from opsbot.slack import commands, operations, surfaces, watch_commands
 from opsbot.slack.commands import Command, CommandError, parse_command
 from opsbot.slack.key_flow import handle_key_command
 from opsbot.slack.relaunch_flow import open_relaunch_modal
 from opsbot.slack.replies import answer_when_ready, team_key_or_ask
 from opsbot.slack.requests import Requester
-from opsbot.slack.services import Services
 
 log = logging.getLogger(__name__)
 

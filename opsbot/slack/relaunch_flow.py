@@ -19,13 +19,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from opsbot.api.catalog import RELAUNCH_PARAMETERS, choose_relaunch_fields
 from opsbot.api.errors import ApiError, BadParameterError, InvalidStepError, TemporaryError
 from opsbot.api.operation import RELAUNCHABLE_TYPES, Operation
+from opsbot.services import Services
 from opsbot.slack import ids, surfaces
 from opsbot.slack.ack_budget import within_budget
 from opsbot.slack.audit_trail import record_action
 from opsbot.slack.relaunch_values import field_names_in, read_values, refusals
 from opsbot.slack.replies import open_modal
 from opsbot.slack.requests import Requester
-from opsbot.slack.services import Services
 from opsbot.slack.surfaces import RelaunchMetadata
 from opsbot.slack.watch_commands import watch_in_thread
 from opsbot.store import audit

@@ -19,10 +19,10 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from opsbot.services import Services
 from opsbot.slack import surfaces
 from opsbot.slack.ack_budget import within_budget
 from opsbot.slack.requests import Requester
-from opsbot.slack.services import Services
 
 Message = dict[str, Any]
 

@@ -24,11 +24,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from opsbot.api.errors import ApiError
 from opsbot.api.operation import Operation
 from opsbot.clock import utc_now
+from opsbot.services import Services
 from opsbot.slack import commands, ids, surfaces
 from opsbot.slack.commands import Command
 from opsbot.slack.replies import answer_when_ready, respond_privately, team_key_or_ask
 from opsbot.slack.requests import Requester
-from opsbot.slack.services import Services
 from opsbot.slack.surfaces import WatchOutcome
 from opsbot.store.watches import AddResult
 

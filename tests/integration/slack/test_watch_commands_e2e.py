@@ -18,10 +18,10 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from opsbot.api.operation import BILL, CANCEL, DONE, ERROR, RUN, SUPPORT, WAIT, Operation
+from opsbot.services import Services
 from opsbot.simulator import Simulator
 from opsbot.slack import ids
 from opsbot.slack.requests import Requester
-from opsbot.slack.services import Services
 from opsbot.slack.watch_commands import resume_watching, watch_in_thread
 from opsbot.store import keys
 from opsbot.store.watches import Watch
