@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from opsbot.api.errors import ApiError, TemporaryError
+from opsbot.api.filters import FilterError, validate_options
 from opsbot.services import Services
 from opsbot.slack import ids, operations, surfaces
 from opsbot.slack.audit_trail import record_action
@@ -99,8 +100,17 @@ async def _page(services: Services, key: str, body: dict[str, Any], respond: Asy
             replace=False,
         )
         return
-    work = operations.list_page(services, key, filters)
+    work = _checked_page(services, key, filters)
     await answer_when_ready(respond, work, what="Listing operations", replace=True)
+
+
+async def _checked_page(services: Services, key: str, filters: dict[str, Any]) -> list[Message]:
+    """The page a button asks for: its filters came back from Slack, so they are checked."""
+    try:
+        checked = validate_options(filters)
+    except FilterError as error:
+        return [surfaces.error_message(error.message, suggestions=error.suggestions)]
+    return await operations.list_page(services, key, checked)
 
 
 async def _cancel(

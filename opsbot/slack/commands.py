@@ -9,10 +9,16 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Final
 
 from opsbot.api.api_key import HIDDEN_KEY, looks_like_api_key
-from opsbot.api.filters import FilterError, closest_names, parse_filter_words
+from opsbot.api.filters import (
+    CheckedFilters,
+    FilterError,
+    closest_names,
+    no_filters,
+    parse_filter_words,
+)
 
 HELP: Final = "help"
 LIST: Final = "list"
@@ -66,7 +72,7 @@ class CommandError(ValueError):
 class Command:
     name: str
     operation_ids: tuple[int, ...] = ()
-    filters: dict[str, Any] = field(default_factory=dict)
+    filters: CheckedFilters = field(default_factory=no_filters)
     subscription: int | None = None
     key_action: str = "set"
 
@@ -140,7 +146,7 @@ def _parse_arguments(name: str, arguments: list[str]) -> Command:
     return Command(name)
 
 
-def _filters(name: str, arguments: list[str]) -> dict[str, Any]:
+def _filters(name: str, arguments: list[str]) -> CheckedFilters:
     try:
         return parse_filter_words(arguments)
     except FilterError as error:

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
 from typing import Any, Final
 
 from opsbot.api.errors import ApiError
-from opsbot.api.filters import FilterError, validate_options
+from opsbot.api.filters import CheckedFilters, FilterError, validate_options
 from opsbot.api.operation import Operation
 from opsbot.clock import utc_now
 from opsbot.services import Services
@@ -25,20 +24,19 @@ Message = dict[str, Any]
 
 DEFAULT_ITEMS_PER_PAGE: Final = 20
 _PAGING: Final = ("page", "items_per_page")
+_PAGE_DEFAULTS: Final = {"page": 0, "items_per_page": DEFAULT_ITEMS_PER_PAGE}
 
 
-async def list_page(services: Services, key: str, filters: Mapping[str, Any]) -> list[Message]:
+async def list_page(services: Services, key: str, filters: CheckedFilters) -> list[Message]:
     """One page of operations; ``filters`` as typed, paging defaults added here."""
+    options = _page_options(filters)
     try:
-        options = _page_options(filters)
         operations, total = await _page_and_total(services, key, options)
-    except FilterError as error:
-        return [surfaces.error_message(error.message, suggestions=error.suggestions)]
     except ApiError as error:
         return [surfaces.api_error_message(error)]
     return surfaces.list_message(
         operations,
-        filters=_chosen(options, filters),
+        filters=_chosen(filters),
         page=int(options["page"]),
         items_per_page=int(options["items_per_page"]),
         total=total,
@@ -78,7 +76,8 @@ async def _list_after_cancel(
     pointer. The heading and paging stay those of the page as it was shown.
     """
     try:
-        options = _page_options({**listed.filters, "page": listed.page})
+        # The button's value came back from Slack: checked here, once.
+        shown = validate_options({**listed.filters, "page": listed.page})
         by_id = validate_options({"id": list(listed.ids), "items_per_page": len(listed.ids)})
         operations = await services.api.list(key, by_id)
     except (FilterError, ApiError) as error:
@@ -86,11 +85,12 @@ async def _list_after_cancel(
         return None
     fetched = {operation.id: operation for operation in operations}
     fetched[cancelled.id] = cancelled
+    options = _page_options(shown)
     return surfaces.list_after_cancel_message(
         [fetched[op_id] for op_id in listed.ids if op_id in fetched],
         cancelled_id=cancelled.id,
         user_id=user_id,
-        filters=_chosen(options, listed.filters),
+        filters=_chosen(shown),
         page=int(options["page"]),
         items_per_page=int(options["items_per_page"]),
         total=listed.total,
@@ -98,21 +98,21 @@ async def _list_after_cancel(
     )
 
 
-def _page_options(filters: Mapping[str, Any]) -> dict[str, Any]:
-    """``filters`` checked, with the paging defaults where they are not given."""
-    return validate_options({"page": 0, "items_per_page": DEFAULT_ITEMS_PER_PAGE, **filters})
+def _page_options(filters: CheckedFilters) -> CheckedFilters:
+    """``filters`` with the paging defaults where they are not given."""
+    return filters.with_defaults(_PAGE_DEFAULTS)
 
 
-def _chosen(options: Mapping[str, Any], filters: Mapping[str, Any]) -> dict[str, Any]:
+def _chosen(filters: CheckedFilters) -> CheckedFilters:
     # Only what the person chose is echoed and carried by the buttons.
-    return {name: options[name] for name in filters if name != "page"}
+    return filters.without("page")
 
 
 async def _page_and_total(
-    services: Services, key: str, options: Mapping[str, Any]
+    services: Services, key: str, options: CheckedFilters
 ) -> tuple[list[Operation], int]:
     """operation.list and operation.count at once: a slow API costs one wait, not two."""
-    counted = {name: value for name, value in options.items() if name not in _PAGING}
+    counted = options.without(*_PAGING)
     listed, total = await asyncio.gather(
         services.api.list(key, options), services.api.count(key, counted), return_exceptions=True
     )
@@ -124,7 +124,7 @@ async def _page_and_total(
     return listed, total
 
 
-async def count(services: Services, key: str, filters: Mapping[str, Any]) -> list[Message]:
+async def count(services: Services, key: str, filters: CheckedFilters) -> list[Message]:
     try:
         number = await services.api.count(key, filters)
     except ApiError as error:
