@@ -23,8 +23,8 @@ from opsbot.slack.audit_trail import record_action
 from opsbot.slack.permissions import is_key_admin
 from opsbot.slack.replies import open_modal, respond_privately
 from opsbot.slack.requests import Requester
-from opsbot.slack.watch_commands import resume_watching
 from opsbot.store import audit
+from opsbot.watching import resume_watching
 
 log = logging.getLogger(__name__)
 

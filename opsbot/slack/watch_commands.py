@@ -11,9 +11,7 @@ are acked here before any work.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Final
 
@@ -31,6 +29,7 @@ from opsbot.slack.replies import answer_when_ready, respond_privately, team_key_
 from opsbot.slack.requests import Requester
 from opsbot.slack.surfaces import WatchOutcome
 from opsbot.store.watches import AddResult
+from opsbot.watching import Follower, start_watch
 
 log = logging.getLogger(__name__)
 
@@ -139,12 +138,6 @@ async def _fetch(services: Services, team_id: str, op_id: int) -> Operation | No
         return None
 
 
-async def resume_watching(services: Services, team_id: str) -> None:
-    """A working key was set again: paused watches carry on, from now."""
-    if await services.watches.resume(team_id):
-        await services.schedule.wake(team_id, time.time())
-
-
 # --- watch -----------------------------------------------------------------------------
 
 
@@ -220,19 +213,10 @@ async def _add_watch(
     channel: str,
     card_ts: str = "",
 ) -> AddResult:
-    now = utc_now()
-    return await services.watches.add(
-        requester.team_id,
-        operation.id,
-        channel=channel,
-        user_id=requester.user_id,
-        type=operation.type,
-        label=operation.domain or "",
-        step=operation.step,
-        eta=operation.eta,
-        now=now,
-        expires_at=now + dt.timedelta(days=services.settings.watch_days),
-        card_ts=card_ts,
+    follower = Follower(requester.team_id, channel, requester.user_id)
+    days = services.settings.watch_days
+    return await start_watch(
+        services.watches, operation, follower, now=utc_now(), days=days, card_ts=card_ts
     )
 
 

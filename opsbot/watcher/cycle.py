@@ -53,6 +53,7 @@ from opsbot.store.watches import (
 from opsbot.watcher import notes
 from opsbot.watcher.intervals import PollPolicy
 from opsbot.watcher.memory import ChangesSince, WorkerMemory
+from opsbot.watching import Follower, start_watch
 
 log = logging.getLogger(__name__)
 
@@ -362,19 +363,9 @@ async def _watch_new(
     now: float,
 ) -> None:
     at = moment(now)
+    follower = Follower(team_id, subscription.channel, subscription.created_by)
     for operation in operations:
-        added = await deps.watches.add(
-            team_id,
-            operation.id,
-            channel=subscription.channel,
-            user_id=subscription.created_by,
-            type=operation.type,
-            label=operation.domain or "",
-            step=operation.step,
-            eta=operation.eta,
-            now=at,
-            expires_at=at + dt.timedelta(days=deps.watch_days),
-        )
+        added = await start_watch(deps.watches, operation, follower, now=at, days=deps.watch_days)
         if added is AddResult.JOINED:
             continue
         # The poster posts the card; an operation that has ended already gets

@@ -22,9 +22,10 @@ from opsbot.services import Services
 from opsbot.simulator import Simulator
 from opsbot.slack import ids
 from opsbot.slack.requests import Requester
-from opsbot.slack.watch_commands import resume_watching, watch_in_thread
+from opsbot.slack.watch_commands import watch_in_thread
 from opsbot.store import keys
 from opsbot.store.watches import Watch
+from opsbot.watching import resume_watching
 from tests.support.opsbot_app import BOT_TOKEN, RunningOpsbot
 from tests.support.slack_api import FakeSlack, SlackCall
 from tests.support.slack_requests import (
