@@ -206,6 +206,7 @@ def _option(name: object) -> ListOption:
     raise _unknown("filter", str(name), tuple(LIST_OPTIONS))
 
 
+# Every converter is given the moment relative dates count back from; most need none (_now).
 Converter = Callable[[ListOption, Any, dt.datetime], Any]
 
 
@@ -217,15 +218,15 @@ def _converter(option: ListOption) -> Converter:
     return _CONVERTERS_BY_TYPE[option.type]
 
 
-def _int(option: ListOption, value: Any, now: dt.datetime) -> int:
+def _int(option: ListOption, value: Any, _now: dt.datetime) -> int:
     return _number(option, value, minimum=0, maximum=MAX_INT)
 
 
-def _page(option: ListOption, value: Any, now: dt.datetime) -> int:
+def _page(option: ListOption, value: Any, _now: dt.datetime) -> int:
     return _number(option, value, minimum=0, maximum=MAX_INT, example="1")
 
 
-def _items_per_page(option: ListOption, value: Any, now: dt.datetime) -> int:
+def _items_per_page(option: ListOption, value: Any, _now: dt.datetime) -> int:
     return _number(
         option,
         value,
@@ -273,7 +274,7 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _text(option: ListOption, value: Any, now: dt.datetime) -> str:
+def _text(option: ListOption, value: Any, _now: dt.datetime) -> str:
     if not isinstance(value, str) or not value:
         example = _TEXT_EXAMPLES.get(option.name, "web1")
         raise FilterError(f"{option.name} needs a text value, for example {option.name}={example}")

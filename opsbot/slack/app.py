@@ -16,14 +16,7 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.web.async_client import AsyncWebClient
 
 from opsbot.services import Services
-from opsbot.slack import (
-    actions,
-    events,
-    key_flow,
-    ops_command,
-    relaunch_flow,
-    watch_commands,
-)
+from opsbot.slack import cancel, events, follow, look, ops_command, relaunch, team_key
 from opsbot.store.installations import RedisInstallationStore, RedisOAuthStateStore
 
 log = logging.getLogger(__name__)
@@ -116,8 +109,9 @@ def register_listeners(
     app: AsyncApp, services: Services, installation_store: RedisInstallationStore | None
 ) -> None:
     ops_command.register(app, services)
-    actions.register(app, services)
-    key_flow.register(app, services)
-    relaunch_flow.register(app, services)
-    watch_commands.register(app, services)
+    look.register(app, services)
+    cancel.register(app, services)
+    relaunch.register(app, services)
+    follow.register(app, services)
+    team_key.register(app, services)
     events.register(app, services, installation_store)

@@ -16,13 +16,9 @@ from collections.abc import Awaitable, Sequence
 from typing import Any, Final
 
 from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
-from opsbot.services import Services
 from opsbot.slack import surfaces
 from opsbot.slack.ack_budget import within_budget
-from opsbot.slack.requests import Requester
 
 Message = dict[str, Any]
 
@@ -37,16 +33,6 @@ async def respond_privately(respond: AsyncRespond, message: Message, *, replace:
         response_type="ephemeral",
         replace_original=replace,
     )
-
-
-async def team_key_or_ask(
-    services: Services, requester: Requester, respond: AsyncRespond
-) -> str | None:
-    """The team's API key; without one, tell the person how to set it and return None."""
-    key = await services.team_keys.get(requester.team_id)
-    if key is None:
-        await respond_privately(respond, surfaces.key_required_message(), replace=False)
-    return key
 
 
 async def answer_when_ready(
@@ -83,24 +69,3 @@ def _within_uses(messages: Sequence[Message], uses: int) -> Sequence[Message]:
         f"only {RESPONSE_URL_USES} times. For a long list, ask for a smaller items_per_page."
     )
     return [*kept, note]
-
-
-async def open_modal(
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    requester: Requester,
-    view: dict[str, Any],
-    *,
-    command: str,
-) -> dict[str, Any] | None:
-    """views.open; when Slack refuses (an expired trigger, say), tell the person
-    privately and name the ``command`` that would open it again."""
-    try:
-        opened = await client.views_open(trigger_id=requester.trigger_id, view=view)
-    except SlackApiError as error:
-        reason = error.response.get("error") or "no reason given"
-        text = f"Slack would not open the form ({reason}). Try `{command}` again."
-        await respond_privately(respond, surfaces.error_message(text), replace=False)
-        return None
-    view_opened: dict[str, Any] = opened["view"]
-    return view_opened

@@ -37,7 +37,7 @@ from opsbot.api.errors import (
 from opsbot.api.operation import RELAUNCHABLE_TYPES, STEPS, Operation
 from opsbot.api.secret_params import is_secret_parameter
 from opsbot.slack import ids, limits, surfaces
-from opsbot.slack.commands import SUBCOMMANDS
+from opsbot.slack.commands import SUBCOMMANDS, help_message
 from opsbot.slack.limits import check_limits
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
@@ -160,7 +160,7 @@ def _row_ids(message: dict[str, Any]) -> list[int]:
 
 
 def test_help_lists_every_subcommand_and_the_examples() -> None:
-    message = surfaces.help_message()
+    message = help_message()
     _assert_message_ok(message)
     text = _all_text(message)
     for subcommand in SUBCOMMANDS:
