@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import errno
 import sys
 from collections.abc import Callable, Sequence
 
@@ -44,45 +43,35 @@ def require_data_dir(settings: Settings) -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from aiohttp import web
-
-    from opsbot.slack.app import build_web_app
+    from opsbot import runtime
 
     settings = Settings.from_env()
     configure_logging(settings)
-    web_app = build_web_app(settings, watcher=not args.no_watcher)
+    web_app = runtime.build_web_app(settings, watcher=not args.no_watcher)
     require_data_dir(settings)
-    try:
-        web.run_app(web_app, port=settings.port, print=None, access_log=None)
-    except OSError as error:
-        if error.errno == errno.EADDRINUSE:
-            raise SettingsError(
-                f"PORT {settings.port} is already in use: stop what listens there "
-                "or set PORT to a free port"
-            ) from None
-        raise
+    runtime.serve(web_app, settings.port)
     return 0
 
 
 def worker(_: argparse.Namespace) -> int:
-    from opsbot.watcher.worker import run_worker
+    from opsbot import runtime
 
     settings = Settings.from_env()
     configure_logging(settings)
     settings.slack.require_workspace()
     require_data_dir(settings)
-    asyncio.run(run_worker(settings))
+    asyncio.run(runtime.run_worker(settings))
     return 0
 
 
-def socket(_: argparse.Namespace) -> int:
-    from opsbot.slack.socket_mode import run_socket_mode
+def socket(args: argparse.Namespace) -> int:
+    from opsbot import runtime
 
     settings = Settings.from_env()
     configure_logging(settings)
     settings.slack.require_socket_mode()
     require_data_dir(settings)
-    asyncio.run(run_socket_mode(settings))
+    asyncio.run(runtime.run_socket(settings, watcher=not args.no_watcher))
     return 0
 
 
@@ -101,13 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="opsbot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve_parser = commands.add_parser("serve", help="serve Slack over HTTP (and run the watcher)")
-    serve_parser.add_argument(
-        "--no-watcher", action="store_true", help="do not poll watched operations in this process"
-    )
-    serve_parser.set_defaults(handler=serve)
+    _add_serving(commands, "serve", "serve Slack over HTTP (and run the watcher)", serve)
     commands.add_parser("worker", help="poll watched operations").set_defaults(handler=worker)
-    commands.add_parser("socket", help="serve Slack over Socket Mode").set_defaults(handler=socket)
+    _add_serving(commands, "socket", "serve Slack over Socket Mode (and run the watcher)", socket)
     commands.add_parser("rotate-keys", help="re-encrypt secrets under the first key").set_defaults(
         handler=rotate_keys
     )
@@ -119,6 +104,20 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(simulator)
     simulator.set_defaults(handler=sim)
     return parser
+
+
+def _add_serving(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    what: str,
+    handler: Callable[[argparse.Namespace], int],
+) -> None:
+    """``serve`` and ``socket`` both run a watcher unless told not to."""
+    parser = commands.add_parser(name, help=what)
+    parser.add_argument(
+        "--no-watcher", action="store_true", help="do not poll watched operations in this process"
+    )
+    parser.set_defaults(handler=handler)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

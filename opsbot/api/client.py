@@ -54,7 +54,8 @@ class OperationClient:
     the call fails (after retrying temporary failures, see
     :mod:`opsbot.api.retry`); ``list`` and ``count`` raise
     :class:`~opsbot.api.filters.FilterError` for invalid filters before
-    anything is sent.
+    anything is sent (:class:`~opsbot.api.filters.CheckedFilters` are sent
+    as they are: they were checked where they were made).
     """
 
     def __init__(
@@ -252,8 +253,9 @@ class OperationClient:
 
 
 def _with_options(key: str, opts: Mapping[str, Any] | None) -> tuple[Any, ...]:
-    # Validated before anything is sent: an invalid filter never reaches the API.
-    return (key,) if opts is None else (key, validate_options(opts))
+    # Checked before anything is sent, so an invalid filter never reaches the
+    # API; CheckedFilters passed the checks already and go as they are.
+    return (key,) if opts is None else (key, validate_options(opts).as_dict())
 
 
 def _check_status(response: aiohttp.ClientResponse, method: str) -> None:

@@ -71,10 +71,6 @@ class ApiError(Exception):
         code = f" (fault {self.code})" if self.code is not None else ""
         return f"{where}{self.message}{code}"
 
-    @property
-    def temporary(self) -> bool:
-        return self.kind is FaultKind.TEMPORARY
-
 
 class AuthorizationError(ApiError):
     """The API key is wrong, revoked or lacks the right."""

@@ -4,6 +4,10 @@ People write filters as `name=value` words (`step=ERROR id=1,2,3
 sort_by="date_created DESC"`); code passes a dict. Both go through the same
 checks against the catalog, so a mistake is answered in plain English with
 what would be right, never by a fault from the API.
+
+What passed the checks is a :class:`CheckedFilters`, which only this module
+makes: the client and the Slack handlers take one as it is, so filters are
+checked once, where they come in, however many layers they cross.
 """
 
 from __future__ import annotations
@@ -13,11 +17,12 @@ import difflib
 import re
 import shlex
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, Final
 
 from opsbot.api.api_key import hide_api_keys
-from opsbot.api.catalog import KNOWN_STEPS, KNOWN_TYPES, LIST_OPTIONS, SORT_FIELDS, ListOption
+from opsbot.api.catalog import KNOWN_STEPS, LIST_OPTIONS, SORT_FIELDS, ListOption
 
 # XML-RPC's <int> is 32-bit signed: a larger number cannot even be encoded.
 MAX_INT: Final = 2**31 - 1
@@ -55,9 +60,64 @@ class FilterError(ValueError):
         self.suggestions = tuple(suggestions)
 
 
+class CheckedFilters(Mapping[str, Any]):
+    """Options that passed every check, ready to send: ``{"step": "ERROR", "id": [1, 2]}``.
+
+    Made only here (:func:`parse_filter_words`, :func:`validate_options`, and
+    the methods below, which check what they add), so whoever holds one can
+    trust it without checking it again. It reads like the dict it wraps.
+    """
+
+    __slots__ = ("_options",)
+
+    def __init__(self, options: Mapping[str, Any], *, checked_by: object = None) -> None:
+        if checked_by is not _CHECKS:
+            raise TypeError("CheckedFilters come from parse_filter_words or validate_options")
+        self._options = MappingProxyType(dict(options))
+
+    def __getitem__(self, name: str) -> Any:
+        return self._options[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._options)
+
+    def __len__(self) -> int:
+        return len(self._options)
+
+    def __repr__(self) -> str:
+        return f"CheckedFilters({dict(self._options)!r})"
+
+    def with_defaults(self, defaults: Mapping[str, Any]) -> CheckedFilters:
+        """These filters, plus each of ``defaults`` (checked here) they do not set."""
+        added = validate_options(
+            {name: value for name, value in defaults.items() if name not in self}
+        )
+        # The defaults come first, as they would in {**defaults, **filters}.
+        return _checked({**defaults, **self._options, **added})
+
+    def without(self, *names: str) -> CheckedFilters:
+        return _checked({name: value for name, value in self.items() if name not in names})
+
+    def as_dict(self) -> dict[str, Any]:
+        """A plain dict, for the XML-RPC encoder."""
+        return dict(self._options)
+
+
+# Only this module holds it: see CheckedFilters.__init__.
+_CHECKS: Final = object()
+
+
+def _checked(options: Mapping[str, Any]) -> CheckedFilters:
+    return CheckedFilters(options, checked_by=_CHECKS)
+
+
+def no_filters() -> CheckedFilters:
+    return _checked({})
+
+
 def parse_filter_words(
     words: str | Sequence[str], *, now: dt.datetime | None = None
-) -> dict[str, Any]:
+) -> CheckedFilters:
     """`step=ERROR id=1,2` → {"step": "ERROR", "id": [1, 2]}, ready for the API.
 
     A string is split the way a shell would, so values with spaces are quoted:
@@ -68,12 +128,15 @@ def parse_filter_words(
     return _check(map(_name_and_value, words), now)
 
 
-def validate_options(opts: Mapping[str, Any], *, now: dt.datetime | None = None) -> dict[str, Any]:
+def validate_options(opts: Mapping[str, Any], *, now: dt.datetime | None = None) -> CheckedFilters:
     """The same checks for options built by code; returns what to send.
 
     Values may already be converted (ints, lists of ints, datetimes); aware
     datetimes are sent in UTC, naive ones are taken to be UTC already.
+    Options checked already are returned as they are.
     """
+    if isinstance(opts, CheckedFilters):
+        return opts
     return _check(opts.items(), now)
 
 
@@ -102,11 +165,6 @@ def closest_names(name: str, candidates: Iterable[str], limit: int = 5) -> tuple
     return tuple(candidate for _, candidate in sorted(scored)[: max(limit, 0)])
 
 
-def suggest_types(value: str, limit: int = 5) -> tuple[str, ...]:
-    """Known operation types close to ``value``, to offer when it is not one of them."""
-    return closest_names(value, KNOWN_TYPES, limit)
-
-
 def _split_words(text: str) -> list[str]:
     try:
         return shlex.split(text)
@@ -130,7 +188,7 @@ def _name_and_value(word: str) -> tuple[str, str]:
     )
 
 
-def _check(pairs: Iterable[tuple[str, Any]], now: dt.datetime | None) -> dict[str, Any]:
+def _check(pairs: Iterable[tuple[str, Any]], now: dt.datetime | None) -> CheckedFilters:
     now = _as_utc(now or dt.datetime.now(dt.UTC))
     checked: dict[str, Any] = {}
     for name, value in pairs:
@@ -138,7 +196,7 @@ def _check(pairs: Iterable[tuple[str, Any]], now: dt.datetime | None) -> dict[st
         if option.name in checked:
             raise FilterError(f"filter '{option.name}' is given twice; give it once")
         checked[option.name] = _converter(option)(option, value, now)
-    return checked
+    return _checked(checked)
 
 
 def _option(name: object) -> ListOption:
@@ -148,6 +206,7 @@ def _option(name: object) -> ListOption:
     raise _unknown("filter", str(name), tuple(LIST_OPTIONS))
 
 
+# Every converter is given the moment relative dates count back from; most need none (_now).
 Converter = Callable[[ListOption, Any, dt.datetime], Any]
 
 
@@ -159,15 +218,15 @@ def _converter(option: ListOption) -> Converter:
     return _CONVERTERS_BY_TYPE[option.type]
 
 
-def _int(option: ListOption, value: Any, now: dt.datetime) -> int:
+def _int(option: ListOption, value: Any, _now: dt.datetime) -> int:
     return _number(option, value, minimum=0, maximum=MAX_INT)
 
 
-def _page(option: ListOption, value: Any, now: dt.datetime) -> int:
+def _page(option: ListOption, value: Any, _now: dt.datetime) -> int:
     return _number(option, value, minimum=0, maximum=MAX_INT, example="1")
 
 
-def _items_per_page(option: ListOption, value: Any, now: dt.datetime) -> int:
+def _items_per_page(option: ListOption, value: Any, _now: dt.datetime) -> int:
     return _number(
         option,
         value,
@@ -215,7 +274,7 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _text(option: ListOption, value: Any, now: dt.datetime) -> str:
+def _text(option: ListOption, value: Any, _now: dt.datetime) -> str:
     if not isinstance(value, str) or not value:
         example = _TEXT_EXAMPLES.get(option.name, "web1")
         raise FilterError(f"{option.name} needs a text value, for example {option.name}={example}")
@@ -232,8 +291,9 @@ def _step(option: ListOption, value: Any, now: dt.datetime) -> str:
 
 
 def _type(option: ListOption, value: Any, now: dt.datetime) -> str:
-    # Any type is allowed (the API adds types; callers offer suggest_types()),
-    # and every type any source shows is lower-case, so case is normalised.
+    # Any type is allowed (the API adds types, and an unknown one simply
+    # matches nothing), and every type any source shows is lower-case, so
+    # case is normalised.
     return _text(option, value, now).lower()
 
 

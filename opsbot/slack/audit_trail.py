@@ -8,8 +8,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from opsbot.clock import utc_now
+from opsbot.services import Services
 from opsbot.slack.requests import Requester
-from opsbot.slack.services import Services
 from opsbot.store import audit
 from opsbot.ui.audit import audit_message
 

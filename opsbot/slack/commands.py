@@ -1,18 +1,41 @@
-"""The ``/ops`` grammar: turn the text after ``/ops`` into a :class:`Command`.
+"""The table of ``/ops`` sub-commands: one entry each, read by everything that needs them.
 
-Parsing is pure (no Slack, no API, no Redis) so every way a person can get it
-wrong is answered here with a message that says what would be right.
+The parser (:func:`parse_command`), the usage line an error shows
+(:data:`USAGE`), ``/ops help`` (:func:`help_message`) and the dispatch
+(:mod:`opsbot.slack.ops_command`) all come from :data:`TABLE`. Adding a
+sub-command is one entry here and its handler (and its template, if it
+draws something new).
 """
 
 from __future__ import annotations
 
-import shlex
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, Final
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Final
 
-from opsbot.api.api_key import HIDDEN_KEY, looks_like_api_key
-from opsbot.api.filters import FilterError, closest_names, parse_filter_words
+from opsbot.api.filters import closest_names
+from opsbot.slack import cancel, follow, look, relaunch, subscribe, team_key
+from opsbot.slack.grammar import (
+    Arguments,
+    Command,
+    CommandError,
+    Words,
+    echoed,
+    read_arguments,
+    split_words,
+)
+from opsbot.slack.interaction import (
+    IN_CHANNEL,
+    IN_CHANNEL_WITH_KEY,
+    NEEDS_KEY,
+    NO_GUARDS,
+    Guards,
+    Interaction,
+)
+from opsbot.ui import common
+from opsbot.ui.render import Message
+
+CommandHandler = Callable[[Interaction, Command], Awaitable[None]]
 
 HELP: Final = "help"
 LIST: Final = "list"
@@ -28,185 +51,194 @@ SUBSCRIPTIONS: Final = "subscriptions"
 UNSUBSCRIBE: Final = "unsubscribe"
 KEY: Final = "key"
 
-SUBCOMMANDS: Final = (
-    HELP,
-    LIST,
-    COUNT,
-    INFO,
-    CANCEL,
-    RELAUNCH,
-    WATCH,
-    UNWATCH,
-    WATCHES,
-    SUBSCRIBE,
-    SUBSCRIPTIONS,
-    UNSUBSCRIBE,
-    KEY,
-)
-KEY_ACTIONS: Final = ("set", "status", "remove")
-MAX_WATCH_IDS: Final = 20
-
-
-_WITH_FILTERS: Final = frozenset({LIST, COUNT, SUBSCRIBE})
-_ONE_ID: Final = frozenset({INFO, CANCEL, RELAUNCH, UNWATCH})
-_NO_ARGUMENTS: Final = frozenset({HELP, WATCHES, SUBSCRIPTIONS})
-
-
-class CommandError(ValueError):
-    """The text is not a valid ``/ops`` command; ``message`` says what would be."""
-
-    def __init__(self, message: str, *, suggestions: Sequence[str] = (), usage: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.suggestions = tuple(suggestions)
-        self.usage = usage
+# The headings of /ops help, in order.
+LOOK: Final = "Look"
+ACT: Final = "Act"
+FOLLOW: Final = "Follow"
+API_KEY: Final = "API key"
+SECTIONS: Final = (LOOK, ACT, FOLLOW, API_KEY)
 
 
 @dataclass(frozen=True)
-class Command:
+class SubCommand:
+    """One ``/ops`` sub-command: how it reads, how it is shown, and what answers it.
+
+    ``run`` answers after the ack (the API, Redis, Slack may be slow);
+    ``on_ack`` instead answers on the ack itself, for what needs nothing but
+    this process. ``guards`` are checked before ``run``. ``help`` lists the
+    forms ``/ops help`` shows under ``section`` (no section: not listed).
+    """
+
     name: str
-    operation_ids: tuple[int, ...] = ()
-    filters: dict[str, Any] = field(default_factory=dict)
-    subscription: int | None = None
-    key_action: str = "set"
+    arguments: Arguments
+    usage: str
+    help: tuple[tuple[str, str], ...] = ()
+    section: str | None = None
+    run: CommandHandler | None = None
+    on_ack: Callable[[], Message] | None = None
+    guards: Guards = NO_GUARDS
 
-    @property
-    def operation_id(self) -> int:
-        return self.operation_ids[0]
+    def __post_init__(self) -> None:
+        if (self.run is None) == (self.on_ack is None):
+            raise ValueError(f"/ops {self.name} needs either run or on_ack, not both")
 
 
-USAGE: Final = {
-    HELP: "/ops help",
-    LIST: "/ops list [filters]   e.g. /ops list step=ERROR type=domain_create",
-    COUNT: "/ops count [filters]   e.g. /ops count step=RUN",
-    INFO: "/ops info ID   e.g. /ops info 123",
-    CANCEL: "/ops cancel ID   e.g. /ops cancel 123",
-    RELAUNCH: "/ops relaunch ID   e.g. /ops relaunch 123",
-    WATCH: "/ops watch ID [ID…]   e.g. /ops watch 123 124",
-    UNWATCH: "/ops unwatch ID   e.g. /ops unwatch 123",
-    WATCHES: "/ops watches",
-    SUBSCRIBE: "/ops subscribe [filters]   e.g. /ops subscribe type=domain_create",
-    SUBSCRIPTIONS: "/ops subscriptions",
-    UNSUBSCRIBE: "/ops unsubscribe N   e.g. /ops unsubscribe 1",
-    KEY: "/ops key [status|remove]",
-}
+def help_message() -> Message:
+    """``/ops help``: every listed sub-command under its heading, with examples."""
+    return common.help_message(help_sections())
+
+
+def help_sections() -> list[tuple[str, list[tuple[str, str]]]]:
+    return [
+        (title, [line for entry in TABLE if entry.section == title for line in entry.help])
+        for title in SECTIONS
+    ]
+
+
+TABLE: Final[tuple[SubCommand, ...]] = (
+    SubCommand(HELP, Arguments.NONE, "/ops help", on_ack=help_message),
+    SubCommand(
+        LIST,
+        Arguments.FILTERS,
+        "/ops list [filters]   e.g. /ops list step=ERROR type=domain_create",
+        help=(
+            (
+                "/ops list [filters]",
+                "a table of operations, with Info, Watch, Cancel and Relaunch buttons and paging",
+            ),
+        ),
+        section=LOOK,
+        run=look.list_command,
+        guards=NEEDS_KEY,
+    ),
+    SubCommand(
+        COUNT,
+        Arguments.FILTERS,
+        "/ops count [filters]   e.g. /ops count step=RUN",
+        help=(("/ops count [filters]", "how many operations match"),),
+        section=LOOK,
+        run=look.count_command,
+        guards=NEEDS_KEY,
+    ),
+    SubCommand(
+        INFO,
+        Arguments.ONE_ID,
+        "/ops info ID   e.g. /ops info 123",
+        help=(
+            (
+                "/ops info ID",
+                "everything about one operation: steps, dates, ETA, last error, parameters",
+            ),
+        ),
+        section=LOOK,
+        run=look.info_command,
+        guards=NEEDS_KEY,
+    ),
+    SubCommand(
+        CANCEL,
+        Arguments.ONE_ID,
+        "/ops cancel ID   e.g. /ops cancel 123",
+        help=(("/ops cancel ID", "cancel an operation (asks to confirm first)"),),
+        section=ACT,
+        run=cancel.cancel_command,
+        guards=NEEDS_KEY,
+    ),
+    SubCommand(
+        RELAUNCH,
+        Arguments.ONE_ID,
+        "/ops relaunch ID   e.g. /ops relaunch 123",
+        help=(("/ops relaunch ID", "relaunch a failed operation, changing parameters in a form"),),
+        section=ACT,
+        run=relaunch.relaunch_command,
+        guards=NEEDS_KEY,
+    ),
+    SubCommand(
+        WATCH,
+        Arguments.IDS,
+        "/ops watch ID [ID…]   e.g. /ops watch 123 124",
+        help=(("/ops watch ID [ID…]", "follow operations step by step in a thread"),),
+        section=FOLLOW,
+        run=follow.watch_command,
+        guards=IN_CHANNEL_WITH_KEY,
+    ),
+    SubCommand(
+        UNWATCH,
+        Arguments.ONE_ID,
+        "/ops unwatch ID   e.g. /ops unwatch 123",
+        help=(("/ops unwatch ID", "stop following one"),),
+        section=FOLLOW,
+        run=follow.unwatch_command,
+        guards=IN_CHANNEL,
+    ),
+    SubCommand(
+        WATCHES,
+        Arguments.NONE,
+        "/ops watches",
+        help=(("/ops watches", "what this channel follows"),),
+        section=FOLLOW,
+        run=follow.watches_command,
+        guards=IN_CHANNEL,
+    ),
+    SubCommand(
+        SUBSCRIBE,
+        Arguments.FILTERS,
+        "/ops subscribe [filters]   e.g. /ops subscribe type=domain_create",
+        help=(
+            ("/ops subscribe [filters]", "a card and a thread for every new matching operation"),
+        ),
+        section=FOLLOW,
+        run=subscribe.subscribe_command,
+        # The key is asked for by the handler, once the filters are known to fit.
+        guards=IN_CHANNEL,
+    ),
+    SubCommand(
+        SUBSCRIPTIONS,
+        Arguments.NONE,
+        "/ops subscriptions",
+        help=(("/ops subscriptions", "this channel's subscriptions, numbered"),),
+        section=FOLLOW,
+        run=subscribe.subscriptions_command,
+        guards=IN_CHANNEL,
+    ),
+    SubCommand(
+        UNSUBSCRIBE,
+        Arguments.SUBSCRIPTION,
+        "/ops unsubscribe N   e.g. /ops unsubscribe 1",
+        help=(("/ops unsubscribe N", "drop subscription number N"),),
+        section=FOLLOW,
+        run=subscribe.unsubscribe_command,
+        guards=IN_CHANNEL,
+    ),
+    SubCommand(
+        KEY,
+        Arguments.KEY_ACTION,
+        "/ops key [status|remove]",
+        help=(
+            ("/ops key", "set the team's API key (workspace admins only)"),
+            ("/ops key status", "who set the key, when, and its fingerprint"),
+            ("/ops key remove", "forget the key"),
+        ),
+        section=API_KEY,
+        run=team_key.key_command,
+    ),
+)
+
+BY_NAME: Final[Mapping[str, SubCommand]] = {entry.name: entry for entry in TABLE}
+SUBCOMMANDS: Final = tuple(BY_NAME)
+USAGE: Final[Mapping[str, str]] = {entry.name: entry.usage for entry in TABLE}
 
 
 def parse_command(text: str) -> Command:
     """Parse what follows ``/ops``; raise :class:`CommandError` with a helpful message."""
-    words = _split(text)
+    words = split_words(text)
     if not words:
         return Command(HELP)
     name, arguments = words[0].lower(), words[1:]
-    if name not in SUBCOMMANDS:
+    entry = BY_NAME.get(name)
+    if entry is None:
         raise CommandError(
-            f"/ops has no command {_echoed(words[0])}.",
+            f"/ops has no command {echoed(words[0])}.",
             suggestions=closest_names(name, SUBCOMMANDS, limit=3),
             usage="Try `/ops help` for the list of commands.",
         )
-    return _parse_arguments(name, arguments)
-
-
-def _unescape_slack(text: str) -> str:
-    """Slack sends ``<``, ``>`` and ``&`` in command text as entities."""
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-def _split(text: str) -> list[str]:
-    # Slack clients on macOS and iOS turn straight quotes into curly ones.
-    text = _unescape_slack(text).replace("\u201c", '"').replace("\u201d", '"')
-    try:
-        return shlex.split(text)
-    except ValueError:
-        raise CommandError(
-            "A quote is not closed.",
-            usage='Quote values that contain spaces, e.g. sort_by="date_created DESC".',
-        ) from None
-
-
-def _parse_arguments(name: str, arguments: list[str]) -> Command:
-    if name in _WITH_FILTERS:
-        return Command(name, filters=_filters(name, arguments))
-    if name in _ONE_ID:
-        return Command(name, operation_ids=(_one_id(name, arguments),))
-    if name == WATCH:
-        return Command(name, operation_ids=_many_ids(arguments))
-    if name == UNSUBSCRIBE:
-        return Command(name, subscription=_subscription_number(arguments))
-    if name == KEY:
-        return Command(name, key_action=_key_action(arguments))
-    if arguments:
-        raise CommandError(f"`/ops {name}` takes no arguments.", usage=USAGE[name])
-    return Command(name)
-
-
-def _filters(name: str, arguments: list[str]) -> dict[str, Any]:
-    try:
-        return parse_filter_words(arguments)
-    except FilterError as error:
-        raise CommandError(
-            error.message, suggestions=error.suggestions, usage=USAGE[name]
-        ) from None
-
-
-def parse_operation_id(word: str) -> int:
-    """``123`` or ``#123``; anything else is refused with the reason."""
-    digits = word.removeprefix("#")
-    if not digits.isascii() or not digits.isdigit():
-        raise CommandError(
-            f"operation id must be a number, not {_echoed(word)}.",
-            usage="For example `/ops info 123`.",
-        )
-    value = int(digits)
-    if value <= 0 or value >= 2**31:
-        raise CommandError(
-            f"operation id {_echoed(digits)} is out of range.", usage="Ids are positive."
-        )
-    return value
-
-
-def _one_id(name: str, arguments: list[str]) -> int:
-    if len(arguments) != 1:
-        what = "an operation id" if not arguments else "one operation id only"
-        raise CommandError(f"`/ops {name}` needs {what}.", usage=USAGE[name])
-    return parse_operation_id(arguments[0])
-
-
-def _many_ids(arguments: list[str]) -> tuple[int, ...]:
-    words = [part for argument in arguments for part in argument.split(",") if part]
-    if not words:
-        raise CommandError("`/ops watch` needs at least one operation id.", usage=USAGE[WATCH])
-    if len(words) > MAX_WATCH_IDS:
-        raise CommandError(
-            f"`/ops watch` takes at most {MAX_WATCH_IDS} ids at a time.", usage=USAGE[WATCH]
-        )
-    return tuple(dict.fromkeys(parse_operation_id(word) for word in words))
-
-
-def _subscription_number(arguments: list[str]) -> int:
-    if len(arguments) != 1 or not arguments[0].isascii() or not arguments[0].isdigit():
-        raise CommandError(
-            "`/ops unsubscribe` needs the subscription's number from `/ops subscriptions`.",
-            usage=USAGE[UNSUBSCRIBE],
-        )
-    return int(arguments[0])
-
-
-def _key_action(arguments: list[str]) -> str:
-    if not arguments:
-        return "set"
-    action = arguments[0].lower()
-    if len(arguments) > 1 or action not in KEY_ACTIONS:
-        # The words are not echoed: someone may have pasted the key itself here.
-        raise CommandError(
-            "`/ops key` takes `status`, `remove` or nothing.",
-            suggestions=closest_names(action, KEY_ACTIONS, limit=2) if len(action) < 10 else (),
-            usage=f"{USAGE[KEY]} — never type the key in a channel: `/ops key` opens a form.",
-        )
-    return action
-
-
-def _echoed(word: str) -> str:
-    """``word`` quoted for an error message, unless it may be the team's API key."""
-    # Someone may have typed the key after `/ops`.
-    return HIDDEN_KEY if looks_like_api_key(word) else f"`{word}`"
+    return read_arguments(entry.arguments, Words(name, arguments, entry.usage))

@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 
-from opsbot.slack.services import Services
+from opsbot.services import Services
 from opsbot.store.installations import delete_team_data
 
 log = logging.getLogger(__name__)

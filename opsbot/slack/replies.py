@@ -13,18 +13,13 @@ was left out rather than posts Slack would refuse.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Sequence
-from typing import Any, Final
+from typing import Final
 
 from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from opsbot.slack.ack_budget import within_budget
-from opsbot.slack.requests import Requester
-from opsbot.slack.services import Services
-from opsbot.ui.common import error_message, notice_message, working_message
+from opsbot.ui.common import notice_message, working_message
 from opsbot.ui.render import Message
-from opsbot.ui.team_key import key_required_message
 
 PLACEHOLDER_DELAY_S: Final = 1.0
 RESPONSE_URL_USES: Final = 5
@@ -37,16 +32,6 @@ async def respond_privately(respond: AsyncRespond, message: Message, *, replace:
         response_type="ephemeral",
         replace_original=replace,
     )
-
-
-async def team_key_or_ask(
-    services: Services, requester: Requester, respond: AsyncRespond
-) -> str | None:
-    """The team's API key; without one, tell the person how to set it and return None."""
-    key = await services.team_keys.get(requester.team_id)
-    if key is None:
-        await respond_privately(respond, key_required_message(), replace=False)
-    return key
 
 
 async def answer_when_ready(
@@ -83,24 +68,3 @@ def _within_uses(messages: Sequence[Message], uses: int) -> Sequence[Message]:
         f"only {RESPONSE_URL_USES} times. For a long list, ask for a smaller items_per_page."
     )
     return [*kept, note]
-
-
-async def open_modal(
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    requester: Requester,
-    view: dict[str, Any],
-    *,
-    command: str,
-) -> dict[str, Any] | None:
-    """views.open; when Slack refuses (an expired trigger, say), tell the person
-    privately and name the ``command`` that would open it again."""
-    try:
-        opened = await client.views_open(trigger_id=requester.trigger_id, view=view)
-    except SlackApiError as error:
-        reason = error.response.get("error") or "no reason given"
-        text = f"Slack would not open the form ({reason}). Try `{command}` again."
-        await respond_privately(respond, error_message(text), replace=False)
-        return None
-    view_opened: dict[str, Any] = opened["view"]
-    return view_opened

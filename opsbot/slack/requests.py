@@ -1,4 +1,4 @@
-"""Who is asking, from where: the few fields every handler reads from a payload."""
+"""Who is asking, from where: the few facts every handler reads from a payload."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ class Requester:
     channel_id: str | None
     trigger_id: str | None
     response_url: str | None
+    enterprise_id: str | None = None
+    # The message a clicked button sits in (a card's Unwatch needs it).
+    message_ts: str | None = None
 
     @classmethod
     def of_command(cls, body: Mapping[str, Any]) -> Requester:
@@ -23,6 +26,7 @@ class Requester:
             channel_id=body.get("channel_id"),
             trigger_id=body.get("trigger_id"),
             response_url=body.get("response_url"),
+            enterprise_id=body.get("enterprise_id") or None,
         )
 
     @classmethod
@@ -31,10 +35,19 @@ class Requester:
         team = body.get("team") or {}
         user = body.get("user") or {}
         channel = body.get("channel") or {}
+        enterprise = body.get("enterprise") or {}
         return cls(
             team_id=str(team.get("id") or user.get("team_id") or ""),
             user_id=str(user.get("id") or ""),
             channel_id=channel.get("id"),
             trigger_id=body.get("trigger_id"),
             response_url=body.get("response_url"),
+            enterprise_id=enterprise.get("id"),
+            message_ts=_message_ts(body),
         )
+
+
+def _message_ts(body: Mapping[str, Any]) -> str | None:
+    message = body.get("message") or {}
+    ts = message.get("ts") or (body.get("container") or {}).get("message_ts")
+    return str(ts) if ts else None

@@ -13,8 +13,13 @@ from opsbot.ui.render import Message, Modal, render_message, render_modal
 SUGGESTIONS_SHOWN: Final = 10
 
 
-def help_message() -> Message:
-    return render_message("help.j2")
+# A help section: its heading and its (form, what it does) lines.
+HelpSection = tuple[str, Sequence[tuple[str, str]]]
+
+
+def help_message(sections: Sequence[HelpSection]) -> Message:
+    """``/ops help``, from the sections the table of sub-commands gives."""
+    return render_message("help.j2", sections=[(t, list(lines)) for t, lines in sections])
 
 
 def error_message(

@@ -1,7 +1,8 @@
 """The watcher: polls watched operations in batches and posts their steps to Slack threads.
 
 - :mod:`~opsbot.watcher.worker`: the loop (``opsbot worker``, and the watcher
-  inside ``opsbot serve``), claiming teams with a lease;
+  inside ``opsbot serve`` and ``opsbot socket``; :mod:`opsbot.runtime` starts
+  it), claiming teams with a lease;
 - :mod:`~opsbot.watcher.cycle`: one team's poll cycle, recorded in Redis;
 - :mod:`~opsbot.watcher.poster`: delivering the recorded posts to Slack (and
   the one window where a crash can repeat a post);

@@ -45,10 +45,11 @@ from opsbot.store.pauses import TeamPauses
 from opsbot.store.subscriptions import SUBSCRIPTION_OVERLAP, Subscription, SubscriptionStore
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import VaultError
-from opsbot.store.watches import AddResult, NewWatch, StepChange, Watch, WatchStore
+from opsbot.store.watches import AddResult, StepChange, Watch, WatchStore
 from opsbot.watcher import notes
 from opsbot.watcher.intervals import PollPolicy
 from opsbot.watcher.memory import ChangesSince, WorkerMemory
+from opsbot.watching import Follower, start_watch
 
 log = logging.getLogger(__name__)
 
@@ -359,18 +360,9 @@ async def _watch_new(
     now: float,
 ) -> None:
     at = moment(now)
+    follower = Follower(team_id, subscription.channel, subscription.created_by)
     for operation in operations:
-        new = NewWatch(
-            op_id=operation.id,
-            type=operation.type,
-            label=operation.domain or "",
-            step=operation.step,
-            eta=operation.eta,
-            channel=subscription.channel,
-            user_id=subscription.created_by,
-        )
-        expires_at = at + dt.timedelta(days=deps.watch_days)
-        added = await deps.watches.add(team_id, new, now=at, expires_at=expires_at)
+        added = await start_watch(deps.watches, operation, follower, now=at, days=deps.watch_days)
         if added is AddResult.JOINED:
             continue
         # The poster posts the card; an operation that has ended already gets

@@ -1,7 +1,8 @@
 """The watcher's loop: claim due teams, run their cycles, deliver, hand them back.
 
 Any number of workers (``opsbot worker`` processes, and the watcher inside
-``opsbot serve``) share one Redis. A team is polled by one worker at a time:
+``opsbot serve`` and ``opsbot socket``; :mod:`opsbot.runtime` starts them)
+share one Redis. A team is polled by one worker at a time:
 the worker *claims* it with a lease (:mod:`opsbot.store.schedule`), keeps the
 lease alive while it works, and *releases* it with the team's next due time.
 A worker that dies holding a team holds it only until the lease ends
@@ -25,7 +26,6 @@ import asyncio
 import contextlib
 import functools
 import logging
-import signal
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -36,7 +36,6 @@ from redis.exceptions import RedisError
 
 from opsbot.api.client import OperationClient
 from opsbot.config import Settings
-from opsbot.store.connection import open_redis
 from opsbot.store.installations import RedisInstallationStore
 from opsbot.store.outbox import Outbox
 from opsbot.store.pacing import ChannelPacing
@@ -44,7 +43,7 @@ from opsbot.store.pauses import TeamPauses
 from opsbot.store.schedule import Lease, Schedule
 from opsbot.store.subscriptions import SubscriptionStore
 from opsbot.store.team_keys import TeamKeyStore
-from opsbot.store.vault import Vault, load_keyring
+from opsbot.store.vault import Vault
 from opsbot.store.watches import WatchStore
 from opsbot.watcher.clients import TeamClients
 from opsbot.watcher.cycle import CycleDeps, CycleResult, fetch_operations, run_team_cycle
@@ -316,29 +315,3 @@ async def open_worker(
         schedule = Schedule(redis, lease_s=lease_s)
         poster = Poster(watches, outbox, ChannelPacing(redis), clients)
         yield Worker(deps, schedule, poster, clock=clock)
-
-
-@contextlib.asynccontextmanager
-async def watcher_running(settings: Settings, redis: Redis, vault: Vault) -> AsyncIterator[Worker]:
-    """Run a watcher in the background for as long as the block lasts (``opsbot serve``)."""
-    async with open_worker(settings, redis, vault) as worker:
-        stop = asyncio.Event()
-        task = asyncio.create_task(worker.run(stop), name="opsbot-watcher")
-        try:
-            yield worker
-        finally:
-            stop.set()
-            await task
-
-
-async def run_worker(settings: Settings) -> None:
-    """``opsbot worker``: watch until SIGTERM or SIGINT, then stop cleanly."""
-    vault = Vault(load_keyring(settings))
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    async with open_redis(settings) as redis, open_worker(settings, redis, vault) as worker:
-        log.info("worker started: poll interval %g s", settings.poll_interval_s)
-        await worker.run(stop)
-    log.info("worker stopped")

@@ -14,6 +14,7 @@ from typing import Any
 from opsbot.api.catalog import RELAUNCH_PARAMETERS, choose_relaunch_fields
 from opsbot.api.errors import NotFoundError
 from opsbot.api.operation import Operation
+from opsbot.slack.commands import help_sections
 from opsbot.store.outbox import Post, PostKind
 from opsbot.store.subscriptions import Subscription
 from opsbot.store.watches import Card, Watch
@@ -45,7 +46,7 @@ def _operation(step: str = "ERROR") -> Operation:
 
 def _common() -> list[dict[str, Any]]:
     return [
-        common.help_message(),
+        common.help_message(help_sections()),
         common.error_message("wrong", hint="right", suggestions=["step"]),
         common.working_message("Listing operations"),
         common.notice_message("Done."),

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from opsbot.config import Settings
+from opsbot.http_app import services_of
 from opsbot.logs import SecretRedactor, redacting_handler, settings_secrets
-from opsbot.slack.app import SERVICES, build_web_app
-from opsbot.slack.services import Services
+from opsbot.runtime import build_web_app
+from opsbot.services import Services
 from tests.support.ports import free_port
 
 SIGNING_SECRET = "signing-secret-for-tests-0123456789"
@@ -59,7 +60,7 @@ class RunningOpsbot:
 
     @property
     def services(self) -> Services:
-        return self.web_app[SERVICES]
+        return services_of(self.web_app)
 
     async def set_team_key(self, team_id: str, api_key: str, set_by: str = "U0ADMIN") -> None:
         await self.services.team_keys.set(team_id, api_key, set_by)

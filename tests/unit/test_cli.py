@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from opsbot.cli import main
+from opsbot.cli import build_parser, main
 from opsbot.store.vault import Keyring
 
 
@@ -47,3 +47,9 @@ def test_unknown_command_is_refused_with_usage(capsys: pytest.CaptureFixture[str
         main(["frobnicate"])
     assert exit_info.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["serve", "socket"])
+def test_serve_and_socket_run_a_watcher_unless_told_not_to(command: str) -> None:
+    assert build_parser().parse_args([command]).no_watcher is False
+    assert build_parser().parse_args([command, "--no-watcher"]).no_watcher is True

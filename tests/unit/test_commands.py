@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import json
+import pkgutil
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from opsbot.slack.commands import (
+import opsbot.slack
+from opsbot.slack import commands, look
+from opsbot.slack.commands import parse_command
+from opsbot.slack.grammar import (
     MAX_WATCH_IDS,
+    Arguments,
     Command,
     CommandError,
-    parse_command,
     parse_operation_id,
 )
 
@@ -144,3 +154,77 @@ def test_any_text_parses_or_is_refused_with_a_message(text: str) -> None:
 def test_entities_slack_puts_in_command_text_are_decoded() -> None:
     command = parse_command("list &gt;date_created=2026-11-01 &lt;date_created=2026-11-20")
     assert set(command.filters) == {">date_created", "<date_created"}
+
+
+# --- the table: help, usage, parser and dispatch agree ---------------------------------
+
+
+def _example(entry: commands.SubCommand) -> str:
+    """What follows `/ops` in the entry's usage example (or its bare form)."""
+    usage = entry.usage.split("e.g. ")[-1]
+    return usage.removeprefix("/ops").strip() if "e.g. " in entry.usage else entry.name
+
+
+def _handlers_defined() -> set[Callable[..., Any]]:
+    """Every command handler in the listener modules: by convention, ``<name>_command``."""
+    found = set()
+    for module_info in pkgutil.iter_modules(opsbot.slack.__path__):
+        module = importlib.import_module(f"opsbot.slack.{module_info.name}")
+        for name, value in vars(module).items():
+            handler = name.endswith("_command") and inspect.iscoroutinefunction(value)
+            if handler and value.__module__ == module.__name__:
+                found.add(value)
+    return found
+
+
+def test_every_sub_command_has_a_usage_line_naming_it() -> None:
+    assert set(commands.USAGE) == set(commands.SUBCOMMANDS)
+    for entry in commands.TABLE:
+        assert entry.usage.startswith(f"/ops {entry.name}")
+
+
+@pytest.mark.parametrize("entry", commands.TABLE, ids=lambda entry: entry.name)
+def test_every_sub_command_parses_its_own_example(entry: commands.SubCommand) -> None:
+    assert parse_command(_example(entry)).name == entry.name
+
+
+def test_every_sub_command_but_help_is_listed_in_help_under_its_heading() -> None:
+    sections = dict(commands.help_sections())
+    assert list(sections) == list(commands.SECTIONS)
+    for entry in commands.TABLE:
+        if entry.name == commands.HELP:
+            assert entry.section is None  # help is named in the message's own footer
+            continue
+        assert entry.section in sections
+        forms = [form for form, _ in sections[entry.section]]
+        assert forms
+        assert all(form.startswith(f"/ops {entry.name}") for form, _ in entry.help)
+        assert set(dict(entry.help)) <= set(forms)
+    text = json.dumps(commands.help_message())
+    for entry in commands.TABLE:
+        assert f"/ops {entry.name}" in text
+
+
+def test_every_sub_command_dispatches_and_no_handler_lacks_an_entry() -> None:
+    runs = {entry.run for entry in commands.TABLE if entry.run is not None}
+    for entry in commands.TABLE:
+        # Exactly one answer: after the ack, or on it.
+        assert (entry.run is None) != (entry.on_ack is None)
+        if entry.run is not None:
+            assert inspect.iscoroutinefunction(entry.run)
+            assert entry.run.__name__ == f"{entry.name}_command"
+    assert commands.BY_NAME[commands.HELP].on_ack is commands.help_message
+    assert _handlers_defined() == runs
+
+
+def test_an_entry_answers_one_way_only() -> None:
+    with pytest.raises(ValueError, match="either run or on_ack"):
+        commands.SubCommand("nothing", Arguments.NONE, "/ops nothing")
+    with pytest.raises(ValueError, match="either run or on_ack"):
+        commands.SubCommand(
+            "both",
+            Arguments.NONE,
+            "/ops both",
+            run=look.list_command,
+            on_ack=commands.help_message,
+        )

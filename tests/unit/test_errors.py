@@ -67,7 +67,7 @@ def test_faults_are_classified(code: int, message: str, expected: type[ApiError]
     error = error_from_fault(code, message, method="operation.info")
     assert type(error) is expected
     assert (error.code, error.message, error.method) == (code, message, "operation.info")
-    assert error.temporary is (expected is TemporaryError)
+    assert (error.kind is errors.FaultKind.TEMPORARY) is (expected is TemporaryError)
 
 
 def test_fault_code_is_built_like_the_live_service() -> None:

@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 from opsbot.api.catalog import KNOWN_STEPS, KNOWN_TYPES, LIST_OPTIONS, SORT_FIELDS
 from opsbot.api.filters import (
     MAX_INT,
+    CheckedFilters,
     FilterError,
     closest_names,
     describe_options,
     parse_filter_words,
-    suggest_types,
     validate_options,
 )
 
@@ -24,7 +24,7 @@ NOW = dt.datetime(2026, 11, 10, 12, 30, 15, tzinfo=dt.UTC)
 PROPERTY = settings(derandomize=True, max_examples=300, deadline=None)
 
 
-def parse(words: str | list[str]) -> dict[str, Any]:
+def parse(words: str | list[str]) -> CheckedFilters:
     return parse_filter_words(words, now=NOW)
 
 
@@ -129,6 +129,36 @@ def test_a_value_may_contain_equals_signs() -> None:
 
 
 # -- dates --------------------------------------------------------------------------
+
+
+# -- checked once -----------------------------------------------------------------
+
+
+def test_checked_filters_are_made_only_by_the_checks() -> None:
+    with pytest.raises(TypeError):
+        CheckedFilters({"step": "whatever"})
+    checked = parse("step=error id=1,2")
+    assert isinstance(checked, CheckedFilters)
+    assert isinstance(validate_options({"step": "error"}), CheckedFilters)
+    assert dict(checked) == checked.as_dict() == {"step": "ERROR", "id": [1, 2]}
+
+
+def test_checked_filters_are_not_checked_again() -> None:
+    checked = parse(">date_created=7d")
+    later = NOW + dt.timedelta(days=1)
+    # A relative date is not counted back again from another now.
+    assert validate_options(checked, now=later) is checked
+
+
+def test_defaults_are_checked_and_never_override_what_was_chosen() -> None:
+    checked = parse("step=ERROR page=2")
+    paged = checked.with_defaults({"page": 0, "items_per_page": 20})
+    assert isinstance(paged, CheckedFilters)
+    assert list(paged.items()) == [("page", 2), ("items_per_page", 20), ("step", "ERROR")]
+    with pytest.raises(FilterError, match="items_per_page"):
+        checked.with_defaults({"items_per_page": 0})
+    assert checked.without("page", "id") == {"step": "ERROR"}
+    assert checked == {"step": "ERROR", "page": 2}  # unchanged
 
 
 @pytest.mark.parametrize(
@@ -416,19 +446,6 @@ def test_closest_names_orders_by_likeness_and_respects_the_limit() -> None:
     assert closest_names("zzz", candidates) == ()
 
 
-def test_suggest_types_offers_known_types() -> None:
-    assert suggest_types("domain_creat")[0] == "domain_create"
-    assert set(suggest_types("transfer")) == {"domain_transfer_in", "domain_transfer_reseller"}
-    assert set(suggest_types("VM", limit=10)) == {
-        "vm_create",
-        "vm_delete",
-        "vm_reboot",
-        "vm_stop",
-        "hosting_migration_vm",
-    }
-    assert all(name in KNOWN_TYPES for name in suggest_types("disk"))
-
-
 def test_describe_options_echoes_filters_as_words() -> None:
     opts = parse(
         'step=error type=domain_create id=1,2 sort_by="date_created DESC" >date_created=7d'
@@ -497,7 +514,7 @@ def test_validating_valid_options_changes_nothing(opts: dict[str, Any]) -> None:
     assert validate_options(opts, now=NOW) == opts
 
 
-def parse_or_error(text: str) -> dict[str, Any] | FilterError:
+def parse_or_error(text: str) -> CheckedFilters | FilterError:
     try:
         return parse(text)
     except FilterError as error:

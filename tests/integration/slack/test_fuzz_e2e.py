@@ -28,7 +28,8 @@ from hypothesis import strategies as st
 
 from opsbot.simulator import Simulator, serve_simulator
 from opsbot.slack import commands
-from opsbot.slack.commands import CommandError, parse_command
+from opsbot.slack.commands import parse_command
+from opsbot.slack.grammar import CommandError
 from tests.support.opsbot_app import SIGNING_SECRET, opsbot_env, running_opsbot
 from tests.support.slack_api import FakeSlack
 from tests.support.slack_requests import TEAM_ID, SlackClient, slash_command_body

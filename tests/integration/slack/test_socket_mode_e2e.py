@@ -11,7 +11,9 @@ the immediate answer. The Web API calls opsbot makes land on the same server
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import datetime as dt
 import itertools
 import json
 import os
@@ -26,15 +28,24 @@ import pytest
 from aiohttp import WSMsgType, web
 from redis.asyncio import Redis
 
+from opsbot.api.operation import DONE, RUN
 from opsbot.config import Settings
-from opsbot.simulator import ServedSimulator
-from opsbot.slack.socket_mode import run_socket_mode
+from opsbot.runtime import run_socket
+from opsbot.simulator import ServedSimulator, Simulator
 from opsbot.store.server import RedisServer
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Vault, load_keyring
+from opsbot.store.watches import NewWatch, WatchStore
 from tests.support.opsbot_app import BOT_TOKEN, opsbot_env
 from tests.support.slack_api import FakeSlack
-from tests.support.slack_requests import BOT_ID, BOT_USER_ID, TEAM_ID, USER_ID, slash_command_body
+from tests.support.slack_requests import (
+    BOT_ID,
+    BOT_USER_ID,
+    CHANNEL_ID,
+    TEAM_ID,
+    USER_ID,
+    slash_command_body,
+)
 
 APP_TOKEN = "xapp-1-A0123-0123456789-abcdef0123456789"
 # Safety nets: a delivery never acked, or a process that never connects or never
@@ -55,6 +66,9 @@ class SocketModeSlack:
     def __init__(self) -> None:
         self.connections_opened_with: list[str] = []
         self.web_api_calls: list[str] = []
+        self._called: collections.defaultdict[str, asyncio.Event] = collections.defaultdict(
+            asyncio.Event
+        )
         self._socket: web.WebSocketResponse | None = None
         self._connected = asyncio.Event()
         self._acks: dict[str, asyncio.Future[JSON]] = {}
@@ -87,6 +101,7 @@ class SocketModeSlack:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         self.web_api_calls.append(method)
+        self._called[method].set()
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
         if method == "apps.connections.open":
             self.connections_opened_with.append(token)
@@ -111,6 +126,10 @@ class SocketModeSlack:
                 if future is not None and not future.done():
                     future.set_result(ack)
         return socket
+
+    async def wait_for_call(self, method: str) -> None:
+        async with asyncio.timeout(PROCESS_TIMEOUT_S):
+            await self._called[method].wait()
 
     async def wait_for_connection(self) -> None:
         async with asyncio.timeout(PROCESS_TIMEOUT_S):
@@ -168,7 +187,7 @@ async def socket_opsbot(
     settings = Settings.from_env(env)
     async with contextlib.aclosing(Redis.from_url(redis_url, decode_responses=True)) as redis:
         await TeamKeyStore(redis, Vault(load_keyring(settings))).set(TEAM_ID, sim_key, USER_ID)
-    running = asyncio.create_task(run_socket_mode(settings))
+    running = asyncio.create_task(run_socket(settings, watcher=False))
     try:
         yield settings
     finally:
@@ -202,6 +221,48 @@ async def test_an_api_command_is_acked_then_answered_through_response_url(
     assert "step=ERROR" in answer["text"]
     # Both Web API calls opsbot needed here went to SLACK_API_URL.
     assert set(socket_slack.web_api_calls) == {"apps.connections.open", "auth.test"}
+
+
+async def test_opsbot_socket_runs_a_watcher_beside_the_socket(
+    socket_slack: SocketModeSlack,
+    sim_server: ServedSimulator,
+    simulator: Simulator,
+    redis_url: str,
+    sim_key: str,
+) -> None:
+    """Like ``opsbot serve``, ``opsbot socket`` polls watched operations unless told not to."""
+    env = opsbot_env(
+        slack_api_url=socket_slack.api_url,
+        api_url=sim_server.url,
+        redis_url=redis_url,
+        SLACK_APP_TOKEN=APP_TOKEN,
+        OPSBOT_POLL_INTERVAL="0.2",
+    )
+    settings = Settings.from_env(env)
+    op_id = simulator.create("domain_create", step=RUN, domain="followed.fr")
+    async with contextlib.aclosing(Redis.from_url(redis_url, decode_responses=True)) as redis:
+        await TeamKeyStore(redis, Vault(load_keyring(settings))).set(TEAM_ID, sim_key, USER_ID)
+        now = dt.datetime.now(dt.UTC)
+        new = NewWatch(
+            op_id=op_id,
+            type="domain_create",
+            label="followed.fr",
+            step=RUN,
+            eta=None,
+            channel=CHANNEL_ID,
+            user_id=USER_ID,
+            card_ts="1700000000.000100",
+        )
+        await WatchStore(redis).add(TEAM_ID, new, now=now, expires_at=now + dt.timedelta(days=1))
+    simulator.move(op_id, DONE)
+    running = asyncio.create_task(run_socket(settings, watcher=True))
+    try:
+        # The watcher's post of the final step (this local Slack refuses it; it was tried).
+        await socket_slack.wait_for_call("chat.postMessage")
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
 
 
 async def test_opsbot_socket_serves_until_sigterm_then_stops_cleanly(

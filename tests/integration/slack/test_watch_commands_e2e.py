@@ -18,13 +18,15 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from opsbot.api.operation import BILL, CANCEL, DONE, ERROR, RUN, SUPPORT, WAIT, Operation
+from opsbot.services import Services
 from opsbot.simulator import Simulator
+from opsbot.slack.follow import watch_in_thread
+from opsbot.slack.interaction import Interaction
 from opsbot.slack.requests import Requester
-from opsbot.slack.services import Services
-from opsbot.slack.watch_commands import resume_watching, watch_in_thread
 from opsbot.store import keyspace
 from opsbot.store.watches import Watch
 from opsbot.ui import ids
+from opsbot.watching import resume_watching
 from tests.support.opsbot_app import BOT_TOKEN, RunningOpsbot
 from tests.support.slack_api import FakeSlack, SlackCall
 from tests.support.slack_requests import (
@@ -585,8 +587,9 @@ def web_client(fake_slack: FakeSlack) -> AsyncWebClient:
     return AsyncWebClient(token=BOT_TOKEN, base_url=fake_slack.api_url)
 
 
-def _requester() -> Requester:
-    return Requester(TEAM_ID, USER_ID, CHANNEL_ID, trigger_id=None, response_url=None)
+def _asked(opsbot: RunningOpsbot, client: AsyncWebClient) -> Interaction:
+    requester = Requester(TEAM_ID, USER_ID, CHANNEL_ID, trigger_id=None, response_url=None)
+    return Interaction(opsbot.services, client, requester)
 
 
 async def test_watch_in_thread_makes_the_report_the_card_and_says_so_in_its_thread(
@@ -600,9 +603,7 @@ async def test_watch_in_thread_makes_the_report_the_card_and_says_so_in_its_thre
     await keyed_opsbot.services.api.relaunch(sim_key, op_id)
     report_ts = "1700000000.555500"
 
-    await watch_in_thread(
-        keyed_opsbot.services, web_client, _requester(), op_id, channel=CHANNEL_ID, ts=report_ts
-    )
+    await watch_in_thread(_asked(keyed_opsbot, web_client), op_id, channel=CHANNEL_ID, ts=report_ts)
 
     watch = await stored(keyed_opsbot, op_id)
     [card] = watch.cards
@@ -623,9 +624,7 @@ async def test_watch_in_thread_leaves_an_operation_that_has_ended(
     op_id = simulator.create("domain_renew", step=WAIT, domain="cancelled.example")
     await keyed_opsbot.services.api.cancel(sim_key, op_id)
 
-    await watch_in_thread(
-        keyed_opsbot.services, web_client, _requester(), op_id, channel=CHANNEL_ID, ts="1.2"
-    )
+    await watch_in_thread(_asked(keyed_opsbot, web_client), op_id, channel=CHANNEL_ID, ts="1.2")
 
     assert await keyed_opsbot.services.watches.get(TEAM_ID, op_id) is None
     assert fake_slack.calls_to("chat.postMessage") == []
@@ -645,9 +644,7 @@ async def test_watch_in_thread_of_an_operation_watched_here_adds_to_its_cards_me
     calls_before = simulator.calls["operation.info"]
 
     await watch_in_thread(
-        keyed_opsbot.services,
-        web_client,
-        _requester(),
+        _asked(keyed_opsbot, web_client),
         op_id,
         channel=CHANNEL_ID,
         ts="1700000000.777700",

@@ -18,7 +18,7 @@ from opsbot.api.errors import (
     TemporaryError,
     UnknownApiError,
 )
-from opsbot.slack.commands import SUBCOMMANDS
+from opsbot.slack.commands import SUBCOMMANDS, help_message
 from opsbot.ui import common, limits
 from tests.support.surfaces import (
     ACTOR,
@@ -41,7 +41,7 @@ def _assert_modal_ok(view: dict[str, Any]) -> None:
 
 
 def test_help_lists_every_subcommand_and_the_examples() -> None:
-    message = common.help_message()
+    message = help_message()
     _assert_message_ok(message)
     text = all_text(message)
     for subcommand in SUBCOMMANDS:

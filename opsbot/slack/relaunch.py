@@ -1,9 +1,10 @@
-"""Relaunching an operation in ERROR through a modal.
+"""Relaunching an operation in ERROR through a modal: ``/ops relaunch`` and the Relaunch button.
 
 The modal opens within the trigger's 3 seconds with a loading view, then is
 filled once the operation is fetched. Its inputs are the parameters the
 catalog finds relevant for that operation; any other can be added from a
-menu. Submitting sends only the filled inputs to operation.relaunch.
+menu. Submitting sends only the filled inputs to operation.relaunch; the
+channel is told, and the announcement's thread follows the operation.
 """
 
 from __future__ import annotations
@@ -12,19 +13,19 @@ import dataclasses
 import logging
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from opsbot.api.catalog import RELAUNCH_PARAMETERS, choose_relaunch_fields
 from opsbot.api.errors import ApiError, BadParameterError, InvalidStepError, TemporaryError
 from opsbot.api.operation import RELAUNCHABLE_TYPES, Operation
+from opsbot.services import Services
 from opsbot.slack.ack_budget import within_budget
-from opsbot.slack.audit_trail import record_action
-from opsbot.slack.replies import open_modal
+from opsbot.slack.follow import watch_in_thread
+from opsbot.slack.grammar import Command
+from opsbot.slack.interaction import NEEDS_KEY, Action, Interaction, on_button
 from opsbot.slack.requests import Requester
-from opsbot.slack.services import Services
-from opsbot.slack.watch_commands import watch_in_thread
 from opsbot.store import audit
 from opsbot.ui import ids
 from opsbot.ui.common import api_error_message, notice_modal
@@ -36,36 +37,51 @@ from opsbot.ui.team_key import key_required_message
 
 log = logging.getLogger(__name__)
 
+View = dict[str, Any]
 
-async def open_relaunch_modal(
-    services: Services,
-    client: AsyncWebClient,
-    respond: AsyncRespond,
-    requester: Requester,
-    key: str,
-    op_id: int,
-) -> None:
+
+def register(app: AsyncApp, services: Services) -> None:
+    on_button(app, services, ids.ACTION_RELAUNCH, _relaunch_button, NEEDS_KEY)
+
+    @app.action(ids.ACTION_ADD_FIELD)
+    async def add_field(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        await _add_field(_in_modal(services, client, body), body["actions"][0])
+
+    @app.view(ids.CALLBACK_RELAUNCH)
+    async def submit(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await _submit(_in_modal(services, client, body), ack)
+
+
+async def relaunch_command(asked: Interaction, command: Command) -> None:
+    await open_relaunch_modal(asked, command.operation_id)
+
+
+async def _relaunch_button(asked: Interaction, action: Action) -> None:
+    await open_relaunch_modal(asked, int(action["value"]))
+
+
+async def open_relaunch_modal(asked: Interaction, op_id: int) -> None:
+    requester = asked.requester
     loading = relaunch_loading_modal(
         op_id, channel_id=requester.channel_id, response_url=requester.response_url
     )
-    opened = await open_modal(client, respond, requester, loading, command=f"/ops relaunch {op_id}")
+    opened = await asked.open_modal(loading, command=f"/ops relaunch {op_id}")
     if opened is None:
         return
-    view = await _relaunch_view(services, key, op_id, requester)
-    await _update_view(client, opened["id"], opened["hash"], view)
+    view = await _relaunch_view(asked, op_id)
+    await _update_view(asked.client, opened["id"], opened["hash"], view)
 
 
 async def _relaunch_view(
-    services: Services,
-    key: str,
+    asked: Interaction,
     op_id: int,
-    requester: Requester,
     *,
     fields: list[str] | None = None,
     typed: dict[str, str] | None = None,
-) -> dict[str, Any]:
+) -> View:
     try:
-        operation = await services.api.info(key, op_id)
+        operation = await asked.services.api.info(asked.key, op_id)
     except ApiError as error:
         message = api_error_message(error, op_id=op_id, action="relaunch")
         return _message_modal("Cannot relaunch", message)
@@ -82,8 +98,8 @@ async def _relaunch_view(
         operation,
         chosen,
         extra_choices=[p for p in RELAUNCH_PARAMETERS.values() if p.name not in chosen_names],
-        channel_id=requester.channel_id,
-        response_url=requester.response_url,
+        channel_id=asked.requester.channel_id,
+        response_url=asked.requester.response_url,
     )
 
 
@@ -97,7 +113,7 @@ def _not_relaunchable(operation: Operation) -> str:
     )
 
 
-def _message_modal(title: str, message: Message) -> dict[str, Any]:
+def _message_modal(title: str, message: Message) -> View:
     """A modal showing ``message``'s blocks: its plain words and the API's own.
 
     The blocks are already escaped and within limits; giving their text to
@@ -107,7 +123,7 @@ def _message_modal(title: str, message: Message) -> dict[str, Any]:
 
 
 async def _update_view(
-    client: AsyncWebClient, view_id: str, view_hash: str | None, view: dict[str, Any]
+    client: AsyncWebClient, view_id: str, view_hash: str | None, view: View
 ) -> None:
     try:
         await client.views_update(view_id=view_id, hash=view_hash, view=view)
@@ -116,57 +132,57 @@ async def _update_view(
         log.info("relaunch modal not updated: %s", error.response.get("error"))
 
 
-def register(app: AsyncApp, services: Services) -> None:
-    @app.action(ids.ACTION_ADD_FIELD)
-    async def add_field(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        await _add_field(services, body, client)
-
-    @app.view(ids.CALLBACK_RELAUNCH)
-    async def submit(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await _submit(services, ack, body, client)
+# --- inside the modal -------------------------------------------------------------------
 
 
-async def _add_field(services: Services, body: dict[str, Any], client: AsyncWebClient) -> None:
+@dataclasses.dataclass(frozen=True)
+class _InModal:
+    """An interaction inside the relaunch modal: the view as it is, and its operation."""
+
+    asked: Interaction
+    view: View
+    op_id: int
+
+
+def _in_modal(services: Services, client: AsyncWebClient, body: dict[str, Any]) -> _InModal:
+    """The channel and response_url the modal was opened from ride in its metadata
+    (a modal's payload has neither)."""
     view = body["view"]
     metadata = RelaunchMetadata.parse(view["private_metadata"])
-    requester = _requester(body, metadata)
-    chosen = str((body["actions"][0].get("selected_option") or {}).get("value") or "")
-    key = await services.team_keys.get(requester.team_id)
+    requester = dataclasses.replace(
+        Requester.of_interaction(body),
+        channel_id=metadata.channel_id,
+        response_url=metadata.response_url,
+    )
+    return _InModal(Interaction(services, client, requester), view, metadata.operation_id)
+
+
+async def _add_field(modal: _InModal, action: Action) -> None:
+    asked, view = modal.asked, modal.view
+    chosen = str((action.get("selected_option") or {}).get("value") or "")
+    key = await asked.services.team_keys.get(asked.team_id)
     if key is None or chosen not in RELAUNCH_PARAMETERS:
         return
     fields = [*field_names_in(view), chosen]
     redrawn = await _relaunch_view(
-        services, key, metadata.operation_id, requester, fields=fields, typed=read_values(view)
+        asked.with_key(key), modal.op_id, fields=fields, typed=read_values(view)
     )
-    await _update_view(client, view["id"], view.get("hash"), redrawn)
+    await _update_view(asked.client, view["id"], view.get("hash"), redrawn)
 
 
-def _requester(body: dict[str, Any], metadata: RelaunchMetadata) -> Requester:
-    requester = Requester.of_interaction(body)
-    return dataclasses.replace(
-        requester, channel_id=metadata.channel_id, response_url=metadata.response_url
-    )
-
-
-async def _submit(
-    services: Services, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
-) -> None:
-    view = body["view"]
-    metadata = RelaunchMetadata.parse(view["private_metadata"])
-    requester = _requester(body, metadata)
+async def _submit(modal: _InModal, ack: AsyncAck) -> None:
+    asked, view, op_id = modal.asked, modal.view, modal.op_id
     values = read_values(view)
     problems = refusals(values)
     if problems:
         await ack(response_action="errors", errors=problems)
         return
     # Redis, the API and Slack are all asked inside the ack's budget.
-    work = _relaunch_with_key(services, client, requester, metadata.operation_id, values)
-    in_time, call = await within_budget(work)
+    in_time, call = await within_budget(_relaunch_with_key(asked, op_id, values))
     if in_time:
         await _ack_outcome(ack, call.result())
         return
-    relaunching = f"Relaunching operation {metadata.operation_id}…"
+    relaunching = f"Relaunching operation {op_id}…"
     await ack(response_action="update", view=notice_modal("Relaunching", relaunching))
     outcome = await call
     if outcome.errors:
@@ -174,15 +190,15 @@ async def _submit(
         reasons = "; ".join(f"{name}: {why}" for name, why in outcome.errors.items())
         final = notice_modal("Relaunch refused", reasons)
     else:
-        final = outcome.view or notice_modal("Relaunched", _done(metadata.operation_id))
-    await _update_view(client, view["id"], None, final)
+        final = outcome.view or notice_modal("Relaunched", _done(op_id))
+    await _update_view(asked.client, view["id"], None, final)
 
 
 @dataclasses.dataclass(frozen=True)
 class _Outcome:
     """What to show after a relaunch: nothing (success), a view, or input errors."""
 
-    view: dict[str, Any] | None = None
+    view: View | None = None
     errors: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
@@ -199,52 +215,36 @@ def _done(op_id: int) -> str:
     return f"Operation {op_id} was relaunched; the channel has been told."
 
 
-async def _relaunch_with_key(
-    services: Services,
-    client: AsyncWebClient,
-    requester: Requester,
-    op_id: int,
-    values: dict[str, str],
-) -> _Outcome:
-    key = await services.team_keys.get(requester.team_id)
+async def _relaunch_with_key(asked: Interaction, op_id: int, values: dict[str, str]) -> _Outcome:
+    key = await asked.services.team_keys.get(asked.team_id)
     if key is None:
         message = key_required_message()
         return _Outcome(view=_message_modal("API key needed", message))
-    return await _relaunch(services, client, requester, key, op_id, values)
+    return await _relaunch(asked.with_key(key), op_id, values)
 
 
-async def _relaunch(
-    services: Services,
-    client: AsyncWebClient,
-    requester: Requester,
-    key: str,
-    op_id: int,
-    values: dict[str, str],
-) -> _Outcome:
+async def _relaunch(asked: Interaction, op_id: int, values: dict[str, str]) -> _Outcome:
     try:
-        await services.api.relaunch(key, op_id, values)
+        await asked.services.api.relaunch(asked.key, op_id, values)
     except ApiError as error:
-        outcome = f"error: {error.kind.value}"
-        await record_action(
-            services, client, requester, action=audit.RELAUNCH, target=str(op_id), outcome=outcome
-        )
-        step = await _current_step(services, key, op_id, error)
+        await asked.record(audit.RELAUNCH, target=str(op_id), outcome=f"error: {error.kind.value}")
+        step = await _current_step(asked, op_id, error)
         return _refused(error, op_id, values, step)
-    await record_action(services, client, requester, action=audit.RELAUNCH, target=str(op_id))
-    announced = await _announce(client, requester, op_id, values)
+    await asked.record(audit.RELAUNCH, target=str(op_id))
+    announced = await _announce(asked, op_id, values)
     if announced is not None:
         # The announcement's thread follows the relaunched operation.
         channel, ts = announced
-        await watch_in_thread(services, client, requester, op_id, channel=channel, ts=ts)
+        await watch_in_thread(asked, op_id, channel=channel, ts=ts)
     return _Outcome()
 
 
-async def _current_step(services: Services, key: str, op_id: int, error: ApiError) -> str | None:
+async def _current_step(asked: Interaction, op_id: int, error: ApiError) -> str | None:
     """The step that made the API refuse, so the refusal can name it."""
     if not isinstance(error, InvalidStepError):
         return None
     try:
-        return (await services.api.info(key, op_id)).step
+        return (await asked.services.api.info(asked.key, op_id)).step
     except ApiError:
         return None
 
@@ -265,17 +265,17 @@ def _refused(error: ApiError, op_id: int, values: dict[str, str], step: str | No
 
 
 async def _announce(
-    client: AsyncWebClient, requester: Requester, op_id: int, values: dict[str, str]
+    asked: Interaction, op_id: int, values: dict[str, str]
 ) -> tuple[str, str] | None:
     """Tell the channel, or the person when the bot may not post there: (channel, ts).
 
     The relaunch has happened by now: a failed announcement is logged, never
     raised, or the modal would report an error for a relaunch that was made.
     """
-    message = relaunched_message(op_id, user_id=requester.user_id, params=values)
-    for channel in filter(None, (requester.channel_id, requester.user_id)):
+    message = relaunched_message(op_id, user_id=asked.user_id, params=values)
+    for channel in filter(None, (asked.requester.channel_id, asked.user_id)):
         try:
-            reply = await client.chat_postMessage(
+            reply = await asked.client.chat_postMessage(
                 channel=channel, text=message["text"], blocks=message["blocks"]
             )
             return str(reply["channel"]), str(reply["ts"])

@@ -1,0 +1,146 @@
+"""The composition root: the shapes an opsbot process takes, each built from one services container.
+
+- ``serve``: Slack over HTTP (:mod:`opsbot.http_app`), with a watcher in
+  the same process unless ``--no-watcher``;
+- ``socket``: Slack over Socket Mode, with a watcher unless ``--no-watcher``;
+- ``worker``: a watcher alone.
+
+Every shape opens :func:`~opsbot.services.open_services` once; the Slack
+listeners (:mod:`opsbot.slack`) and the watcher (:mod:`opsbot.watcher`) are
+given what they need and never start each other. Only this module knows that
+both can share a process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import signal
+from collections.abc import AsyncIterator, Iterator
+from typing import Final
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+from opsbot import http_app
+from opsbot.config import Settings, SettingsError
+from opsbot.services import Services, open_services
+from opsbot.slack.app import build_bolt_app
+from opsbot.watcher.worker import Worker, open_worker
+
+# The watcher's own logger, so its start and stop lines read like its cycles'.
+watcher_log = logging.getLogger("opsbot.watcher")
+
+STOP_SIGNALS: Final = (signal.SIGTERM, signal.SIGINT)
+
+
+# --- serve ---------------------------------------------------------------------------------
+
+
+def build_web_app(settings: Settings, *, watcher: bool) -> web.Application:
+    """The HTTP application: Slack's endpoints, the health check, and maybe a watcher.
+
+    With ``watcher`` the process also polls watched operations, as one more
+    worker beside any ``opsbot worker``.
+    """
+    web_app = web.Application()
+    http_app.setup(web_app, settings)
+    if watcher:
+        # After the services in cleanup_ctx: it starts once they are open, and
+        # stops before they close.
+        web_app.cleanup_ctx.append(_watcher_beside)
+    return web_app
+
+
+async def _watcher_beside(web_app: web.Application) -> AsyncIterator[None]:
+    async with watcher_running(http_app.services_of(web_app)):
+        yield
+
+
+def serve(web_app: web.Application, port: int) -> None:
+    """Serve ``web_app`` on ``port`` until SIGTERM or SIGINT."""
+    try:
+        web.run_app(web_app, port=port, print=None, access_log=None)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise SettingsError(
+                f"PORT {port} is already in use: stop what listens there or set PORT to a free port"
+            ) from None
+        raise
+
+
+# --- socket --------------------------------------------------------------------------------
+
+
+async def run_socket(settings: Settings, *, watcher: bool) -> None:
+    """Serve Slack over Socket Mode until SIGTERM or SIGINT; then close the socket and the rest."""
+    settings.slack.require_socket_mode()
+    stop = asyncio.Event()
+    with stopped_by_signals(stop):
+        async with open_services(settings) as services, _maybe_watcher(services, watcher=watcher):
+            handler = AsyncSocketModeHandler(build_bolt_app(services), settings.slack.app_token)
+            # slack_bolt leaves these two untyped.
+            await handler.connect_async()  # type: ignore[no-untyped-call]
+            try:
+                await stop.wait()
+            finally:
+                await handler.close_async()  # type: ignore[no-untyped-call]
+
+
+def _maybe_watcher(
+    services: Services, *, watcher: bool
+) -> contextlib.AbstractAsyncContextManager[object]:
+    return watcher_running(services) if watcher else contextlib.nullcontext()
+
+
+# --- worker --------------------------------------------------------------------------------
+
+
+async def run_worker(settings: Settings) -> None:
+    """``opsbot worker``: watch until SIGTERM or SIGINT, then stop cleanly."""
+    stop = asyncio.Event()
+    with stopped_by_signals(stop):
+        async with open_services(settings) as services, _worker(services) as worker:
+            watcher_log.info("worker started: poll interval %g s", settings.poll_interval_s)
+            await worker.run(stop)
+    watcher_log.info("worker stopped")
+
+
+@contextlib.asynccontextmanager
+async def watcher_running(services: Services) -> AsyncIterator[Worker]:
+    """Run a watcher in the background for as long as the block lasts."""
+    async with _worker(services) as worker:
+        stop = asyncio.Event()
+        task = asyncio.create_task(worker.run(stop), name="opsbot-watcher")
+        try:
+            yield worker
+        finally:
+            stop.set()
+            await task
+
+
+def _worker(services: Services) -> contextlib.AbstractAsyncContextManager[Worker]:
+    return open_worker(services.settings, services.redis, services.vault)
+
+
+# --- stopping ------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def stopped_by_signals(stop: asyncio.Event) -> Iterator[asyncio.Event]:
+    """Set ``stop`` on a process manager's SIGTERM (or Ctrl-C) while the block lasts.
+
+    Without this, SIGTERM would end the process on the spot: no goodbye on
+    the socket, teams held until their lease ends, and the embedded Redis
+    left running behind us.
+    """
+    loop = asyncio.get_running_loop()
+    for stop_signal in STOP_SIGNALS:
+        loop.add_signal_handler(stop_signal, stop.set)
+    try:
+        yield stop
+    finally:
+        for stop_signal in STOP_SIGNALS:
+            loop.remove_signal_handler(stop_signal)

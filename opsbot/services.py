@@ -1,0 +1,62 @@
+"""The services container: what every process shape needs, opened once and closed in reverse.
+
+``opsbot serve``, ``opsbot socket`` and ``opsbot worker`` all start from
+:func:`open_services` (see :mod:`opsbot.runtime`): one Redis client, one API
+client, one vault, and the stores built on them. Listeners and the watcher
+receive the container rather than opening anything themselves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from opsbot.api.client import OperationClient
+from opsbot.config import Settings
+from opsbot.store.audit import AuditLog
+from opsbot.store.connection import open_redis
+from opsbot.store.locks import ActionLocks
+from opsbot.store.pauses import TeamPauses
+from opsbot.store.schedule import Schedule
+from opsbot.store.subscriptions import SubscriptionStore
+from opsbot.store.team_keys import TeamKeyStore
+from opsbot.store.vault import Vault, load_keyring
+from opsbot.store.watches import WatchStore
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    redis: Redis
+    vault: Vault
+    api: OperationClient
+    team_keys: TeamKeyStore
+    audit: AuditLog
+    watches: WatchStore
+    subscriptions: SubscriptionStore
+    schedule: Schedule
+    locks: ActionLocks
+    pauses: TeamPauses
+
+
+@contextlib.asynccontextmanager
+async def open_services(settings: Settings) -> AsyncIterator[Services]:
+    """Redis, the API client and the vault for as long as the block lasts."""
+    vault = Vault(load_keyring(settings))
+    async with open_redis(settings) as redis, OperationClient.from_settings(settings) as api:
+        yield Services(
+            settings=settings,
+            redis=redis,
+            vault=vault,
+            api=api,
+            team_keys=TeamKeyStore(redis, vault),
+            audit=AuditLog(redis),
+            watches=WatchStore(redis),
+            subscriptions=SubscriptionStore(redis),
+            schedule=Schedule(redis),
+            locks=ActionLocks(redis),
+            pauses=TeamPauses(redis),
+        )

@@ -1,0 +1,213 @@
+"""Following operations from Slack: ``/ops watch``, ``unwatch``, ``watches``, and their buttons.
+
+Watching an operation posts its *card* in the channel; the card's ``ts`` is
+the thread every step change goes under. From then on the watcher polls the
+operation and posts; this module only starts and stops watches
+(:func:`opsbot.watching.start_watch`), and answers privately.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Final
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+
+from opsbot.api.errors import ApiError
+from opsbot.api.operation import Operation
+from opsbot.clock import utc_now
+from opsbot.services import Services
+from opsbot.slack.grammar import Command
+from opsbot.slack.interaction import IN_CHANNEL, IN_CHANNEL_WITH_KEY, Action, Interaction, on_button
+from opsbot.store.watches import AddResult
+from opsbot.ui import ids
+from opsbot.ui.common import api_error_message
+from opsbot.ui.render import Message
+from opsbot.ui.views import WatchOutcome
+from opsbot.ui.watching import (
+    unwatch_message,
+    watch_card_message,
+    watch_note,
+    watch_outcomes_message,
+    watch_unwatched_card,
+    watches_message,
+)
+from opsbot.watching import Follower, start_watch
+
+log = logging.getLogger(__name__)
+
+_THREAD_NOTE: Final = "Watching: every step change of this operation is posted in this thread."
+_JOINED_NOTE: Final = (
+    "This operation is already watched in this channel: its card's thread follows it, "
+    "and you will be mentioned when it ends."
+)
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    """The Watch button (list rows, info cards) and the Unwatch button (watch cards)."""
+    on_button(app, services, ids.ACTION_WATCH, _watch_button, IN_CHANNEL_WITH_KEY)
+    on_button(app, services, ids.ACTION_UNWATCH, _unwatch_button, IN_CHANNEL)
+
+
+# --- watch -----------------------------------------------------------------------------
+
+
+async def watch_command(asked: Interaction, command: Command) -> None:
+    await _watch(asked, command.operation_ids)
+
+
+async def _watch_button(asked: Interaction, action: Action) -> None:
+    await _watch(asked, (int(action["value"]),))
+
+
+async def _watch(asked: Interaction, op_ids: Sequence[int]) -> None:
+    await asked.answer_when_ready(_start_watches(asked, op_ids), what="Starting to watch")
+
+
+async def _start_watches(asked: Interaction, op_ids: Sequence[int]) -> list[Message]:
+    try:
+        # One call for every id, as the watcher itself polls.
+        options = {"id": list(op_ids), "items_per_page": len(op_ids)}
+        found = await asked.services.api.list(asked.key, options)
+    except ApiError as error:
+        only = op_ids[0] if len(op_ids) == 1 else None
+        return [api_error_message(error, op_id=only)]
+    operations = {operation.id: operation for operation in found}
+    outcomes = []
+    for op_id in op_ids:
+        operation = operations.get(op_id)
+        if operation is None:
+            outcomes.append(WatchOutcome(op_id, "not_found"))
+        elif operation.is_final:
+            outcomes.append(WatchOutcome(op_id, "final", operation.step))
+        else:
+            outcomes.append(await _start_watch(asked, operation))
+    return [watch_outcomes_message(outcomes)]
+
+
+async def _start_watch(asked: Interaction, operation: Operation) -> WatchOutcome:
+    added = await _add_watch(asked, operation, channel=asked.channel)
+    if added is AddResult.JOINED:
+        return WatchOutcome(operation.id, "joined")
+    not_posted = await _post_card(asked, operation.id)
+    if not_posted:
+        await asked.services.watches.remove_card(asked.team_id, operation.id, asked.channel)
+        return WatchOutcome(operation.id, "not_posted", not_posted)
+    return WatchOutcome(operation.id, "started")
+
+
+async def _add_watch(
+    asked: Interaction, operation: Operation, *, channel: str, card_ts: str = ""
+) -> AddResult:
+    follower = Follower(asked.team_id, channel, asked.user_id)
+    days = asked.services.settings.watch_days
+    watches = asked.services.watches
+    return await start_watch(
+        watches, operation, follower, now=utc_now(), days=days, card_ts=card_ts
+    )
+
+
+async def _post_card(asked: Interaction, op_id: int) -> str | None:
+    """Post the card and record its ts; on failure, Slack's reason (the watch is then undone)."""
+    watches, channel = asked.services.watches, asked.channel
+    watch = await watches.get(asked.team_id, op_id)
+    if watch is None:  # unwatched or ended in the meantime: nothing to show
+        return None
+    card = watch_card_message(watch, now=utc_now(), channel=channel)
+    try:
+        posted = await asked.client.chat_postMessage(
+            channel=channel, text=card["text"], blocks=card["blocks"]
+        )
+    except SlackApiError as error:
+        reason = str(error.response.get("error") or "unknown error")
+        log.info("could not post a watch card: %s", reason)
+        return reason
+    await watches.set_card_ts(asked.team_id, op_id, channel, str(posted["ts"]))
+    return None
+
+
+# --- following the result of an action -------------------------------------------------
+
+
+async def watch_in_thread(
+    asked: Interaction,
+    op_id: int,
+    *,
+    channel: str,
+    ts: str,
+    operation: Operation | None = None,
+) -> None:
+    """Follow ``op_id`` under the message ``ts`` that reported a cancel or a relaunch.
+
+    That message becomes the operation's card in ``channel``; the person who
+    acted is mentioned when it ends. An operation already final (a cancel
+    usually is) is not watched: the report says it all. Pass ``operation``
+    when it was just fetched, to save asking the API again.
+    """
+    if operation is None or operation.id != op_id:
+        operation = await _fetch(asked, op_id)
+    if operation is None or operation.is_final:
+        return
+    added = await _add_watch(asked, operation, channel=channel, card_ts=ts)
+    # Joined: the thread of the card already in this channel gets the changes.
+    note = watch_note(_JOINED_NOTE if added is AddResult.JOINED else _THREAD_NOTE)
+    try:
+        await asked.client.chat_postMessage(
+            channel=channel, thread_ts=ts, text=note["text"], blocks=note["blocks"]
+        )
+    except SlackApiError as error:
+        log.info("could not say the watch started: %s", error.response.get("error"))
+
+
+async def _fetch(asked: Interaction, op_id: int) -> Operation | None:
+    key = asked.api_key or await asked.services.team_keys.get(asked.team_id)
+    if key is None:
+        return None
+    try:
+        return await asked.services.api.info(key, op_id)
+    except ApiError as error:
+        log.info("operation %s not watched after the action: %s", op_id, error.kind.value)
+        return None
+
+
+# --- unwatch and the list of watches ---------------------------------------------------
+
+
+async def unwatch_command(asked: Interaction, command: Command) -> None:
+    removed = await _unwatch(asked, command.operation_id)
+    await asked.tell(unwatch_message(command.operation_id, removed=removed))
+
+
+async def _unwatch_button(asked: Interaction, action: Action) -> None:
+    op_id = int(action["value"])
+    removed = await _unwatch(asked, op_id, clicked_ts=asked.requester.message_ts)
+    if not removed:
+        await asked.tell(unwatch_message(op_id, removed=False))
+
+
+async def _unwatch(asked: Interaction, op_id: int, *, clicked_ts: str | None = None) -> bool:
+    """Stop watching ``op_id`` in the channel asked from, and say so on its card."""
+    watches, channel = asked.services.watches, asked.channel
+    watch = await watches.get(asked.team_id, op_id)
+    removed = await watches.remove_card(asked.team_id, op_id, channel)
+    card = watch.card(channel) if watch is not None else None
+    card_ts = (card.ts if card is not None else "") or clicked_ts
+    if removed and watch is not None and card_ts:
+        unwatched = watch_unwatched_card(watch, user_id=asked.user_id, now=utc_now())
+        try:
+            await asked.client.chat_update(
+                channel=channel, ts=card_ts, text=unwatched["text"], blocks=unwatched["blocks"]
+            )
+        except SlackApiError as error:
+            log.info("could not mark a card unwatched: %s", error.response.get("error"))
+    return removed
+
+
+async def watches_command(asked: Interaction, _command: Command) -> None:
+    watches = asked.services.watches
+    in_channel = await watches.in_channel(asked.team_id, asked.channel)
+    paused = await asked.services.pauses.reason(asked.team_id)
+    message = watches_message(in_channel, now=utc_now(), channel=asked.channel, paused=paused)
+    await asked.tell(message)

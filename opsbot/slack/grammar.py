@@ -1,0 +1,184 @@
+"""The ``/ops`` grammar: the words after ``/ops``, read into a :class:`Command`.
+
+Reading is pure (no Slack, no API, no Redis), so every way a person can get
+it wrong is answered here with a message that says what would be right. The
+table of sub-commands (:mod:`opsbot.slack.commands`) says which
+:class:`Arguments` each one takes and gives the usage line that errors show.
+"""
+
+from __future__ import annotations
+
+import enum
+import shlex
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+from opsbot.api.api_key import HIDDEN_KEY, looks_like_api_key
+from opsbot.api.filters import (
+    CheckedFilters,
+    FilterError,
+    closest_names,
+    no_filters,
+    parse_filter_words,
+)
+
+KEY_ACTIONS: Final = ("set", "status", "remove")
+MAX_WATCH_IDS: Final = 20
+
+
+class Arguments(enum.Enum):
+    """The shapes a sub-command's arguments take."""
+
+    NONE = "none"
+    FILTERS = "filters"  # name=value words
+    ONE_ID = "one id"
+    IDS = "ids"  # several operation ids, spaces or commas between them
+    SUBSCRIPTION = "subscription"  # a subscription's number
+    KEY_ACTION = "key action"  # set (nothing), status or remove
+
+
+class CommandError(ValueError):
+    """The text is not a valid ``/ops`` command; ``message`` says what would be."""
+
+    def __init__(self, message: str, *, suggestions: Sequence[str] = (), usage: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.suggestions = tuple(suggestions)
+        self.usage = usage
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    operation_ids: tuple[int, ...] = ()
+    filters: CheckedFilters = field(default_factory=no_filters)
+    subscription: int | None = None
+    key_action: str = "set"
+
+    @property
+    def operation_id(self) -> int:
+        return self.operation_ids[0]
+
+
+@dataclass(frozen=True)
+class Words:
+    """A sub-command as typed: its name, what follows, and its usage line for errors."""
+
+    name: str
+    arguments: list[str]
+    usage: str
+
+
+def split_words(text: str) -> list[str]:
+    """The words of ``text`` split as a shell would, as Slack sent them."""
+    # Slack clients on macOS and iOS turn straight quotes into curly ones.
+    text = _unescape_slack(text).replace("\u201c", '"').replace("\u201d", '"')
+    try:
+        return shlex.split(text)
+    except ValueError:
+        raise CommandError(
+            "A quote is not closed.",
+            usage='Quote values that contain spaces, e.g. sort_by="date_created DESC".',
+        ) from None
+
+
+def read_arguments(shape: Arguments, words: Words) -> Command:
+    """``words`` read as ``shape`` says; :class:`CommandError` with the usage if they are not."""
+    return _READERS[shape](words)
+
+
+def parse_operation_id(word: str) -> int:
+    """``123`` or ``#123``; anything else is refused with the reason."""
+    digits = word.removeprefix("#")
+    if not digits.isascii() or not digits.isdigit():
+        raise CommandError(
+            f"operation id must be a number, not {echoed(word)}.",
+            usage="For example `/ops info 123`.",
+        )
+    value = int(digits)
+    if value <= 0 or value >= 2**31:
+        raise CommandError(
+            f"operation id {echoed(digits)} is out of range.", usage="Ids are positive."
+        )
+    return value
+
+
+def echoed(word: str) -> str:
+    """``word`` quoted for an error message, unless it may be the team's API key."""
+    # Someone may have typed the key after `/ops`.
+    return HIDDEN_KEY if looks_like_api_key(word) else f"`{word}`"
+
+
+def _unescape_slack(text: str) -> str:
+    """Slack sends ``<``, ``>`` and ``&`` in command text as entities."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _no_arguments(words: Words) -> Command:
+    if words.arguments:
+        raise CommandError(f"`/ops {words.name}` takes no arguments.", usage=words.usage)
+    return Command(words.name)
+
+
+def _filters(words: Words) -> Command:
+    try:
+        return Command(words.name, filters=parse_filter_words(words.arguments))
+    except FilterError as error:
+        raise CommandError(
+            error.message, suggestions=error.suggestions, usage=words.usage
+        ) from None
+
+
+def _one_id(words: Words) -> Command:
+    if len(words.arguments) != 1:
+        what = "an operation id" if not words.arguments else "one operation id only"
+        raise CommandError(f"`/ops {words.name}` needs {what}.", usage=words.usage)
+    return Command(words.name, operation_ids=(parse_operation_id(words.arguments[0]),))
+
+
+def _many_ids(words: Words) -> Command:
+    ids = [part for argument in words.arguments for part in argument.split(",") if part]
+    if not ids:
+        raise CommandError(
+            f"`/ops {words.name}` needs at least one operation id.", usage=words.usage
+        )
+    if len(ids) > MAX_WATCH_IDS:
+        raise CommandError(
+            f"`/ops {words.name}` takes at most {MAX_WATCH_IDS} ids at a time.", usage=words.usage
+        )
+    return Command(words.name, operation_ids=tuple(dict.fromkeys(map(parse_operation_id, ids))))
+
+
+def _subscription_number(words: Words) -> Command:
+    arguments = words.arguments
+    if len(arguments) != 1 or not arguments[0].isascii() or not arguments[0].isdigit():
+        raise CommandError(
+            f"`/ops {words.name}` needs the subscription's number from `/ops subscriptions`.",
+            usage=words.usage,
+        )
+    return Command(words.name, subscription=int(arguments[0]))
+
+
+def _key_action(words: Words) -> Command:
+    if not words.arguments:
+        return Command(words.name, key_action="set")
+    action = words.arguments[0].lower()
+    if len(words.arguments) > 1 or action not in KEY_ACTIONS:
+        # The words are not echoed: someone may have pasted the key itself here.
+        raise CommandError(
+            f"`/ops {words.name}` takes `status`, `remove` or nothing.",
+            suggestions=closest_names(action, KEY_ACTIONS, limit=2) if len(action) < 10 else (),
+            usage=f"{words.usage} — never type the key in a channel: `/ops key` opens a form.",
+        )
+    return Command(words.name, key_action=action)
+
+
+_READERS: Final[Mapping[Arguments, Callable[[Words], Command]]] = {
+    Arguments.NONE: _no_arguments,
+    Arguments.FILTERS: _filters,
+    Arguments.ONE_ID: _one_id,
+    Arguments.IDS: _many_ids,
+    Arguments.SUBSCRIPTION: _subscription_number,
+    Arguments.KEY_ACTION: _key_action,
+}

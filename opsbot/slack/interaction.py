@@ -1,0 +1,182 @@
+"""A Slack request being answered: who asked, from where, and how to answer them.
+
+Every listener builds one :class:`Interaction` at the edge (the ``/ops``
+listener, :func:`on_button`, a modal's submission) and hands it to its
+handler, like bolt's own context object: the services, the Web API client,
+the :class:`~opsbot.slack.requests.Requester`, how to answer privately, the
+team's API key, and the audit record.
+
+The checks many handlers share are declared, not repeated: a handler's
+:class:`Guards` say whether it needs a channel or the team's key, and
+:meth:`Interaction.admitted` answers the person when one is missing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from opsbot.services import Services
+from opsbot.slack import replies
+from opsbot.slack.audit_trail import record_action
+from opsbot.slack.requests import Requester
+from opsbot.store import audit
+from opsbot.ui.common import error_message
+from opsbot.ui.render import Message
+from opsbot.ui.team_key import key_required_message
+
+log = logging.getLogger(__name__)
+
+Action = Mapping[str, Any]
+
+IN_A_CHANNEL: Final = "Use this in a channel: watches and subscriptions belong to one."
+
+
+@dataclass(frozen=True)
+class Guards:
+    """What a handler needs before it runs; the person is told when it is missing."""
+
+    in_channel: bool = False
+    needs_key: bool = False
+
+
+NO_GUARDS: Final = Guards()
+NEEDS_KEY: Final = Guards(needs_key=True)
+IN_CHANNEL: Final = Guards(in_channel=True)
+IN_CHANNEL_WITH_KEY: Final = Guards(in_channel=True, needs_key=True)
+
+
+@dataclass(frozen=True)
+class Interaction:
+    """One request being answered. ``respond`` is None for modal submissions."""
+
+    services: Services
+    client: AsyncWebClient
+    requester: Requester
+    respond: AsyncRespond | None = None
+    api_key: str | None = dataclasses.field(default=None, repr=False)
+
+    @property
+    def team_id(self) -> str:
+        return self.requester.team_id
+
+    @property
+    def user_id(self) -> str:
+        return self.requester.user_id
+
+    @property
+    def channel(self) -> str:
+        """The channel asked from; only for handlers guarded with ``in_channel``."""
+        assert self.requester.channel_id is not None, "guard the handler with in_channel"
+        return self.requester.channel_id
+
+    @property
+    def key(self) -> str:
+        """The team's API key; only for handlers guarded with ``needs_key``."""
+        assert self.api_key is not None, "guard the handler with needs_key"
+        return self.api_key
+
+    def with_key(self, key: str) -> Interaction:
+        return dataclasses.replace(self, api_key=key)
+
+    async def admitted(self, guards: Guards) -> Interaction | None:
+        """This interaction (with the key when needed), or None once told what is missing."""
+        if guards.in_channel and not self.requester.channel_id:
+            await self.tell(error_message(IN_A_CHANNEL))
+            return None
+        if not guards.needs_key:
+            return self
+        key = await self.team_key_or_ask()
+        return None if key is None else self.with_key(key)
+
+    async def team_key_or_ask(self) -> str | None:
+        """The team's API key; without one, tell the person how to set it and return None."""
+        key = await self.services.team_keys.get(self.team_id)
+        if key is None:
+            await self.tell(key_required_message())
+        return key
+
+    # --- answering ---------------------------------------------------------------------
+
+    async def tell(self, message: Message, *, replace: bool = False) -> None:
+        """Answer privately; ``replace`` the message the request came from."""
+        await replies.respond_privately(self._respond(), message, replace=replace)
+
+    async def answer_when_ready(
+        self, work: Awaitable[Sequence[Message]], *, what: str, replace: bool = False
+    ) -> None:
+        """Answer privately with what ``work`` gives, with a placeholder if it is slow."""
+        await replies.answer_when_ready(self._respond(), work, what=what, replace=replace)
+
+    async def post_in_channel(self, message: Message) -> tuple[str, str] | None:
+        """Say it where the team can see it: (channel, ts), or None when the bot may not."""
+        if not self.requester.channel_id:
+            return None
+        try:
+            reply = await self.client.chat_postMessage(
+                channel=self.requester.channel_id, text=message["text"], blocks=message["blocks"]
+            )
+        except SlackApiError as error:
+            log.info("could not post in the channel: %s", error.response.get("error"))
+            return None
+        return str(reply["channel"]), str(reply["ts"])
+
+    async def open_modal(self, view: dict[str, Any], *, command: str) -> dict[str, Any] | None:
+        """views.open; when Slack refuses (an expired trigger, say), tell the person
+        privately and name the ``command`` that would open it again."""
+        try:
+            opened = await self.client.views_open(trigger_id=self.requester.trigger_id, view=view)
+        except SlackApiError as error:
+            reason = error.response.get("error") or "no reason given"
+            text = f"Slack would not open the form ({reason}). Try `{command}` again."
+            await self.tell(error_message(text))
+            return None
+        view_opened: dict[str, Any] = opened["view"]
+        return view_opened
+
+    async def record(self, action: str, *, target: str = "", outcome: str = audit.OK) -> None:
+        """Who did what: the audit stream, and the audit channel when one is set."""
+        await record_action(
+            self.services,
+            self.client,
+            self.requester,
+            action=action,
+            target=target,
+            outcome=outcome,
+        )
+
+    def _respond(self) -> AsyncRespond:
+        assert self.respond is not None, "a modal submission has no response_url to answer on"
+        return self.respond
+
+
+ButtonHandler = Callable[[Interaction, Action], Awaitable[None]]
+
+
+def on_button(
+    app: AsyncApp,
+    services: Services,
+    action_id: str | re.Pattern[str],
+    handler: ButtonHandler,
+    guards: Guards = NO_GUARDS,
+) -> None:
+    """Listen for a button: ack at once, then run ``handler`` once ``guards`` hold."""
+
+    async def listener(
+        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        await ack()
+        asked = Interaction(services, client, Requester.of_interaction(body), respond)
+        admitted = await asked.admitted(guards)
+        if admitted is not None:
+            await handler(admitted, body["actions"][0])
+
+    app.action(action_id)(listener)
