@@ -1,0 +1,21 @@
+"""A local Slack workspace that keeps Slack's rules, for tests and the playground.
+
+It plays the parts of Slack opsbot touches: the Web API, response_urls, and
+delivery of signed requests to the app over HTTP or Socket Mode; it refuses
+what Slack refuses (rates, response_url uses, trigger_ids, view hashes,
+Block Kit limits, scopes, channel access) with Slack's own answers. From
+Python::
+
+    workspace = Workspace(app=App(request_url="http://127.0.0.1:3000/slack/events"))
+    workspace.add_team("T0123")
+    workspace.add_channel("C0123", "T0123", name="ops")
+    workspace.add_user("U0123", "T0123", role="admin", channels=["C0123"])
+    bot = workspace.install("T0123")
+    async with serve_workspace(workspace) as served:
+        ...  # SLACK_API_URL=served.api_url, SLACK_BOT_TOKEN=bot.bot_token,
+        ...  # SLACK_SIGNING_SECRET=workspace.app.signing_secret
+        outcome = await served.interactions.slash_command("U0123", "C0123", "help")
+
+Production modules never import this package; the runtime starts it for the
+playground, like the operation API simulator.
+"""
