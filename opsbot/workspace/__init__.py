@@ -19,3 +19,33 @@ Python::
 Production modules never import this package; the runtime starts it for the
 playground, like the operation API simulator.
 """
+
+from opsbot.workspace.changes import Change, ChangeFeed
+from opsbot.workspace.clock import Clock, ManualClock, system_clock
+from opsbot.workspace.interactions import Interactions, Outcome, Target
+from opsbot.workspace.scopes import Manifest
+from opsbot.workspace.server import ServedWorkspace, build_app, serve_workspace
+from opsbot.workspace.settings import Burst, Limits, Rates, Window, WorkspaceSettings
+from opsbot.workspace.workspace import App, Workspace
+
+__all__ = [
+    "App",
+    "Burst",
+    "Change",
+    "ChangeFeed",
+    "Clock",
+    "Interactions",
+    "Limits",
+    "Manifest",
+    "ManualClock",
+    "Outcome",
+    "Rates",
+    "ServedWorkspace",
+    "Target",
+    "Window",
+    "Workspace",
+    "WorkspaceSettings",
+    "build_app",
+    "serve_workspace",
+    "system_clock",
+]
