@@ -71,6 +71,11 @@ def _usable(workspace: Workspace, url_id: str) -> ResponseUrl:
     limits = workspace.settings.limits
     if url is None or workspace.clock() - url.issued_at > limits.response_url_seconds:
         raise Refused(404, "expired_url")
+    try:
+        workspace.installation_of(url.team_id)
+    except KeyError:
+        # Uninstalled since: the app's answers go nowhere.
+        raise Refused(404, "expired_url") from None
     if url.uses >= limits.response_url_uses:
         raise Refused(404, "used_url")
     return url
