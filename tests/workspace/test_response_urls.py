@@ -6,10 +6,10 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from opsbot.workspace import ManualClock, ServedWorkspace, Workspace
+from opsbot.workspace import ManualClock, Workspace
 from tests.workspace.conftest import CHANNEL, MEMBER, TEAM
 
-pytestmark = pytest.mark.usefixtures("bot")
+pytestmark = pytest.mark.usefixtures("bot", "served")
 
 
 def after_command(workspace: Workspace) -> AsyncWebhookClient:
@@ -24,9 +24,7 @@ def after_click(workspace: Workspace, ts: str, *, ephemeral: bool = False) -> As
     )
 
 
-async def test_an_answer_is_private_by_default(
-    served: ServedWorkspace, workspace: Workspace
-) -> None:
+async def test_an_answer_is_private_by_default(workspace: Workspace) -> None:
     answer = await after_command(workspace).send(text="only you")
 
     assert (answer.status_code, answer.body) == (200, "ok")
@@ -34,13 +32,13 @@ async def test_an_answer_is_private_by_default(
     assert workspace.history(CHANNEL) == []
 
 
-async def test_in_channel_posts_for_everyone(served: ServedWorkspace, workspace: Workspace) -> None:
+async def test_in_channel_posts_for_everyone(workspace: Workspace) -> None:
     await after_command(workspace).send(text="everyone", response_type="in_channel")
 
     assert [m.text for m in workspace.history(CHANNEL)] == ["everyone"]
 
 
-async def test_five_uses_then_used_url(served: ServedWorkspace, workspace: Workspace) -> None:
+async def test_five_uses_then_used_url(workspace: Workspace) -> None:
     webhook = after_command(workspace)
     for n in range(5):
         assert (await webhook.send(text=str(n))).status_code == 200
@@ -51,9 +49,7 @@ async def test_five_uses_then_used_url(served: ServedWorkspace, workspace: Works
     assert len(workspace.ephemerals_for(MEMBER)) == 5
 
 
-async def test_thirty_minutes_then_expired_url(
-    served: ServedWorkspace, workspace: Workspace, clock: ManualClock
-) -> None:
+async def test_thirty_minutes_then_expired_url(workspace: Workspace, clock: ManualClock) -> None:
     webhook = after_command(workspace)
     clock.advance(30 * 60)
     assert (await webhook.send(text="just in time")).status_code == 200
@@ -65,7 +61,7 @@ async def test_thirty_minutes_then_expired_url(
 
 
 async def test_replace_original_after_a_slash_command_posts_a_new_message(
-    served: ServedWorkspace, workspace: Workspace
+    workspace: Workspace,
 ) -> None:
     webhook = after_command(workspace)
     await webhook.send(text="Working on it…")
@@ -77,9 +73,7 @@ async def test_replace_original_after_a_slash_command_posts_a_new_message(
     assert [w.kind for w in workspace.warnings] == ["replace_without_original"]
 
 
-async def test_delete_original_after_a_slash_command_deletes_nothing(
-    served: ServedWorkspace, workspace: Workspace
-) -> None:
+async def test_delete_original_after_a_slash_command_deletes_nothing(workspace: Workspace) -> None:
     webhook = after_command(workspace)
     await webhook.send(text="Working on it…")
 
@@ -90,7 +84,7 @@ async def test_delete_original_after_a_slash_command_deletes_nothing(
 
 
 async def test_replace_original_replaces_the_message_that_carried_the_button(
-    served: ServedWorkspace, client: AsyncWebClient, workspace: Workspace
+    client: AsyncWebClient, workspace: Workspace
 ) -> None:
     card = await client.chat_postMessage(channel=CHANNEL, text="public card")
 
@@ -102,7 +96,7 @@ async def test_replace_original_replaces_the_message_that_carried_the_button(
 
 
 async def test_without_replace_original_a_click_gets_a_new_private_answer(
-    served: ServedWorkspace, client: AsyncWebClient, workspace: Workspace
+    client: AsyncWebClient, workspace: Workspace
 ) -> None:
     card = await client.chat_postMessage(channel=CHANNEL, text="public card")
 
@@ -113,7 +107,7 @@ async def test_without_replace_original_a_click_gets_a_new_private_answer(
 
 
 async def test_delete_original_deletes_the_clicked_message(
-    served: ServedWorkspace, client: AsyncWebClient, workspace: Workspace
+    client: AsyncWebClient, workspace: Workspace
 ) -> None:
     card = await client.chat_postMessage(channel=CHANNEL, text="card")
 
@@ -123,7 +117,7 @@ async def test_delete_original_deletes_the_clicked_message(
 
 
 async def test_an_ephemeral_message_is_replaced_through_its_own_response_url(
-    served: ServedWorkspace, client: AsyncWebClient, workspace: Workspace
+    client: AsyncWebClient, workspace: Workspace
 ) -> None:
     posted = await client.chat_postEphemeral(channel=CHANNEL, user=MEMBER, text="page 1")
 
@@ -136,7 +130,7 @@ async def test_an_ephemeral_message_is_replaced_through_its_own_response_url(
     ]
 
 
-async def test_a_post_slack_cannot_accept(served: ServedWorkspace, workspace: Workspace) -> None:
+async def test_a_post_slack_cannot_accept(workspace: Workspace) -> None:
     webhook = after_command(workspace)
     header = [{"type": "header", "text": {"type": "mrkdwn", "text": "*x*"}}]
 
@@ -148,9 +142,7 @@ async def test_a_post_slack_cannot_accept(served: ServedWorkspace, workspace: Wo
     assert workspace.ephemerals_for(MEMBER) == []
 
 
-async def test_an_uninstalled_apps_url_goes_nowhere(
-    served: ServedWorkspace, workspace: Workspace
-) -> None:
+async def test_an_uninstalled_apps_url_goes_nowhere(workspace: Workspace) -> None:
     webhook = after_command(workspace)
     workspace.revoke(workspace.installation_of(TEAM).bot_token)
 
@@ -159,9 +151,7 @@ async def test_an_uninstalled_apps_url_goes_nowhere(
     assert answer.status_code == 404
 
 
-async def test_refusals_do_not_use_up_the_url(
-    served: ServedWorkspace, workspace: Workspace
-) -> None:
+async def test_refusals_do_not_use_up_the_url(workspace: Workspace) -> None:
     webhook = after_command(workspace)
     for _ in range(5):
         await webhook.send_dict({})
