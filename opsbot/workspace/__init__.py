@@ -16,6 +16,8 @@ Python::
         ...  # SLACK_SIGNING_SECRET=workspace.app.signing_secret
         outcome = await served.interactions.slash_command("U0123", "C0123", "help")
 
+``python -m opsbot.workspace --port 8766 --request-url URL`` (or
+``--socket-mode``) serves a demo workspace and prints those settings.
 Production modules never import this package; the runtime starts it for the
 playground, like the operation API simulator.
 """

@@ -246,6 +246,8 @@ class _Check:
             self.optional_text(
                 element.get("placeholder"), f"{pointer}/placeholder", PLACEHOLDER, plain=True
             )
+            if "initial_option" in element:  # an external select's, given whole
+                self.option(element["initial_option"], f"{pointer}/initial_option", plain=True)
         else:
             self.add(f"{pointer}/type", f"unsupported type: {kind}")
 

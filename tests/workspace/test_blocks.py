@@ -331,3 +331,16 @@ def test_a_block_suggestion_answer_is_held_to_the_select_limits() -> None:
     assert messages(suggestion_problems({"options": [option(str(i)) for i in range(101)]})) == [
         "[ERROR] no more than 100 items allowed [json-pointer:/options]"
     ]
+
+
+def test_an_external_selects_initial_option_is_held_to_option_limits() -> None:
+    element = {
+        "type": "external_select",
+        "action_id": "pick",
+        "initial_option": {"text": plain("x" * 76), "value": "x"},
+    }
+
+    assert messages(message_problems([{"type": "actions", "elements": [element]}])) == [
+        "[ERROR] must be less than 76 characters"
+        " [json-pointer:/blocks/0/elements/0/initial_option/text/text]"
+    ]
