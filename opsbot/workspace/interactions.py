@@ -107,7 +107,12 @@ class Interactions:
         choice: Any = None,
         block_id: str | None = None,
     ) -> Outcome:
-        """Press a button, or pick in a select (``choice``: the option's value)."""
+        """Press a button, or pick in a select.
+
+        ``choice`` is the picked option's value (a list of values for a
+        multi-select); an external select's option is given whole
+        (``{"text": …, "value": …}``), since only the app knows its options.
+        """
         if target.view_id is not None:
             return await self._act_in_view(user_id, target.view_id, action_id, choice, block_id)
         return await self._act_in_message(user_id, target, action_id, choice, block_id)
@@ -119,8 +124,7 @@ class Interactions:
     ) -> Outcome | None:
         """Fill an input; delivered only if the element has ``dispatch_action``."""
         view = self._top_view(user_id, view_id)
-        element = input_element(view.body.get("blocks") or [], block_id)
-        view.state_values.setdefault(block_id, {})[element["action_id"]] = value_for(element, value)
+        element = _fill(view, block_id, value)
         self.workspace.publish("view.typed", view=view.id, block=block_id)
         if not element.get("dispatch_action"):
             return None
@@ -129,13 +133,14 @@ class Interactions:
     async def submit(
         self, user_id: str, view_id: str, values: dict[str, Any] | None = None
     ) -> Outcome:
-        """Press the modal's submit button after filling ``values`` ({block_id: value})."""
+        """Press the modal's submit button after filling ``values`` ({block_id: value}).
+
+        Values are what :meth:`click` takes as ``choice``; inputs left out keep
+        what they hold, pre-filled values included, as in Slack.
+        """
         view = self._top_view(user_id, view_id)
         for block_id, value in (values or {}).items():
-            element = input_element(view.body.get("blocks") or [], block_id)
-            view.state_values.setdefault(block_id, {})[element["action_id"]] = value_for(
-                element, value
-            )
+            _fill(view, block_id, value)
         missing = missing_required(view.body.get("blocks") or [], view.state_values)
         if missing:
             # Slack's client refuses the submit itself; the app hears nothing.
@@ -324,3 +329,10 @@ class Interactions:
         if outcome.failure is not None:
             self.workspace.publish("failure", reason=outcome.failure)
         return outcome
+
+
+def _fill(view: View, block_id: str, value: Any) -> JSON:
+    """Put ``value`` in the view's input ``block_id``; returns the input's element."""
+    element = input_element(view.body.get("blocks") or [], block_id)
+    view.state_values.setdefault(block_id, {})[element["action_id"]] = value_for(element, value)
+    return element

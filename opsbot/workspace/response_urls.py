@@ -15,6 +15,7 @@ with Slack's short text (``used_url``, ``expired_url``, ``no_text``,
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -35,7 +36,7 @@ class Refused(Exception):
         self.text = text
 
 
-def response_handler(workspace: Workspace) -> Any:
+def response_handler(workspace: Workspace) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def answer(request: web.Request) -> web.Response:
         try:
             body = json.loads(await request.text())

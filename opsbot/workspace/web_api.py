@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
@@ -63,7 +63,7 @@ METHODS: Final[Mapping[str, Method]] = {
 
 def api_handler(
     workspace: Workspace, methods: Mapping[str, Method]
-) -> Callable[[web.Request], Any]:
+) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def answer(request: web.Request) -> web.Response:
         name = request.match_info["method"]
         args = await read_args(request)

@@ -130,6 +130,46 @@ async def test_invalid_blocks_are_refused_with_slacks_pointers(
     assert workspace.history(CHANNEL) == []
 
 
+def _button(action_id: str) -> dict[str, Any]:
+    return {"type": "button", "action_id": action_id, "text": {"type": "plain_text", "text": "B"}}
+
+
+def _option(value: str) -> dict[str, Any]:
+    return {"text": {"type": "plain_text", "text": value}, "value": value}
+
+
+@pytest.mark.parametrize(
+    ("element", "pointer"),
+    [
+        (
+            {
+                "type": "static_select",
+                "action_id": "field",
+                "option_groups": [
+                    {
+                        "label": {"type": "plain_text", "text": f"group {g}"},
+                        "options": [_option(f"{g}.{i}") for i in range(60 - 19 * g)],
+                    }
+                    for g in range(2)
+                ],  # 60 + 41 = 101 options, each group under 100
+            },
+            "/blocks/0/elements/1/option_groups",
+        ),
+        (_button("same"), "/blocks/0/elements/1/action_id"),
+    ],
+)
+async def test_too_many_options_in_all_groups_and_duplicate_action_ids_are_invalid_blocks(
+    client: AsyncWebClient, element: dict[str, Any], pointer: str
+) -> None:
+    blocks = [{"type": "actions", "elements": [_button("same"), element]}]
+
+    answer = await refusal(client.chat_postMessage(channel=CHANNEL, text="x", blocks=blocks))
+
+    assert answer["error"] == "invalid_blocks"
+    [message] = answer["response_metadata"]["messages"]
+    assert message.endswith(f"[json-pointer:{pointer}]")
+
+
 async def test_fifty_one_blocks_are_invalid_blocks(client: AsyncWebClient) -> None:
     answer = await refusal(client.chat_postMessage(channel=CHANNEL, text="x", blocks=SECTION * 51))
 
