@@ -1,0 +1,5 @@
+"""``python -m opsbot.workspace``."""
+
+from opsbot.workspace.cli import main
+
+raise SystemExit(main())
