@@ -69,7 +69,8 @@ class _Unmarshaller(xmlrpc.client.Unmarshaller):
     def end_dateTime(self: xmlrpc.client.Unmarshaller, data: str) -> None:
         try:
             self.append(parse_api_datetime(data))
-        except ValueError as error:
+        # OverflowError: a zone that pushes year 1 or 9999 out of range.
+        except (ValueError, OverflowError) as error:
             raise ProtocolError(f"unreadable date {data[:40]!r}") from error
 
     dispatch["dateTime.iso8601"] = end_dateTime
@@ -85,7 +86,8 @@ def _parse(body: bytes) -> _Unmarshaller:
         parser.close()
     except (ExpatError, DefusedXmlException) as error:
         raise ProtocolError(f"reply is not well-formed XML-RPC ({type(error).__name__})") from error
-    except (ValueError, TypeError, IndexError, KeyError) as error:
+    # ResponseError: the unmarshaller met a tag it does not know inside a <value>.
+    except (ValueError, TypeError, IndexError, KeyError, xmlrpc.client.ResponseError) as error:
         raise ProtocolError("reply is not well-formed XML-RPC") from error
     return target
 

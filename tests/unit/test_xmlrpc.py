@@ -74,7 +74,16 @@ def test_dates_with_zone_are_converted_to_utc() -> None:
     assert decoded.tzinfo is dt.UTC
 
 
-@pytest.mark.parametrize("wire", ["yesterday", "20111324T15:49:50", "20110230T00:00:00"])
+@pytest.mark.parametrize(
+    "wire",
+    [
+        "yesterday",
+        "20111324T15:49:50",
+        "20110230T00:00:00",
+        "0001-01-01T00:00:00+01:00",
+        "9999-12-31T23:59:59-01:00",
+    ],
+)
 def test_unreadable_date_is_a_protocol_error(wire: str) -> None:
     with pytest.raises(ProtocolError, match="unreadable date"):
         xmlrpc.decode_response(reply(f"<dateTime.iso8601>{wire}</dateTime.iso8601>"))
@@ -233,6 +242,7 @@ GARBAGE = {
     "member-without-value": reply("<struct><member><name>a</name></member></struct>"),
     "member-without-name": reply("<struct><member><value><int>1</int></value></member></struct>"),
     "int-too-long": reply("<int>" + "9" * 5000 + "</int>"),
+    "unknown-type": reply("<vector>1</vector>"),
     "latin1-declared-utf8": reply("<string>\xe9t\xe9</string>").replace(
         "été".encode(), "été".encode("latin-1")
     ),
