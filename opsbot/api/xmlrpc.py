@@ -86,8 +86,16 @@ def _parse(body: bytes) -> _Unmarshaller:
         parser.close()
     except (ExpatError, DefusedXmlException) as error:
         raise ProtocolError(f"reply is not well-formed XML-RPC ({type(error).__name__})") from error
-    # ResponseError: the unmarshaller met a tag it does not know inside a <value>.
-    except (ValueError, TypeError, IndexError, KeyError, xmlrpc.client.ResponseError) as error:
+    # ResponseError: the unmarshaller met a tag it does not know inside a <value>;
+    # ArithmeticError: decimal's InvalidOperation for a bad <bigdecimal>.
+    except (
+        ValueError,
+        TypeError,
+        IndexError,
+        KeyError,
+        ArithmeticError,
+        xmlrpc.client.ResponseError,
+    ) as error:
         raise ProtocolError("reply is not well-formed XML-RPC") from error
     return target
 

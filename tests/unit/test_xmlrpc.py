@@ -243,6 +243,7 @@ GARBAGE = {
     "member-without-name": reply("<struct><member><value><int>1</int></value></member></struct>"),
     "int-too-long": reply("<int>" + "9" * 5000 + "</int>"),
     "unknown-type": reply("<vector>1</vector>"),
+    "bad-bigdecimal": reply("<bigdecimal>one</bigdecimal>"),
     "latin1-declared-utf8": reply("<string>\xe9t\xe9</string>").replace(
         "été".encode(), "été".encode("latin-1")
     ),
