@@ -74,7 +74,16 @@ def test_dates_with_zone_are_converted_to_utc() -> None:
     assert decoded.tzinfo is dt.UTC
 
 
-@pytest.mark.parametrize("wire", ["yesterday", "20111324T15:49:50", "20110230T00:00:00"])
+@pytest.mark.parametrize(
+    "wire",
+    [
+        "yesterday",
+        "20111324T15:49:50",
+        "20110230T00:00:00",
+        "0001-01-01T00:00:00+01:00",
+        "9999-12-31T23:59:59-01:00",
+    ],
+)
 def test_unreadable_date_is_a_protocol_error(wire: str) -> None:
     with pytest.raises(ProtocolError, match="unreadable date"):
         xmlrpc.decode_response(reply(f"<dateTime.iso8601>{wire}</dateTime.iso8601>"))
@@ -233,6 +242,8 @@ GARBAGE = {
     "member-without-value": reply("<struct><member><name>a</name></member></struct>"),
     "member-without-name": reply("<struct><member><value><int>1</int></value></member></struct>"),
     "int-too-long": reply("<int>" + "9" * 5000 + "</int>"),
+    "unknown-type": reply("<vector>1</vector>"),
+    "bad-bigdecimal": reply("<bigdecimal>one</bigdecimal>"),
     "latin1-declared-utf8": reply("<string>\xe9t\xe9</string>").replace(
         "été".encode(), "été".encode("latin-1")
     ),
@@ -291,3 +302,186 @@ def test_a_reply_cut_anywhere_is_a_protocol_error() -> None:
 def test_random_bytes_are_a_protocol_error(body: bytes) -> None:
     with pytest.raises(ProtocolError):
         xmlrpc.decode_response(body)
+
+
+# Two readers: the plain path (lxml) for what servers send, the careful path
+# (defusedxml's expat and the standard unmarshaller) for everything else, and
+# the reference for both. The plain path must never return anything else
+# than the careful path would.
+
+
+def operation_reply(count: int) -> bytes:
+    operation = {
+        "date_created": dt.datetime(2015, 9, 15, 18, 29, 16, tzinfo=dt.UTC),
+        "date_start": None,
+        "errortype": None,
+        "eta": -1863666,
+        "id": 100100,
+        "infos": {"extras": {}, "id": "", "label": "iheartcli.com", "quantity": ""},
+        "last_error": "a <b> & 'c'\nd  ",
+        "params": {"auth_id": 99999999, "domain": "iheartcli.com", "ratio": 0.5, "ok": True},
+        "step": "BILL",
+    }
+    return xmlrpc.encode_response([dict(operation, id=100100 + n) for n in range(count)])
+
+
+def test_plain_replies_never_take_the_careful_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    def careful(_body: bytes) -> Any:
+        raise AssertionError("the careful path read a plain reply")
+
+    body = operation_reply(3)
+    expected = xmlrpc.decode_response(body)
+    monkeypatch.setattr(xmlrpc, "_decode_carefully", careful)
+    assert xmlrpc.decode_response(body) == expected
+    assert expected[2]["last_error"] == "a <b> & 'c'\nd  "
+
+
+@pytest.mark.parametrize(
+    "body",
+    [BILLION_LAUGHS, EXTERNAL_ENTITY, PARAMETER_ENTITY, DOCTYPE_ONLY, GARBAGE["html-doctype"]],
+    ids=["billion-laughs", "external-entity", "parameter-entity", "doctype", "html-doctype"],
+)
+def test_documents_with_a_doctype_never_reach_lxml(body: bytes) -> None:
+    assert xmlrpc._plain_markup_start(body) is None
+
+
+def test_a_doctype_in_another_encoding_is_refused_too() -> None:
+    utf16 = BILLION_LAUGHS.decode().replace('"1.0"?>', '"1.0" encoding="utf-16"?>').encode("utf-16")
+    assert xmlrpc._plain_markup_start(utf16) is None
+    with pytest.raises(ProtocolError, match="DTDForbidden"):
+        xmlrpc.decode_response(utf16)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        reply("<string>x</string>").replace(b"<value>", b"<!-- c --><value>"),
+        reply("<string><![CDATA[x]]></string>"),
+        reply("<string>x</string>").replace(b"<value>", b"<?pi x?><value>"),
+        reply("<string>x</string>").replace(b"<value>", b"<value kind='text'>"),
+        b"\xef\xbb\xbf" + reply("<string>x</string>"),
+        reply("<string>x</string>").replace(b"'1.0'?>", b"'1.0' encoding='iso-8859-1'?>"),
+    ],
+    ids=["comment", "cdata", "processing-instruction", "attribute", "utf8-bom", "latin-1"],
+)
+def test_unusual_but_valid_replies_read_as_before(body: bytes) -> None:
+    assert xmlrpc.decode_response(body) == "x"
+    assert xmlrpc._decode_carefully(body) == "x"
+
+
+def test_a_latin1_reply_is_read_as_latin1() -> None:
+    body = (
+        reply("<string>\xe9t\xe9</string>")
+        .replace("été".encode(), "été".encode("latin-1"))
+        .replace(b"'1.0'?>", b"'1.0' encoding='iso-8859-1'?>")
+    )
+    assert xmlrpc.decode_response(body) == "été"
+
+
+def nested_arrays(depth: int) -> bytes:
+    return reply(
+        "<array><data><value>" * depth + "<int>1</int>" + "</value></data></array>" * depth
+    )
+
+
+@pytest.mark.parametrize("depth", [10, 300, 20_000])
+def test_deep_nesting_is_read_as_before_without_recursion(depth: int) -> None:
+    # No depth limit today: lxml's own (256 elements) only sends the deepest
+    # replies to the careful path, which does not recurse.
+    value = xmlrpc.decode_response(nested_arrays(depth))
+    for _ in range(depth):
+        (value,) = value
+    assert value == 1
+
+
+def test_text_beyond_lxml_limit_is_read_by_the_careful_path() -> None:
+    assert len(xmlrpc.decode_response(reply("<string>" + "y" * 10_000_001 + "</string>"))) == (
+        10_000_001
+    )
+
+
+def careful_outcome(body: bytes) -> tuple[str, Any]:
+    try:
+        return "value", xmlrpc._decode_carefully(body)
+    except xmlrpc.Fault as fault:
+        return "fault", (fault.code, fault.message)
+    except ProtocolError as error:
+        return "error", error.message
+
+
+def plain_outcome(body: bytes) -> tuple[str, Any] | None:
+    """What the plain path returns, or None when it hands the body over."""
+    markup = xmlrpc._plain_markup_start(body)
+    if markup is None:
+        return None
+    try:
+        return "value", xmlrpc._read_plain_response(body, markup)
+    except xmlrpc._PLAIN_MISSES:
+        return None
+
+
+# Documents near XML-RPC, well-formed or nearly: the places where the two
+# readers could disagree are what each makes of odd but readable layouts.
+GOOD_TEXTS = ["", " ", "\n  ", "x", "0", "1", "-7", " 42 ", "1_0", "1.5", "inf", "é"]
+GOOD_TEXTS += ["20110324T15:49:50", "2011-03-24T17:49:50+02:00", "&amp;", "a&lt;b", "&#10;"]
+BAD_TEXTS = ["9" * 5000, "0001-01-01T00:00:00+01:00", "&#0;", "\r\n", "]]>", "&bogus;", "<"]
+TEXTS = st.sampled_from(GOOD_TEXTS) | st.sampled_from(BAD_TEXTS)
+PADS = st.sampled_from(["", "", "", "", " ", "\n", "junk", "<foo/>", "&#32;", "<!-- c -->"])
+GOOD_LEAVES = ["string", "int", "i4", "i8", "nil", "boolean", "double", "dateTime.iso8601"]
+BAD_LEAVES = ["base64", "bigdecimal", "foo", "ex:int", "name", "value", "member"]
+LEAVES = st.sampled_from(GOOD_LEAVES) | st.sampled_from(BAD_LEAVES)
+OPEN_VALUE = st.sampled_from(["<value>"] * 6 + ["<value a='1'>", "<value\n>", "<?pi?><value>"])
+KINDS = st.sampled_from(["leaf"] * 4 + ["empty", "bare", "two"] + ["struct", "array"] * 2)
+
+
+@st.composite
+def xmlrpc_like(draw: st.DrawFn, depth: int = 0) -> str:
+    kind = draw(KINDS)
+    if depth > 2 and kind in ("struct", "array"):
+        kind = "leaf"
+    text, tag = draw(TEXTS), draw(LEAVES)
+    if kind == "leaf":
+        inner = f"{draw(PADS)}<{tag}>{text}</{tag}>{draw(PADS)}"
+    elif kind == "empty":
+        inner = f"<{tag}/>"
+    elif kind == "bare":
+        inner = text
+    elif kind == "two":
+        inner = f"<{tag}>{text}</{tag}><int>1</int>"
+    elif kind == "struct":
+        members = draw(st.lists(member_like(depth + 1), max_size=3))
+        inner = f"<struct>{draw(PADS)}{''.join(members)}</struct>"
+    else:
+        values = draw(st.lists(xmlrpc_like(depth + 1), max_size=3))
+        inner = f"<array>{draw(PADS)}<data>{''.join(values)}</data>{draw(PADS)}</array>"
+    return f"{draw(OPEN_VALUE)}{inner}</value>"
+
+
+@st.composite
+def member_like(draw: st.DrawFn, depth: int) -> str:
+    name = f"<name>{draw(TEXTS)}</name>"
+    value = draw(xmlrpc_like(depth))
+    layouts = [[name, value]] * 4 + [[value, name], [name], [value], [name, value, value]]
+    return f"<member>{draw(PADS)}{''.join(draw(st.sampled_from(layouts)))}</member>"
+
+
+def response_around(value_xml: str, after_param: str) -> bytes:
+    return (
+        f"<?xml version='1.0'?><methodResponse><params><param>{value_xml}</param>{after_param}"
+        "</params></methodResponse>"
+    ).encode()
+
+
+@settings(max_examples=600, deadline=None)
+@given(xmlrpc_like(), st.sampled_from(["", "", " ", "<foo/>", "<param><value>2</value></param>"]))
+def test_the_plain_path_agrees_with_the_careful_path(value_xml: str, after_param: str) -> None:
+    body = response_around(value_xml, after_param)
+    plain = plain_outcome(body)
+    if plain is not None:
+        assert plain == careful_outcome(body)
+
+
+@settings(max_examples=200, deadline=None)
+@given(api_values)
+def test_the_plain_path_reads_every_api_value(value: Any) -> None:
+    assert plain_outcome(xmlrpc.encode_response(value)) == ("value", value)
