@@ -17,9 +17,9 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from opsbot.api.api_key import API_KEY_ALPHABET, API_KEY_LENGTH, API_KEY_SHAPE, looks_like_api_key
 from opsbot.api.operation import BILL
 from opsbot.api.xmlrpc import Fault
+from opsbot.api_key import API_KEY_ALPHABET, API_KEY_LENGTH, API_KEY_SHAPE, looks_like_api_key
 from opsbot.simulator import dataset, faults
 from opsbot.simulator.account import Account
 from opsbot.simulator.clock import Clock, system_clock
