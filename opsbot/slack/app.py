@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from opsbot.services import Services
 from opsbot.slack import cancel, events, follow, look, ops_command, relaunch, team_key
-from opsbot.store.installations import RedisInstallationStore, RedisOAuthStateStore
+from opsbot.slack_installations import RedisInstallationStore
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def build_bolt_app(services: Services) -> AsyncApp:
     oauth_flow = None
     authorize = None
     if credentials.oauth:
-        installation_store = RedisInstallationStore(services.redis, services.vault)
+        installation_store = services.installations
         # bolt's default asks Slack (auth.test) before every ack; once per
         # installed token is enough, and keeps Slack's latency out of the ack.
         # An uninstalled team's token is no longer found, so is never served.
@@ -82,7 +82,7 @@ def build_bolt_app(services: Services) -> AsyncApp:
                 client_secret=credentials.client_secret,
                 scopes=list(BOT_SCOPES),
                 installation_store=installation_store,
-                state_store=RedisOAuthStateStore(services.redis),
+                state_store=services.oauth_states,
                 install_path=INSTALL_PATH,
                 redirect_uri_path=REDIRECT_PATH,
             ),

@@ -9,7 +9,6 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 
 from opsbot.services import Services
-from opsbot.store.installations import delete_team_data
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +21,7 @@ def register(
         enterprise_id = body.get("enterprise_id")
         if installation_store is not None:
             await installation_store.async_delete_all(enterprise_id=enterprise_id, team_id=team_id)
-        deleted = await delete_team_data(services.redis, team_id)
+        deleted = await services.team_data.delete(team_id)
         log.info("team %s uninstalled or revoked: %d keys deleted", team_id, deleted)
 
     @app.event("app_uninstalled")

@@ -30,9 +30,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from opsbot.api.operation import BILL, CANCEL, DONE, ERROR, SUPPORT
 from opsbot.config import Settings, SlackCredentials
 from opsbot.simulator import ManualClock, ServedSimulator, Simulator, serve_simulator
+from opsbot.slack_installations import RedisInstallationStore
 from opsbot.store import keyspace
 from opsbot.store.connection import open_redis
-from opsbot.store.installations import RedisInstallationStore
 from opsbot.store.server import RedisServer
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Vault, load_keyring
