@@ -25,7 +25,6 @@ from opsbot.api.operation import (
 from opsbot.api.xmlrpc import Fault, decode_response
 from opsbot.simulator import (
     ManualClock,
-    ServedSimulator,
     Simulator,
     demo_key_for,
     serve_simulator,
@@ -371,7 +370,6 @@ async def test_the_key_never_reaches_the_logs(
     sim_rpc: RawRpc,
     simulator: Simulator,
     sim_key: str,
-    sim_server: ServedSimulator,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)

@@ -45,8 +45,8 @@ async def post_within_slacks_limit(slack_client: SlackClient, body: str) -> Even
 
 
 @pytest.mark.parametrize("env_overrides", [PATIENT_CLIENT])
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_a_list_on_a_very_slow_api_is_acked_then_replaces_a_working_message(
-    keyed_opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
     simulator: Simulator,

@@ -36,6 +36,7 @@ from opsbot.store.vault import Vault, load_keyring
 from opsbot.store.watches import AddResult, NewWatch, WatchStore
 from opsbot.ui.watching import watch_card_message
 from opsbot.watcher.worker import CycleReport, Worker, open_worker
+from opsbot.watching import Follower
 from tests.support.opsbot_app import BOT_TOKEN, new_encryption_key
 from tests.support.slack_api import JSON, FakeSlack, SlackCall
 from tests.support.slack_requests import CHANNEL_ID, TEAM_ID, USER_ID
@@ -45,6 +46,8 @@ POLL_INTERVAL_S = 1.0
 SIMULATOR_SPEED = 50.0
 # Leases are renewed on the real clock; far longer than any test runs.
 TEST_LEASE_S = 600.0
+# The one person watching in the one test channel, unless a test says otherwise.
+TEST_FOLLOWER = Follower(team_id=TEAM_ID, channel=CHANNEL_ID, user_id=USER_ID)
 
 
 class HandClock:
@@ -92,9 +95,7 @@ class Watching:
             type=operation["type"],
             label=operation["params"].get("domain") or "",
             step=operation["step"],
-            channel=channel,
-            user=user,
-            team=team,
+            follower=Follower(team_id=team, channel=channel, user_id=user),
         )
 
     async def watch_as(
@@ -104,14 +105,19 @@ class Watching:
         type: str = "domain_create",
         label: str = "",
         step: str = "BILL",
-        channel: str = CHANNEL_ID,
-        user: str = USER_ID,
-        team: str = TEAM_ID,
+        follower: Follower = TEST_FOLLOWER,
     ) -> str:
         """Watch ``op_id`` with the facts given (for ids the simulator does not know)."""
+        team, channel = follower.team_id, follower.channel
         moment = self.clock.moment
         new = NewWatch(
-            op_id=op_id, type=type, label=label, step=step, eta=None, channel=channel, user_id=user
+            op_id=op_id,
+            type=type,
+            label=label,
+            step=step,
+            eta=None,
+            channel=channel,
+            user_id=follower.user_id,
         )
         expires_at = moment + dt.timedelta(days=self.settings.watch_days)
         added = await self.watches.add(team, new, now=moment, expires_at=expires_at)
