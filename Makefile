@@ -25,8 +25,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check opsbot tests bench tools
 	$(BIN)/ruff format --check opsbot tests bench tools
 
+# Strict (pyproject's [tool.mypy]) over everything that is code: a helper in
+# tests/support or a benchmark breaks as loudly as production code.
 typecheck: $(STAMP)
-	$(BIN)/mypy opsbot
+	$(BIN)/mypy opsbot tests bench tools
 
 # The import contracts in pyproject.toml ([tool.importlinter]): layers point
 # one way, the simulator and workspace stay separate programs, store/api/ui
