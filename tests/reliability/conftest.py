@@ -37,10 +37,10 @@ from opsbot.store.server import RedisServer
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Vault, load_keyring
 from opsbot.store.watches import NewWatch, WatchStore
-from tests.integration.watcher.conftest import WorkerProcess, worker_env
 from tests.support.opsbot_app import CLIENT_ID, CLIENT_SECRET, new_encryption_key
 from tests.support.ports import free_port
 from tests.support.slack_api import JSON, FakeSlack
+from tests.support.worker_process import WorkerProcess, worker_env
 
 TEAMS = ("TREL1", "TREL2", "TREL3", "TREL4", "TREL5")
 OPERATIONS_PER_TEAM = 60

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from opsbot.api.operation import BILL, RUN, WAIT
 from opsbot.store import keyspace
-from tests.integration.watcher.conftest import Watching, WorkerProcess, worker_env
+from tests.integration.watcher.conftest import Watching
 from tests.support.slack_requests import CHANNEL_ID, TEAM_ID
+from tests.support.worker_process import WorkerProcess, worker_env
 
 CYCLE_LINE = re.compile(
     r"cycle: teams=(?P<teams>\d+) operations=(?P<operations>\d+) "
