@@ -31,6 +31,9 @@ from tests.support.slack_requests import (
     view_submission_body,
 )
 
+# 3-10 s each: the API is made slower than Slack's 3 s on purpose.
+pytestmark = pytest.mark.slow
+
 JSON = dict[str, Any]
 SLACK_GIVES_UP_S = 3.0
 # The API client must outwait the simulator's latency, or it would time out first.
