@@ -33,6 +33,7 @@ RELAUNCHABLE_TYPES: Final = frozenset(
     }
 )
 
+
 def is_final(step: str) -> bool:
     return step in FINAL_STEPS
 
