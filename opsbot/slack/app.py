@@ -21,12 +21,10 @@ from opsbot.slack_installations import RedisInstallationStore
 
 log = logging.getLogger(__name__)
 
-COMMAND: Final = "/ops"
 # Exactly the bot scopes the code uses (a test keeps app_manifest.yml in step):
 # commands for /ops, chat:write and chat:write.public for cards and reports in
 # channels the bot was not invited to, users:read for the admin check.
 BOT_SCOPES: Final = ("commands", "chat:write", "chat:write.public", "users:read")
-EVENTS: Final = ("app_uninstalled", "tokens_revoked")
 EVENTS_PATH: Final = "/slack/events"
 INSTALL_PATH: Final = "/slack/install"
 REDIRECT_PATH: Final = "/slack/oauth_redirect"

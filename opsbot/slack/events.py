@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Final
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
@@ -11,6 +11,10 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from opsbot.services import Services
 
 log = logging.getLogger(__name__)
+
+# The bot events app_manifest.yml subscribes to; a test keeps the two in step.
+APP_UNINSTALLED: Final = "app_uninstalled"
+TOKENS_REVOKED: Final = "tokens_revoked"
 
 
 def register(
@@ -24,12 +28,12 @@ def register(
         deleted = await services.team_data.delete(team_id)
         log.info("team %s uninstalled or revoked: %d keys deleted", team_id, deleted)
 
-    @app.event("app_uninstalled")
+    @app.event(APP_UNINSTALLED)
     async def uninstalled(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         await forget_team(body)
 
-    @app.event("tokens_revoked")
+    @app.event(TOKENS_REVOKED)
     async def tokens_revoked(ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
         await ack()
         # Slack also sends this when a person revokes their own user token. opsbot
