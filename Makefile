@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck unit bench sim clean
+.PHONY: install run test lint typecheck layers unit bench sim clean
 
 install: $(STAMP)
 
@@ -25,13 +25,22 @@ lint: $(STAMP)
 	$(BIN)/ruff check opsbot tests bench tools
 	$(BIN)/ruff format --check opsbot tests bench tools
 
+# Strict (pyproject's [tool.mypy]) over everything that is code: a helper in
+# tests/support or a benchmark breaks as loudly as production code.
 typecheck: $(STAMP)
-	$(BIN)/mypy opsbot
+	$(BIN)/mypy opsbot tests bench tools
+
+# The import contracts in pyproject.toml ([tool.importlinter]): layers point
+# one way, the simulator and workspace stay separate programs, store/api/ui
+# know nothing of Slack's SDKs, ui does no I/O. The graph takes well under a
+# second to build, so no cache directory is kept.
+layers: $(STAMP)
+	$(BIN)/lint-imports --no-logo --no-cache
 
 unit: $(STAMP)
 	$(BIN)/pytest -q
 
-test: lint typecheck unit
+test: lint typecheck layers unit
 
 bench: $(STAMP)
 	@set -e; for script in bench/*.py; do \
@@ -39,4 +48,4 @@ bench: $(STAMP)
 	done
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis .import_linter_cache

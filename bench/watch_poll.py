@@ -48,9 +48,9 @@ from opsbot.store.server import RedisServer  # noqa: E402
 from opsbot.store.team_keys import TeamKeyStore  # noqa: E402
 from opsbot.store.vault import Vault, load_keyring  # noqa: E402
 from opsbot.store.watches import NewWatch, WatchStore  # noqa: E402
-from tests.integration.watcher.conftest import worker_env  # noqa: E402
 from tests.support.opsbot_app import BOT_TOKEN, new_encryption_key  # noqa: E402
 from tests.support.slack_api import FakeSlack  # noqa: E402
+from tests.support.worker_process import worker_env  # noqa: E402
 
 TEAMS = 100
 OPERATIONS_PER_TEAM = 100

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from typing import Final, TextIO
 
-from opsbot.api.api_key import hide_api_keys
+from opsbot.api_key import hide_api_keys
 from opsbot.config import Settings
 
 REDACTED: Final = "<redacted>"

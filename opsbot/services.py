@@ -16,12 +16,14 @@ from redis.asyncio import Redis
 
 from opsbot.api.client import OperationClient
 from opsbot.config import Settings
+from opsbot.slack_installations import RedisInstallationStore, RedisOAuthStateStore
 from opsbot.store.audit import AuditLog
 from opsbot.store.connection import open_redis
 from opsbot.store.locks import ActionLocks
 from opsbot.store.pauses import TeamPauses
 from opsbot.store.schedule import Schedule
 from opsbot.store.subscriptions import SubscriptionStore
+from opsbot.store.team_data import TeamData
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Vault, load_keyring
 from opsbot.store.watches import WatchStore
@@ -40,6 +42,10 @@ class Services:
     schedule: Schedule
     locks: ActionLocks
     pauses: TeamPauses
+    team_data: TeamData
+    # Used in OAuth mode only: where installations and OAuth states are kept.
+    installations: RedisInstallationStore
+    oauth_states: RedisOAuthStateStore
 
 
 @contextlib.asynccontextmanager
@@ -59,4 +65,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             schedule=Schedule(redis),
             locks=ActionLocks(redis),
             pauses=TeamPauses(redis),
+            team_data=TeamData(redis),
+            installations=RedisInstallationStore(redis, vault),
+            oauth_states=RedisOAuthStateStore(redis),
         )

@@ -1,4 +1,4 @@
-"""The operation API: XML-RPC client, parameter catalog, filters, simulator.
+"""The operation API: XML-RPC client, parameter catalog, filters, typed errors.
 
 Nothing here knows about Slack or Redis.
 """

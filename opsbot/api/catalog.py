@@ -124,7 +124,6 @@ RELAUNCH_PARAMETERS: Final[Mapping[str, RelaunchParameter]] = MappingProxyType(
     {param.name: param for param in map(_relaunch_parameter, _CATALOG["relaunch_parameters"])}
 )
 KNOWN_STEPS: Final[tuple[str, ...]] = LIST_OPTIONS["step"].values
-KNOWN_TYPES: Final[tuple[str, ...]] = LIST_OPTIONS["type"].values
 SORT_FIELDS: Final[tuple[str, ...]] = tuple(_CATALOG["sort_fields"])
 
 

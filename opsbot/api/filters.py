@@ -21,8 +21,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Final
 
-from opsbot.api.api_key import hide_api_keys
 from opsbot.api.catalog import KNOWN_STEPS, LIST_OPTIONS, SORT_FIELDS, ListOption
+from opsbot.api_key import hide_api_keys
 
 # XML-RPC's <int> is 32-bit signed: a larger number cannot even be encoded.
 MAX_INT: Final = 2**31 - 1

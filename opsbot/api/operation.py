@@ -33,24 +33,6 @@ RELAUNCHABLE_TYPES: Final = frozenset(
     }
 )
 
-_KNOWN_FIELDS: Final = frozenset(
-    {
-        "id",
-        "type",
-        "step",
-        "date_created",
-        "date_start",
-        "date_updated",
-        "eta",
-        "errortype",
-        "last_error",
-        "params",
-        "infos",
-        "session_id",
-        "source",
-    }
-)
-
 
 def is_final(step: str) -> bool:
     return step in FINAL_STEPS
@@ -81,7 +63,6 @@ class Operation:
     infos: Mapping[str, Any] = field(default_factory=dict)
     session_id: int | None = None
     source: str | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_api(cls, raw: Mapping[str, Any]) -> Operation:
@@ -100,7 +81,6 @@ class Operation:
             infos=_infos(raw.get("infos")),
             session_id=_int_or_none(raw.get("session_id")),
             source=_text_or_none(raw.get("source")),
-            extra={key: value for key, value in raw.items() if key not in _KNOWN_FIELDS},
         )
 
     @property

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
 
 from opsbot.api.catalog import parameters_named_in
 from opsbot.api.operation import (
@@ -29,7 +28,7 @@ from opsbot.api.operation import (
 from opsbot.simulator import faults, lifecycle
 from opsbot.simulator.dataset import new_operation
 from opsbot.simulator.products import Resources
-from opsbot.simulator.record import Failure, SimulatedOperation, Transition
+from opsbot.simulator.record import Failure, OperationSpec, SimulatedOperation, Transition
 
 
 class Account:
@@ -92,33 +91,26 @@ class Account:
             raise KeyError(op_id)
         self._put(operation, step, now, failure=self._failure_in(operation, step))
 
-    def create(
-        self,
-        operation_type: str,
-        now: dt.datetime,
-        *,
-        step: str = BILL,
-        domain: str | None = None,
-        params: Mapping[str, Any] | None = None,
-        errortype: str | None = None,
-        last_error: str | None = None,
-    ) -> SimulatedOperation:
-        if step not in STEPS:
-            raise ValueError(f"unknown step {step!r}; steps are {', '.join(STEPS)}")
+    def create(self, spec: OperationSpec, now: dt.datetime) -> SimulatedOperation:
+        """Create the operation ``spec`` asks for, in its step from ``now``."""
+        if spec.step not in STEPS:
+            raise ValueError(f"unknown step {spec.step!r}; steps are {', '.join(STEPS)}")
         op_id = next(self._ids)
         operation = new_operation(
             lifecycle.operation_rng(self.seed, op_id, 0),
-            operation_type,
+            spec.type,
             self.resources,
             created=now,
-            op_id=op_id,
-            domain=domain,
+            domain=spec.domain,
             speed=self.speed,
         )
-        operation.params.update(params or {})
+        operation.id = op_id
+        operation.params.update(spec.params or {})
         self._operations[op_id] = operation
-        failure = self._failure_in(operation, step, errortype=errortype, last_error=last_error)
-        self._put(operation, step, now, failure=failure)
+        failure = self._failure_in(
+            operation, spec.step, errortype=spec.errortype, last_error=spec.last_error
+        )
+        self._put(operation, spec.step, now, failure=failure)
         return operation
 
     def _failure_in(

@@ -9,7 +9,7 @@ import signal
 import sys
 from typing import Final
 
-from opsbot.api.api_key import API_KEY_SHAPE
+from opsbot.api_key import API_KEY_SHAPE
 from opsbot.simulator.server import serve_simulator
 from opsbot.simulator.simulator import DEFAULT_OPERATIONS, Simulator, is_well_formed_key
 

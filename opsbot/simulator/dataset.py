@@ -71,18 +71,20 @@ def new_operation(
     resources: Resources,
     *,
     created: dt.datetime,
-    op_id: int = 0,
     domain: str | None = None,
     speed: float = 1.0,
 ) -> SimulatedOperation:
-    """An operation of this type, just created: in BILL, nothing planned yet."""
+    """An operation of this type, just created: in BILL, nothing planned yet.
+
+    Its id is 0 until the account it joins gives it one.
+    """
     created = created.replace(microsecond=0)
     session_id = rng.randint(1_000_000, 9_999_999)
     description = describe(
         operation_type, rng, resources, created=created, session_id=session_id, domain=domain
     )
     return SimulatedOperation(
-        id=op_id,
+        id=0,
         type=operation_type,
         step=BILL,
         date_created=created,

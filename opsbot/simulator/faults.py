@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import Final
 
 from opsbot.api import errors
-from opsbot.api.api_key import API_KEY_PATTERN
 from opsbot.api.xmlrpc import Fault
+from opsbot.api_key import API_KEY_PATTERN
 
 KEY_PATTERN: Final = f"^{API_KEY_PATTERN}$"
 

@@ -17,15 +17,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-DOMAIN_TYPES: Final = (
-    "domain_create",
-    "domain_renew",
-    "domain_transfer_in",
-    "domain_ns_set",
-    "domain_transfer_reseller",
-    "domain_change_owner",
-)
-
 # type → relative frequency on a simulated account.
 TYPE_WEIGHTS: Final[Mapping[str, int]] = {
     "domain_create": 14,

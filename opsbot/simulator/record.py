@@ -10,10 +10,37 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
-from opsbot.api.operation import ERROR, RUN
+from opsbot.api.operation import BILL, ERROR, RUN
+
+
+@dataclass(frozen=True)
+class OperationSpec:
+    """An operation a test switch creates now: its type, the step it is put in, what it pins down.
+
+    ``errortype`` and ``last_error`` say why one put in ERROR is there; left
+    out, the simulator words it (a plain "Failed").
+    """
+
+    type: str = "domain_create"
+    step: str = BILL
+    domain: str | None = None
+    params: Mapping[str, Any] | None = None
+    errortype: str | None = None
+    last_error: str | None = None
+
+
+class OperationFacts(TypedDict, total=False):
+    """:class:`OperationSpec`'s fields but its type, as keywords of ``Simulator.create``."""
+
+    step: str
+    domain: str | None
+    params: Mapping[str, Any] | None
+    errortype: str | None
+    last_error: str | None
 
 
 @dataclass(frozen=True)

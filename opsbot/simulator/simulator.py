@@ -14,16 +14,16 @@ import collections
 import datetime as dt
 import itertools
 import random
-from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from collections.abc import Sequence
+from typing import Any, Final, Unpack
 
-from opsbot.api.api_key import API_KEY_ALPHABET, API_KEY_LENGTH, API_KEY_SHAPE, looks_like_api_key
-from opsbot.api.operation import BILL
 from opsbot.api.xmlrpc import Fault
+from opsbot.api_key import API_KEY_ALPHABET, API_KEY_LENGTH, API_KEY_SHAPE, looks_like_api_key
 from opsbot.simulator import dataset, faults
 from opsbot.simulator.account import Account
 from opsbot.simulator.clock import Clock, system_clock
 from opsbot.simulator.methods import METHODS
+from opsbot.simulator.record import OperationFacts, OperationSpec
 from opsbot.simulator.switches import Switches
 
 DEFAULT_OPERATIONS: Final = 400
@@ -120,24 +120,15 @@ class Simulator:
         type: str = "domain_create",  # the API's own field name
         *,
         key: str | None = None,
-        step: str = BILL,
-        domain: str | None = None,
-        params: Mapping[str, Any] | None = None,
-        errortype: str | None = None,
-        last_error: str | None = None,
+        **facts: Unpack[OperationFacts],
     ) -> int:
-        """Create an operation now, in ``key``'s account (the first one by default)."""
+        """Create an operation now, in ``key``'s account (the first one by default).
+
+        ``facts`` are the other fields of :class:`OperationSpec`:
+        ``simulator.create("domain_create", step=ERROR, last_error="…")``.
+        """
         account = self._account_by_key[key] if key is not None else self._accounts[0]
-        operation = account.create(
-            type,
-            self.now(),
-            step=step,
-            domain=domain,
-            params=params,
-            errortype=errortype,
-            last_error=last_error,
-        )
-        return operation.id
+        return account.create(OperationSpec(type, **facts), self.now()).id
 
     def operation(self, op_id: int) -> dict[str, Any]:
         """The struct operation.info would return; KeyError if there is none."""

@@ -17,16 +17,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from opsbot.services import Services
 from opsbot.slack import cancel, events, follow, look, ops_command, relaunch, team_key
-from opsbot.store.installations import RedisInstallationStore, RedisOAuthStateStore
+from opsbot.slack_installations import RedisInstallationStore
 
 log = logging.getLogger(__name__)
 
-COMMAND: Final = "/ops"
 # Exactly the bot scopes the code uses (a test keeps app_manifest.yml in step):
 # commands for /ops, chat:write and chat:write.public for cards and reports in
 # channels the bot was not invited to, users:read for the admin check.
 BOT_SCOPES: Final = ("commands", "chat:write", "chat:write.public", "users:read")
-EVENTS: Final = ("app_uninstalled", "tokens_revoked")
 EVENTS_PATH: Final = "/slack/events"
 INSTALL_PATH: Final = "/slack/install"
 REDIRECT_PATH: Final = "/slack/oauth_redirect"
@@ -63,7 +61,7 @@ def build_bolt_app(services: Services) -> AsyncApp:
     oauth_flow = None
     authorize = None
     if credentials.oauth:
-        installation_store = RedisInstallationStore(services.redis, services.vault)
+        installation_store = services.installations
         # bolt's default asks Slack (auth.test) before every ack; once per
         # installed token is enough, and keeps Slack's latency out of the ack.
         # An uninstalled team's token is no longer found, so is never served.
@@ -82,7 +80,7 @@ def build_bolt_app(services: Services) -> AsyncApp:
                 client_secret=credentials.client_secret,
                 scopes=list(BOT_SCOPES),
                 installation_store=installation_store,
-                state_store=RedisOAuthStateStore(services.redis),
+                state_store=services.oauth_states,
                 install_path=INSTALL_PATH,
                 redirect_uri_path=REDIRECT_PATH,
             ),

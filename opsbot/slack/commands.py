@@ -1,7 +1,7 @@
 """The table of ``/ops`` sub-commands: one entry each, read by everything that needs them.
 
 The parser (:func:`parse_command`), the usage line an error shows
-(:data:`USAGE`), ``/ops help`` (:func:`help_message`) and the dispatch
+(each entry's ``usage``), ``/ops help`` (:func:`help_message`) and the dispatch
 (:mod:`opsbot.slack.ops_command`) all come from :data:`TABLE`. Adding a
 sub-command is one entry here and its handler (and its template, if it
 draws something new).
@@ -225,7 +225,6 @@ TABLE: Final[tuple[SubCommand, ...]] = (
 
 BY_NAME: Final[Mapping[str, SubCommand]] = {entry.name: entry for entry in TABLE}
 SUBCOMMANDS: Final = tuple(BY_NAME)
-USAGE: Final[Mapping[str, str]] = {entry.name: entry.usage for entry in TABLE}
 
 
 def parse_command(text: str) -> Command:

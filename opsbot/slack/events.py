@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Final
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 
 from opsbot.services import Services
-from opsbot.store.installations import delete_team_data
 
 log = logging.getLogger(__name__)
+
+# The bot events app_manifest.yml subscribes to; a test keeps the two in step.
+APP_UNINSTALLED: Final = "app_uninstalled"
+TOKENS_REVOKED: Final = "tokens_revoked"
 
 
 def register(
@@ -22,15 +25,15 @@ def register(
         enterprise_id = body.get("enterprise_id")
         if installation_store is not None:
             await installation_store.async_delete_all(enterprise_id=enterprise_id, team_id=team_id)
-        deleted = await delete_team_data(services.redis, team_id)
+        deleted = await services.team_data.delete(team_id)
         log.info("team %s uninstalled or revoked: %d keys deleted", team_id, deleted)
 
-    @app.event("app_uninstalled")
+    @app.event(APP_UNINSTALLED)
     async def uninstalled(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         await forget_team(body)
 
-    @app.event("tokens_revoked")
+    @app.event(TOKENS_REVOKED)
     async def tokens_revoked(ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
         await ack()
         # Slack also sends this when a person revokes their own user token. opsbot

@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from opsbot.api.api_key import HIDDEN_KEY, looks_like_api_key
 from opsbot.api.filters import (
     CheckedFilters,
     FilterError,
@@ -22,6 +21,7 @@ from opsbot.api.filters import (
     no_filters,
     parse_filter_words,
 )
+from opsbot.api_key import HIDDEN_KEY, looks_like_api_key
 
 KEY_ACTIONS: Final = ("set", "status", "remove")
 MAX_WATCH_IDS: Final = 20

@@ -8,7 +8,6 @@ exception, so the handlers only decide where the messages go.
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any, Final
 
 from slack_bolt.async_app import AsyncApp
@@ -23,6 +22,7 @@ from opsbot.slack.interaction import NEEDS_KEY, Action, Interaction, on_button
 from opsbot.ui import ids
 from opsbot.ui.common import api_error_message, error_message
 from opsbot.ui.operations import count_message, info_message, list_message
+from opsbot.ui.payloads import PageButtonValue, PayloadError
 from opsbot.ui.render import Message
 
 DEFAULT_ITEMS_PER_PAGE: Final = 20
@@ -55,12 +55,12 @@ async def _info_button(asked: Interaction, action: Action) -> None:
 
 async def _page_button(asked: Interaction, action: Action) -> None:
     try:
-        state = json.loads(action["value"])
-        filters = {**state["filters"], "page": int(state["page"])}
-    except (ValueError, KeyError, TypeError):
+        button = PageButtonValue.parse(action.get("value"))
+    except PayloadError:
         message = error_message("This page link is broken; run the list again.")
         await asked.tell(message)
         return
+    filters = button.list_filters()
     await asked.answer_when_ready(_checked_page(asked, filters), what=LISTING, replace=True)
 
 

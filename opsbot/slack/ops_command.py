@@ -9,7 +9,7 @@ handler answers, and what it needs first, is the table's say
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
@@ -23,9 +23,12 @@ from opsbot.slack.requests import Requester
 from opsbot.ui.common import error_message
 from opsbot.ui.render import Message
 
+# app_manifest.yml declares it; a test keeps the two in step.
+COMMAND: Final = "/ops"
+
 
 def register(app: AsyncApp, services: Services) -> None:
-    @app.command("/ops")
+    @app.command(COMMAND)
     async def ops(
         ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:

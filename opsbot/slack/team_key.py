@@ -15,9 +15,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from opsbot.api.api_key import API_KEY_LENGTH, looks_like_api_key
 from opsbot.api.client import OperationClient
 from opsbot.api.errors import ApiError, AuthorizationError, BadParameterError
+from opsbot.api_key import API_KEY_LENGTH, looks_like_api_key
 from opsbot.services import Services
 from opsbot.slack.ack_budget import within_budget
 from opsbot.slack.grammar import Command

@@ -100,11 +100,6 @@ def _as_object(template_name: str, rendered: Any) -> dict[str, Any]:
     return rendered
 
 
-def template_names() -> list[str]:
-    """Every template, partials (``_*.j2``) included, as :func:`render` names them."""
-    return environment().list_templates(extensions=["j2"])
-
-
 @functools.cache
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(

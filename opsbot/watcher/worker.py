@@ -36,7 +36,7 @@ from redis.exceptions import RedisError
 
 from opsbot.api.client import OperationClient
 from opsbot.config import Settings
-from opsbot.store.installations import RedisInstallationStore
+from opsbot.slack_installations import RedisInstallationStore
 from opsbot.store.outbox import Outbox
 from opsbot.store.pacing import ChannelPacing
 from opsbot.store.pauses import TeamPauses

@@ -470,10 +470,5 @@ _ELEMENTS: Final[dict[str, Checker]] = {
 }
 
 
-def option_count(element: Mapping[str, Any]) -> int:
-    """Every option of a select, counted across its groups."""
-    return len(list(_all_options(dict(element))))
-
-
 def problems_as_messages(problems: Sequence[Problem]) -> list[str]:
     return [problem.slack() for problem in problems]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -302,9 +302,10 @@ async def test_relaunch_outside_error_is_an_invalid_step(
 
 # Faults for every method.
 
-CALLS = {
-    "list": lambda api, key, op_id: api.list(key, {"step": "ERROR"}),
-    "count": lambda api, key, op_id: api.count(key),
+# Every method called with a key and an operation id (list and count need no id).
+CALLS: dict[str, Callable[[OperationClient, str, int], Awaitable[Any]]] = {
+    "list": lambda api, key, _op_id: api.list(key, {"step": "ERROR"}),
+    "count": lambda api, key, _op_id: api.count(key),
     "info": lambda api, key, op_id: api.info(key, op_id),
     "cancel": lambda api, key, op_id: api.cancel(key, op_id),
     "relaunch": lambda api, key, op_id: api.relaunch(key, op_id, {"authinfo": "x"}),

@@ -142,21 +142,21 @@ async def serve() -> AsyncIterator[Serve]:
 
 
 def value(result: Any) -> Reply:
-    async def reply(request: web.Request) -> web.StreamResponse:
+    async def reply(_request: web.Request) -> web.StreamResponse:
         return web.Response(body=xmlrpc.encode_response(result), content_type="text/xml")
 
     return reply
 
 
 def fault(code: int, message: str) -> Reply:
-    async def reply(request: web.Request) -> web.StreamResponse:
+    async def reply(_request: web.Request) -> web.StreamResponse:
         return web.Response(body=xmlrpc.encode_fault(code, message), content_type="text/xml")
 
     return reply
 
 
 def status(code: int, *, headers: dict[str, str] | None = None) -> Reply:
-    async def reply(request: web.Request) -> web.StreamResponse:
+    async def reply(_request: web.Request) -> web.StreamResponse:
         return web.Response(status=code, text="no", headers=headers)
 
     return reply
@@ -165,20 +165,20 @@ def status(code: int, *, headers: dict[str, str] | None = None) -> Reply:
 def html_page(code: int) -> Reply:
     page = f"<!DOCTYPE html><html><body><h1>{code}</h1></body></html>"
 
-    async def reply(request: web.Request) -> web.StreamResponse:
+    async def reply(_request: web.Request) -> web.StreamResponse:
         return web.Response(status=code, text=page, content_type="text/html")
 
     return reply
 
 
 def raw_body(body: bytes, *, content_type: str = "text/xml", **headers: str) -> Reply:
-    async def reply(request: web.Request) -> web.StreamResponse:
+    async def reply(_request: web.Request) -> web.StreamResponse:
         return web.Response(body=body, headers={"Content-Type": content_type, **headers})
 
     return reply
 
 
-async def hang(request: web.Request) -> web.StreamResponse:
+async def hang(_request: web.Request) -> web.StreamResponse:
     await asyncio.Event().wait()  # cancelled when the client gives up
     raise AssertionError("unreachable")
 

@@ -27,7 +27,7 @@ from redis.asyncio import Redis
 from slack_sdk.oauth.installation_store.models.installation import Installation
 
 from opsbot.simulator import ServedSimulator
-from opsbot.store.installations import RedisInstallationStore
+from opsbot.slack_installations import RedisInstallationStore
 from opsbot.store.server import RedisServer
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import KEY_FILE_NAME, Keyring, Vault

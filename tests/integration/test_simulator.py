@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from typing import Any
@@ -25,11 +26,11 @@ from opsbot.api.operation import (
 from opsbot.api.xmlrpc import Fault, decode_response
 from opsbot.simulator import (
     ManualClock,
-    ServedSimulator,
     Simulator,
     demo_key_for,
     serve_simulator,
 )
+from opsbot.simulator.record import OperationFacts, OperationSpec
 from tests.integration.conftest import RawRpc
 
 FIELDS = {
@@ -371,7 +372,6 @@ async def test_the_key_never_reaches_the_logs(
     sim_rpc: RawRpc,
     simulator: Simulator,
     sim_key: str,
-    sim_server: ServedSimulator,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
@@ -448,3 +448,10 @@ async def test_a_date_sent_to_the_service_comes_back_as_utc(
 
     assert newest in listed
     assert all(item["date_created"].utcoffset() == dt.timedelta(0) for item in listed)
+
+
+def test_create_takes_every_field_of_an_operation_spec_as_a_keyword() -> None:
+    # Simulator.create's keywords are typed by OperationFacts; OperationSpec
+    # holds their defaults. A field added to one must be added to the other.
+    spec_fields = {field.name for field in dataclasses.fields(OperationSpec)}
+    assert set(OperationFacts.__annotations__) == spec_fields - {"type"}

@@ -225,9 +225,7 @@ async def test_sort_by_every_field(
             assert missing_at == list(range(len(present), len(values)))
 
 
-async def test_pages_follow_one_another_without_overlap(
-    sim_rpc: RawRpc, simulator: Simulator, sim_key: str
-) -> None:
+async def test_pages_follow_one_another_without_overlap(sim_rpc: RawRpc, sim_key: str) -> None:
     opts = {"sort_by": "type DESC", "items_per_page": 30}
     whole = await list_all(sim_rpc, sim_key, {"sort_by": "type DESC"})
     pages = []

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from opsbot.api.catalog import KNOWN_TYPES, RELAUNCH_PARAMETERS, parameters_named_in
+from opsbot.api.catalog import LIST_OPTIONS, RELAUNCH_PARAMETERS, parameters_named_in
 from opsbot.api.operation import (
     BILL,
     CANCEL,
@@ -26,7 +26,7 @@ from opsbot.simulator.products import REGISTRY_PARAMETERS
 from tests.integration.conftest import RawRpc
 
 # Types seen on the live service (the catalog holds api-facts.md's list).
-LIVE_TYPES = set(KNOWN_TYPES)
+LIVE_TYPES = set(LIST_OPTIONS["type"].values)
 REQUIRED_TLDS = {"es", "ca", "it", "uk", "fr", "xn--55qx5d", "com", "net", "org", "eu", "us", "au"}
 # The longest an operation can take from BILL to its end, at speed 1.
 LONGEST_SECONDS = sum(high for _, high in STEP_SECONDS.values())

@@ -1,4 +1,4 @@
-"""Slack installations and OAuth state in Redis, tokens encrypted."""
+"""Slack installations and OAuth state in Redis, tokens encrypted; a team's data deleted."""
 
 from __future__ import annotations
 
@@ -11,14 +11,11 @@ from redis.asyncio import Redis
 from slack_sdk.oauth.installation_store.models.installation import Installation
 
 from opsbot.config import Settings
+from opsbot.slack_installations import RedisInstallationStore, RedisOAuthStateStore
 from opsbot.store import keyspace
 from opsbot.store.codec import decoded
 from opsbot.store.connection import open_redis
-from opsbot.store.installations import (
-    RedisInstallationStore,
-    RedisOAuthStateStore,
-    delete_team_data,
-)
+from opsbot.store.team_data import TeamData
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Keyring, Vault
 from tests.support.secrets_scan import find_secrets_in_redis
@@ -222,7 +219,7 @@ async def test_deleting_team_data_removes_every_key_of_that_team(
             pipe.set(keyspace.watch("T0123", op_id), "{}")
         await pipe.execute()
 
-    deleted = await delete_team_data(redis, "T0123")
+    deleted = await TeamData(redis).delete("T0123")
 
     assert deleted == 4 + 1200
     assert all(key.startswith("opsbot:{T0456}:") for key in await stored_keys(redis))

@@ -9,10 +9,10 @@ from redis.asyncio import Redis
 from slack_sdk.oauth.installation_store.models.installation import Installation
 
 from opsbot.config import Settings
+from opsbot.slack_installations import RedisInstallationStore
 from opsbot.store import keyspace
 from opsbot.store.audit import AuditLog
 from opsbot.store.connection import open_redis
-from opsbot.store.installations import RedisInstallationStore
 from opsbot.store.rotation import rotate_keys
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Keyring, UnknownKeyError, Vault, VaultError

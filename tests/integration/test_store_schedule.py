@@ -16,8 +16,8 @@ from opsbot.config import Settings
 from opsbot.store import keyspace
 from opsbot.store.codec import decoded
 from opsbot.store.connection import open_redis
-from opsbot.store.installations import delete_team_data
 from opsbot.store.schedule import Lease, Schedule
+from opsbot.store.team_data import TeamData
 from tests.support.redis_probe import claim
 
 LEASE_S = 5.0
@@ -251,7 +251,7 @@ async def test_uninstalling_a_team_takes_it_off_the_schedule(
     await schedule.wake("T0123", 100.0)
     await schedule.wake("T0456", 100.0)
 
-    await delete_team_data(redis, "T0123")
+    await TeamData(redis).delete("T0123")
 
     assert [lease.team_id for lease in await schedule.claim_many(1e9, 10)] == ["T0456"]
 

@@ -30,17 +30,17 @@ from slack_sdk.web.async_client import AsyncWebClient
 from opsbot.api.operation import BILL, CANCEL, DONE, ERROR, SUPPORT
 from opsbot.config import Settings, SlackCredentials
 from opsbot.simulator import ManualClock, ServedSimulator, Simulator, serve_simulator
+from opsbot.slack_installations import RedisInstallationStore
 from opsbot.store import keyspace
 from opsbot.store.connection import open_redis
-from opsbot.store.installations import RedisInstallationStore
 from opsbot.store.server import RedisServer
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Vault, load_keyring
 from opsbot.store.watches import NewWatch, WatchStore
-from tests.integration.watcher.conftest import WorkerProcess, worker_env
 from tests.support.opsbot_app import CLIENT_ID, CLIENT_SECRET, new_encryption_key
 from tests.support.ports import free_port
 from tests.support.slack_api import JSON, FakeSlack
+from tests.support.worker_process import WorkerProcess, worker_env
 
 TEAMS = ("TREL1", "TREL2", "TREL3", "TREL4", "TREL5")
 OPERATIONS_PER_TEAM = 60

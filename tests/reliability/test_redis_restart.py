@@ -11,8 +11,13 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from opsbot.api.operation import RUN, WAIT
 from tests.reliability.conftest import TEAMS, Fleet, final_step, step_replies, tally
+
+# About 16 s: workers run while Redis stops and starts again.
+pytestmark = pytest.mark.slow
 
 # How long Redis stays away: several poll intervals, and longer than the
 # client's own reconnection retries (about two seconds).

@@ -14,8 +14,13 @@ other two when their leases end.
 
 from __future__ import annotations
 
+import pytest
+
 from opsbot.api.operation import RUN, WAIT
 from tests.reliability.conftest import TEAMS, Fleet, final_step, step_replies, tally
+
+# About 20 s: a fleet of worker processes runs until every watch ends.
+pytestmark = pytest.mark.slow
 
 # Slack's answers come this late while the worker is killed, so that passes
 # last long enough to be cut in the middle.

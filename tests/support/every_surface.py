@@ -18,12 +18,17 @@ from opsbot.slack.commands import help_sections
 from opsbot.store.outbox import Post, PostKind
 from opsbot.store.subscriptions import Subscription
 from opsbot.store.watches import Card, Watch
-from opsbot.ui import audit, common, operations, relaunch, team_key, watching
+from opsbot.ui import audit, common, operations, relaunch, render, team_key, watching
 from opsbot.ui.views import WatchOutcome
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 USER = "U0ALICE"
 CHANNEL = "C0HERE"
+
+
+def template_names() -> list[str]:
+    """Every template, partials (``_*.j2``) included, as ``render.render`` names them."""
+    return render.environment().list_templates(extensions=["j2"])
 
 
 def draw_every_surface() -> list[dict[str, Any]]:

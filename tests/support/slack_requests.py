@@ -53,35 +53,41 @@ def sign(body: str, secret: str, timestamp: int | None = None) -> dict[str, str]
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
 
 
+@dataclass(frozen=True)
+class Sender:
+    """Who sends a request, and from where; the defaults are the one test workspace."""
+
+    team_id: str = TEAM_ID
+    user_id: str = USER_ID
+    channel_id: str = CHANNEL_ID
+    trigger_id: str = TRIGGER_ID
+
+
+SENDER = Sender()
+
+
 # --- slash commands -------------------------------------------------------------
 
 
 def slash_command_body(
-    text: str,
-    *,
-    response_url: str,
-    command: str = "/ops",
-    team_id: str = TEAM_ID,
-    user_id: str = USER_ID,
-    channel_id: str = CHANNEL_ID,
-    trigger_id: str = TRIGGER_ID,
+    text: str, *, response_url: str, command: str = "/ops", sender: Sender = SENDER
 ) -> str:
     """A slash command, form-encoded with the fields Slack sends."""
     return urlencode(
         {
             "token": VERIFICATION_TOKEN,
-            "team_id": team_id,
+            "team_id": sender.team_id,
             "team_domain": TEAM_DOMAIN,
-            "channel_id": channel_id,
+            "channel_id": sender.channel_id,
             "channel_name": CHANNEL_NAME,
-            "user_id": user_id,
-            "user_name": _user_name(user_id),
+            "user_id": sender.user_id,
+            "user_name": _user_name(sender.user_id),
             "command": command,
             "text": text,
             "api_app_id": API_APP_ID,
             "is_enterprise_install": "false",
             "response_url": response_url,
-            "trigger_id": trigger_id,
+            "trigger_id": sender.trigger_id,
         }
     )
 
@@ -94,50 +100,56 @@ def block_actions_body(
     value: str | None,
     *,
     response_url: str | None = None,
-    team_id: str = TEAM_ID,
-    user_id: str = USER_ID,
-    channel_id: str = CHANNEL_ID,
+    sender: Sender = SENDER,
     message_ts: str = MESSAGE_TS,
-    trigger_id: str = TRIGGER_ID,
-    block_id: str = "b",
-    container: JSON | None = None,
     message: JSON | None = None,
-    selected_option: JSON | None = None,
-    view: JSON | None = None,
 ) -> str:
-    """A click on a button (``value``) or a choice in a select (``selected_option``).
-
-    Without ``view`` the action comes from a message in ``channel_id``; with
-    ``view`` (a view as ``FakeSlack.view`` returns it) it comes from a modal,
-    and, as Slack does, the payload then has no channel, message or response_url.
-    """
-    payload: JSON = {
-        "type": "block_actions",
-        "token": VERIFICATION_TOKEN,
-        "api_app_id": API_APP_ID,
-        "team": {"id": team_id, "domain": TEAM_DOMAIN},
-        "user": _user(user_id, team_id),
-        "enterprise": None,
-        "is_enterprise_install": False,
-        "trigger_id": trigger_id,
-        "actions": [_action(action_id, value, block_id, selected_option)],
+    """A click on a button (``value``) of a message in the sender's channel."""
+    payload = _block_actions(_button(action_id, value), sender)
+    payload["container"] = {
+        "type": "message",
+        "message_ts": message_ts,
+        "channel_id": sender.channel_id,
+        "is_ephemeral": False,
     }
-    if view is not None:
-        payload["container"] = container or {"type": "view", "view_id": view["id"]}
-        payload["view"] = view
-    else:
-        payload["container"] = container or {
-            "type": "message",
-            "message_ts": message_ts,
-            "channel_id": channel_id,
-            "is_ephemeral": False,
-        }
-        payload["channel"] = {"id": channel_id, "name": CHANNEL_NAME}
-        payload["message"] = message or {"type": "message", "ts": message_ts, "text": ""}
-        payload["state"] = {"values": {}}
+    payload["channel"] = {"id": sender.channel_id, "name": CHANNEL_NAME}
+    payload["message"] = message or {"type": "message", "ts": message_ts, "text": ""}
+    payload["state"] = {"values": {}}
     if response_url is not None:
         payload["response_url"] = response_url
     return _form_payload(payload)
+
+
+def view_select_body(
+    view: JSON,
+    action_id: str,
+    selected_option: JSON,
+    *,
+    block_id: str = "b",
+    sender: Sender = SENDER,
+) -> str:
+    """A choice in a select of a modal (``view`` as ``FakeSlack.view`` returns it).
+
+    As Slack does, the payload then has no channel, message or response_url.
+    """
+    payload = _block_actions(_select(action_id, block_id, selected_option), sender)
+    payload["container"] = {"type": "view", "view_id": view["id"]}
+    payload["view"] = view
+    return _form_payload(payload)
+
+
+def _block_actions(action: JSON, sender: Sender) -> JSON:
+    return {
+        "type": "block_actions",
+        "token": VERIFICATION_TOKEN,
+        "api_app_id": API_APP_ID,
+        "team": {"id": sender.team_id, "domain": TEAM_DOMAIN},
+        "user": _user(sender.user_id, sender.team_id),
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "trigger_id": sender.trigger_id,
+        "actions": [action],
+    }
 
 
 def view_submission_body(
@@ -145,17 +157,16 @@ def view_submission_body(
     values: Mapping[str, Mapping[str, JSON]],
     *,
     private_metadata: str = "",
-    team_id: str = TEAM_ID,
-    user_id: str = USER_ID,
     view_id: str = VIEW_ID,
     view_hash: str = "1700000000.00000001",
-    trigger_id: str = TRIGGER_ID,
+    sender: Sender = SENDER,
 ) -> str:
     """A modal's submit: ``values`` maps block_id → action_id → element state.
 
     Build element states with ``plain_text_state``, ``static_select_state`` and
     ``datepicker_state``.
     """
+    team_id = sender.team_id
     view: JSON = {
         "id": view_id,
         "team_id": team_id,
@@ -178,10 +189,10 @@ def view_submission_body(
         "token": VERIFICATION_TOKEN,
         "api_app_id": API_APP_ID,
         "team": {"id": team_id, "domain": TEAM_DOMAIN},
-        "user": _user(user_id, team_id),
+        "user": _user(sender.user_id, team_id),
         "enterprise": None,
         "is_enterprise_install": False,
-        "trigger_id": trigger_id,
+        "trigger_id": sender.trigger_id,
         "view": view,
         "response_urls": [],
     }
@@ -352,16 +363,28 @@ def _user(user_id: str, team_id: str) -> JSON:
     return {"id": user_id, "username": name, "name": name, "team_id": team_id}
 
 
-def _action(action_id: str, value: str | None, block_id: str, selected_option: JSON | None) -> JSON:
+def _action_timestamp() -> str:
+    return f"{time.time():.6f}"
+
+
+def _button(action_id: str, value: str | None) -> JSON:
     action: JSON = {
         "action_id": action_id,
-        "block_id": block_id,
-        "action_ts": f"{time.time():.6f}",
+        "block_id": "b",
+        "action_ts": _action_timestamp(),
+        "type": "button",
+        "text": {"type": "plain_text", "text": action_id},
     }
-    if selected_option is not None:
-        action.update(type="static_select", selected_option=selected_option)
-    else:
-        action.update(type="button", text={"type": "plain_text", "text": action_id})
-        if value is not None:
-            action["value"] = value
+    if value is not None:
+        action["value"] = value
     return action
+
+
+def _select(action_id: str, block_id: str, selected_option: JSON) -> JSON:
+    return {
+        "action_id": action_id,
+        "block_id": block_id,
+        "action_ts": _action_timestamp(),
+        "type": "static_select",
+        "selected_option": selected_option,
+    }

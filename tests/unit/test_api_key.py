@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from opsbot.api.api_key import HIDDEN_KEY, hide_api_keys, looks_like_api_key
 from opsbot.api.filters import FilterError, parse_filter_words
+from opsbot.api_key import HIDDEN_KEY, hide_api_keys, looks_like_api_key
 
 KEY = "abcdefghijklmnopqrstuvwx"
 

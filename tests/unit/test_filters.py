@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from opsbot.api.catalog import KNOWN_STEPS, KNOWN_TYPES, LIST_OPTIONS, SORT_FIELDS
+from opsbot.api.catalog import KNOWN_STEPS, LIST_OPTIONS, SORT_FIELDS
 from opsbot.api.filters import (
     MAX_INT,
     CheckedFilters,
@@ -477,7 +477,8 @@ def value_strategy(name: str) -> st.SearchStrategy[Any]:
     special: dict[str, st.SearchStrategy[Any]] = {
         "step": st.sampled_from(KNOWN_STEPS),
         "type": st.one_of(
-            st.sampled_from(KNOWN_TYPES), TEXT.map(str.lower).filter(lambda t: t == t.lower())
+            st.sampled_from(LIST_OPTIONS["type"].values),
+            TEXT.map(str.lower).filter(lambda t: t == t.lower()),
         ),
         "sort_by": st.builds(
             lambda field, desc: f"{field} DESC" if desc else field,

@@ -18,7 +18,7 @@ import yaml
 from slack_sdk.web.async_client import AsyncWebClient
 
 import opsbot
-from opsbot.slack import app, commands
+from opsbot.slack import app, commands, events, ops_command
 
 ROOT: Final = Path(__file__).resolve().parents[2]
 SOURCE: Final = Path(opsbot.__file__).resolve().parent
@@ -67,7 +67,7 @@ def web_api_methods_called() -> dict[str, set[str]]:
 def test_the_ops_command_is_declared_with_help_for_people(manifest: dict[str, Any]) -> None:
     [command] = manifest["features"]["slash_commands"]
 
-    assert command["command"] == app.COMMAND
+    assert command["command"] == ops_command.COMMAND
     assert command["url"].endswith(app.EVENTS_PATH)
     assert command["description"].strip()
     assert command["usage_hint"].strip()
@@ -95,7 +95,7 @@ def test_every_request_url_is_the_events_endpoint(manifest: dict[str, Any]) -> N
 def test_the_events_are_those_the_app_handles(manifest: dict[str, Any]) -> None:
     bot_events = manifest["settings"]["event_subscriptions"]["bot_events"]
 
-    assert sorted(bot_events) == sorted(app.EVENTS)
+    assert sorted(bot_events) == sorted([events.APP_UNINSTALLED, events.TOKENS_REVOKED])
     assert len(set(bot_events)) == len(bot_events)
 
 

@@ -39,6 +39,7 @@ from tests.support.slack_requests import (
     slash_command_body,
     static_select_state,
     url_verification_body,
+    view_select_body,
     view_submission_body,
 )
 
@@ -408,9 +409,7 @@ async def test_bolt_runs_a_select_inside_a_modal(
     title = {"type": "plain_text", "text": "Relaunch"}
     modal = {"type": "modal", "callback_id": "relaunch", "title": title, "blocks": []}
     opened = (await client.views_open(trigger_id="t", view=modal))["view"]
-    body = block_actions_body(
-        "add_field", None, selected_option=option("duration", "Duration"), view=opened
-    )
+    body = view_select_body(opened, "add_field", option("duration", "Duration"))
     async with SlackClient(bolt_url, SECRET) as slack_client:
         assert (await slack_client.post(body)).status == 200
     update = (await slack.wait_for("views.update"))[0]

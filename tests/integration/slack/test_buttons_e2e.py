@@ -114,8 +114,8 @@ def waiting_op(simulator: Simulator) -> int:
     return simulator.create("domain_renew", step=WAIT, domain="waiting.example")
 
 
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_info_button_answers_privately_with_the_card(
-    keyed_opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
     waiting_op: int,
@@ -180,8 +180,8 @@ async def test_keep_it_deletes_the_question_and_cancels_nothing(
     assert await recent_audit(keyed_opsbot.services.redis, TEAM_ID) == []
 
 
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_cancel_in_a_step_that_forbids_it_is_refused_before_any_call(
-    keyed_opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
     simulator: Simulator,
@@ -240,8 +240,8 @@ async def test_two_fast_clicks_cancel_once(
     assert len(await recent_audit(keyed_opsbot.services.redis, TEAM_ID)) == 1
 
 
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_cancel_result_comes_privately_when_the_bot_cannot_post_in_the_channel(
-    keyed_opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
     simulator: Simulator,
@@ -257,8 +257,8 @@ async def test_cancel_result_comes_privately_when_the_bot_cannot_post_in_the_cha
     assert simulator.calls["operation.cancel"] == 1
 
 
+@pytest.mark.usefixtures("no_backoff")
 async def test_a_rate_limited_cancel_says_so_and_lets_the_next_click_through(
-    no_backoff: None,
     keyed_opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
@@ -283,8 +283,8 @@ async def test_a_rate_limited_cancel_says_so_and_lets_the_next_click_through(
 
 
 @pytest.mark.parametrize("env_overrides", [{"OPSBOT_AUDIT_CHANNEL": AUDIT_CHANNEL}])
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_a_cancel_is_posted_to_the_audit_channel(
-    keyed_opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
     waiting_op: int,
@@ -307,8 +307,8 @@ async def test_a_cancel_is_posted_to_the_audit_channel(
         ("list_page_next", '{"filters":{},"page":1}'),
     ],
 )
+@pytest.mark.usefixtures("opsbot")
 async def test_without_a_key_a_button_says_how_to_set_one(
-    opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
     simulator: Simulator,
@@ -324,8 +324,8 @@ async def test_without_a_key_a_button_says_how_to_set_one(
     assert fake_slack.calls_to("views.open") == []
 
 
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_a_broken_page_button_is_answered_not_crashed(
-    keyed_opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
     simulator: Simulator,
@@ -337,8 +337,8 @@ async def test_a_broken_page_button_is_answered_not_crashed(
     assert simulator.calls == {}
 
 
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_cancel_of_an_error_operation_from_a_list_row(
-    keyed_opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
     simulator: Simulator,
@@ -386,8 +386,8 @@ async def test_cancel_on_a_list_row_redraws_that_list_with_the_new_step(
     assert (entry.action, entry.target, entry.outcome) == ("cancel", str(clicked.op_id), "ok")
 
 
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_a_redrawn_list_can_cancel_again(
-    keyed_opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
     simulator: Simulator,
@@ -409,8 +409,8 @@ async def test_a_redrawn_list_can_cancel_again(
     assert f"Operation {second.op_id} cancelled by <@{USER_ID}>." in shown(again)
 
 
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_two_fast_clicks_on_a_list_row_cancel_once_and_redraw_once(
-    keyed_opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
     simulator: Simulator,
@@ -433,8 +433,8 @@ async def test_two_fast_clicks_on_a_list_row_cancel_once_and_redraw_once(
     assert refused["text"] == f"Operation {clicked.op_id} is already being cancelled."
 
 
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_cancel_on_an_info_card_replaces_the_card(
-    keyed_opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
     simulator: Simulator,
@@ -457,8 +457,8 @@ async def test_cancel_on_an_info_card_replaces_the_card(
     assert posted.args["text"] == f"Operation {waiting_op} is now {CANCEL}"
 
 
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_a_list_that_cannot_be_redrawn_is_left_and_the_result_said_privately(
-    keyed_opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
     simulator: Simulator,
@@ -478,8 +478,8 @@ async def test_a_list_that_cannot_be_redrawn_is_left_and_the_result_said_private
     assert answer["text"] == f"Operation {waiting_op} is now {CANCEL}"
 
 
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_a_broken_cancel_button_is_answered_and_cancels_nothing(
-    keyed_opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
     simulator: Simulator,

@@ -103,8 +103,9 @@ def assert_private(message: JSON) -> None:
 
 
 @pytest.mark.parametrize("text", ["", "help", "  HELP  "])
+@pytest.mark.usefixtures("opsbot")
 async def test_help_rides_on_the_ack_privately(
-    opsbot: RunningOpsbot, slack_client: SlackClient, fake_slack: FakeSlack, text: str
+    slack_client: SlackClient, fake_slack: FakeSlack, text: str
 ) -> None:
     body = await acked(slack_client, fake_slack, text)
 
@@ -131,8 +132,8 @@ async def test_help_rides_on_the_ack_privately(
         ("watches 3", "takes no arguments"),
     ],
 )
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_a_bad_command_is_answered_on_the_ack_with_what_would_be_right(
-    keyed_opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
     simulator: Simulator,
@@ -148,8 +149,9 @@ async def test_a_bad_command_is_answered_on_the_ack_with_what_would_be_right(
     assert fake_slack.responses() == []
 
 
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_an_unknown_filter_lists_the_known_ones_closest_first(
-    keyed_opsbot: RunningOpsbot, slack_client: SlackClient, fake_slack: FakeSlack
+    slack_client: SlackClient, fake_slack: FakeSlack
 ) -> None:
     body = await acked(slack_client, fake_slack, "count dommain=example.com")
 
@@ -165,8 +167,8 @@ async def test_an_unknown_filter_lists_the_known_ones_closest_first(
 @pytest.mark.parametrize(
     "text", ["list", "list step=ERROR", "count", "info 100100", "cancel 100100", "relaunch 100100"]
 )
+@pytest.mark.usefixtures("opsbot")
 async def test_without_a_key_every_api_command_says_how_to_set_one(
-    opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
     simulator: Simulator,
@@ -184,8 +186,8 @@ async def test_without_a_key_every_api_command_says_how_to_set_one(
 # --- /ops list ----------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_list_shows_each_operation_with_the_buttons_its_step_and_type_allow(
-    keyed_opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
     simulator: Simulator,
@@ -209,8 +211,8 @@ async def test_list_shows_each_operation_with_the_buttons_its_step_and_type_allo
     assert len(steps_seen) > 2
 
 
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_list_by_step_and_type_shows_only_matches_and_relaunch_in_error(
-    keyed_opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
     simulator: Simulator,
@@ -226,8 +228,8 @@ async def test_list_by_step_and_type_shows_only_matches_and_relaunch_in_error(
         assert buttons == ["op_info", "op_watch", "op_cancel", "op_relaunch"]
 
 
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_list_by_ids_shows_exactly_those_operations(
-    keyed_opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
     simulator: Simulator,
@@ -240,8 +242,8 @@ async def test_list_by_ids_shows_exactly_those_operations(
     assert message["text"].startswith("Operations 1–3 of 3")
 
 
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_list_sorted_newest_first_since_a_week(
-    keyed_opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
     simulator: Simulator,
@@ -259,8 +261,8 @@ async def test_list_sorted_newest_first_since_a_week(
     assert 'sort_by="date_created DESC"' in message["text"]
 
 
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_next_and_previous_page_keep_the_filters(
-    keyed_opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
     simulator: Simulator,
@@ -298,8 +300,8 @@ async def test_next_and_previous_page_keep_the_filters(
     assert rows(back) == rows(first)
 
 
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_paging_carries_date_and_sort_filters_through_the_button(
-    keyed_opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
     simulator: Simulator,
@@ -330,8 +332,9 @@ async def test_paging_carries_date_and_sort_filters_through_the_button(
     assert not set(rows(first)) & set(rows(second))
 
 
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_an_empty_result_echoes_the_filters(
-    keyed_opsbot: RunningOpsbot, slack_client: SlackClient, fake_slack: FakeSlack
+    slack_client: SlackClient, fake_slack: FakeSlack
 ) -> None:
     [message] = await answered(slack_client, fake_slack, "list domain=nowhere.example step=RUN")
 
@@ -340,8 +343,9 @@ async def test_an_empty_result_echoes_the_filters(
     assert rows(message) == {}
 
 
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_a_page_too_long_for_one_message_is_split_with_a_note(
-    keyed_opsbot: RunningOpsbot, slack_client: SlackClient, fake_slack: FakeSlack
+    slack_client: SlackClient, fake_slack: FakeSlack
 ) -> None:
     messages = await answered(slack_client, fake_slack, "list items_per_page=100", count=5)
 
@@ -359,8 +363,9 @@ async def test_a_page_too_long_for_one_message_is_split_with_a_note(
     assert page_button(messages[-1], "list_page_next")["value"]
 
 
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_a_page_longer_than_slack_lets_one_command_answer_ends_with_a_note(
-    keyed_opsbot: RunningOpsbot, slack_client: SlackClient, fake_slack: FakeSlack
+    slack_client: SlackClient, fake_slack: FakeSlack
 ) -> None:
     name = "big"
     await slack_client.post(
@@ -378,8 +383,8 @@ async def test_a_page_longer_than_slack_lets_one_command_answer_ends_with_a_note
 # --- /ops count and /ops info ---------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_count_agrees_with_the_simulator(
-    keyed_opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
     simulator: Simulator,
@@ -392,8 +397,8 @@ async def test_count_agrees_with_the_simulator(
     assert message["text"] == f"{expected} operations match step=ERROR type=domain_renew"
 
 
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_info_shows_every_field_and_escapes_the_last_error(
-    keyed_opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
     simulator: Simulator,
@@ -428,8 +433,8 @@ async def test_info_shows_every_field_and_escapes_the_last_error(
 
 
 @pytest.mark.parametrize("command", ["info", "cancel"])
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_an_unknown_id_is_named_in_a_not_found_answer(
-    keyed_opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
     simulator: Simulator,

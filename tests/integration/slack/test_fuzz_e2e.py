@@ -32,7 +32,7 @@ from opsbot.slack.commands import parse_command
 from opsbot.slack.grammar import CommandError
 from tests.support.opsbot_app import SIGNING_SECRET, opsbot_env, running_opsbot
 from tests.support.slack_api import FakeSlack
-from tests.support.slack_requests import TEAM_ID, SlackClient, slash_command_body
+from tests.support.slack_requests import TEAM_ID, Sender, SlackClient, slash_command_body
 
 # Slack gives up on a request not answered within 3 s.
 SLACK_TIMEOUT_S = 3.0
@@ -169,7 +169,9 @@ async def answer_to(harness: Harness, text: str) -> dict[str, Any]:
     name, trigger_id = f"fuzz-{n}", f"1700000000.{n}.fuzz"
     opened_before = len(slack.calls_to("views.open"))
     updated_before = len(slack.calls_to("views.update"))
-    body = slash_command_body(text, response_url=slack.response_url(name), trigger_id=trigger_id)
+    body = slash_command_body(
+        text, response_url=slack.response_url(name), sender=Sender(trigger_id=trigger_id)
+    )
 
     reply = await harness.slack_client.post(body)
 

@@ -135,8 +135,9 @@ async def test_an_admin_sets_a_key_after_the_api_accepts_it(
 
 
 @pytest.mark.parametrize("env_overrides", [{"OPSBOT_ADMINS": f"U0OTHER,{USER_ID}"}])
+@pytest.mark.usefixtures("opsbot")
 async def test_opsbot_admins_may_use_the_modal_without_asking_slack(
-    opsbot: RunningOpsbot, slack_client: SlackClient, fake_slack: FakeSlack, sim_key: str
+    slack_client: SlackClient, fake_slack: FakeSlack, sim_key: str
 ) -> None:
     view = await open_key_modal(slack_client, fake_slack)
 
@@ -163,9 +164,8 @@ async def test_key_status_tells_who_when_and_the_fingerprint_never_the_key(
     assert sim_key not in everything_slack_got(fake_slack)
 
 
-async def test_key_status_without_a_key(
-    opsbot: RunningOpsbot, slack_client: SlackClient, fake_slack: FakeSlack
-) -> None:
+@pytest.mark.usefixtures("opsbot")
+async def test_key_status_without_a_key(slack_client: SlackClient, fake_slack: FakeSlack) -> None:
     await key_command(slack_client, fake_slack, "key status", "status")
     [message] = await fake_slack.wait_for_responses("status")
 
@@ -210,8 +210,9 @@ async def test_a_key_typed_after_the_command_is_refused_without_echo(
     assert await opsbot.services.team_keys.get(TEAM_ID) is None
 
 
+@pytest.mark.usefixtures("opsbot")
 async def test_a_modal_slack_would_not_open_is_explained_privately(
-    opsbot: RunningOpsbot, slack_client: SlackClient, fake_slack: FakeSlack
+    slack_client: SlackClient, fake_slack: FakeSlack
 ) -> None:
     fake_slack.fail("views.open", "expired_trigger_id")
 

@@ -37,6 +37,7 @@ from tests.support.secrets_scan import find_secrets_in_redis
 from tests.support.slack_api import FakeSlack
 from tests.support.slack_requests import (
     USER_ID,
+    Sender,
     SlackClient,
     app_uninstalled_event,
     event_body,
@@ -225,23 +226,25 @@ async def test_installing_writes_no_secret_to_the_log(
 # --- serving installed teams ------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("opsbot")
 async def test_each_team_is_answered_with_its_own_token(
-    opsbot: RunningOpsbot, browser: Browser, fake_slack: FakeSlack, slack_client: SlackClient
+    browser: Browser, fake_slack: FakeSlack, slack_client: SlackClient
 ) -> None:
     await browser.install(fake_slack, TEAM_A, TOKEN_A)
     await browser.install(fake_slack, TEAM_B, TOKEN_B)
     installed = len(fake_slack.calls)
 
     help_reply = await slack_client.post(
-        slash_command_body("help", team_id=TEAM_A, response_url=fake_slack.response_url("h"))
+        slash_command_body(
+            "help", response_url=fake_slack.response_url("h"), sender=Sender(team_id=TEAM_A)
+        )
     )
     for team_id in (TEAM_A, TEAM_B):
         # /ops key opens a modal through the Web API, then checks the user's rights.
         body = slash_command_body(
             "key",
-            team_id=team_id,
-            trigger_id=f"trigger-{team_id}",
             response_url=fake_slack.response_url(team_id),
+            sender=Sender(team_id=team_id, trigger_id=f"trigger-{team_id}"),
         )
         assert (await slack_client.post(body)).status == 200
     await fake_slack.wait_for("users.info", count=2)
@@ -258,11 +261,14 @@ async def test_each_team_is_answered_with_its_own_token(
     assert {call.token for call in fake_slack.calls[installed:]} == {TOKEN_A, TOKEN_B}
 
 
+@pytest.mark.usefixtures("opsbot")
 async def test_a_team_that_never_installed_is_not_served(
-    opsbot: RunningOpsbot, fake_slack: FakeSlack, slack_client: SlackClient
+    fake_slack: FakeSlack, slack_client: SlackClient
 ) -> None:
     reply = await slack_client.post(
-        slash_command_body("key", team_id=TEAM_A, response_url=fake_slack.response_url("k"))
+        slash_command_body(
+            "key", response_url=fake_slack.response_url("k"), sender=Sender(team_id=TEAM_A)
+        )
     )
 
     assert reply.status == 200
@@ -343,14 +349,15 @@ async def test_revoking_only_user_tokens_keeps_the_team(
     assert await team_keys(redis, TEAM_A) == team_a_before
 
 
+@pytest.mark.usefixtures("opsbot")
 async def test_slack_is_asked_who_we_are_once_per_team_not_before_every_ack(
-    opsbot: RunningOpsbot, browser: Browser, fake_slack: FakeSlack, slack_client: SlackClient
+    browser: Browser, fake_slack: FakeSlack, slack_client: SlackClient
 ) -> None:
     await browser.install(fake_slack, TEAM_A, TOKEN_A)
 
     async def help_from_team_a() -> None:
         body = slash_command_body(
-            "help", team_id=TEAM_A, response_url=fake_slack.response_url("help")
+            "help", response_url=fake_slack.response_url("help"), sender=Sender(team_id=TEAM_A)
         )
         assert (await slack_client.post(body)).status == 200
 

@@ -13,6 +13,8 @@ import copy
 import json
 from typing import Any
 
+import pytest
+
 from opsbot.api.catalog import RELAUNCH_PARAMETERS
 from opsbot.api.operation import BILL, ERROR, RUN
 from opsbot.simulator import Simulator
@@ -31,6 +33,7 @@ from tests.support.slack_requests import (
     plain_text_state,
     slash_command_body,
     static_select_state,
+    view_select_body,
     view_submission_body,
 )
 
@@ -90,8 +93,8 @@ def everything_slack_got(fake_slack: FakeSlack) -> str:
 # --- opening ---------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_relaunch_opens_a_loading_modal_then_fills_it_for_the_tld(
-    keyed_opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
     simulator: Simulator,
@@ -127,8 +130,8 @@ async def test_relaunch_opens_a_loading_modal_then_fills_it_for_the_tld(
     assert simulator.calls["operation.relaunch"] == 0
 
 
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_the_relaunch_button_opens_the_same_modal(
-    keyed_opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
     simulator: Simulator,
@@ -146,8 +149,8 @@ async def test_the_relaunch_button_opens_the_same_modal(
     assert inputs(view)["x-fi_birthdate"] == "datepicker"
 
 
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_a_type_that_cannot_be_relaunched_is_explained_in_the_modal(
-    keyed_opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
     simulator: Simulator,
@@ -162,8 +165,8 @@ async def test_a_type_that_cannot_be_relaunched_is_explained_in_the_modal(
     assert simulator.calls["operation.relaunch"] == 0
 
 
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_an_operation_not_in_error_is_explained_in_the_modal(
-    keyed_opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
     simulator: Simulator,
@@ -176,8 +179,9 @@ async def test_an_operation_not_in_error_is_explained_in_the_modal(
     assert simulator.calls["operation.relaunch"] == 0
 
 
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_relaunch_of_an_unknown_id_names_it_in_the_modal(
-    keyed_opsbot: RunningOpsbot, slack_client: SlackClient, fake_slack: FakeSlack
+    slack_client: SlackClient, fake_slack: FakeSlack
 ) -> None:
     view = await open_modal(slack_client, fake_slack, 4242)
 
@@ -205,8 +209,8 @@ async def test_an_api_fault_is_shown_in_the_modal_escaped_once(
 # --- adding a field ----------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_adding_a_field_redraws_the_modal_with_it_using_the_views_hash(
-    keyed_opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
     simulator: Simulator,
@@ -217,12 +221,8 @@ async def test_adding_a_field_redraws_the_modal_with_it_using_the_views_hash(
     assert "x-fi_birthdate" not in before
 
     reply = await slack_client.post(
-        block_actions_body(
-            "relaunch_add_field",
-            None,
-            block_id="relaunch_add_field",
-            view=view,
-            selected_option=option("x-fi_birthdate"),
+        view_select_body(
+            view, "relaunch_add_field", option("x-fi_birthdate"), block_id="relaunch_add_field"
         )
     )
     assert reply.status == 200
@@ -239,8 +239,8 @@ async def test_adding_a_field_redraws_the_modal_with_it_using_the_views_hash(
 # --- submitting --------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_an_unknown_enumeration_value_is_refused_on_its_input(
-    keyed_opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
     simulator: Simulator,
@@ -262,8 +262,8 @@ async def test_an_unknown_enumeration_value_is_refused_on_its_input(
     assert simulator.calls["operation.relaunch"] == 0
 
 
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_a_bad_date_is_refused_on_its_input(
-    keyed_opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
     simulator: Simulator,
@@ -328,8 +328,8 @@ async def test_a_valid_submit_relaunches_with_only_the_filled_fields(
     )
 
 
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_an_authinfo_value_never_reaches_slack(
-    keyed_opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
     simulator: Simulator,
@@ -348,12 +348,8 @@ async def test_an_authinfo_value_never_reaches_slack(
     typed = copy.deepcopy(view)
     typed["state"] = {"values": {"authinfo": {"value": plain_text_state(NEW_AUTHINFO)}}}
     await slack_client.post(
-        block_actions_body(
-            "relaunch_add_field",
-            None,
-            block_id="relaunch_add_field",
-            view=typed,
-            selected_option=option("x-document_country"),
+        view_select_body(
+            typed, "relaunch_add_field", option("x-document_country"), block_id="relaunch_add_field"
         )
     )
     await fake_slack.wait_for("views.update", count=2)
@@ -396,8 +392,8 @@ async def test_a_refusal_by_the_api_is_shown_in_the_modal(
     assert (entry.action, entry.outcome) == ("relaunch", "error: invalid_step")
 
 
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_a_modal_slack_would_not_open_is_explained_privately(
-    keyed_opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
     simulator: Simulator,
@@ -417,8 +413,8 @@ async def test_a_modal_slack_would_not_open_is_explained_privately(
     assert simulator.calls["operation.relaunch"] == 0
 
 
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_a_relaunch_nobody_can_be_told_about_still_closes_the_modal(
-    keyed_opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
     simulator: Simulator,

@@ -145,9 +145,9 @@ async def _genuine_key_status(slack_client: SlackClient, fake_slack: FakeSlack, 
     "how",
     ["wrong secret", "stale timestamp", "future timestamp", "no signature", "altered body"],
 )
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_a_request_slack_did_not_sign_gets_401_and_changes_nothing(
     how: str,
-    keyed_opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
     simulator: Simulator,
@@ -178,8 +178,9 @@ async def test_a_request_slack_did_not_sign_gets_401_and_changes_nothing(
     assert await snapshot(raw_redis) == before
 
 
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_a_correctly_signed_request_is_accepted(
-    keyed_opsbot: RunningOpsbot, slack_client: SlackClient, fake_slack: FakeSlack
+    slack_client: SlackClient, fake_slack: FakeSlack
 ) -> None:
     # The other side of the tests above: the same path with a good signature works,
     # including one signed four minutes ago (within Slack's five).
@@ -191,9 +192,8 @@ async def test_a_correctly_signed_request_is_accepted(
     assert "is set" in status["text"]
 
 
-async def test_slack_s_url_check_is_answered_only_when_signed(
-    opsbot: RunningOpsbot, slack_client: SlackClient
-) -> None:
+@pytest.mark.usefixtures("opsbot")
+async def test_slack_s_url_check_is_answered_only_when_signed(slack_client: SlackClient) -> None:
     # Slack checks the manifest's request URL this way before it sends anything.
     body = url_verification_body("challenge-3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P")
 

@@ -31,6 +31,9 @@ from tests.support.slack_requests import (
     view_submission_body,
 )
 
+# 3-10 s each: the API is made slower than Slack's 3 s on purpose.
+pytestmark = pytest.mark.slow
+
 JSON = dict[str, Any]
 SLACK_GIVES_UP_S = 3.0
 # The API client must outwait the simulator's latency, or it would time out first.
@@ -45,8 +48,8 @@ async def post_within_slacks_limit(slack_client: SlackClient, body: str) -> Even
 
 
 @pytest.mark.parametrize("env_overrides", [PATIENT_CLIENT])
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_a_list_on_a_very_slow_api_is_acked_then_replaces_a_working_message(
-    keyed_opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
     simulator: Simulator,

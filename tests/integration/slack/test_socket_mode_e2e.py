@@ -196,8 +196,9 @@ async def socket_opsbot(
             await running
 
 
+@pytest.mark.usefixtures("socket_opsbot")
 async def test_help_is_answered_on_the_socket(
-    socket_opsbot: Settings, socket_slack: SocketModeSlack, fake_slack: FakeSlack
+    socket_slack: SocketModeSlack, fake_slack: FakeSlack
 ) -> None:
     payload = slash_command_payload("help", fake_slack.response_url("help"))
 
@@ -208,8 +209,9 @@ async def test_help_is_answered_on_the_socket(
     assert "/ops list" in json.dumps(ack["payload"]["blocks"])
 
 
+@pytest.mark.usefixtures("socket_opsbot")
 async def test_an_api_command_is_acked_then_answered_through_response_url(
-    socket_opsbot: Settings, socket_slack: SocketModeSlack, fake_slack: FakeSlack
+    socket_slack: SocketModeSlack, fake_slack: FakeSlack
 ) -> None:
     payload = slash_command_payload("count step=ERROR", fake_slack.response_url("count"))
 

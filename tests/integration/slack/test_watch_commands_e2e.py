@@ -33,6 +33,7 @@ from tests.support.slack_requests import (
     CHANNEL_ID,
     TEAM_ID,
     USER_ID,
+    Sender,
     SlackClient,
     block_actions_body,
     slash_command_body,
@@ -60,7 +61,9 @@ async def answered(
     name = next(_names)
     reply = await slack_client.post(
         slash_command_body(
-            text, response_url=fake_slack.response_url(name), user_id=user_id, channel_id=channel_id
+            text,
+            response_url=fake_slack.response_url(name),
+            sender=Sender(user_id=user_id, channel_id=channel_id),
         )
     )
     assert reply.status == 200
@@ -98,7 +101,7 @@ async def click(
             str(op_id),
             response_url=fake_slack.response_url(name),
             message_ts=message_ts,
-            user_id=user_id,
+            sender=Sender(user_id=user_id),
         )
     )
     assert reply.status == 200
@@ -321,8 +324,8 @@ async def test_watch_without_a_key_says_how_to_set_one(
     assert await opsbot.services.watches.in_channel(TEAM_ID, CHANNEL_ID) == []
 
 
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_a_card_escapes_what_the_api_says(
-    keyed_opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
     simulator: Simulator,
@@ -421,8 +424,8 @@ async def test_unwatch_of_an_operation_not_watched_here_says_so(
 # --- /ops watches --------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_watches_lists_this_channels_watches_with_their_steps(
-    keyed_opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
     simulator: Simulator,
@@ -443,8 +446,9 @@ async def test_watches_lists_this_channels_watches_with_their_steps(
     assert f"<@{USER_ID}>" in text
 
 
+@pytest.mark.usefixtures("opsbot")
 async def test_watches_in_a_quiet_channel_says_how_to_start(
-    opsbot: RunningOpsbot, slack_client: SlackClient, fake_slack: FakeSlack
+    slack_client: SlackClient, fake_slack: FakeSlack
 ) -> None:
     answer = await answered(slack_client, fake_slack, "watches")
 
@@ -571,8 +575,9 @@ async def test_unsubscribe_refuses_another_channels_number_and_an_unknown_one(
     assert len(await keyed_opsbot.services.subscriptions.list(TEAM_ID)) == 1
 
 
+@pytest.mark.usefixtures("opsbot")
 async def test_no_subscriptions_says_how_to_make_one(
-    opsbot: RunningOpsbot, slack_client: SlackClient, fake_slack: FakeSlack
+    slack_client: SlackClient, fake_slack: FakeSlack
 ) -> None:
     answer = await answered(slack_client, fake_slack, "subscriptions")
 

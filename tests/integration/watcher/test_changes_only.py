@@ -100,9 +100,7 @@ async def test_every_operation_is_read_in_full_again_within_the_longest_stretch(
     assert all(report.api_calls == 1 for report in reports)
 
 
-async def test_a_worker_that_knows_nothing_yet_reads_in_full_first(
-    watching: Watching, sim_clock: ManualClock
-) -> None:
+async def test_a_worker_that_knows_nothing_yet_reads_in_full_first(watching: Watching) -> None:
     simulator = watching.simulator
     for _ in range(3):
         await watching.watch(simulator.create("domain_renew", step=WAIT))

@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from opsbot.api.operation import BILL, RUN, WAIT
 from opsbot.store import keyspace
-from tests.integration.watcher.conftest import Watching, WorkerProcess, worker_env
+from tests.integration.watcher.conftest import Watching
 from tests.support.slack_requests import CHANNEL_ID, TEAM_ID
+from tests.support.worker_process import WorkerProcess, worker_env
 
 CYCLE_LINE = re.compile(
     r"cycle: teams=(?P<teams>\d+) operations=(?P<operations>\d+) "
@@ -49,6 +52,7 @@ async def test_the_worker_logs_one_line_per_cycle_and_posts_each_change(
     assert watching.settings.encryption_keys[0] not in "\n".join(worker.lines)
 
 
+@pytest.mark.slow  # about 5 s: a worker process is stopped in the middle of a pass
 async def test_sigterm_lets_the_pass_under_way_finish_releases_and_exits_0(
     watching: Watching, tmp_path: Path
 ) -> None:

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 import opsbot
 from opsbot.ui import limits, render
-from opsbot.ui.render import environment, escape_mrkdwn, template_names
+from opsbot.ui.render import environment, escape_mrkdwn
+from tests.support.every_surface import template_names
 
 HOSTILE = [
     "<!channel>",

@@ -39,16 +39,17 @@ def recording(name, **context):
     drawn.append(name)
     return draw(name, **context)
 render.render = recording
-names = render.template_names()
+sampler = runpy.run_path(sampler)
+names = sampler["template_names"]()
 for name in names:
     render.environment().get_template(name)
-runpy.run_path(sampler)["draw_every_surface"]()
+sampler["draw_every_surface"]()
 print(json.dumps({"package": opsbot.__file__, "templates": names, "drawn": drawn}))
 """
 
 
 def _surface_templates() -> set[str]:
-    return {name for name in render.template_names() if not name.startswith("_")}
+    return {name for name in every_surface.template_names() if not name.startswith("_")}
 
 
 def test_the_sampler_draws_every_surface_template(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -84,7 +85,7 @@ def test_an_installed_wheel_renders_every_template(tmp_path: Path) -> None:
     assert finished.returncode == 0, finished.stderr
     seen = json.loads(finished.stdout)
     assert Path(seen["package"]).is_relative_to(site)
-    assert sorted(seen["templates"]) == sorted(render.template_names())
+    assert sorted(seen["templates"]) == sorted(every_surface.template_names())
     assert set(seen["drawn"]) == _surface_templates()
 
 
