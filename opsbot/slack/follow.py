@@ -20,7 +20,12 @@ from opsbot.api.operation import Operation
 from opsbot.clock import utc_now
 from opsbot.services import Services
 from opsbot.slack.grammar import Command
-from opsbot.slack.interaction import IN_CHANNEL, IN_CHANNEL_WITH_KEY, Action, Interaction, on_button
+from opsbot.slack.interaction import (
+    IN_CHANNEL,
+    IN_CHANNEL_WITH_KEY,
+    Interaction,
+    on_operation_button,
+)
 from opsbot.store.watches import AddResult
 from opsbot.ui import ids
 from opsbot.ui.common import api_error_message
@@ -47,8 +52,8 @@ _JOINED_NOTE: Final = (
 
 def register(app: AsyncApp, services: Services) -> None:
     """The Watch button (list rows, info cards) and the Unwatch button (watch cards)."""
-    on_button(app, services, ids.ACTION_WATCH, _watch_button, IN_CHANNEL_WITH_KEY)
-    on_button(app, services, ids.ACTION_UNWATCH, _unwatch_button, IN_CHANNEL)
+    on_operation_button(app, services, ids.ACTION_WATCH, _watch_button, IN_CHANNEL_WITH_KEY)
+    on_operation_button(app, services, ids.ACTION_UNWATCH, _unwatch_button, IN_CHANNEL)
 
 
 # --- watch -----------------------------------------------------------------------------
@@ -58,8 +63,8 @@ async def watch_command(asked: Interaction, command: Command) -> None:
     await _watch(asked, command.operation_ids)
 
 
-async def _watch_button(asked: Interaction, action: Action) -> None:
-    await _watch(asked, (int(action["value"]),))
+async def _watch_button(asked: Interaction, op_id: int) -> None:
+    await _watch(asked, (op_id,))
 
 
 async def _watch(asked: Interaction, op_ids: Sequence[int]) -> None:
@@ -180,8 +185,7 @@ async def unwatch_command(asked: Interaction, command: Command) -> None:
     await asked.tell(unwatch_message(command.operation_id, removed=removed))
 
 
-async def _unwatch_button(asked: Interaction, action: Action) -> None:
-    op_id = int(action["value"])
+async def _unwatch_button(asked: Interaction, op_id: int) -> None:
     removed = await _unwatch(asked, op_id, clicked_ts=asked.requester.message_ts)
     if not removed:
         await asked.tell(unwatch_message(op_id, removed=False))

@@ -30,6 +30,7 @@ from opsbot.slack.audit_trail import record_action
 from opsbot.slack.requests import Requester
 from opsbot.store import audit
 from opsbot.ui.common import error_message
+from opsbot.ui.payloads import OperationButtonValue, PayloadError
 from opsbot.ui.render import Message
 from opsbot.ui.team_key import key_required_message
 
@@ -180,3 +181,27 @@ def on_button(
             await handler(admitted, body["actions"][0])
 
     app.action(action_id)(listener)
+
+
+OperationHandler = Callable[[Interaction, int], Awaitable[None]]
+BROKEN_BUTTON: Final = "This button is broken; run the command again."
+
+
+def on_operation_button(
+    app: AsyncApp,
+    services: Services,
+    action_id: str,
+    handler: OperationHandler,
+    guards: Guards = NO_GUARDS,
+) -> None:
+    """Listen for a button whose value is an operation id, parsed here at the edge."""
+
+    async def with_operation(asked: Interaction, action: Action) -> None:
+        try:
+            button = OperationButtonValue.parse(action.get("value"))
+        except PayloadError:
+            await asked.tell(error_message(BROKEN_BUTTON))
+            return
+        await handler(asked, button.op_id)
+
+    on_button(app, services, action_id, with_operation, guards)

@@ -18,7 +18,7 @@ from opsbot.api.operation import Operation
 from opsbot.clock import utc_now
 from opsbot.services import Services
 from opsbot.slack.grammar import Command
-from opsbot.slack.interaction import NEEDS_KEY, Action, Interaction, on_button
+from opsbot.slack.interaction import NEEDS_KEY, Action, Interaction, on_button, on_operation_button
 from opsbot.ui import ids
 from opsbot.ui.common import api_error_message, error_message
 from opsbot.ui.operations import count_message, info_message, list_message
@@ -33,7 +33,7 @@ FETCHING: Final = "Fetching the operation"
 
 
 def register(app: AsyncApp, services: Services) -> None:
-    on_button(app, services, ids.ACTION_INFO, _info_button, NEEDS_KEY)
+    on_operation_button(app, services, ids.ACTION_INFO, _info_button, NEEDS_KEY)
     on_button(app, services, ids.ACTION_PAGE_PATTERN, _page_button, NEEDS_KEY)
 
 
@@ -49,8 +49,8 @@ async def info_command(asked: Interaction, command: Command) -> None:
     await asked.answer_when_ready(_info(asked, command.operation_id), what=FETCHING)
 
 
-async def _info_button(asked: Interaction, action: Action) -> None:
-    await asked.answer_when_ready(_info(asked, int(action["value"])), what=FETCHING)
+async def _info_button(asked: Interaction, op_id: int) -> None:
+    await asked.answer_when_ready(_info(asked, op_id), what=FETCHING)
 
 
 async def _page_button(asked: Interaction, action: Action) -> None:

@@ -24,7 +24,7 @@ from opsbot.services import Services
 from opsbot.slack.ack_budget import within_budget
 from opsbot.slack.follow import watch_in_thread
 from opsbot.slack.grammar import Command
-from opsbot.slack.interaction import NEEDS_KEY, Action, Interaction, on_button
+from opsbot.slack.interaction import NEEDS_KEY, Action, Interaction, on_operation_button
 from opsbot.slack.requests import Requester
 from opsbot.store import audit
 from opsbot.ui import ids
@@ -41,7 +41,7 @@ View = dict[str, Any]
 
 
 def register(app: AsyncApp, services: Services) -> None:
-    on_button(app, services, ids.ACTION_RELAUNCH, _relaunch_button, NEEDS_KEY)
+    on_operation_button(app, services, ids.ACTION_RELAUNCH, _relaunch_button, NEEDS_KEY)
 
     @app.action(ids.ACTION_ADD_FIELD)
     async def add_field(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -57,8 +57,8 @@ async def relaunch_command(asked: Interaction, command: Command) -> None:
     await open_relaunch_modal(asked, command.operation_id)
 
 
-async def _relaunch_button(asked: Interaction, action: Action) -> None:
-    await open_relaunch_modal(asked, int(action["value"]))
+async def _relaunch_button(asked: Interaction, op_id: int) -> None:
+    await open_relaunch_modal(asked, op_id)
 
 
 async def open_relaunch_modal(asked: Interaction, op_id: int) -> None:

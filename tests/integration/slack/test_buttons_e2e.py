@@ -324,6 +324,25 @@ async def test_without_a_key_a_button_says_how_to_set_one(
     assert fake_slack.calls_to("views.open") == []
 
 
+@pytest.mark.parametrize("value", ["abc", "12; DROP", str(10**40), ""])
+@pytest.mark.parametrize("action_id", ["op_info", "op_watch", "op_unwatch", "op_relaunch"])
+@pytest.mark.usefixtures("keyed_opsbot")
+async def test_a_forged_operation_button_is_answered_not_crashed(
+    slack_client: SlackClient,
+    fake_slack: FakeSlack,
+    simulator: Simulator,
+    action_id: str,
+    value: str,
+) -> None:
+    await click(slack_client, fake_slack, action_id, value, "forged")
+    [answer] = await fake_slack.wait_for_responses("forged")
+
+    assert answer["response_type"] == "ephemeral"
+    assert "This button is broken" in answer["text"]
+    assert simulator.calls == {}
+    assert fake_slack.calls_to("views.open") == []
+
+
 @pytest.mark.usefixtures("keyed_opsbot")
 async def test_a_broken_page_button_is_answered_not_crashed(
     slack_client: SlackClient,
