@@ -32,6 +32,7 @@ from opsbot.api.filters import validate_options
 from opsbot.api.operation import Operation
 from opsbot.api.retry import RetryPolicy
 from opsbot.api.secret_params import is_secret_parameter
+from opsbot.clock import utc_now
 from opsbot.config import Settings
 
 log = logging.getLogger("opsbot.api")
@@ -287,7 +288,7 @@ def _retry_after(value: str | None) -> float | None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
-    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+    return max(0.0, (when - utc_now()).total_seconds())
 
 
 def _looks_like_html(content_type: str, body: bytes) -> bool:

@@ -23,6 +23,7 @@ from typing import Any, Final
 
 from opsbot.api.catalog import KNOWN_STEPS, LIST_OPTIONS, SORT_FIELDS, ListOption
 from opsbot.api_key import hide_api_keys
+from opsbot.clock import utc_now
 
 # XML-RPC's <int> is 32-bit signed: a larger number cannot even be encoded.
 MAX_INT: Final = 2**31 - 1
@@ -189,7 +190,7 @@ def _name_and_value(word: str) -> tuple[str, str]:
 
 
 def _check(pairs: Iterable[tuple[str, Any]], now: dt.datetime | None) -> CheckedFilters:
-    now = _as_utc(now or dt.datetime.now(dt.UTC))
+    now = _as_utc(now or utc_now())
     checked: dict[str, Any] = {}
     for name, value in pairs:
         option = _option(name)
