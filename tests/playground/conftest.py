@@ -29,14 +29,14 @@ from tests.playground.browser import MISSING, find_browser, in_ci
 from tests.support.ports import free_port
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, Page, ViewportSize
 
 ROOT: Final = Path(__file__).resolve().parents[2]
 SCREENSHOTS: Final = ROOT / "docs"
 # Generous: a loaded CI machine starts Redis, the simulator and opsbot.
 START_SECONDS: Final = 60.0
 STOP_SECONDS: Final = 20.0
-VIEWPORT: Final = {"width": 1280, "height": 800}
+VIEWPORT: Final[ViewportSize] = {"width": 1280, "height": 800}
 
 
 @dataclass
