@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck layers unit bench sim clean
+.PHONY: install run test lint typecheck layers unit bench sim screenshots clean
 
 install: $(STAMP)
 
@@ -15,8 +15,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# With any Slack setting in the environment, serve Slack; with none, start the
+# playground (a local Slack workspace in the browser, at 127.0.0.1:$$PORT).
+SLACK_SETTINGS := $(strip $(SLACK_SIGNING_SECRET)$(SLACK_BOT_TOKEN)$(SLACK_CLIENT_ID)$(SLACK_CLIENT_SECRET)$(SLACK_APP_TOKEN))
+
 run: $(STAMP)
-	$(BIN)/opsbot serve
+	$(BIN)/opsbot $(if $(SLACK_SETTINGS),serve,playground)
 
 sim: $(STAMP)
 	$(BIN)/opsbot sim
@@ -46,6 +50,10 @@ bench: $(STAMP)
 	@set -e; for script in bench/*.py; do \
 		echo "== $$script"; $(BIN)/python $$script; \
 	done
+
+# The README's pictures of the playground, taken by its browser tests.
+screenshots: $(STAMP)
+	OPSBOT_SCREENSHOTS=1 $(BIN)/pytest -q -p no:cacheprovider tests/playground/test_browser.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis .import_linter_cache

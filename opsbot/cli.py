@@ -1,9 +1,11 @@
-"""The ``opsbot`` command: serve | worker | socket | sim | keygen | rotate-keys."""
+"""The ``opsbot`` command: serve | worker | socket | playground | sim | keygen | rotate-keys."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -75,6 +77,32 @@ def socket(args: argparse.Namespace) -> int:
     return 0
 
 
+LOCALHOST = ("127.0.0.1", "localhost")
+
+
+def playground(args: argparse.Namespace) -> int:
+    """The simulator, a local Slack workspace, opsbot and a page to try it in the browser."""
+    from opsbot import runtime
+    from opsbot.playground.world import Options
+
+    if args.host not in LOCALHOST:
+        raise SettingsError(
+            f"the playground binds to 127.0.0.1 only, not {args.host}: it has no sign-in, and "
+            "whoever reaches it acts as a workspace admin with the team's API key"
+        )
+    # Only PORT is read from the environment; Slack's settings, REDIS_URL and
+    # the data dir are the playground's own.
+    settings = Settings.from_env({"PORT": os.environ.get("PORT", "")})
+    configure_logging(settings, logging.WARNING)
+    given = {"seed": args.seed, "speed": args.speed}
+    options = Options(
+        port=settings.port if args.port is None else args.port,
+        **{name: value for name, value in given.items() if value is not None},
+    )
+    asyncio.run(runtime.run_playground(options))
+    return 0
+
+
 def rotate_keys(_: argparse.Namespace) -> int:
     from opsbot.store.rotation import rotate_all
 
@@ -96,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("rotate-keys", help="re-encrypt secrets under the first key").set_defaults(
         handler=rotate_keys
     )
+    _add_playground(commands)
     commands.add_parser("keygen", help="print a fresh encryption key").set_defaults(handler=keygen)
 
     simulator = commands.add_parser("sim", help="serve a simulated operation API")
@@ -118,6 +147,37 @@ def _add_serving(
         "--no-watcher", action="store_true", help="do not poll watched operations in this process"
     )
     parser.set_defaults(handler=handler)
+
+
+def _add_playground(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "playground", help="try opsbot in a local Slack workspace in the browser"
+    )
+    parser.add_argument("--port", type=_port, help="the page's port (default: PORT, or 3000)")
+    parser.add_argument("--seed", type=int, help="seed of the demo operations (default 1)")
+    parser.add_argument(
+        "--speed", type=_speed, help="how much faster than real time operations move (default 1)"
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="127.0.0.1 only: the playground has no sign-in"
+    )
+    parser.set_defaults(handler=playground)
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) < 65536:
+        raise argparse.ArgumentTypeError("a TCP port: 1 to 65535 (0: any free one)")
+    return int(text)
+
+
+def _speed(text: str) -> float:
+    try:
+        speed = float(text)
+    except ValueError:
+        speed = 0.0
+    if speed <= 0:
+        raise argparse.ArgumentTypeError("a number greater than 0, for example 10")
+    return speed
 
 
 def main(argv: Sequence[str] | None = None) -> int:

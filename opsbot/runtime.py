@@ -3,7 +3,9 @@
 - ``serve``: Slack over HTTP (:mod:`opsbot.http_app`), with a watcher in
   the same process unless ``--no-watcher``;
 - ``socket``: Slack over Socket Mode, with a watcher unless ``--no-watcher``;
-- ``worker``: a watcher alone.
+- ``worker``: a watcher alone;
+- ``playground``: ``serve`` wired to a local Slack workspace and the API
+  simulator, with a page to act in the workspace (:func:`run_playground`).
 
 Every shape opens :func:`~opsbot.services.open_services` once; the Slack
 listeners (:mod:`opsbot.slack`) and the watcher (:mod:`opsbot.watcher`) are
@@ -17,9 +19,10 @@ import asyncio
 import contextlib
 import errno
 import logging
+import os
 import signal
 from collections.abc import AsyncIterator, Iterator
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -29,6 +32,9 @@ from opsbot.config import Settings, SettingsError
 from opsbot.services import Services, open_services
 from opsbot.slack.app import build_bolt_app
 from opsbot.watcher.worker import Worker, open_worker
+
+if TYPE_CHECKING:
+    from opsbot.playground.world import Options as PlaygroundOptions
 
 # The watcher's own logger, so its start and stop lines read like its cycles'.
 watcher_log = logging.getLogger("opsbot.watcher")
@@ -123,6 +129,51 @@ async def watcher_running(services: Services) -> AsyncIterator[Worker]:
 
 def _worker(services: Services) -> contextlib.AbstractAsyncContextManager[Worker]:
     return open_worker(services.settings, services.redis, services.vault)
+
+
+# --- playground ----------------------------------------------------------------------------
+
+
+async def run_playground(options: PlaygroundOptions) -> None:
+    """``opsbot playground``: the simulator, the local workspace, opsbot and the page.
+
+    One line tells where to look; SIGINT or SIGTERM stops the page, opsbot
+    (watcher and embedded Redis included), the workspace and the simulator,
+    in that order.
+    """
+    from opsbot.playground import app as playground
+    from opsbot.playground.world import HOST, open_world
+
+    stop = asyncio.Event()
+    with stopped_by_signals(stop):
+        async with open_world(options) as world:
+            settings = Settings.from_env(world.environment(os.environ))
+            web_app = build_web_app(settings, watcher=True)
+            playground.setup(web_app, world)
+            runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=1.0)
+            await runner.setup()
+            try:
+                port = await _bind(runner, HOST, options.port)
+                world.workspace.workspace.app.request_url = f"http://{HOST}:{port}/slack/events"
+                print(
+                    f"opsbot playground: open http://{HOST}:{port}/ (Ctrl-C stops it)", flush=True
+                )
+                await stop.wait()
+            finally:
+                await runner.cleanup()
+
+
+async def _bind(runner: web.AppRunner, host: str, port: int) -> int:
+    """Listen on ``host:port`` (0: a free port); the port bound."""
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise SettingsError(
+                f"PORT {port} is already in use: stop what listens there or set PORT to a free port"
+            ) from None
+        raise
+    return int(runner.addresses[0][1])
 
 
 # --- stopping ------------------------------------------------------------------------------

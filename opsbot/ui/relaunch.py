@@ -95,10 +95,20 @@ def _add_field_menu(
         groups.setdefault(parameter.group, []).append(choice)
     if len(groups) > limits.OPTION_GROUPS:
         return choices[: limits.OPTIONS], []
-    return [], [
-        ChoiceGroup(_group_label(group), tuple(options[: limits.OPTIONS]))
-        for group, options in groups.items()
-    ]
+    return [], _first_options(groups)
+
+
+def _first_options(groups: dict[str, list[Choice]]) -> list[ChoiceGroup]:
+    """Groups in order, up to 100 options in all: Slack counts every group's options
+    against the select's 100 and refuses the whole view beyond (invalid_arguments)."""
+    shown: list[ChoiceGroup] = []
+    room = limits.OPTIONS
+    for group, options in groups.items():
+        if room <= 0:
+            break
+        shown.append(ChoiceGroup(_group_label(group), tuple(options[:room])))
+        room -= len(shown[-1].options)
+    return shown
 
 
 def _group_label(group: str) -> str:

@@ -13,7 +13,9 @@ from opsbot.workspace.workspace import Role, Workspace
 
 TEAM: Final = "T0DEMO"
 CHANNEL: Final = "C0OPS"
-CHANNELS: Final = (CHANNEL, "C0RANDOM", "G0PRIVATE")
+# Where opsbot's audit trail goes in the playground (OPSBOT_AUDIT_CHANNEL).
+ALERTS: Final = "C0ALERTS"
+CHANNELS: Final = (CHANNEL, ALERTS, "C0RANDOM", "G0PRIVATE")
 PEOPLE: Final[tuple[tuple[str, str, Role], ...]] = (
     ("U0ADMIN", "ada", "admin"),
     ("U0MEMBER", "mia", "member"),
@@ -24,6 +26,7 @@ def populate(workspace: Workspace) -> Installation:
     """Add the demo team, its channels and people; install the app there."""
     workspace.add_team(TEAM, "Demo")
     workspace.add_channel(CHANNEL, TEAM, name="ops")
+    workspace.add_channel(ALERTS, TEAM, name="alerts")
     workspace.add_channel("C0RANDOM", TEAM, name="random", bot_member=False)
     workspace.add_channel("G0PRIVATE", TEAM, name="ops-private", private=True)
     for user_id, name, role in PEOPLE:

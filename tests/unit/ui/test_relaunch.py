@@ -106,7 +106,8 @@ def test_relaunch_modal_for_every_registry_group(group: str) -> None:
     _assert_relaunch_view(view, operation)
     shown = list(_inputs(view))
     assert shown == [parameter.name for parameter in fields]
-    assert set(_add_field_names(view)) == {parameter.name for parameter in others}
+    # Slack counts every group's options against a select's 100: the first 100 fit.
+    assert _add_field_names(view) == [parameter.name for parameter in others][: limits.OPTIONS]
     if group != catalog.GENERIC_GROUP:
         assert set(shown) >= {p.name for p in catalog.relaunch_parameters_for_group(group)}
     assert shown[0] == "authinfo"
@@ -166,9 +167,9 @@ def test_more_than_100_addable_fields_are_grouped_by_registry() -> None:
     _assert_relaunch_view(view, sample_operation())
     menu = view["blocks"][-1]["elements"][0]
     labels = [group["label"]["text"] for group in menu["option_groups"]]
-    assert ".es" in labels
-    assert "Any domain" in labels
-    assert sorted(_add_field_names(view)) == sorted(p.name for p in others)
+    assert len(labels) > 1
+    # Slack counts the options of every group against a select's 100.
+    assert _add_field_names(view) == [p.name for p in others][: limits.OPTIONS]
 
 
 def test_current_values_that_do_not_fit_the_widget() -> None:

@@ -1,0 +1,161 @@
+"""The playground in a real browser: what a person sees and does, scenario by scenario.
+
+Each test starts its own playground (``opsbot playground`` in a subprocess)
+and drives the page in headless Chromium the way a person would: typing in
+the composer, pressing buttons, filling modals. Every wait is Playwright's
+auto-waiting on what the page shows; none is a timed assertion.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from tests.playground.conftest import screenshot
+
+pytestmark = pytest.mark.slow
+
+ADMIN: Final = "U0ADMIN"
+MEMBER: Final = "U0MEMBER"
+
+
+def send(page: Page, text: str, channel: str = "ops") -> None:
+    composer = page.get_by_role("textbox", name=f"Message #{channel}")
+    composer.fill(text)
+    composer.press("Enter")
+
+
+def message(page: Page, containing: str | re.Pattern[str]) -> Locator:
+    return page.locator("#messages article").filter(has_text=containing).last
+
+
+def first_id(listed: Locator) -> int:
+    found = re.search(r"#(\d{6})", listed.inner_text())
+    assert found, listed.inner_text()
+    return int(found.group(1))
+
+
+def move(page: Page, op_id: int, step: str) -> None:
+    """The simulator's switch, from the sidebar."""
+    page.get_by_label("Operation").fill(str(op_id))
+    page.get_by_label("Step").select_option(step)
+    page.get_by_role("button", name="Move").click()
+    expect(page.get_by_role("status").filter(has_text=f"{op_id} is now in {step}")).to_be_visible()
+
+
+def test_ops_help_with_completion(page: Page) -> None:
+    composer = page.get_by_role("textbox", name="Message #ops")
+    composer.fill("/ops he")
+    completion = page.get_by_role("listbox", name="Commands")
+    expect(completion.get_by_role("option", name=re.compile(r"^\/ops help"))).to_be_visible()
+    composer.press("Tab")
+    expect(composer).to_have_value("/ops help ")
+    composer.press("Enter")
+    answer = message(page, "Examples")
+    expect(answer).to_contain_text("/ops list [filters]")
+    expect(answer).to_contain_text("Only visible to you")
+    # mrkdwn: *Look* is bold, `/ops info ID` is code.
+    expect(answer.locator("strong", has_text="Look")).to_be_visible()
+    expect(answer.locator("code", has_text="/ops info ID")).to_be_visible()
+
+
+def test_list_errors_then_info_on_a_row(page: Page) -> None:
+    send(page, "/ops list step=ERROR")
+    listed = message(page, "matching step=ERROR")
+    expect(listed).to_contain_text("Only visible to you")
+    expect(listed.get_by_role("button", name="Info").first).to_be_visible()
+    expect(listed).to_contain_text("❌ ERROR")  # :x: as an emoji
+    screenshot(page, "playground-list.png")
+    op_id = first_id(listed)
+    listed.get_by_role("button", name="Info").first.click()
+    card = page.get_by_role("heading", name=re.compile(rf"^Operation #{op_id}\b"))
+    expect(card).to_be_visible()
+
+
+def test_cancel_asks_to_confirm_first(page: Page) -> None:
+    send(page, "/ops list step=ERROR")
+    listed = message(page, "matching step=ERROR")
+    op_id = first_id(listed)
+    listed.get_by_role("button", name="Cancel").first.click()
+    confirm = page.get_by_role("alertdialog", name=f"Cancel operation {op_id}?")
+    expect(confirm).to_contain_text("Cancelling it cannot be undone.")
+    confirm.get_by_role("button", name="Keep it").click()
+    expect(confirm).to_be_hidden()
+    listed.get_by_role("button", name="Cancel").first.click()
+    confirm.get_by_role("button", name="Cancel operation").click()
+    expect(page.get_by_text(f"Operation {op_id} cancelled by @ada").first).to_be_visible()
+
+
+def test_relaunch_a_failed_domain_create_with_an_added_field(page: Page) -> None:
+    send(page, "/ops list step=ERROR type=domain_create")
+    listed = message(page, "matching step=ERROR type=domain_create")
+    op_id = first_id(listed)
+    listed.get_by_role("button", name="Relaunch").first.click()
+    dialog = page.get_by_role("dialog", name=f"Relaunch #{op_id}")
+    expect(dialog.get_by_role("button", name="Relaunch")).to_be_visible()
+    add = dialog.get_by_role("combobox", name="Add a field…")
+    add.click()
+    add.fill("x-au_registrant_id_n")  # the type-ahead narrows the menu
+    options = dialog.get_by_role("listbox").get_by_role("option")
+    expect(options).to_have_count(1)
+    options.first.click()
+    added = dialog.get_by_label("x-au_registrant_id_number")
+    expect(added).to_be_visible()
+    added.fill("12345678901")
+    screenshot(page, "playground-relaunch.png")
+    dialog.get_by_role("button", name="Relaunch").click()
+    expect(dialog).to_be_hidden()
+    announced = page.locator("#messages article:not(.ephemeral)").filter(has_text=str(op_id))
+    expect(announced.first).to_be_visible()
+    page.get_by_role("button", name="alerts").click()
+    expect(message(page, f"relaunch {op_id}")).to_be_visible()
+
+
+def test_watch_then_move_to_done(page: Page) -> None:
+    op_id = 100100
+    move(page, op_id, "BILL")
+    send(page, f"/ops watch {op_id}")
+    card = page.locator("#messages article:not(.ephemeral)").filter(has_text=f"#{op_id}").first
+    expect(card).to_contain_text("BILL")
+    move(page, op_id, "RUN")
+    card.get_by_role("button", name="1 reply").click()
+    thread = page.get_by_role("complementary", name="Thread")
+    expect(thread).to_contain_text("BILL → RUN")
+    move(page, op_id, "DONE")
+    expect(thread).to_contain_text("is done")
+    expect(thread).to_contain_text("Also sent to #ops")
+    expect(card).to_contain_text("2 replies")
+    expect(card).to_contain_text("DONE")
+    broadcast = message(page, "replied to a thread")
+    expect(broadcast).to_contain_text("is done")
+    expect(broadcast.locator(".mention", has_text="@ada")).to_be_visible()
+    screenshot(page, "playground-watch.png")
+
+
+def test_ops_key_is_for_admins(page: Page) -> None:
+    page.get_by_label("Act as").select_option(MEMBER)
+    send(page, "/ops key")
+    refused = page.get_by_role("dialog", name="Not allowed")
+    expect(refused).to_contain_text("Only workspace admins and owners")
+    expect(refused.get_by_label("API key")).to_have_count(0)
+    refused.locator("footer").get_by_role("button", name="Close").click()
+    expect(refused).to_be_hidden()
+    page.get_by_label("Act as").select_option(ADMIN)
+    send(page, "/ops key")
+    dialog = page.get_by_role("dialog", name="Operation API key")
+    expect(dialog.get_by_label("API key")).to_be_visible()
+
+
+def test_modal_error_shown_under_its_input(page: Page) -> None:
+    send(page, "/ops key")
+    dialog = page.get_by_role("dialog", name="Operation API key")
+    key = dialog.get_by_label("API key")
+    key.fill("short")
+    dialog.get_by_role("button", name="Save").click()
+    error = "An API key has 24 characters; this has 5."
+    expect(dialog.get_by_text(error)).to_be_visible()
+    expect(key).to_have_accessible_description(error)
+    expect(key).to_have_attribute("aria-invalid", "true")
