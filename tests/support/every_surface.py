@@ -59,13 +59,20 @@ class _KeyStatus:
     set_by = USER
     set_at = NOW
     fingerprint = "a1b2c3d4"
+    readable = True
+
+
+class _UnreadableKeyStatus(_KeyStatus):
+    readable = False
 
 
 def _team_key() -> list[dict[str, Any]]:
     return [
         team_key.key_required_message(),
+        team_key.key_unreadable_message(),
         team_key.key_modal(error="not a key"),
         team_key.key_status_message(_KeyStatus(), now=NOW),
+        team_key.key_status_message(_UnreadableKeyStatus(), now=NOW),
     ]
 
 
