@@ -25,6 +25,7 @@ from typing import Any, Final
 from redis.asyncio import Redis
 
 from opsbot.config import DEFAULT_MAX_SUBSCRIPTIONS
+from opsbot.logs import log_text
 from opsbot.store import keyspace, scripts
 from opsbot.store.codec import (
     aware,
@@ -240,5 +241,5 @@ def decode_subscription(number: int | None, document: str) -> Subscription | Non
             recent_ids=frozenset(_recent_ids(parsed)),
         )
     except (KeyError, TypeError, ValueError) as error:
-        _logger.warning("skipping unreadable subscription %s (%s)", number, error)
+        _logger.warning("skipping unreadable subscription %s (%s)", number, log_text(error))
         return None

@@ -44,6 +44,7 @@ from redis.asyncio import Redis
 
 from opsbot.clock import moment
 from opsbot.config import DEFAULT_MAX_WATCHES
+from opsbot.logs import log_text
 from opsbot.store import keyspace, scripts
 from opsbot.store.codec import (
     aware,
@@ -380,7 +381,7 @@ def decode_watch(
             unreadable="unreadable" in fields,
         )
     except (KeyError, ValueError, OverflowError) as error:
-        _logger.warning("skipping watch of operation %s: unreadable (%s)", op_id, error)
+        _logger.warning("skipping watch of operation %s: unreadable (%s)", op_id, log_text(error))
         return None
 
 
