@@ -191,16 +191,26 @@ def _eta(value: Any, op_id: int) -> int | None:
 
 
 def _check_depth(raw: Mapping[str, Any], op_id: int) -> None:
-    """Refuse an item nested deeper than MAX_DEPTH, without recursion."""
-    pending: list[tuple[Any, int]] = [(raw, 1)]
-    while pending:
-        value, depth = pending.pop()
+    """Refuse an item nested deeper than MAX_DEPTH, without recursion.
+
+    Level by level, containers only (what the decoder builds: dicts and
+    lists), with exact type checks: the watcher reads thousands of
+    operations a cycle, and most values are scalars that cost one look.
+    """
+    level = [value for value in raw.values() if type(value) in _CONTAINERS]
+    depth = 2
+    while level:
         if depth > MAX_DEPTH:
             raise UnreadableOperation(f"values nested deeper than {MAX_DEPTH} levels", op_id)
-        if isinstance(value, Mapping):
-            pending.extend((item, depth + 1) for item in value.values())
-        elif isinstance(value, list | tuple):
-            pending.extend((item, depth + 1) for item in value)
+        below: list[Any] = []
+        for value in level:
+            children = value.values() if type(value) is dict else value
+            below += [child for child in children if type(child) in _CONTAINERS]
+        level = below
+        depth += 1
+
+
+_CONTAINERS: Final = frozenset({dict, list, tuple})
 
 
 def _date(value: Any) -> dt.datetime | None:
