@@ -56,7 +56,14 @@ from opsbot.store.watches import AddResult, StepChange, Watch, WatchLimitReached
 from opsbot.watcher import notes
 from opsbot.watcher.intervals import PollPolicy
 from opsbot.watcher.memory import WorkerMemory
-from opsbot.watcher.new_operations import MAX_PAGES, Group, groups_of, new_for, read_page
+from opsbot.watcher.new_operations import (
+    MAX_PAGES,
+    Group,
+    groups_of,
+    new_for,
+    read_page,
+    report_unreadable,
+)
 from opsbot.watcher.reading import BATCH, BatchRead, read_batch
 from opsbot.watching import Follower, start_watch
 
@@ -390,12 +397,10 @@ async def _follow_group(deps: CycleDeps, team: _Pass, group: Group, result: Cycl
     """Read the group's new operations, a page at a time, and give each member its own."""
     since, page_number = group.start, 0
     members = list(group.members)
-    where = (team.team_id, team.now)
     for _ in range(MAX_PAGES):
-        page = await read_page(
-            deps.api, team.key, group, since, page_number, team.memory.errors, where
-        )
+        page = await read_page(deps.api, team.key, group, since, page_number)
         result.api_calls += 1
+        report_unreadable(page, team.memory.errors, team.team_id, team.now)
         for member in members:
             found = new_for(member, page.settled)
             await _watch_new(deps, team, member, found)

@@ -26,11 +26,11 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from opsbot.api.client import OperationClient
-from opsbot.api.list_reply import ListReply
+from opsbot.api.list_reply import ListReply, UnreadableItem
 from opsbot.api.operation import Operation
 from opsbot.logs import Repeats, log_text
 from opsbot.store.subscriptions import SUBSCRIPTION_OVERLAP, Subscription
@@ -76,6 +76,8 @@ class Page:
     # The next query: from this date, this page (None: this was the last page).
     next_since: dt.datetime | None = None
     next_page: int = 0
+    # Items of the answer that are no operation opsbot can read: skipped.
+    unreadable: tuple[UnreadableItem, ...] = ()
 
 
 def groups_of(subscriptions: Sequence[Subscription]) -> list[Group]:
@@ -91,18 +93,25 @@ def groups_of(subscriptions: Sequence[Subscription]) -> list[Group]:
 
 
 async def read_page(
-    api: OperationClient,
-    key: str,
-    group: Group,
-    since: dt.datetime,
-    page: int,
-    report: Repeats,
-    where: tuple[str, float],
+    api: OperationClient, key: str, group: Group, since: dt.datetime, page: int
 ) -> Page:
-    """One page of the group's answer; unreadable items are skipped with a log line."""
+    """One page of the group's answer, from ``since``."""
     reply = await api.list_items(key, group.query(since, page))
-    _report_unreadable(reply, report, where)
-    return _paged(reply, since, page)
+    return replace(_paged(reply, since, page), unreadable=reply.unreadable)
+
+
+def report_unreadable(page: Page, report: Repeats, team_id: str, now: float) -> None:
+    """One log line per team and period for the items a page had to skip."""
+    for item in page.unreadable:
+        report.log(
+            logging.WARNING,
+            (team_id, "subscription item unreadable"),
+            now,
+            "team %s: a new operation (id %s) skipped by its subscriptions: %s",
+            team_id,
+            item.op_id if item.op_id is not None else "unreadable",
+            log_text(item.reason),
+        )
 
 
 def new_for(member: Subscription, settled: Sequence[Operation]) -> list[Operation]:
@@ -149,17 +158,3 @@ def _created(operation: Operation) -> tuple[bool, dt.datetime, int]:
 def _wanted_type(subscription: Subscription) -> str | None:
     wanted = subscription.filters.get(_LOCAL)
     return wanted if isinstance(wanted, str) else None
-
-
-def _report_unreadable(reply: ListReply, report: Repeats, where: tuple[str, float]) -> None:
-    team_id, now = where
-    for item in reply.unreadable:
-        report.log(
-            logging.WARNING,
-            (team_id, "subscription item unreadable"),
-            now,
-            "team %s: a new operation (id %s) skipped by its subscriptions: %s",
-            team_id,
-            item.op_id if item.op_id is not None else "unreadable",
-            log_text(item.reason),
-        )
