@@ -263,13 +263,19 @@ class Worker:
     # --- the loop --------------------------------------------------------------------------
 
     async def _logged_cycle(self) -> CycleReport | None:
+        # Redis down means a failed cycle every second: one line per period says it.
+        errors, now = self._memory.errors, self._clock()
         try:
             report = await self.run_once()
         except RedisError as error:
-            log.warning("cycle failed, Redis unreachable (%s)", type(error).__name__)
+            kind = type(error).__name__
+            errors.log(
+                logging.WARNING, ("cycle", kind), now, "cycle failed, Redis unreachable (%s)", kind
+            )
             return None
-        except Exception:
-            log.exception("cycle failed")
+        except Exception as error:
+            key = ("cycle", type(error).__name__)
+            errors.log(logging.ERROR, key, now, "cycle failed", exc_info=True)
             return None
         if report.teams:
             log.info("%s", report.line())
