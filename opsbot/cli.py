@@ -110,8 +110,10 @@ def rotate_keys(_: argparse.Namespace) -> int:
     configure_logging(settings)
     require_data_dir(settings)
     report = asyncio.run(rotate_all(settings))
-    print(report)
-    return 1 if report.failed else 0
+    # One line per record that needs the operator (team and field, never a
+    # value), then the counts; not complete means the old keys must stay.
+    print("\n".join(report.lines()))
+    return 0 if report.complete else 1
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -19,6 +19,9 @@ from opsbot.slack_id import is_slack_id
 DEFAULT_API_URL: Final = "https://rpc.gandi.net/xmlrpc/"
 DEFAULT_SLACK_API_URL: Final = "https://slack.com/api/"
 ENCRYPTION_KEY_BYTES: Final = 32
+# Fair use per team: watched operations and subscriptions at most.
+DEFAULT_MAX_WATCHES: Final = 500
+DEFAULT_MAX_SUBSCRIPTIONS: Final = 20
 
 
 class SettingsError(ValueError):
@@ -106,6 +109,8 @@ class Settings:
     admins: frozenset[str] = frozenset()
     audit_channel: str | None = None
     watch_days: int = 7
+    max_watches: int = DEFAULT_MAX_WATCHES
+    max_subscriptions: int = DEFAULT_MAX_SUBSCRIPTIONS
     slack: SlackCredentials = field(default_factory=SlackCredentials)
 
     @classmethod
@@ -123,6 +128,10 @@ class Settings:
             admins=_user_ids(env, "OPSBOT_ADMINS"),
             audit_channel=_channel_id(env, "OPSBOT_AUDIT_CHANNEL"),
             watch_days=_positive_int(env, "OPSBOT_WATCH_DAYS", 7),
+            max_watches=_positive_int(env, "OPSBOT_MAX_WATCHES", DEFAULT_MAX_WATCHES),
+            max_subscriptions=_positive_int(
+                env, "OPSBOT_MAX_SUBSCRIPTIONS", DEFAULT_MAX_SUBSCRIPTIONS
+            ),
             slack=SlackCredentials.from_env(env),
         )
 

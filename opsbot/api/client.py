@@ -29,7 +29,8 @@ from yarl import URL
 from opsbot.api import xmlrpc
 from opsbot.api.errors import ApiError, ProtocolError, TemporaryError, error_from_fault
 from opsbot.api.filters import validate_options
-from opsbot.api.operation import Operation
+from opsbot.api.list_reply import ListReply, read_list
+from opsbot.api.operation import Operation, UnreadableOperation
 from opsbot.api.retry import RetryPolicy
 from opsbot.api.secret_params import is_secret_parameter
 from opsbot.clock import utc_now
@@ -114,15 +115,19 @@ class OperationClient:
     async def list(
         self, key: str, opts: Mapping[str, Any] | None = None
     ) -> builtins.list[Operation]:
+        """The operations; a ProtocolError if any item of the answer cannot be read."""
+        reply = await self.list_items(key, opts)
+        if reply.unreadable:
+            raise ProtocolError(
+                f"the API answered {reply.unreadable[0].reason}", method="operation.list"
+            )
+        return builtins.list(reply.operations)
+
+    async def list_items(self, key: str, opts: Mapping[str, Any] | None = None) -> ListReply:
+        """The answer read item by item: one unreadable item does not cost the others."""
         params = _with_options(key, opts)
         result = await self._call("operation.list", params, key=key, action=False)
-        if not isinstance(result, builtins.list) or not all(
-            isinstance(item, Mapping) for item in result
-        ):
-            raise ProtocolError(
-                "the API answered something other than a list", method="operation.list"
-            )
-        return [_operation(item, method="operation.list") for item in result]
+        return read_list(result, method="operation.list")
 
     async def count(self, key: str, opts: Mapping[str, Any] | None = None) -> int:
         params = _with_options(key, opts)
@@ -306,6 +311,12 @@ def _decode_reply(body: bytes, *, method: str, hidden: tuple[str, ...]) -> Any:
         failure = error_from_fault(fault.code, redact(fault.message, hidden), method=method)
     except ProtocolError as error:
         failure = ProtocolError(redact(error.message, hidden), method=method)
+    except (ArithmeticError, RecursionError, ValueError) as error:
+        # What the decoder did not foresee (a date whose zone leaves the
+        # calendar, say) is still a reply that cannot be read, not a crash.
+        failure = ProtocolError(
+            f"the API's reply cannot be read ({type(error).__name__})", method=method
+        )
     # Raised outside the except blocks: the original, unredacted, must not
     # ride along as __context__ into tracebacks and error reporters.
     raise failure
@@ -322,8 +333,8 @@ def redact(text: str, hidden: tuple[str, ...]) -> str:
 def _operation(raw: Mapping[str, Any], *, method: str) -> Operation:
     try:
         return Operation.from_api(raw)
-    except (KeyError, TypeError, ValueError):
-        raise ProtocolError("the API answered an operation without an id", method=method) from None
+    except UnreadableOperation as error:
+        raise ProtocolError(f"the API answered {error.reason}", method=method) from None
 
 
 def _boolean(result: Any, *, method: str) -> bool:

@@ -8,6 +8,7 @@ and only from ERROR.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -32,6 +33,30 @@ RELAUNCHABLE_TYPES: Final = frozenset(
         "domain_change_owner",
     }
 )
+
+
+# What an operation the API describes may hold and still be read. An id or an
+# eta travels as XML-RPC's 32-bit <int>: a larger one cannot be sent back in a
+# filter, and is no operation of the API's. A real struct nests a few levels
+# (params holding a list of contacts); far deeper is garbage that would cost
+# recursion to render or compare.
+MAX_ID: Final = 2**31 - 1
+MAX_ETA: Final = 2**31 - 1
+MAX_DEPTH: Final = 32
+
+
+class UnreadableOperation(ValueError):
+    """An item of the API's answer that is not an operation opsbot can read.
+
+    ``op_id`` is its id when that much could be read (so the caller knows
+    which operation it is), ``reason`` what is wrong, in opsbot's words:
+    no value of the item is quoted.
+    """
+
+    def __init__(self, reason: str, op_id: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.op_id = op_id
 
 
 def is_final(step: str) -> bool:
@@ -66,15 +91,24 @@ class Operation:
 
     @classmethod
     def from_api(cls, raw: Mapping[str, Any]) -> Operation:
-        """Build from the API's struct, tolerating `<nil/>` and empty strings."""
+        """Build from the API's struct, tolerating `<nil/>` and empty strings.
+
+        Raises :class:`UnreadableOperation` for what cannot be an operation:
+        no struct, an id or an eta out of range, nesting deeper than
+        :data:`MAX_DEPTH`.
+        """
+        if not isinstance(raw, Mapping):
+            raise UnreadableOperation("an item that is not a struct")
+        op_id = _op_id(raw.get("id"))
+        _check_depth(raw, op_id)
         return cls(
-            id=int(raw["id"]),
+            id=op_id,
             type=str(raw.get("type") or ""),
             step=str(raw.get("step") or ""),
             date_created=_date(raw.get("date_created")),
             date_start=_date(raw.get("date_start")),
             date_updated=_date(raw.get("date_updated")),
-            eta=_int_or_none(raw.get("eta")),
+            eta=_eta(raw.get("eta"), op_id),
             errortype=_text_or_none(raw.get("errortype")),
             last_error=_text_or_none(raw.get("last_error")),
             params=_mapping(raw.get("params")),
@@ -116,6 +150,49 @@ class Operation:
         return None
 
 
+def _op_id(value: Any) -> int:
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise UnreadableOperation("an operation without an id")
+    if not 0 < value <= MAX_ID:
+        raise UnreadableOperation(f"an operation id out of range (1 to {MAX_ID})")
+    return value
+
+
+def _eta(value: Any, op_id: int) -> int | None:
+    """Seconds until the expected end; nothing for what is not a whole number of them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise UnreadableOperation("an eta that is not a number", op_id)
+    eta = _int_or_none(value)
+    if eta is not None and abs(eta) > MAX_ETA:
+        raise UnreadableOperation("an eta out of range", op_id)
+    return eta
+
+
+def _check_depth(raw: Mapping[str, Any], op_id: int) -> None:
+    """Refuse an item nested deeper than MAX_DEPTH, without recursion.
+
+    Level by level, containers only (what the decoder builds: dicts and
+    lists), with exact type checks: the watcher reads thousands of
+    operations a cycle, and most values are scalars that cost one look.
+    """
+    level = [value for value in raw.values() if type(value) in _CONTAINERS]
+    depth = 2
+    while level:
+        if depth > MAX_DEPTH:
+            raise UnreadableOperation(f"values nested deeper than {MAX_DEPTH} levels", op_id)
+        below: list[Any] = []
+        for value in level:
+            children = value.values() if type(value) is dict else value
+            below += [child for child in children if type(child) in _CONTAINERS]
+        level = below
+        depth += 1
+
+
+_CONTAINERS: Final = frozenset({dict, list, tuple})
+
+
 def _date(value: Any) -> dt.datetime | None:
     if isinstance(value, dt.datetime):
         return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
@@ -127,7 +204,7 @@ def _int_or_none(value: Any) -> int | None:
         return None
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an infinite float
         return None
 
 

@@ -11,6 +11,7 @@ like it talks to the live service.
 """
 
 from opsbot.simulator.clock import Clock, ManualClock, system_clock
+from opsbot.simulator.hostile import HOSTILE_KINDS
 from opsbot.simulator.server import ServedSimulator, build_app, serve_simulator
 from opsbot.simulator.simulator import (
     DEFAULT_OPERATIONS,
@@ -23,6 +24,7 @@ from opsbot.simulator.switches import GARBAGE_KINDS
 __all__ = [
     "DEFAULT_OPERATIONS",
     "GARBAGE_KINDS",
+    "HOSTILE_KINDS",
     "Clock",
     "ManualClock",
     "ServedSimulator",

@@ -24,6 +24,7 @@ from typing import Any, Final
 from aiohttp import web
 
 from opsbot.api.operation import BILL
+from opsbot.simulator.hostile import DEFAULT_DEPTH
 from opsbot.simulator.simulator import Simulator
 
 CONTROL_PATH: Final = "/control/"
@@ -44,6 +45,7 @@ def routes(simulator: Simulator) -> list[web.RouteDef]:
         post("garbage", _garbage),
         post("move", _move),
         post("create", _create),
+        post("hostile", _hostile),
         post("reset", _reset),
         web.get(CONTROL_PATH + "calls", _handler(simulator, _calls)),
     ]
@@ -81,6 +83,12 @@ def _create(simulator: Simulator, body: Mapping[str, Any]) -> Mapping[str, Any]:
         last_error=_field(body, "last_error", (str, type(None)), None),
     )
     return {"id": op_id}
+
+
+def _hostile(simulator: Simulator, body: Mapping[str, Any]) -> Mapping[str, Any]:
+    op_id, kind = _field(body, "id", int), _field(body, "kind", (str, type(None)))
+    simulator.serve_hostile(op_id, kind, depth=_field(body, "depth", int, DEFAULT_DEPTH))
+    return {"id": op_id, "kind": kind}
 
 
 def _calls(simulator: Simulator, _body: Mapping[str, Any]) -> Mapping[str, Any]:

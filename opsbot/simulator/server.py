@@ -18,8 +18,9 @@ from typing import Final
 from aiohttp import web
 
 from opsbot.api.errors import ProtocolError
-from opsbot.api.xmlrpc import Fault, decode_call, encode_fault, encode_response
+from opsbot.api.xmlrpc import Fault, decode_call, encode_fault
 from opsbot.simulator import control, faults
+from opsbot.simulator.hostile import encode_spoiled
 from opsbot.simulator.methods import METHODS
 from opsbot.simulator.simulator import Simulator
 
@@ -82,7 +83,7 @@ def _answer_call(simulator: Simulator, body: bytes) -> web.Response:
         log.info("%s: fault %d", shown, fault.code)
         return _xml(encode_fault(fault.code, fault.message))
     log.info("%s: ok", shown)
-    return _xml(encode_response(value))
+    return _xml(encode_spoiled(value, simulator.switches.hostile))
 
 
 def _xml(body: bytes) -> web.Response:

@@ -22,6 +22,7 @@ from opsbot.api_key import API_KEY_ALPHABET, API_KEY_LENGTH, API_KEY_SHAPE, look
 from opsbot.simulator import dataset, faults
 from opsbot.simulator.account import Account
 from opsbot.simulator.clock import Clock, system_clock
+from opsbot.simulator.hostile import DEFAULT_DEPTH, Hostile
 from opsbot.simulator.methods import METHODS
 from opsbot.simulator.record import OperationFacts, OperationSpec
 from opsbot.simulator.switches import Switches
@@ -104,6 +105,14 @@ class Simulator:
 
     def garbage_next(self, count: int = 1, kind: str = "html") -> None:
         self.switches.queue_garbage(count, kind)
+
+    def serve_hostile(self, op_id: int, kind: str | None, *, depth: int = DEFAULT_DEPTH) -> None:
+        """Describe ``op_id`` in every reply with a hostile value of ``kind`` (None: stop).
+
+        KeyError when there is no such operation; ValueError for an unknown kind.
+        """
+        self._account_holding(op_id)
+        self.switches.spoil(op_id, None if kind is None else Hostile(kind, depth))
 
     def reset_switches(self) -> None:
         self.switches.reset()

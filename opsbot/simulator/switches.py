@@ -3,7 +3,8 @@
 A latency added to every XML-RPC reply, a rate-limit fault every N calls,
 and garbage instead of the next replies: an HTML error page from a proxy, a
 body cut in the middle, an empty body, text that is not XML, a body larger
-than any client should read.
+than any client should read. And operations whose every description is
+spoiled by a value no client should have to read (:mod:`.hostile`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from opsbot.api.xmlrpc import MAX_REPLY_BYTES, encode_response
+from opsbot.simulator.hostile import Hostile
 
 GARBAGE_KINDS: Final = ("html", "truncated", "empty", "notxml", "oversize")
 
@@ -35,6 +37,8 @@ class Switches:
     latency: float = 0.0
     rate_limit_every: int | None = None
     garbage: collections.deque[str] = field(default_factory=collections.deque)
+    # Operation id → how replies spoil it.
+    hostile: dict[int, Hostile] = field(default_factory=dict)
     _calls_since_rate_limit_set: int = 0
 
     def set_latency(self, seconds: float) -> None:
@@ -66,10 +70,18 @@ class Switches:
         self._calls_since_rate_limit_set += 1
         return self._calls_since_rate_limit_set % self.rate_limit_every == 0
 
+    def spoil(self, op_id: int, hostile: Hostile | None) -> None:
+        """Describe ``op_id`` with a hostile value from now on (None: as it is again)."""
+        if hostile is None:
+            self.hostile.pop(op_id, None)
+        else:
+            self.hostile[op_id] = hostile
+
     def reset(self) -> None:
         self.latency = 0.0
         self.set_rate_limit(None)
         self.garbage.clear()
+        self.hostile.clear()
 
 
 def garbage_reply(kind: str) -> GarbageReply:

@@ -26,7 +26,8 @@ from opsbot.slack.interaction import (
     Interaction,
     on_operation_button,
 )
-from opsbot.store.watches import AddResult
+from opsbot.store.vault import VaultError
+from opsbot.store.watches import AddResult, WatchLimitReached
 from opsbot.ui import ids
 from opsbot.ui.common import api_error_message
 from opsbot.ui.render import Message
@@ -34,6 +35,7 @@ from opsbot.ui.views import WatchOutcome
 from opsbot.ui.watching import (
     unwatch_message,
     watch_card_message,
+    watch_limit_note,
     watch_note,
     watch_outcomes_message,
     watch_unwatched_card,
@@ -93,7 +95,10 @@ async def _start_watches(asked: Interaction, op_ids: Sequence[int]) -> list[Mess
 
 
 async def _start_watch(asked: Interaction, operation: Operation) -> WatchOutcome:
-    added = await _add_watch(asked, operation, channel=asked.channel)
+    try:
+        added = await _add_watch(asked, operation, channel=asked.channel)
+    except WatchLimitReached as limit:
+        return WatchOutcome(operation.id, "limit", watched=limit.count, limit=limit.limit)
     if added is AddResult.JOINED:
         return WatchOutcome(operation.id, "joined")
     not_posted = await _post_card(asked, operation.id)
@@ -155,9 +160,13 @@ async def watch_in_thread(
         operation = await _fetch(asked, op_id)
     if operation is None or operation.is_final:
         return
-    added = await _add_watch(asked, operation, channel=channel, card_ts=ts)
-    # Joined: the thread of the card already in this channel gets the changes.
-    note = watch_note(_JOINED_NOTE if added is AddResult.JOINED else _THREAD_NOTE)
+    try:
+        added = await _add_watch(asked, operation, channel=channel, card_ts=ts)
+    except WatchLimitReached as limit:
+        note = watch_limit_note(limit.limit)
+    else:
+        # Joined: the thread of the card already in this channel gets the changes.
+        note = watch_note(_JOINED_NOTE if added is AddResult.JOINED else _THREAD_NOTE)
     try:
         await asked.client.chat_postMessage(
             channel=channel, thread_ts=ts, text=note["text"], blocks=note["blocks"]
@@ -167,7 +176,10 @@ async def watch_in_thread(
 
 
 async def _fetch(asked: Interaction, op_id: int) -> Operation | None:
-    key = asked.api_key or await asked.services.team_keys.get(asked.team_id)
+    try:
+        key = asked.api_key or await asked.services.team_keys.get(asked.team_id)
+    except VaultError:
+        return None  # the action's own answer told the person; the watch is skipped
     if key is None:
         return None
     try:

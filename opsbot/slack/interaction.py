@@ -29,10 +29,11 @@ from opsbot.slack import replies
 from opsbot.slack.audit_trail import record_action
 from opsbot.slack.requests import Requester
 from opsbot.store import audit
+from opsbot.store.vault import VaultError
 from opsbot.ui.common import error_message
 from opsbot.ui.payloads import OperationButtonValue, PayloadError
 from opsbot.ui.render import Message
-from opsbot.ui.team_key import key_required_message
+from opsbot.ui.team_key import key_required_message, key_unreadable_message
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +100,13 @@ class Interaction:
         return None if key is None else self.with_key(key)
 
     async def team_key_or_ask(self) -> str | None:
-        """The team's API key; without one, tell the person how to set it and return None."""
-        key = await self.services.team_keys.get(self.team_id)
+        """The team's API key; without a usable one, tell the person how to set it
+        (again, when the stored one does not decrypt) and return None."""
+        try:
+            key = await self.services.team_keys.get(self.team_id)
+        except VaultError:
+            await self.tell(key_unreadable_message())
+            return None
         if key is None:
             await self.tell(key_required_message())
         return key

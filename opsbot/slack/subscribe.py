@@ -13,7 +13,13 @@ from typing import Any, Final
 from opsbot.clock import utc_now
 from opsbot.slack.grammar import Command, CommandError
 from opsbot.slack.interaction import Interaction
-from opsbot.ui.watching import subscribed_message, subscriptions_message, unsubscribe_message
+from opsbot.store.subscriptions import SubscriptionLimitReached
+from opsbot.ui.watching import (
+    subscribed_message,
+    subscription_limit_message,
+    subscriptions_message,
+    unsubscribe_message,
+)
 
 # Options the watcher sets itself when it looks for a subscription's new
 # operations, or that cannot match a new one: refused, with the reason.
@@ -32,13 +38,17 @@ async def subscribe_command(asked: Interaction, command: Command) -> None:
     if await asked.team_key_or_ask() is None:
         return
     now = utc_now()
-    subscription = await asked.services.subscriptions.add(
-        asked.team_id,
-        channel=asked.channel,
-        filters=command.filters,
-        created_by=asked.user_id,
-        now=now,
-    )
+    try:
+        subscription = await asked.services.subscriptions.add(
+            asked.team_id,
+            channel=asked.channel,
+            filters=command.filters,
+            created_by=asked.user_id,
+            now=now,
+        )
+    except SubscriptionLimitReached as limit:
+        await asked.tell(subscription_limit_message(limit.count, limit.limit))
+        return
     # The watcher only visits teams on the schedule: put this one there now.
     await asked.services.schedule.wake(asked.team_id, now.timestamp())
     await asked.tell(subscribed_message(subscription))

@@ -53,8 +53,12 @@ return 1
 
 # KEYS: watch, cards, watches, expiries, outbox.
 # ARGV: op, channel, user, type, label, step, eta ('' = none), created_at
-# (iso), expires_at (epoch), due (epoch), the JSON of a new card.
-# Returns 'created', 'new_channel' or 'joined'. On an existing watch the
+# (iso), expires_at (epoch), due (epoch), the JSON of a new card, the most
+# watches the team may have.
+# Returns 'created', 'new_channel', 'joined', or 'limit' when the watch would
+# be new and the team has that many already (every watch until it is
+# finished counts, as `expiries` holds it): checked in the script, so two
+# concurrent watches cannot both take the last place. On an existing watch the
 # stored step stays (changing it here would skip the other cards' post) and
 # the expiry only grows. A corrupt card is replaced by a new one. A new card
 # on a watch whose final step is already recorded gets that final post at
@@ -98,6 +102,9 @@ local function joined(raw)
 end
 
 if redis.call('EXISTS', KEYS[1]) == 0 then
+    if redis.call('ZCARD', KEYS[4]) >= tonumber(ARGV[12]) then
+        return 'limit'
+    end
     redis.call('HSET', KEYS[1], 'type', ARGV[4], 'label', ARGV[5], 'step', ARGV[6],
         'created_at', ARGV[8], 'expires_at', expires_at)
     if ARGV[7] ~= '' then
@@ -189,6 +196,27 @@ end
 return #channels
 """
 
+# KEYS: watch, cards, outbox. ARGV: op, text, at (iso). The operation cannot
+# be read from the API's answers: flag its watch `unreadable` (the time) and
+# queue `text` as a note for every card, once: -1 when the watch is gone or
+# flagged already, else the number of notes.
+MARK_UNREADABLE: Final = """
+if redis.call('EXISTS', KEYS[1]) == 0 then
+    return -1
+end
+if redis.call('HSETNX', KEYS[1], 'unreadable', ARGV[3]) == 0 then
+    return -1
+end
+local step = redis.call('HGET', KEYS[1], 'step') or ''
+local channels = redis.call('HKEYS', KEYS[2])
+table.sort(channels)
+for _, channel in ipairs(channels) do
+    redis.call('XADD', KEYS[3], '*', 'op', ARGV[1], 'channel', channel, 'kind', 'note',
+        'old', step, 'new', step, 'at', ARGV[3], 'text', ARGV[2])
+end
+return #channels
+"""
+
 # KEYS: watch, cards, watches, expiries. ARGV: op, channel. 1 when the card
 # was there; its watch goes with its last card.
 REMOVE_CARD: Final = """
@@ -231,8 +259,14 @@ return #channels
 
 # --- subscriptions (opsbot.store.subscriptions) -----------------------------------
 
-# KEYS: subscriptions, counter. ARGV: JSON. Returns the new number.
+# KEYS: subscriptions, counter. ARGV: JSON, the most subscriptions the team
+# may have. Returns the new number, or 0 when the team has that many already
+# (checked in the script: two concurrent subscribes cannot both take the last
+# place).
 ADD_SUBSCRIPTION: Final = """
+if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[2]) then
+    return 0
+end
 local number = redis.call('INCR', KEYS[2])
 redis.call('HSET', KEYS[1], number, ARGV[1])
 return number

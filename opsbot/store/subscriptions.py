@@ -6,6 +6,10 @@ counter, never reused) to a JSON document: ``channel``, ``filters``,
 ``created_by``, ``created_at``, ``last_seen`` (ISO times) and
 ``recent_ids`` (see :data:`SUBSCRIPTION_OVERLAP`). A document that does not
 parse is skipped with a log line.
+
+A team has at most ``max_subscriptions`` (``OPSBOT_MAX_SUBSCRIPTIONS``):
+:meth:`SubscriptionStore.add` checks it in the script that adds one, so
+concurrent adds cannot pass it, and raises :class:`SubscriptionLimitReached`.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from typing import Any, Final
 
 from redis.asyncio import Redis
 
+from opsbot.config import DEFAULT_MAX_SUBSCRIPTIONS
+from opsbot.logs import log_text
 from opsbot.store import keyspace, scripts
 from opsbot.store.codec import (
     aware,
@@ -62,9 +68,19 @@ class Subscription:
     recent_ids: frozenset[int] = frozenset()
 
 
+class SubscriptionLimitReached(Exception):
+    """The team has ``limit`` subscriptions already (``count`` of them now)."""
+
+    def __init__(self, count: int, limit: int) -> None:
+        super().__init__(f"the team has {count} subscriptions; its limit is {limit}")
+        self.count = count
+        self.limit = limit
+
+
 class SubscriptionStore:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, *, max_subscriptions: int = DEFAULT_MAX_SUBSCRIPTIONS) -> None:
         self._redis = redis
+        self.max_subscriptions = max_subscriptions
         self._add = redis.register_script(scripts.ADD_SUBSCRIPTION)
         self._compare_and_set = CompareAndSet(redis)
 
@@ -77,13 +93,20 @@ class SubscriptionStore:
         created_by: str,
         now: dt.datetime,
     ) -> Subscription:
-        """Follow new operations matching ``filters`` from ``now`` on; numbered from 1."""
+        """Follow new operations matching ``filters`` from ``now`` on; numbered from 1.
+
+        Raises :class:`SubscriptionLimitReached` when the team has
+        ``max_subscriptions`` already.
+        """
         keyspace.check_slack_id(channel, "channel id")
         stored = encode_new_subscription(channel, filters, created_by, now)
         number = await self._add(
             keys=[keyspace.subscriptions(team_id), keyspace.subscriptions_counter(team_id)],
-            args=[stored],
+            args=[stored, self.max_subscriptions],
         )
+        if not int(number):
+            count = await self._redis.hlen(keyspace.subscriptions(team_id))
+            raise SubscriptionLimitReached(count, self.max_subscriptions)
         subscription = decode_subscription(int(number), stored)
         assert subscription is not None  # we just wrote it
         return subscription
@@ -101,20 +124,29 @@ class SubscriptionStore:
     async def remove(self, team_id: str, number: int) -> bool:
         return bool(await self._redis.hdel(keyspace.subscriptions(team_id), str(number)))
 
-    async def advance(self, team_id: str, number: int, matched: Mapping[int, dt.datetime]) -> None:
+    async def advance(
+        self,
+        team_id: str,
+        number: int,
+        matched: Mapping[int, dt.datetime],
+        *,
+        seen_until: dt.datetime | None = None,
+    ) -> None:
         """Record the operations ``matched`` (id → date_created).
 
-        ``last_seen`` moves forward to the newest of them (never back), and
-        they join ``recent_ids`` until they fall out of the overlap before it.
+        ``last_seen`` moves forward to the newest of them, or to
+        ``seen_until`` (every operation created until then was looked at)
+        if that is later; never back. The matched operations join
+        ``recent_ids`` until they fall out of the overlap before it.
         """
-        if not matched:
+        if not matched and seen_until is None:
             return
         key = keyspace.subscriptions(team_id)
         for _ in range(_CAS_ATTEMPTS):
             current = await self._redis.hget(key, str(number))
             if current is None:
                 return  # removed meanwhile: not brought back
-            advanced = _advanced(number, decoded(current), matched)
+            advanced = _advanced(number, decoded(current), matched, seen_until)
             if advanced is None:
                 return
             if await self._compare_and_set.hash_fields(
@@ -124,13 +156,24 @@ class SubscriptionStore:
         _logger.warning("subscription %s kept changing; last_seen not advanced", number)
 
 
-def _advanced(number: int, current: str, matched: Mapping[int, dt.datetime]) -> str | None:
-    """The stored document with ``matched`` recorded; None when it does not parse."""
+def _advanced(
+    number: int,
+    current: str,
+    matched: Mapping[int, dt.datetime],
+    seen_until: dt.datetime | None,
+) -> str | None:
+    """The stored document with ``matched`` recorded; None when it does not parse
+    or nothing would change."""
     document = json_object(current)
     stored = decode_subscription(number, current)
     if document is None or stored is None:
         return None
-    last_seen = max(stored.last_seen, *(aware(date) for date in matched.values()))
+    dates = [aware(date) for date in matched.values()]
+    if seen_until is not None:
+        dates.append(aware(seen_until))
+    last_seen = max(stored.last_seen, *dates)
+    if last_seen == stored.last_seen and not matched:
+        return None
     document["last_seen"] = iso(last_seen)
     document[_RECENT_IDS] = _recent_after(
         {**_recent_ids(document), **matched}, last_seen - SUBSCRIPTION_OVERLAP
@@ -198,5 +241,5 @@ def decode_subscription(number: int | None, document: str) -> Subscription | Non
             recent_ids=frozenset(_recent_ids(parsed)),
         )
     except (KeyError, TypeError, ValueError) as error:
-        _logger.warning("skipping unreadable subscription %s (%s)", number, error)
+        _logger.warning("skipping unreadable subscription %s (%s)", number, log_text(error))
         return None

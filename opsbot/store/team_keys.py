@@ -2,7 +2,13 @@
 
 One hash per team, ``opsbot:{T…}:apikey``: ``record`` (the vault's
 ciphertext), ``set_by`` (a Slack user id), ``set_at`` (ISO 8601, UTC) and
-``fingerprint`` (a short keyed hash to tell keys apart in ``/ops key status``).
+``fingerprint`` (a short hash to tell keys apart in ``/ops key status``; see
+:func:`opsbot.store.vault.fingerprint`). The fingerprint is written when the
+key is set and never recomputed: key rotation re-encrypts the record only.
+
+A record that does not decrypt (altered, or encrypted under a key no longer
+in the keyring) is a key that must be set again: :meth:`TeamKeyStore.get`
+raises the vault's error for it, and :meth:`TeamKeyStore.status` says so.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from redis.typing import EncodableT, FieldT
 from opsbot.clock import utc_now
 from opsbot.store import keyspace
 from opsbot.store.codec import decoded, decoded_map
-from opsbot.store.vault import Vault
+from opsbot.store.vault import Vault, VaultError
 
 PURPOSE: Final = "api_key"
 
@@ -29,6 +35,8 @@ class KeyStatus:
     set_by: str
     set_at: dt.datetime
     fingerprint: str
+    # False when the stored record does not decrypt: the key must be set again.
+    readable: bool = True
 
 
 class TeamKeyStore:
@@ -56,13 +64,18 @@ class TeamKeyStore:
         return status
 
     async def get(self, team_id: str) -> str | None:
-        """The team's key in clear, or None when none is set."""
+        """The team's key in clear, or None when none is set.
+
+        Raises :class:`~opsbot.store.vault.VaultError` when the stored key does
+        not decrypt (its message names the missing key id, never a secret).
+        """
         record = await self._redis.hget(keyspace.api_key(team_id), "record")
         if record is None:
             return None
         return self._vault.decrypt(team_id, PURPOSE, decoded(record))
 
     async def status(self, team_id: str) -> KeyStatus | None:
+        """Who set the key, when, its fingerprint, and whether it still decrypts."""
         fields = decoded_map(await self._redis.hgetall(keyspace.api_key(team_id)))
         if "record" not in fields:
             return None
@@ -70,7 +83,15 @@ class TeamKeyStore:
             set_by=fields.get("set_by", ""),
             set_at=dt.datetime.fromisoformat(fields["set_at"]),
             fingerprint=fields.get("fingerprint", ""),
+            readable=self._decrypts(team_id, fields["record"]),
         )
+
+    def _decrypts(self, team_id: str, record: str) -> bool:
+        try:
+            self._vault.decrypt(team_id, PURPOSE, record)
+        except VaultError:
+            return False
+        return True
 
     async def remove(self, team_id: str) -> bool:
         """Delete the team's key; False when there was none."""
@@ -80,12 +101,11 @@ class TeamKeyStore:
 def reencrypt(vault: Vault, team_id: str, record: str) -> dict[str, str] | None:
     """The hash fields to write so the key is under the current key, or None if it is.
 
-    The fingerprint is keyed by the current key too, so it is recomputed.
+    The record is decrypted even when it is under the current key already,
+    so that one which does not decrypt raises VaultError rather than pass
+    for "unchanged". The fingerprint stays as it was written.
     """
+    api_key = vault.decrypt(team_id, PURPOSE, record)
     if not vault.needs_rotation(record):
         return None
-    api_key = vault.decrypt(team_id, PURPOSE, record)
-    return {
-        "record": vault.encrypt(team_id, PURPOSE, api_key),
-        "fingerprint": vault.fingerprint(team_id, api_key),
-    }
+    return {"record": vault.encrypt(team_id, PURPOSE, api_key)}

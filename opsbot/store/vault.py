@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import hmac
 import logging
 import os
 import re
@@ -23,9 +22,7 @@ from pathlib import Path
 from typing import Final
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from opsbot.config import ENCRYPTION_KEY_BYTES, Settings, SettingsError, parse_encryption_keys
 from opsbot.store.keyspace import check_slack_id
@@ -36,6 +33,7 @@ RECORD_VERSION: Final = "v1"
 KEY_FILE_NAME: Final = "encryption.key"
 _NONCE_BYTES: Final = 12
 _FINGERPRINT_CHARS: Final = 10
+_FINGERPRINT_DOMAIN: Final = b"opsbot fingerprint v2\x00"
 _VARIABLE: Final = "OPSBOT_ENCRYPTION_KEYS"
 _PURPOSE = re.compile(r"[a-z0-9_.]{1,64}")
 
@@ -148,17 +146,31 @@ def _create_key_file(path: Path) -> bool:
     return True
 
 
+def fingerprint(team_id: str, secret: str) -> str:
+    """A short name for a secret, to tell one from another without showing it.
+
+    It depends on the team and the secret only, never on the keyring, so it
+    stays the same across ``opsbot rotate-keys`` and when the same key is
+    set again, in ``/ops key status`` as in the audit stream. (Fingerprints
+    of v1 were keyed by the current encryption key and changed with it; those
+    already stored are kept as they are.)
+
+    It cannot be reversed: an API key is 24 random characters of 36, about
+    124 bits, of which 10 hex digits show at most 40. Anyone able to test a
+    guess against it can test the same guess against the API itself, so a
+    secret key for the hash would protect nothing, and any key tied to the
+    keyring would change with it.
+    """
+    message = _associated_data(team_id, "fingerprint") + b"\x00" + secret.encode()
+    digest = hashlib.sha256(_FINGERPRINT_DOMAIN + message).hexdigest()
+    return digest[:_FINGERPRINT_CHARS]
+
+
 class Vault:
     """Encrypts and decrypts secrets with a keyring. Its repr shows key ids only."""
 
     def __init__(self, keyring: Keyring) -> None:
         self._keyring = keyring
-        self._fingerprint_key = HKDF(
-            algorithm=hashes.SHA256(),
-            length=32,
-            salt=None,
-            info=b"opsbot fingerprint v1",
-        ).derive(keyring.current_key)
 
     @property
     def keyring(self) -> Keyring:
@@ -188,10 +200,8 @@ class Vault:
         return kid != self._keyring.current_id
 
     def fingerprint(self, team_id: str, secret: str) -> str:
-        """A short keyed hash that tells keys apart without revealing them."""
-        message = _associated_data(team_id, "fingerprint") + b"\x00" + secret.encode()
-        digest = hmac.new(self._fingerprint_key, message, hashlib.sha256).hexdigest()
-        return digest[:_FINGERPRINT_CHARS]
+        """See :func:`fingerprint`: the same whatever the keyring."""
+        return fingerprint(team_id, secret)
 
     def __repr__(self) -> str:
         return f"Vault({self._keyring!r})"

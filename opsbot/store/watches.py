@@ -6,8 +6,9 @@ per card, the *watchers* to mention at the final step. Per watch, Redis holds
 (key names in :mod:`opsbot.store.keyspace`):
 
 - ``watch:<op>``: a small hash: ``type``, ``label``, ``step`` (last seen),
-  ``step_at``, ``created_at``, ``expires_at``, ``eta``, and ``final`` once
-  the final step is recorded;
+  ``step_at``, ``created_at``, ``expires_at``, ``eta``, ``final`` once
+  the final step is recorded, and ``unreadable`` (when) while the API's
+  answers describe the operation in a way that cannot be read;
 - ``cards:<op>``: a hash, channel id → JSON ``{"ts", "watchers"}`` (``ts``
   is "" until the card is posted). The first watcher is the one who started
   the card: watchers are only ever appended, so it needs no field of its
@@ -15,6 +16,10 @@ per card, the *watchers* to mention at the final step. Per watch, Redis holds
   Redis's compact encoding;
 - a member in ``watches`` (scored by next poll due) while it is polled, and
   in ``expiries`` (scored by expiry) until it is finished.
+
+A team watches at most ``max_watches`` operations (``OPSBOT_MAX_WATCHES``):
+:meth:`WatchStore.add` checks it in the same script that adds the watch, so
+concurrent adds cannot pass it, and raises :class:`WatchLimitReached`.
 
 Each step change is recorded by :meth:`WatchStore.record_step`, a
 compare-and-set that appends, in the same Lua script, one post per card to the
@@ -38,6 +43,8 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from opsbot.clock import moment
+from opsbot.config import DEFAULT_MAX_WATCHES
+from opsbot.logs import log_text
 from opsbot.store import keyspace, scripts
 from opsbot.store.codec import (
     aware,
@@ -52,6 +59,9 @@ from opsbot.store.codec import (
 from opsbot.store.schedule import Schedule
 
 _logger = logging.getLogger(__name__)
+
+# What the add script answers when the team is at its limit.
+_LIMIT = "limit"
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,8 @@ class Watch:
     # True once the final step is recorded: no longer polled, its final posts
     # are on their way, and finish() follows.
     final: bool = False
+    # True while the API's answers about it cannot be read (its thread was told).
+    unreadable: bool = False
 
     def card(self, channel: str) -> Card | None:
         return next((card for card in self.cards if card.channel == channel), None)
@@ -119,11 +131,22 @@ class AddResult(enum.Enum):
     JOINED = "joined"  # a card is here already: the user is added to its mentions
 
 
+class WatchLimitReached(Exception):
+    """The team watches ``limit`` operations already (``count`` of them now)."""
+
+    def __init__(self, count: int, limit: int) -> None:
+        super().__init__(f"the team watches {count} operations; its limit is {limit}")
+        self.count = count
+        self.limit = limit
+
+
 class WatchStore:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, *, max_watches: int = DEFAULT_MAX_WATCHES) -> None:
         self._redis = redis
+        self.max_watches = max_watches
         self._schedule = Schedule(redis)
         self._add = redis.register_script(scripts.ADD_WATCH)
+        self._mark_unreadable = redis.register_script(scripts.MARK_UNREADABLE)
         self._set_card_ts = redis.register_script(scripts.SET_CARD_TS)
         self._record_step = redis.register_script(scripts.RECORD_STEP)
         self._remove_card = redis.register_script(scripts.REMOVE_CARD)
@@ -137,6 +160,8 @@ class WatchStore:
         The operation is due for a poll at ``now``, and so is the team: the
         schedule is woken before and after the watch is written, so that a
         cycle of the team running meanwhile cannot leave it unscheduled.
+        Raises :class:`WatchLimitReached` when the watch would be new and the
+        team has ``max_watches`` already.
         """
         keyspace.check_slack_id(new.channel, "channel id")
         due = aware(now).timestamp()
@@ -160,10 +185,33 @@ class WatchStore:
                 aware(expires_at).timestamp(),
                 due,
                 encode_new_card(new.card_ts, new.user_id),
+                self.max_watches,
             ],
         )
+        if decoded(result) == _LIMIT:
+            count = await self._redis.zcard(keyspace.watch_expiries(team_id))
+            raise WatchLimitReached(count, self.max_watches)
         await self._schedule.wake(team_id, due)
         return AddResult(decoded(result))
+
+    async def count(self, team_id: str) -> int:
+        """How many operations the team watches (every watch until it is finished)."""
+        return int(await self._redis.zcard(keyspace.watch_expiries(team_id)))
+
+    async def mark_unreadable(self, team_id: str, op_id: int, note: str, at: dt.datetime) -> bool:
+        """Flag the watch unreadable and queue ``note`` in its threads; True the first time.
+
+        False when it is flagged already (its threads were told) or gone.
+        """
+        notes = await self._mark_unreadable(
+            keys=[*_watch_keys(team_id, op_id), keyspace.outbox(team_id)],
+            args=[op_id, note, iso(at)],
+        )
+        return int(notes) >= 0
+
+    async def clear_unreadable(self, team_id: str, op_id: int) -> None:
+        """The operation can be read again."""
+        await self._redis.hdel(keyspace.watch(team_id, op_id), "unreadable")
 
     async def set_card_ts(self, team_id: str, op_id: int, channel: str, ts: str) -> None:
         """Record the ``ts`` of the card posted in ``channel`` (its thread)."""
@@ -330,9 +378,10 @@ def decode_watch(
             eta=int(fields["eta"]) if fields.get("eta") else None,
             cards=tuple(_cards(op_id, cards)),
             final="final" in fields,
+            unreadable="unreadable" in fields,
         )
     except (KeyError, ValueError, OverflowError) as error:
-        _logger.warning("skipping watch of operation %s: unreadable (%s)", op_id, error)
+        _logger.warning("skipping watch of operation %s: unreadable (%s)", op_id, log_text(error))
         return None
 
 

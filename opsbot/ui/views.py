@@ -95,16 +95,22 @@ def watchers_of(watch: Watch, channel: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(user for user in users if user))
 
 
-WatchResult = Literal["started", "joined", "final", "not_found", "not_posted"]
+WatchResult = Literal["started", "joined", "final", "not_found", "not_posted", "limit"]
 
 
 @dataclass(frozen=True)
 class WatchOutcome:
-    """What ``/ops watch`` did with one id: ``detail`` is the final step, or why not posted."""
+    """What ``/ops watch`` did with one id: ``detail`` is the final step, or why not posted.
+
+    For a "limit" outcome, ``watched`` is how many operations the team
+    watches and ``limit`` the most it may (``OPSBOT_MAX_WATCHES``).
+    """
 
     op_id: int
     result: WatchResult
     detail: str = ""
+    watched: int = 0
+    limit: int = 0
 
     @property
     def emoji(self) -> str:

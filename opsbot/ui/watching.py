@@ -144,6 +144,25 @@ def subscribed_message(subscription: Subscription) -> Message:
     )
 
 
+def subscription_limit_message(count: int, limit: int) -> Message:
+    """``/ops subscribe`` when the team has as many subscriptions as it may."""
+    return error_message(
+        f"No subscription added: this team has {count} subscriptions, and {limit} is its "
+        "limit (`OPSBOT_MAX_SUBSCRIPTIONS`).",
+        hint="End one with `/ops unsubscribe NUMBER`; `/ops subscriptions` in a channel "
+        "lists that channel's, with their numbers.",
+    )
+
+
+def watch_limit_note(limit: int) -> Message:
+    """In the thread of a cancel or relaunch report that could not be followed."""
+    return watch_note(
+        f"This operation is not followed here: this team already watches {limit} operations, "
+        "its limit (`OPSBOT_MAX_WATCHES`). `/ops unwatch ID` frees one; "
+        "`/ops watch` it then to follow it."
+    )
+
+
 def subscriptions_message(
     subscriptions: Sequence[Subscription], *, now: dt.datetime | None = None
 ) -> Message:

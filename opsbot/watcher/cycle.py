@@ -15,10 +15,16 @@ The caller holds the team's lease (:mod:`opsbot.store.schedule`). A cycle
    (``>date_updated``, see :mod:`opsbot.watcher.memory`);
 4. records each step change with the store's compare-and-set, which queues
    its posts in the outbox in the same step; an operation a full read no
-   longer returns gets a farewell;
-5. looks for each subscription's new operations with ``>date_created``,
-   from a little before the last one seen (the API compares to the second)
-   and skipping those the subscription has matched already.
+   longer returns gets a farewell. An operation the API describes in a way
+   that cannot be read is skipped with one log line and a note in its
+   thread, and the rest of its batch moves on in the same cycle (see
+   :mod:`opsbot.watcher.reading`); it is then read alone, now and then,
+   until it can be read again;
+5. looks for the subscriptions' new operations with ``>date_created``, one
+   query for all the subscriptions whose filters allow it (see
+   :mod:`opsbot.watcher.new_operations`), from a little before the last one
+   seen (the API compares to the second) and skipping those a subscription
+   has matched already.
 
 It posts nothing itself: :mod:`opsbot.watcher.poster` delivers the outbox.
 Everything it learns is in Redis before it returns, so a cycle cut short
@@ -31,7 +37,7 @@ import datetime as dt
 import logging
 import math
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -40,21 +46,30 @@ from opsbot.api.errors import ApiError, AuthorizationError, TemporaryError
 from opsbot.api.filters import FilterError
 from opsbot.api.operation import Operation, is_final
 from opsbot.clock import moment
+from opsbot.logs import log_text
 from opsbot.store.outbox import Outbox
 from opsbot.store.pauses import TeamPauses
-from opsbot.store.subscriptions import SUBSCRIPTION_OVERLAP, Subscription, SubscriptionStore
+from opsbot.store.subscriptions import Subscription, SubscriptionStore
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import VaultError
-from opsbot.store.watches import AddResult, StepChange, Watch, WatchStore
+from opsbot.store.watches import AddResult, StepChange, Watch, WatchLimitReached, WatchStore
 from opsbot.watcher import notes
 from opsbot.watcher.intervals import PollPolicy
-from opsbot.watcher.memory import ChangesSince, WorkerMemory
+from opsbot.watcher.memory import WorkerMemory
+from opsbot.watcher.new_operations import (
+    MAX_PAGES,
+    Group,
+    groups_of,
+    new_for,
+    read_page,
+    report_unreadable,
+)
+from opsbot.watcher.reading import BATCH, BatchRead, read_batch
 from opsbot.watching import Follower, start_watch
 
 log = logging.getLogger(__name__)
 
-# The API's page: one operation.list answers for at most this many ids.
-BATCH: Final = 100
+__all__ = ["BATCH", "CycleDeps", "CycleResult", "fetch_operations", "run_team_cycle"]
 # A batch read in full is next due after its delay times a random factor
 # from this to 1, so that batches added at once do not stay in step.
 MIN_SPREAD: Final = 0.75
@@ -99,23 +114,16 @@ async def run_team_cycle(
 ) -> CycleResult:
     """Look at the team's watches and subscriptions once (see the module doc)."""
     result = CycleResult()
-    try:
-        key = await deps.team_keys.get(team_id)
-    except VaultError as error:
-        # The keyring cannot open the stored key: an operator's matter (see
-        # `opsbot rotate-keys`), not the team's, so no note in the threads.
-        log.warning("team %s not polled: %s", team_id, error)
-        result.next_due = now + deps.policy.paused_recheck_delay
-        return result
+    key = await _team_key(deps, team_id, now, memory)
     if key is None:
-        await _pause(deps, team_id, NO_KEY, notes.key_removed(), now)
         result.next_due = now + deps.policy.paused_recheck_delay
         return result
     result.key = key
+    team = _Pass(team_id, key, now, memory)
     try:
         await _end_expired(deps, team_id, now, result)
-        await _poll(deps, team_id, key, now, result, memory.changes)
-        has_subscriptions = await _follow_subscriptions(deps, team_id, key, now, result)
+        await _poll(deps, team, result)
+        has_subscriptions = await _follow_subscriptions(deps, team, result)
     except AuthorizationError:
         await _pause(deps, team_id, KEY_REFUSED, notes.key_refused(), now)
         result.next_due = now + deps.policy.paused_recheck_delay
@@ -127,7 +135,15 @@ async def run_team_cycle(
         failures = memory.backoff.failed(team_id)
         retry_after = error.retry_after if isinstance(error, TemporaryError) else None
         delay = deps.policy.backoff_delay(failures, retry_after)
-        log.info("team %s backs off %.1f s: %s", team_id, delay, error.kind.value)
+        memory.errors.log(
+            logging.INFO,
+            (team_id, "backs off", error.kind),
+            now,
+            "team %s backs off %.1f s: %s",
+            team_id,
+            delay,
+            error.kind.value,
+        )
         result.next_due = now + delay
         return result
     memory.backoff.succeeded(team_id)
@@ -140,12 +156,46 @@ async def run_team_cycle(
 async def fetch_operations(
     api: OperationClient, key: str, op_ids: Iterable[int]
 ) -> dict[int, Operation]:
-    """The operations among ``op_ids`` the key can see, one call per 100."""
+    """The operations among ``op_ids`` the key can see and read, one call per 100."""
     found: dict[int, Operation] = {}
     for chunk in _chunks(sorted(set(op_ids)), BATCH):
-        for operation in await api.list(key, {"id": chunk, "items_per_page": BATCH}):
-            found[operation.id] = operation
+        reply = await api.list_items(key, {"id": chunk, "items_per_page": BATCH})
+        found.update((operation.id, operation) for operation in reply.operations)
     return found
+
+
+@dataclass(frozen=True)
+class _Pass:
+    """The team being looked at, with what the worker remembers."""
+
+    team_id: str
+    key: str = field(repr=False)
+    now: float
+    memory: WorkerMemory
+
+
+async def _team_key(deps: CycleDeps, team_id: str, now: float, memory: WorkerMemory) -> str | None:
+    """The team's key; None when there is none to use (the team is then paused)."""
+    try:
+        key = await deps.team_keys.get(team_id)
+    except VaultError as error:
+        # The keyring cannot open the stored key: most often an operator's
+        # matter (a key dropped from the keyring too early, see `opsbot
+        # rotate-keys`), which would be every team's at once, so no note in
+        # the threads; `/ops key status` and the commands ask the team to set
+        # it again. The log says so once per period, not at every recheck.
+        memory.errors.log(
+            logging.WARNING,
+            (team_id, "key unreadable"),
+            now,
+            "team %s not polled: %s",
+            team_id,
+            log_text(error),
+        )
+        return None
+    if key is None:
+        await _pause(deps, team_id, NO_KEY, notes.key_removed(), now)
+    return key
 
 
 # --- pausing ---------------------------------------------------------------------------
@@ -173,34 +223,67 @@ async def _end_expired(deps: CycleDeps, team_id: str, now: float, result: CycleR
         result.farewells[op_id] = notes.expired(deps.watch_days)
 
 
-async def _poll(
-    deps: CycleDeps,
-    team_id: str,
-    key: str,
-    now: float,
-    result: CycleResult,
-    changes: ChangesSince,
-) -> None:
-    """Every watched operation, 100 per call: read in full, or changes only."""
+async def _poll(deps: CycleDeps, team: _Pass, result: CycleResult) -> None:
+    """Every watched operation, 100 per call: read in full, or changes only.
+
+    Operations that could not be read are kept out of the batches and read
+    alone, in full, once their retry time has come.
+    """
+    team_id, memory = team.team_id, team.memory
     watched = await deps.watches.due(team_id, math.inf, limit=_ALL)
-    due = set(await deps.watches.due(team_id, now, limit=_ALL))  # for a full read
-    changes.keep_only(team_id, watched)
+    due = set(await deps.watches.due(team_id, team.now, limit=_ALL))  # for a full read
+    memory.changes.keep_only(team_id, watched)
+    memory.unreadable.keep_only(team_id, watched)
     result.watched = len(watched)
+    held = memory.unreadable.held(team_id)
     looked_at = sorted(op_id for op_id in watched if op_id not in result.farewells)
-    for chunk in _chunks(looked_at, BATCH):
-        since = None if due.intersection(chunk) else changes.since(team_id, chunk)
-        options: dict[str, object] = {"id": chunk, "items_per_page": BATCH}
-        if since is not None:
-            options[">date_updated"] = since
-        operations = await deps.api.list(key, options)
-        result.api_calls += 1
-        result.operations += len(chunk)
-        if since is None:
-            result.read_in_full += len(chunk)
-            await _read_in_full(deps, team_id, chunk, operations, now, result)
-        else:
-            await _take_changes(deps, team_id, operations, now, result)
-        changes.answered(team_id, chunk, operations)
+    together = [op_id for op_id in looked_at if op_id not in held]
+    batches = [(chunk, False) for chunk in _chunks(together, BATCH)]
+    batches += [([op_id], True) for op_id in looked_at if held.get(op_id, math.inf) <= team.now]
+    for chunk, alone in batches:
+        full = alone or bool(due.intersection(chunk))
+        await _poll_batch(deps, team, chunk, full, result)
+
+
+async def _poll_batch(
+    deps: CycleDeps, team: _Pass, chunk: list[int], full: bool, result: CycleResult
+) -> None:
+    team_id, changes = team.team_id, team.memory.changes
+    since = None if full else changes.since(team_id, chunk)
+    options: dict[str, object] = {} if since is None else {">date_updated": since}
+    read = await read_batch(deps.api, team.key, chunk, options)
+    result.api_calls += read.calls
+    result.operations += len(chunk)
+    await _skip_unreadable(deps, team, read)
+    readable = [op_id for op_id in chunk if op_id not in read.unreadable]
+    for op_id in readable:
+        team.memory.unreadable.release(team_id, op_id)
+    if since is None:
+        result.read_in_full += len(chunk)
+        await _read_in_full(deps, team_id, readable, read.operations, team.now, result)
+    else:
+        await _take_changes(deps, team_id, read.operations, team.now, result)
+    changes.answered(team_id, readable, read.operations)
+
+
+async def _skip_unreadable(deps: CycleDeps, team: _Pass, read: BatchRead) -> None:
+    """Keep each operation that could not be read apart; say so once, in the log and its thread."""
+    if not read.unreadable:
+        return
+    retry_at = team.now + deps.policy.unreadable_retry_delay
+    at = moment(team.now)
+    for op_id, reason in sorted(read.unreadable.items()):
+        team.memory.unreadable.hold(team.team_id, op_id, retry_at)
+        note = notes.unreadable(op_id, reason, deps.policy.unreadable_retry_delay)
+        if await deps.watches.mark_unreadable(team.team_id, op_id, note, at):
+            log.warning(
+                "team %s: operation %s skipped, the API's answer about it cannot be read: %s",
+                team.team_id,
+                op_id,
+                log_text(reason),
+            )
+    # Its own schedule must not make its old batch due at every interval.
+    await deps.watches.reschedule_many(team.team_id, dict.fromkeys(read.unreadable, retry_at))
 
 
 async def _read_in_full(
@@ -214,6 +297,7 @@ async def _read_in_full(
     """Record what a full read says: changes, and the operations it no longer returns."""
     returned = {operation.id: operation for operation in operations}
     watches = await deps.watches.get_many(team_id, chunk)
+    await _readable_again(deps, team_id, watches, returned)
     # One spread for the whole batch, so that the batch stays due together
     # and batches added at the same moment drift apart.
     spread = random.uniform(MIN_SPREAD, 1.0)
@@ -230,6 +314,15 @@ async def _read_in_full(
         if not await _record(deps, watch, operation, now, next_read, result):
             unchanged[op_id] = next_read
     await deps.watches.reschedule_many(team_id, unchanged)
+
+
+async def _readable_again(
+    deps: CycleDeps, team_id: str, watches: Mapping[int, Watch], returned: Mapping[int, Operation]
+) -> None:
+    for op_id, watch in watches.items():
+        if watch.unreadable and op_id in returned:
+            await deps.watches.clear_unreadable(team_id, op_id)
+            log.info("team %s: operation %s can be read again", team_id, op_id)
 
 
 async def _take_changes(
@@ -277,92 +370,89 @@ async def _record(
 # --- subscriptions ---------------------------------------------------------------------
 
 
-async def _follow_subscriptions(
-    deps: CycleDeps, team_id: str, key: str, now: float, result: CycleResult
-) -> bool:
-    """Watch each subscription's new operations; True if the team has subscriptions."""
-    subscriptions = await deps.subscriptions.list(team_id)
-    for subscription in subscriptions:
+async def _follow_subscriptions(deps: CycleDeps, team: _Pass, result: CycleResult) -> bool:
+    """Watch the subscriptions' new operations; True if the team has subscriptions."""
+    subscriptions = await deps.subscriptions.list(team.team_id)
+    for group in groups_of(subscriptions):
         try:
-            found = await _new_operations(deps.api, key, subscription, result)
+            await _follow_group(deps, team, group, result)
         except (AuthorizationError, TemporaryError):
             raise  # the whole team pauses or backs off
         except (ApiError, FilterError) as error:
-            # One subscription's filters no longer accepted: the others carry on.
-            log.warning("team %s subscription %s skipped: %s", team_id, subscription.number, error)
-            continue
-        await _watch_new(deps, team_id, subscription, found, now)
+            # One group's filters no longer accepted: the others carry on.
+            numbers = ",".join(str(member.number) for member in group.members)
+            team.memory.errors.log(
+                logging.WARNING,
+                (team.team_id, "subscriptions skipped", numbers),
+                team.now,
+                "team %s subscriptions %s skipped: %s",
+                team.team_id,
+                numbers,
+                log_text(error),
+            )
     return bool(subscriptions)
 
 
-async def _new_operations(
-    api: OperationClient, key: str, subscription: Subscription, result: CycleResult
-) -> list[Operation]:
-    """The subscription's operations not matched yet, oldest first.
-
-    The query starts :data:`SUBSCRIPTION_OVERLAP` before last_seen, so that
-    an operation of last_seen's second that the API showed only later is
-    still found; those matched already are skipped.
-    """
-    since = subscription.last_seen - SUBSCRIPTION_OVERLAP
-    found = await api.list(key, _new_operations_query(subscription, since))
-    result.api_calls += 1
-    new = _not_matched_yet(subscription, _settled(found))
-    if len(found) == BATCH and not new:
-        # A page filled with operations matched already would hide the new
-        # ones behind them at every cycle: ask from last_seen itself.
-        found = await api.list(key, _new_operations_query(subscription, subscription.last_seen))
+async def _follow_group(deps: CycleDeps, team: _Pass, group: Group, result: CycleResult) -> None:
+    """Read the group's new operations, a page at a time, and give each member its own."""
+    since, page_number = group.start, 0
+    members = list(group.members)
+    for _ in range(MAX_PAGES):
+        page = await read_page(deps.api, team.key, group, since, page_number)
         result.api_calls += 1
-        new = _not_matched_yet(subscription, _settled(found))
-    return new
+        report_unreadable(page, team.memory.errors, team.team_id, team.now)
+        for member in members:
+            found = new_for(member, page.settled)
+            await _watch_new(deps, team, member, found)
+            await deps.subscriptions.advance(
+                team.team_id, member.number, _matched(found), seen_until=page.seen_until
+            )
+        if page.next_since is None:
+            return
+        since, page_number = page.next_since, page.next_page
+        # The members moved on: what they matched is in their recent_ids now.
+        members = await _refreshed(deps, team.team_id, members)
 
 
-def _new_operations_query(subscription: Subscription, since: dt.datetime) -> dict[str, object]:
+async def _refreshed(
+    deps: CycleDeps, team_id: str, members: Sequence[Subscription]
+) -> list[Subscription]:
+    stored = {
+        subscription.number: subscription for subscription in await deps.subscriptions.list(team_id)
+    }
+    return [stored[member.number] for member in members if member.number in stored]
+
+
+def _matched(operations: Sequence[Operation]) -> dict[int, dt.datetime]:
     return {
-        **subscription.filters,
-        ">date_created": since,
-        "sort_by": "date_created",
-        "items_per_page": BATCH,
+        operation.id: operation.date_created
+        for operation in operations
+        if operation.date_created is not None
     }
 
 
-def _not_matched_yet(subscription: Subscription, found: Sequence[Operation]) -> list[Operation]:
-    """Leave out what the subscription matched, or what came before it (the overlap)."""
-    # The API's dates are whole seconds: one of the subscription's own second is new.
-    start = subscription.created_at.replace(microsecond=0)
-    return [
-        operation
-        for operation in found
-        if operation.id not in subscription.recent_ids
-        and (operation.date_created is None or operation.date_created >= start)
-    ]
-
-
-def _settled(found: Sequence[Operation]) -> list[Operation]:
-    """The operations whose creation second is complete in this answer.
-
-    A full page may stop in the middle of a second; the operations of that
-    last second are left for the next query, which starts from the newest
-    one kept. (A page whose operations all share one second is taken whole.)
-    """
-    if len(found) < BATCH:
-        return list(found)
-    last = found[-1].date_created
-    earlier = [operation for operation in found if operation.date_created != last]
-    return earlier or list(found)
-
-
 async def _watch_new(
-    deps: CycleDeps,
-    team_id: str,
-    subscription: Subscription,
-    operations: Sequence[Operation],
-    now: float,
+    deps: CycleDeps, team: _Pass, subscription: Subscription, operations: Sequence[Operation]
 ) -> None:
-    at = moment(now)
+    team_id, at = team.team_id, moment(team.now)
     follower = Follower(team_id, subscription.channel, subscription.created_by)
     for operation in operations:
-        added = await start_watch(deps.watches, operation, follower, now=at, days=deps.watch_days)
+        try:
+            added = await start_watch(
+                deps.watches, operation, follower, now=at, days=deps.watch_days
+            )
+        except WatchLimitReached as limit:
+            team.memory.errors.log(
+                logging.WARNING,
+                (team_id, "watch limit"),
+                team.now,
+                "team %s: operation %s of subscription %s not watched: %s",
+                team_id,
+                operation.id,
+                subscription.number,
+                limit,
+            )
+            continue
         if added is AddResult.JOINED:
             continue
         # The poster posts the card; an operation that has ended already gets
@@ -373,12 +463,6 @@ async def _watch_new(
             await deps.outbox.add_farewell(team_id, operation.id, farewell, at)
         else:
             await deps.outbox.add_card(team_id, operation.id, at)
-    matched = {
-        operation.id: operation.date_created
-        for operation in operations
-        if operation.date_created is not None
-    }
-    await deps.subscriptions.advance(team_id, subscription.number, matched)
 
 
 # --- small helpers -------------------------------------------------------------------

@@ -15,6 +15,12 @@ A team whose calls are refused for rate limiting (or answered with garbage)
 waits twice as long after each such failure in a row, from the interval up
 to :data:`MAX_BACKOFF_DOUBLINGS` doublings, or as long as the API asked
 (Retry-After) if that is longer.
+
+An operation the API describes in a way that cannot be read is read alone,
+apart from its batch, every :data:`MAX_STRETCH` intervals until it can be.
+
+An error that comes back at every cycle is logged once per team every
+:data:`ERROR_LOG_PERIOD_S`, with the number of repeats in between.
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ MAX_STRETCH: Final = 20
 MAX_BACKOFF_DOUBLINGS: Final = 6
 # A paused team (key removed or refused) is checked again this many intervals later.
 PAUSED_RECHECK_INTERVALS: Final = 10
+# The same watcher error of the same team: one log line per this many seconds.
+ERROR_LOG_PERIOD_S: Final = 600.0
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,11 @@ class PollPolicy:
         doublings = min(max(failures_in_a_row - 1, 0), MAX_BACKOFF_DOUBLINGS)
         delay: float = self.interval_s * 2**doublings
         return max(delay, retry_after or 0.0)
+
+    @property
+    def unreadable_retry_delay(self) -> float:
+        """How long until an operation that could not be read is read again, alone."""
+        return self.interval_s * MAX_STRETCH
 
     @property
     def paused_recheck_delay(self) -> float:

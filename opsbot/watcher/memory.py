@@ -29,10 +29,13 @@ early is seen then at the latest.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable, Sequence
 from typing import Final
 
 from opsbot.api.operation import Operation
+from opsbot.logs import Repeats
+from opsbot.watcher.intervals import ERROR_LOG_PERIOD_S
 
 MARGIN: Final = dt.timedelta(seconds=2)
 
@@ -90,7 +93,42 @@ class TeamBackoff:
         self._failures.pop(team_id, None)
 
 
-class WorkerMemory:
+class UnreadableOperations:
+    """Operations whose descriptions cannot be read, per team: read alone, now and then.
+
+    Kept out of their batches, so that finding the bad one among a hundred
+    (see :mod:`opsbot.watcher.reading`) happens once, not at every cycle.
+    Their watches are flagged in Redis too (their threads were told once);
+    a worker that does not remember them finds them again, at the cost of a
+    few calls.
+    """
+
     def __init__(self) -> None:
+        self._retry_at: dict[str, dict[int, float]] = {}
+
+    def hold(self, team_id: str, op_id: int, retry_at: float) -> None:
+        self._retry_at.setdefault(team_id, {})[op_id] = retry_at
+
+    def held(self, team_id: str) -> dict[int, float]:
+        """The team's unreadable operations, with when each is to be tried again."""
+        return dict(self._retry_at.get(team_id, {}))
+
+    def release(self, team_id: str, op_id: int) -> None:
+        self._retry_at.get(team_id, {}).pop(op_id, None)
+
+    def keep_only(self, team_id: str, op_ids: Iterable[int]) -> None:
+        """Forget the team's operations no longer watched."""
+        held = self._retry_at.get(team_id)
+        if held:
+            watched = set(op_ids)
+            self._retry_at[team_id] = {op: at for op, at in held.items() if op in watched}
+
+
+class WorkerMemory:
+    def __init__(self, errors: Repeats | None = None) -> None:
         self.changes = ChangesSince()
         self.backoff = TeamBackoff()
+        self.unreadable = UnreadableOperations()
+        # Watcher errors that repeat at every cycle: one line per team and
+        # kind per period (see opsbot.logs.Repeats).
+        self.errors = errors or Repeats(logging.getLogger("opsbot.watcher"), ERROR_LOG_PERIOD_S)

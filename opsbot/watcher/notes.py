@@ -5,7 +5,8 @@ delivered once and survives a crash. What a post does is its kind
 (:class:`~opsbot.store.outbox.PostKind`), not its words: a *note*
 (:func:`key_removed`, :func:`key_refused`) is said in the thread; a
 *farewell* (:func:`expired`, :func:`no_longer_visible`,
-:func:`already_ended`) ends its watch once every card has it.
+:func:`already_ended`) ends its watch once every card has it. The note of
+:func:`unreadable` is queued by the store with the watch's flag, once.
 """
 
 from __future__ import annotations
@@ -30,6 +31,22 @@ def no_longer_visible(op_id: int) -> str:
 
 def already_ended(step: str) -> str:
     return f"It was already {step} when the subscription found it. {WATCH_ENDED}"
+
+
+# What went wrong, in a note: enough to tell one fault from another.
+_REASON_CHARS: Final = 200
+
+
+def unreadable(op_id: int, reason: str, retry_s: float) -> str:
+    minutes = max(1, round(retry_s / 60))
+    unit = "minute" if minutes == 1 else "minutes"
+    shown = reason if len(reason) <= _REASON_CHARS else reason[: _REASON_CHARS - 1] + "…"
+    return (
+        f":warning: The API describes operation {op_id} in a way opsbot cannot read "
+        f"({shown}), so its steps are not followed for now; the other watched operations "
+        "carry on. "
+        f"It is looked at again every {minutes} {unit}, and followed again once it can be read."
+    )
 
 
 def key_removed() -> str:

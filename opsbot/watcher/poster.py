@@ -59,11 +59,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from opsbot.api.errors import ApiError
 from opsbot.api.operation import DONE, Operation
 from opsbot.clock import moment
+from opsbot.logs import Repeats, log_text
 from opsbot.store.outbox import Outbox, Post, PostKind
 from opsbot.store.pacing import ChannelPacing
 from opsbot.store.watches import Card, Watch, WatchStore
 from opsbot.ui.watching import watch_card_message, watch_final_reply, watch_note, watch_step_reply
 from opsbot.watcher.clients import TeamClients
+from opsbot.watcher.intervals import ERROR_LOG_PERIOD_S
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +139,8 @@ class Poster:
         self.clients = clients
         self.spacing_s = spacing_s
         self.page = page
+        # Slack down or refusing for hours says so once per team and period.
+        self.errors = Repeats(log, ERROR_LOG_PERIOD_S)
         # Failed attempts per outbox entry, to give up on a post Slack always refuses.
         self.attempts: Counter[str] = Counter()
 
@@ -320,9 +324,22 @@ class _TeamPass:
             reason = _error_code(error)
             if reason not in CARD_NOT_EDITABLE:
                 await self._refused_for_all(error, card.channel)
-                log.info("card of %s in %s not edited: %s", watch.op_id, card.channel, reason)
+                self._log(
+                    logging.INFO,
+                    ("card not edited", reason),
+                    "card of %s in %s not edited: %s",
+                    watch.op_id,
+                    card.channel,
+                    log_text(reason),
+                )
         except (aiohttp.ClientError, TimeoutError) as error:
-            log.info("card of %s not edited: %s", watch.op_id, type(error).__name__)
+            self._log(
+                logging.INFO,
+                ("card not edited", type(error).__name__),
+                "card of %s not edited: %s",
+                watch.op_id,
+                type(error).__name__,
+            )
 
     async def _post(
         self,
@@ -348,11 +365,24 @@ class _TeamPass:
             )
         except SlackApiError as error:
             await self._refused_for_all(error, channel)
-            log.warning("Slack refused a post to %s: %s", channel, _error_code(error))
+            reason = _error_code(error)
+            self._log(
+                logging.WARNING,
+                ("post refused", reason),
+                "Slack refused a post to %s: %s",
+                channel,
+                log_text(reason),
+            )
             await self._failed(post)
             raise _Wait(self.now + RETRY_LATER_S) from None
         except (aiohttp.ClientError, TimeoutError) as error:
-            log.info("posting to %s failed (%s), again later", channel, type(error).__name__)
+            self._log(
+                logging.INFO,
+                ("post failed", type(error).__name__),
+                "posting to %s failed (%s), again later",
+                channel,
+                type(error).__name__,
+            )
             await self._failed(post)
             raise _Wait(self.now + RETRY_LATER_S) from None
         self.result.posts += 1
@@ -371,15 +401,31 @@ class _TeamPass:
         if error.response.status_code == 429 or reason == "ratelimited":
             retry_at = self.now + _retry_after(error)
             await self.poster.pacing.hold_until(self.team_id, channel, retry_at)
-            log.info("Slack rate-limits team %s for %.0f s", self.team_id, retry_at - self.now)
+            self._log(
+                logging.INFO,
+                ("ratelimited",),
+                "Slack rate-limits team %s for %.0f s",
+                self.team_id,
+                retry_at - self.now,
+            )
             raise _Stop(retry_at)
         if reason in CHANNEL_GONE:
             dropped = await self.poster.watches.drop_channel(self.team_id, channel)
             log.info("channel %s is gone (%s): %d cards dropped", channel, reason, dropped)
             raise _ChannelGone
         if reason in TOKEN_REFUSED:
-            log.warning("Slack refuses team %s's token (%s)", self.team_id, reason)
+            self._log(
+                logging.WARNING,
+                ("token refused", reason),
+                "Slack refuses team %s's token (%s)",
+                self.team_id,
+                reason,
+            )
             raise _Stop(self.now + NO_CLIENT_RETRY_S)
+
+    def _log(self, level: int, kind: tuple[str, ...], message: str, *args: object) -> None:
+        """A line that may come back at every pass: once per team, kind and period."""
+        self.poster.errors.log(level, (self.team_id, *kind), self.now, message, *args)
 
     async def _failed(self, post: Post) -> None:
         """Count a failed attempt; a post Slack always refuses is given up at last."""

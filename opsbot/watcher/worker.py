@@ -36,6 +36,7 @@ from redis.exceptions import RedisError
 
 from opsbot.api.client import OperationClient
 from opsbot.config import Settings
+from opsbot.logs import log_text
 from opsbot.slack_installations import RedisInstallationStore
 from opsbot.store.outbox import Outbox
 from opsbot.store.pacing import ChannelPacing
@@ -187,9 +188,25 @@ class Worker:
             next_due = now  # stopping: another worker takes the team at once
             raise
         except RedisError as error:
-            log.warning("team %s: pass cut short, Redis unreachable (%s)", lease.team_id, error)
-        except Exception:
-            log.exception("team %s: pass failed, trying again later", lease.team_id)
+            self._memory.errors.log(
+                logging.WARNING,
+                (lease.team_id, "redis"),
+                now,
+                "team %s: pass cut short, Redis unreachable (%s)",
+                lease.team_id,
+                log_text(error),
+            )
+        except Exception as error:
+            # A bug met at every pass would otherwise write a traceback every
+            # few seconds: one per team and kind of error per period.
+            self._memory.errors.log(
+                logging.ERROR,
+                (lease.team_id, "pass failed", type(error).__name__),
+                now,
+                "team %s: pass failed, trying again later",
+                lease.team_id,
+                exc_info=True,
+            )
         finally:
             keeper.cancel()
             await asyncio.shield(self._release(lease, next_due))
@@ -246,13 +263,19 @@ class Worker:
     # --- the loop --------------------------------------------------------------------------
 
     async def _logged_cycle(self) -> CycleReport | None:
+        # Redis down means a failed cycle every second: one line per period says it.
+        errors, now = self._memory.errors, self._clock()
         try:
             report = await self.run_once()
         except RedisError as error:
-            log.warning("cycle failed, Redis unreachable (%s)", type(error).__name__)
+            kind = type(error).__name__
+            errors.log(
+                logging.WARNING, ("cycle", kind), now, "cycle failed, Redis unreachable (%s)", kind
+            )
             return None
-        except Exception:
-            log.exception("cycle failed")
+        except Exception as error:
+            key = ("cycle", type(error).__name__)
+            errors.log(logging.ERROR, key, now, "cycle failed", exc_info=True)
             return None
         if report.teams:
             log.info("%s", report.line())
@@ -301,14 +324,14 @@ async def open_worker(
     api = OperationClient(settings.api_url, timeout=settings.api_timeout_s, retry_attempts=1)
     installations = RedisInstallationStore(redis, vault) if settings.slack.oauth else None
     async with api, TeamClients(settings, installations) as clients:
-        watches, outbox = WatchStore(redis), Outbox(redis)
+        watches, outbox = WatchStore(redis, max_watches=settings.max_watches), Outbox(redis)
         deps = CycleDeps(
             api=api,
             team_keys=TeamKeyStore(redis, vault),
             watches=watches,
             outbox=outbox,
             pauses=TeamPauses(redis),
-            subscriptions=SubscriptionStore(redis),
+            subscriptions=SubscriptionStore(redis, max_subscriptions=settings.max_subscriptions),
             policy=PollPolicy(settings.poll_interval_s),
             watch_days=settings.watch_days,
         )

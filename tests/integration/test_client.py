@@ -456,3 +456,43 @@ async def test_all_pages_of_a_list_add_up_to_the_count(
         page += 1
     assert len(seen) == total
     assert len(set(seen)) == total
+
+
+# --- an answer read item by item ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [
+        ("infinite_eta", "an eta that is not a number"),
+        ("huge_id", "an operation id out of range"),
+        ("deep_params", "values nested deeper than 32 levels"),
+    ],
+)
+async def test_one_unreadable_item_costs_only_itself(
+    simulator: Simulator, sim_server: ServedSimulator, sim_key: str, kind: str, reason: str
+) -> None:
+    op_ids = [op["id"] for op in simulator.operations()[:5]]
+    simulator.serve_hostile(op_ids[2], kind, depth=200)
+
+    async with OperationClient(sim_server.url) as api:
+        reply = await api.list_items(sim_key, {"id": op_ids})
+        with pytest.raises(ProtocolError, match=reason):
+            await api.list(sim_key, {"id": op_ids})
+
+    assert [op.id for op in reply.operations] == op_ids[:2] + op_ids[3:]
+    [unreadable] = reply.unreadable
+    assert unreadable.reason.startswith(reason)
+    assert unreadable.op_id == (None if kind == "huge_id" else op_ids[2])
+    assert reply.items == 5
+
+
+async def test_a_date_out_of_the_calendar_is_a_protocol_error_not_a_crash(
+    simulator: Simulator, sim_server: ServedSimulator, sim_key: str
+) -> None:
+    op_ids = [op["id"] for op in simulator.operations()[:3]]
+    simulator.serve_hostile(op_ids[1], "date_out_of_range")
+
+    async with OperationClient(sim_server.url) as api:
+        with pytest.raises(ProtocolError):
+            await api.list_items(sim_key, {"id": op_ids})

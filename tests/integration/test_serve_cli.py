@@ -318,7 +318,7 @@ async def test_rotate_keys_re_encrypts_everything_under_the_new_first_key(
         result = await asyncio.to_thread(run_opsbot, "rotate-keys", env=env)
 
         assert result.returncode == 0, result.stderr
-        assert result.stdout.strip() == "rotated 4, unchanged 0, failed 0"
+        assert result.stdout.strip() == "rotated 4, unchanged 0, unreadable 0, failed 0"
         assert_no_secret(result.stdout + result.stderr, [sim_key, BOT_TOKEN, old_key, new_key])
         # The new key alone now opens every record.
         new_vault = Vault(Keyring.parse(new_key))
@@ -330,6 +330,26 @@ async def test_rotate_keys_re_encrypts_everything_under_the_new_first_key(
         assert found.bot_token == BOT_TOKEN
 
         again = await asyncio.to_thread(run_opsbot, "rotate-keys", env=env)
-        assert again.stdout.strip() == "rotated 0, unchanged 4, failed 0"
+        assert again.stdout.strip() == "rotated 0, unchanged 4, unreadable 0, failed 0"
+    finally:
+        await redis.aclose()
+
+
+async def test_rotate_keys_names_each_record_it_cannot_decrypt_and_exits_non_zero(
+    redis_url: str, sim_key: str
+) -> None:
+    lost_key, current_key = new_encryption_key(), new_encryption_key()
+    redis = Redis.from_url(redis_url, decode_responses=True)
+    try:
+        await TeamKeyStore(redis, Vault(Keyring.parse(lost_key))).set(TEAM_ID, sim_key, USER_ID)
+        env = clean_env(REDIS_URL=redis_url, OPSBOT_ENCRYPTION_KEYS=current_key)
+
+        result = await asyncio.to_thread(run_opsbot, "rotate-keys", env=env)
+
+        assert result.returncode == 1, result.stderr
+        [line, summary] = result.stdout.strip().splitlines()
+        assert line.startswith(f"unreadable: team {TEAM_ID}, api_key of the API key record")
+        assert summary == "rotated 0, unchanged 0, unreadable 1, failed 0"
+        assert_no_secret(result.stdout + result.stderr, [sim_key, lost_key, current_key])
     finally:
         await redis.aclose()

@@ -242,3 +242,53 @@ async def test_calls_are_counted_per_method_and_reset(
 
     assert await control(http, sim_server, "calls") == {}
     assert await call_with_timeout(http, sim_server.url, sim_key, 1.5) == 400
+
+
+# hostile values --------------------------------------------------------------------------
+
+# What each kind looks like on the wire, in the spoiled operation's reply.
+HOSTILE_WIRE = {
+    "infinite_eta": b"<double>inf</double>",
+    "date_out_of_range": b"<dateTime.iso8601>0001-01-01T00:00:00+01:00</dateTime.iso8601>",
+    "huge_id": b"<int>" + b"9" * 3000 + b"</int>",
+    "deep_params": b"<value><array><data>" * 100,  # as deep as asked below
+}
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE_WIRE))
+async def test_a_hostile_operation_is_spoiled_in_every_reply_beside_normal_ones(
+    http: aiohttp.ClientSession,
+    sim_server: ServedSimulator,
+    simulator: Simulator,
+    sim_key: str,
+    kind: str,
+) -> None:
+    first, bad, last = (op["id"] for op in simulator.operations()[:3])
+    answer = await control(http, sim_server, "hostile", {"id": bad, "kind": kind, "depth": 100})
+    assert answer == {"id": bad, "kind": kind}
+    body = encode_call("operation.list", (sim_key, {"id": [first, bad, last]}))
+
+    async with http.post(sim_server.url, data=body) as response:
+        spoiled = await response.read()
+
+    assert spoiled.count(HOSTILE_WIRE[kind]) == 1
+    assert spoiled.count(b"<name>step</name>") == 3  # the other two are there, as they are
+    # Only how it is described changes: it still moves, and can be switched off.
+    simulator.move(bad, DONE)
+    await control(http, sim_server, "hostile", {"id": bad, "kind": None})
+    async with http.post(sim_server.url, data=body) as response:
+        plain = decode_response(await response.read())
+    assert [op["id"] for op in plain] == [first, bad, last]
+    assert plain[1]["step"] == DONE
+
+
+async def test_hostile_switches_refuse_what_they_do_not_know(
+    http: aiohttp.ClientSession, sim_server: ServedSimulator, simulator: Simulator
+) -> None:
+    op_id = simulator.operations()[0]["id"]
+    unknown = await control(http, sim_server, "hostile", {"id": op_id, "kind": "nasty"}, status=400)
+    assert "unknown hostile kind" in unknown["error"]
+    await control(http, sim_server, "hostile", {"id": 1, "kind": "huge_id"}, status=404)
+    simulator.serve_hostile(op_id, "huge_id")
+    await control(http, sim_server, "reset")
+    assert simulator.switches.hostile == {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 import pytest
@@ -13,9 +14,10 @@ from opsbot.slack_installations import RedisInstallationStore
 from opsbot.store import keyspace
 from opsbot.store.audit import AuditLog
 from opsbot.store.connection import open_redis
-from opsbot.store.rotation import rotate_keys
+from opsbot.store.rotation import UnreadableRecord, rotate_keys
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Keyring, UnknownKeyError, Vault, VaultError
+from tests.support.redis_probe import recent_audit
 
 API_KEYS = {"T0123": "Gx7pQ2rT9vW4yZ1bC6dF8hJ3", "T0456": "Mn5bV8cX2zL4kJ7hG9fD3sA1"}
 
@@ -64,17 +66,31 @@ async def test_every_secret_moves_to_the_first_key_and_still_reads(redis: Redis)
         assert (found.bot_token, found.user_token) == (f"xoxb-{team_id}", f"xoxp-{team_id}")
 
 
-async def test_the_fingerprint_follows_the_new_key(redis: Redis) -> None:
+async def test_the_fingerprint_stays_the_same_across_rotation(redis: Redis) -> None:
     old = Keyring.generate()
-    await store_everything(redis, Vault(old))
+    old_vault = Vault(old)
+    await store_everything(redis, old_vault)
+    before = await TeamKeyStore(redis, old_vault).status("T0123")
+    await AuditLog(redis).record(
+        "T0123", user_id="U0ADMIN", action="key_set", target=before.fingerprint if before else ""
+    )
     rotated_vault = Vault(Keyring((Keyring.generate().current_key, old.current_key)))
 
-    await rotate_keys(redis, rotated_vault)
+    report = await rotate_keys(redis, rotated_vault)
 
-    status = await TeamKeyStore(redis, rotated_vault).status("T0123")
-    assert status is not None
-    assert status.fingerprint == rotated_vault.fingerprint("T0123", API_KEYS["T0123"])
-    assert status.set_by == "U0ADMIN"
+    assert report.complete
+    after = await TeamKeyStore(redis, rotated_vault).status("T0123")
+    assert before is not None
+    assert after is not None
+    assert after.fingerprint == before.fingerprint
+    assert after.set_by == "U0ADMIN"
+    # The audit stream named the key by the fingerprint status still shows...
+    [audited, *_] = await recent_audit(redis, "T0123")
+    assert audited.target == after.fingerprint
+    # ...and the same key set again under the new keyring is named the same.
+    again = await TeamKeyStore(redis, rotated_vault).set("T0123", API_KEYS["T0123"], "U0ADMIN")
+    assert again.fingerprint == before.fingerprint
+    assert API_KEYS["T0123"] not in after.fingerprint
 
 
 async def test_a_second_rotation_changes_nothing(redis: Redis) -> None:
@@ -87,10 +103,13 @@ async def test_a_second_rotation_changes_nothing(redis: Redis) -> None:
     again = await rotate_keys(redis, rotated_vault)
 
     assert (again.rotated, again.unchanged, again.failed) == (0, 8, 0)
+    assert again.unreadable == []
     assert {key: await redis.dump(key) for key in await redis.keys("*")} == snapshot
 
 
-async def test_records_under_a_lost_key_are_reported_by_key_name(redis: Redis) -> None:
+async def test_records_under_a_lost_key_are_reported_unreadable_by_team_and_field(
+    redis: Redis,
+) -> None:
     lost = Vault(Keyring.generate())
     await TeamKeyStore(redis, lost).set("T0123", API_KEYS["T0123"], set_by="U0ADMIN")
     current = Vault(Keyring.generate())
@@ -98,14 +117,58 @@ async def test_records_under_a_lost_key_are_reported_by_key_name(redis: Redis) -
 
     report = await rotate_keys(redis, current)
 
-    assert (report.rotated, report.unchanged, report.failed) == (0, 1, 1)
-    assert report.failed_keys == [keyspace.api_key("T0123")]
-    assert API_KEYS["T0123"] not in str(report)
+    assert (report.rotated, report.unchanged, report.failed) == (0, 1, 0)
+    assert report.unreadable == [UnreadableRecord("T0123", "api_key", "API key record")]
+    assert not report.complete
+    [line, summary] = report.lines()
+    assert "team T0123" in line
+    assert "api_key" in line
+    assert "does not decrypt" in line
+    assert summary == "rotated 0, unchanged 1, unreadable 1, failed 0"
+    assert API_KEYS["T0123"] not in "\n".join(report.lines())
     with pytest.raises(UnknownKeyError):
         await TeamKeyStore(redis, current).get("T0123")
 
 
-async def test_a_record_moved_between_teams_is_a_failure_not_a_rotation(redis: Redis) -> None:
+async def test_an_altered_record_under_the_current_key_is_unreadable_not_unchanged(
+    redis: Redis,
+) -> None:
+    vault = Vault(Keyring.generate())
+    await TeamKeyStore(redis, vault).set("T0123", API_KEYS["T0123"], set_by="U0ADMIN")
+    key = keyspace.api_key("T0123")
+    record = await redis.hget(key, "record")
+    assert isinstance(record, str)
+    version, kid, nonce, sealed = record.split(":")
+    flipped = ("B" if sealed[0] == "A" else "A") + sealed[1:]
+    await redis.hset(key, "record", ":".join((version, kid, nonce, flipped)))
+
+    report = await rotate_keys(redis, vault)
+
+    assert (report.rotated, report.unchanged, report.failed) == (0, 0, 0)
+    assert report.unreadable == [UnreadableRecord("T0123", "api_key", "API key record")]
+
+
+async def test_an_installation_token_that_does_not_decrypt_is_named_by_its_field(
+    redis: Redis,
+) -> None:
+    old = Keyring.generate()
+    await store_everything(redis, Vault(old))
+    bot_key = keyspace.bot("T0456")
+    document = json.loads(await redis.get(bot_key) or "{}")
+    # Another team's token moved into this one's record: it does not decrypt here.
+    other = json.loads(await redis.get(keyspace.bot("T0123")) or "{}")
+    document["secrets"]["bot_token"] = other["secrets"]["bot_token"]
+    await redis.set(bot_key, json.dumps(document))
+    rotated_vault = Vault(Keyring((Keyring.generate().current_key, old.current_key)))
+
+    report = await rotate_keys(redis, rotated_vault)
+
+    assert report.unreadable == [UnreadableRecord("T0456", "bot_token", "Slack bot record")]
+    assert report.rotated == 7
+    assert "xoxb-" not in "\n".join(report.lines())
+
+
+async def test_a_record_moved_between_teams_is_unreadable_not_a_rotation(redis: Redis) -> None:
     old = Keyring.generate()
     await TeamKeyStore(redis, Vault(old)).set("T0123", API_KEYS["T0123"], set_by="U0ADMIN")
     await redis.rename(keyspace.api_key("T0123"), keyspace.api_key("T0456"))
@@ -113,6 +176,7 @@ async def test_a_record_moved_between_teams_is_a_failure_not_a_rotation(redis: R
 
     report = await rotate_keys(redis, rotated_vault)
 
-    assert report.failed_keys == [keyspace.api_key("T0456")]
+    assert [record.team_id for record in report.unreadable] == ["T0456"]
+    assert report.rotated == 0
     with pytest.raises(VaultError):
         await TeamKeyStore(redis, rotated_vault).get("T0456")

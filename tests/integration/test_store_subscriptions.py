@@ -18,6 +18,7 @@ from opsbot.store.subscriptions import (
     _RECENT_IDS_MAX,
     SUBSCRIPTION_OVERLAP,
     Subscription,
+    SubscriptionLimitReached,
     SubscriptionStore,
 )
 
@@ -221,3 +222,27 @@ async def test_a_subscription_stored_before_recent_ids_reads_and_advances(
     (after,) = await subscriptions.list(TEAM)
     assert before.recent_ids == frozenset()
     assert (after.last_seen, after.recent_ids) == (NOW + dt.timedelta(seconds=1), frozenset({101}))
+
+
+async def test_concurrent_subscribes_never_pass_the_teams_limit(redis_url: str) -> None:
+    settings = Settings(redis_url=redis_url)
+    async with open_redis(settings) as first, open_redis(settings) as second:
+        stores = [
+            SubscriptionStore(first, max_subscriptions=3),
+            SubscriptionStore(second, max_subscriptions=3),
+        ]
+        outcomes = await asyncio.gather(
+            *(subscribe(stores[n % 2], type=f"type_{n}") for n in range(12)),
+            return_exceptions=True,
+        )
+
+        added = [outcome for outcome in outcomes if isinstance(outcome, Subscription)]
+        refused = [outcome for outcome in outcomes if isinstance(outcome, SubscriptionLimitReached)]
+        assert (len(added), len(refused)) == (3, 9)
+        assert {(error.count, error.limit) for error in refused} == {(3, 3)}
+        assert len(await stores[0].list(TEAM)) == 3
+
+        # Ending one frees its place; numbers are still never reused.
+        await stores[0].remove(TEAM, added[0].number)
+        again = await subscribe(stores[1], type="type_again")
+        assert again.number == 4

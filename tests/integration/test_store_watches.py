@@ -18,7 +18,7 @@ from opsbot.store.outbox import Outbox
 from opsbot.store.pacing import ChannelPacing
 from opsbot.store.pauses import TeamPauses
 from opsbot.store.schedule import Schedule
-from opsbot.store.watches import AddResult, Card, WatchStore
+from opsbot.store.watches import AddResult, Card, WatchLimitReached, WatchStore
 from tests.support.redis_probe import next_poll_due, watched_count
 from tests.support.stored_watches import IN_A_WEEK, LATER, NOW, TEAM, record, stored, watch
 
@@ -506,12 +506,12 @@ async def data_memory(redis: Redis) -> int:
     return int(memory["used_memory"]) - int(memory["mem_clients_normal"])
 
 
-async def test_a_watch_takes_less_than_a_kilobyte_of_redis(
-    store: WatchStore, redis: Redis, outbox: Outbox
-) -> None:
+async def test_a_watch_takes_less_than_a_kilobyte_of_redis(redis: Redis, outbox: Outbox) -> None:
     """1,000 watches of one team with one posted card each, one step recorded."""
     count = 1000
     first_op = 1_000_000
+    # More than the default fair-use limit: this measures memory, not the limit.
+    store = WatchStore(redis, max_watches=count + 1)
 
     async def full_watch(op_id: int) -> None:
         await watch(
@@ -541,3 +541,39 @@ async def test_a_watch_takes_less_than_a_kilobyte_of_redis(
         for key in (keyspace.watch(TEAM, first_op), keyspace.cards(TEAM, first_op))
     }
     assert encodings <= {"listpack", "ziplist"}
+
+
+# The fair-use limit.
+
+
+async def test_concurrent_watches_never_pass_the_teams_limit(redis_url: str) -> None:
+    settings = Settings(redis_url=redis_url)
+    async with open_redis(settings) as first, open_redis(settings) as second:
+        stores = [WatchStore(first, max_watches=5), WatchStore(second, max_watches=5)]
+        outcomes = await asyncio.gather(
+            *(watch(stores[op_id % 2], op_id) for op_id in range(100, 140)),
+            return_exceptions=True,
+        )
+
+        created = [outcome for outcome in outcomes if outcome is AddResult.CREATED]
+        refused = [outcome for outcome in outcomes if isinstance(outcome, WatchLimitReached)]
+        assert (len(created), len(refused)) == (5, 35)
+        assert {(error.count, error.limit) for error in refused} == {(5, 5)}
+        assert await stores[0].count(TEAM) == await watched_count(first, TEAM) == 5
+
+
+async def test_at_the_limit_a_watched_operation_still_takes_cards_and_watchers(
+    redis: Redis,
+) -> None:
+    store = WatchStore(redis, max_watches=2)
+    assert await watch(store, 1) is AddResult.CREATED
+    assert await watch(store, 2) is AddResult.CREATED
+    with pytest.raises(WatchLimitReached):
+        await watch(store, 3)
+
+    # Another channel, another watcher: still two watched operations.
+    assert await watch(store, 1, channel="C0BBB") is AddResult.NEW_CHANNEL
+    assert await watch(store, 1, user_id="U0BOB") is AddResult.JOINED
+
+    await store.finish(TEAM, 2)  # a watch that ended frees its place
+    assert await watch(store, 3) is AddResult.CREATED

@@ -64,13 +64,20 @@ class _KeyStatus:
     set_by = USER
     set_at = NOW
     fingerprint = "a1b2c3d4"
+    readable = True
+
+
+class _UnreadableKeyStatus(_KeyStatus):
+    readable = False
 
 
 def _team_key() -> list[dict[str, Any]]:
     return [
         team_key.key_required_message(),
+        team_key.key_unreadable_message(),
         team_key.key_modal(error="not a key"),
         team_key.key_status_message(_KeyStatus(), now=NOW),
+        team_key.key_status_message(_UnreadableKeyStatus(), now=NOW),
     ]
 
 
@@ -122,6 +129,9 @@ def _watching() -> list[dict[str, Any]]:
         watching.watch_note("Paused."),
         watching.watch_unwatched_card(watch, user_id=USER, now=NOW),
         watching.watch_outcomes_message([WatchOutcome(123, "started")]),
+        watching.watch_outcomes_message([WatchOutcome(123, "limit", watched=500, limit=500)]),
+        watching.watch_limit_note(500),
+        watching.subscription_limit_message(20, 20),
         watching.unwatch_message(123, removed=True),
         watching.watches_message([watch], now=NOW, channel=CHANNEL),
         watching.subscribed_message(subscription),

@@ -111,3 +111,19 @@ def test_a_malformed_keyring_is_refused_without_echoing_it(value: str) -> None:
     assert message.startswith("OPSBOT_ENCRYPTION_KEYS must hold comma-separated keys")
     assert "`opsbot keygen`" in message
     assert value not in message
+
+
+def test_the_fair_use_limits_default_to_500_watches_and_20_subscriptions() -> None:
+    settings = Settings.from_env({})
+    assert (settings.max_watches, settings.max_subscriptions) == (500, 20)
+
+
+def test_the_fair_use_limits_are_read() -> None:
+    settings = Settings.from_env({"OPSBOT_MAX_WATCHES": "40", "OPSBOT_MAX_SUBSCRIPTIONS": "3"})
+    assert (settings.max_watches, settings.max_subscriptions) == (40, 3)
+
+
+@pytest.mark.parametrize("name", ["OPSBOT_MAX_WATCHES", "OPSBOT_MAX_SUBSCRIPTIONS"])
+def test_a_fair_use_limit_must_be_a_positive_number(name: str) -> None:
+    with pytest.raises(SettingsError, match=f"{name} must be a whole number greater than 0"):
+        Settings.from_env({name: "none"})

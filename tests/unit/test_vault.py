@@ -16,6 +16,7 @@ from opsbot.store.vault import (
     UnknownKeyError,
     Vault,
     VaultError,
+    fingerprint,
     key_id,
     load_keyring,
 )
@@ -144,10 +145,14 @@ def test_a_fingerprint_tells_keys_and_teams_apart_without_showing_the_key(vault:
     assert fingerprint not in API_KEY
 
 
-def test_a_fingerprint_depends_on_the_keyring() -> None:
-    assert Vault(Keyring.generate()).fingerprint("T0123", API_KEY) != Vault(
-        Keyring.generate()
-    ).fingerprint("T0123", API_KEY)
+def test_a_fingerprint_does_not_depend_on_the_keyring() -> None:
+    # Rotation puts a new key first and may drop the old one: the same API
+    # key must keep the name the audit stream and /ops key status know it by.
+    old, new = Keyring.generate(), Keyring.generate()
+    rotated = Keyring((new.current_key, old.current_key))
+    names = {Vault(ring).fingerprint("T0123", API_KEY) for ring in (old, new, rotated)}
+    assert names == {fingerprint("T0123", API_KEY)}
+    assert fingerprint("T0456", API_KEY) != fingerprint("T0123", API_KEY)
 
 
 @pytest.mark.parametrize("team_id", ["", "t0123", "T01}:x", "T0 1", "T0123\n", "É1"])

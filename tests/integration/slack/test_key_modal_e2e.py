@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 from opsbot.simulator import Simulator
+from opsbot.store.team_keys import TeamKeyStore
+from opsbot.store.vault import Keyring, Vault
 from tests.support.opsbot_app import RunningOpsbot
 from tests.support.redis_probe import recent_audit
 from tests.support.slack_api import FakeSlack
@@ -161,6 +163,49 @@ async def test_key_status_tells_who_when_and_the_fingerprint_never_the_key(
     text = json.dumps(message)
     assert f"Set by <@{status.set_by}> on {status.set_at:%Y-%m-%d}" in text
     assert f"Fingerprint `{status.fingerprint}`" in text
+    assert sim_key not in everything_slack_got(fake_slack)
+
+
+async def store_a_key_the_keyring_cannot_open(opsbot: RunningOpsbot, sim_key: str) -> None:
+    """The team's key, encrypted under a key that is not (or no longer) in the keyring."""
+    dropped = Vault(Keyring.generate())
+    await TeamKeyStore(opsbot.services.redis, dropped).set(TEAM_ID, sim_key, "U0ADMIN")
+
+
+async def test_key_status_of_a_key_that_does_not_decrypt_says_it_needs_setting_again(
+    opsbot: RunningOpsbot, slack_client: SlackClient, fake_slack: FakeSlack, sim_key: str
+) -> None:
+    await store_a_key_the_keyring_cannot_open(opsbot, sim_key)
+
+    await key_command(slack_client, fake_slack, "key status", "status")
+    [message] = await fake_slack.wait_for_responses("status")
+
+    assert message["response_type"] == "ephemeral"
+    assert "is set" not in message["text"]
+    assert "needs setting again" in message["text"]
+    text = json.dumps(message)
+    assert "workspace admin or owner" in text
+    assert "OPSBOT_ADMINS" in text
+    assert "<@U0ADMIN>" in text
+    assert sim_key not in everything_slack_got(fake_slack)
+
+
+async def test_a_command_that_needs_a_key_that_does_not_decrypt_asks_to_set_it_again(
+    opsbot: RunningOpsbot,
+    slack_client: SlackClient,
+    fake_slack: FakeSlack,
+    simulator: Simulator,
+    sim_key: str,
+) -> None:
+    await store_a_key_the_keyring_cannot_open(opsbot, sim_key)
+
+    await key_command(slack_client, fake_slack, "list step=ERROR", "list")
+    [message] = await fake_slack.wait_for_responses("list")
+
+    assert message["response_type"] == "ephemeral"
+    assert "cannot be read any more" in message["text"]
+    assert "set it again with /ops key" in message["text"]
+    assert simulator.calls["operation.list"] == 0
     assert sim_key not in everything_slack_got(fake_slack)
 
 

@@ -675,3 +675,51 @@ async def test_resume_watching_lifts_the_pause_and_wakes_the_team(
 
     assert await services.pauses.reason(TEAM_ID) is None
     assert await team_is_scheduled(services)
+
+
+# --- fair use ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("env_overrides", [{"OPSBOT_MAX_WATCHES": "2"}])
+async def test_watch_at_the_teams_limit_says_how_many_the_limit_and_how_to_free_some(
+    keyed_opsbot: RunningOpsbot,
+    slack_client: SlackClient,
+    fake_slack: FakeSlack,
+    simulator: Simulator,
+) -> None:
+    first, second, third = (simulator.create("domain_renew", step=WAIT) for _ in range(3))
+    await answered(slack_client, fake_slack, f"watch {first}", channel_id=OTHER_CHANNEL)
+
+    answer = await answered(slack_client, fake_slack, f"watch {second} {third}")
+
+    assert answer["text"] == "Watching 1 of 2 operations"
+    text = shown(answer)
+    assert f"*#{third}* is not watched: this team already watches 2 operations" in text
+    assert "2 is its limit" in text
+    assert "`/ops unwatch ID`" in text
+    assert await keyed_opsbot.services.watches.get(TEAM_ID, third) is None
+    assert len(cards_posted(fake_slack)) == 1  # the second's card only
+
+    # An operation watched already still takes another channel's card.
+    again = await answered(slack_client, fake_slack, f"watch {first}")
+    assert "is watched: its card is posted" in shown(again)
+
+    await answered(slack_client, fake_slack, f"unwatch {second}")
+    freed = await answered(slack_client, fake_slack, f"watch {third}")
+    assert freed["text"] == "Watching 1 of 1 operation"
+
+
+@pytest.mark.parametrize("env_overrides", [{"OPSBOT_MAX_SUBSCRIPTIONS": "2"}])
+async def test_subscribe_at_the_teams_limit_says_how_many_the_limit_and_how_to_free_some(
+    keyed_opsbot: RunningOpsbot, slack_client: SlackClient, fake_slack: FakeSlack
+) -> None:
+    await answered(slack_client, fake_slack, "subscribe type=domain_create")
+    await answered(slack_client, fake_slack, "subscribe step=ERROR", channel_id=OTHER_CHANNEL)
+
+    answer = await answered(slack_client, fake_slack, "subscribe type=vm_create")
+
+    text = shown(answer)
+    assert "No subscription added: this team has 2 subscriptions" in text
+    assert "2 is its limit" in text
+    assert "`/ops unsubscribe NUMBER`" in text
+    assert len(await keyed_opsbot.services.subscriptions.list(TEAM_ID)) == 2

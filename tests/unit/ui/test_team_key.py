@@ -60,6 +60,7 @@ class _Status:
     set_by: str
     set_at: dt.datetime
     fingerprint: str
+    readable: bool = True
 
 
 def test_key_status_names_who_and_when_and_the_fingerprint() -> None:
@@ -82,3 +83,27 @@ def test_key_status_without_a_key() -> None:
     message = team_key.key_status_message(None)
     _assert_message_ok(message)
     assert "No operation API key is set" in message["text"]
+
+
+def test_key_status_of_a_key_that_does_not_decrypt_asks_for_it_to_be_set_again() -> None:
+    status = _Status(ACTOR, NOW - dt.timedelta(days=3), "a1b2c3d4", readable=False)
+    message = team_key.key_status_message(status, now=NOW)
+    _assert_message_ok(message)
+    text = all_text(message)
+    assert "is set" not in message["text"]
+    assert "needs setting again" in message["text"]
+    assert "cannot be read" in text
+    # Who may set it again, and with what.
+    assert "workspace admin or owner" in text
+    assert "OPSBOT_ADMINS" in text
+    assert "`/ops key`" in text
+    assert f"<@{ACTOR}>" in text
+
+
+def test_a_command_that_needs_an_unreadable_key_asks_for_it_to_be_set_again() -> None:
+    message = team_key.key_unreadable_message()
+    _assert_message_ok(message)
+    text = all_text(message)
+    assert "cannot be read" in text
+    assert "set it again" in message["text"]
+    assert "`/ops key`" in text

@@ -355,6 +355,12 @@ def test_any_data_gives_valid_safe_cards_and_replies(
             "Operation 7 is not watched: I cannot post in this channel.",
             "(not_in_channel)",
         ),
+        (
+            WatchOutcome(7, "limit", watched=500, limit=500),
+            "Operation 7 is not watched: this team watches 500 operations, its limit is 500. "
+            "/ops unwatch frees one.",
+            "`/ops unwatch ID`",
+        ),
     ],
 )
 def test_one_watch_outcome_in_words(outcome: WatchOutcome, expected_text: str, shown: str) -> None:
@@ -508,3 +514,35 @@ def test_unsubscribe_answers() -> None:
     assert_message_ok(missing)
     assert done["text"].startswith("Subscription 2 is ended")
     assert missing["text"] == "This channel has no subscription number 2."
+
+
+def test_the_watch_limit_says_how_many_the_limit_and_how_to_free_some() -> None:
+    message = watching.watch_outcomes_message([WatchOutcome(9, "limit", watched=501, limit=500)])
+
+    assert_message_ok(message)
+    text = all_text(message)
+    assert "watches 501 operations" in text
+    assert "500 is its limit" in text
+    assert "OPSBOT_MAX_WATCHES" in text
+    assert "`/ops unwatch ID`" in text
+    assert "`/ops watches`" in text
+
+
+def test_the_subscription_limit_says_how_many_the_limit_and_how_to_free_some() -> None:
+    message = watching.subscription_limit_message(20, 20)
+
+    assert_message_ok(message)
+    text = all_text(message)
+    assert "this team has 20 subscriptions" in text
+    assert "20 is its limit" in text
+    assert "OPSBOT_MAX_SUBSCRIPTIONS" in text
+    assert "`/ops unsubscribe NUMBER`" in text
+    assert "`/ops subscriptions`" in text
+
+
+def test_a_cancel_report_that_cannot_be_followed_says_why_in_its_thread() -> None:
+    message = watching.watch_limit_note(500)
+
+    assert_message_ok(message)
+    assert "500 operations" in all_text(message)
+    assert "`/ops unwatch ID`" in all_text(message)
