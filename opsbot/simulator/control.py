@@ -2,7 +2,7 @@
 
     POST /control/latency    {"seconds": 2.5}
     POST /control/ratelimit  {"every": 3}          (null or 0: off)
-    POST /control/garbage    {"count": 1, "kind": "html"}
+    POST /control/garbage    {"count": 1, "kind": "html"}   (or a hostile kind: "infinite_eta")
     POST /control/move       {"id": 100123, "step": "DONE"}
     POST /control/create     {"type": "domain_create", "domain": "x.es", "step": "ERROR",
                               "params": {...}, "errortype": "...", "last_error": "..."}

@@ -3,7 +3,7 @@
 A latency added to every XML-RPC reply, a rate-limit fault every N calls,
 and garbage instead of the next replies: an HTML error page from a proxy, a
 body cut in the middle, an empty body, text that is not XML, a body larger
-than any client should read.
+than any client should read, an operation whose eta is infinite.
 """
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ from typing import Final
 from opsbot.api.xmlrpc import MAX_REPLY_BYTES, encode_response
 
 GARBAGE_KINDS: Final = ("html", "truncated", "empty", "notxml", "oversize")
+# Well-formed XML-RPC holding what no operation can: a client reads these fine
+# and must then cope with the value.
+HOSTILE_KINDS: Final = ("infinite_eta",)
 
 _BAD_GATEWAY_PAGE: Final = (
     b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
@@ -50,8 +53,9 @@ class Switches:
         self._calls_since_rate_limit_set = 0
 
     def queue_garbage(self, count: int, kind: str) -> None:
-        if kind not in GARBAGE_KINDS:
-            raise ValueError(f"unknown garbage kind {kind!r}; kinds are {', '.join(GARBAGE_KINDS)}")
+        kinds = (*GARBAGE_KINDS, *HOSTILE_KINDS)
+        if kind not in kinds:
+            raise ValueError(f"unknown garbage kind {kind!r}; kinds are {', '.join(kinds)}")
         if count < 0:
             raise ValueError("count cannot be negative")
         self.garbage.extend([kind] * count)
@@ -84,6 +88,9 @@ def garbage_reply(kind: str) -> GarbageReply:
         return GarbageReply(200, "text/xml", b'{"error": "this is not XML-RPC"}')
     if kind == "oversize":
         return GarbageReply(200, "text/xml", _oversize_body())
+    if kind == "infinite_eta":
+        hostile = {"id": 100100, "step": "RUN", "type": "domain_renew", "eta": float("inf")}
+        return GarbageReply(200, "text/xml", encode_response(hostile))
     raise ValueError(f"unknown garbage kind {kind!r}")
 
 

@@ -17,7 +17,7 @@ from opsbot.api.filters import FilterError, validate_options
 from opsbot.api.operation import Operation
 from opsbot.clock import utc_now
 from opsbot.services import Services
-from opsbot.slack import look
+from opsbot.slack import failures, look
 from opsbot.slack.follow import watch_in_thread
 from opsbot.slack.grammar import Command
 from opsbot.slack.interaction import NEEDS_KEY, Action, Interaction, on_button
@@ -44,7 +44,9 @@ def register(app: AsyncApp, services: Services) -> None:
     @app.action(ids.ACTION_CANCEL_KEEP)
     async def keep(ack: AsyncAck, respond: AsyncRespond) -> None:
         await ack()
-        await respond(delete_original=True)
+        # Nothing to tell if it fails: the question simply stays on screen.
+        async with failures.reported("the Keep button", None):
+            await respond(delete_original=True)
 
 
 async def cancel_command(asked: Interaction, command: Command) -> None:

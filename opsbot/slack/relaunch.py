@@ -21,6 +21,7 @@ from opsbot.api.catalog import RELAUNCH_PARAMETERS, choose_relaunch_fields
 from opsbot.api.errors import ApiError, BadParameterError, InvalidStepError, TemporaryError
 from opsbot.api.operation import RELAUNCHABLE_TYPES, Operation
 from opsbot.services import Services
+from opsbot.slack import failures
 from opsbot.slack.ack_budget import within_budget
 from opsbot.slack.follow import watch_in_thread
 from opsbot.slack.grammar import Command
@@ -38,6 +39,8 @@ from opsbot.ui.team_key import key_required_message
 log = logging.getLogger(__name__)
 
 View = dict[str, Any]
+# Where an unexpected error happened, in the log line that gives its reference.
+FORM = "the relaunch form"
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -46,7 +49,9 @@ def register(app: AsyncApp, services: Services) -> None:
     @app.action(ids.ACTION_ADD_FIELD)
     async def add_field(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        await _add_field(_in_modal(services, client, body), body["actions"][0])
+        view_id = str((body.get("view") or {}).get("id") or "")
+        async with failures.reported(FORM, failures.in_modal(client, view_id)):
+            await _add_field(_in_modal(services, client, body), body["actions"][0])
 
     @app.view(ids.CALLBACK_RELAUNCH)
     async def submit(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -69,7 +74,7 @@ async def open_relaunch_modal(asked: Interaction, op_id: int) -> None:
     opened = await asked.open_modal(loading, command=f"/ops relaunch {op_id}")
     if opened is None:
         return
-    view = await _relaunch_view(asked, op_id)
+    view = await failures.or_failure(_relaunch_view(asked, op_id), FORM, failures.unexpected_modal)
     await _update_view(asked.client, opened["id"], opened["hash"], view)
 
 
@@ -178,20 +183,25 @@ async def _submit(modal: _InModal, ack: AsyncAck) -> None:
         await ack(response_action="errors", errors=problems)
         return
     # Redis, the API and Slack are all asked inside the ack's budget.
-    in_time, call = await within_budget(_relaunch_with_key(asked, op_id, values))
+    work = failures.or_failure(_relaunch_with_key(asked, op_id, values), FORM, _failed)
+    in_time, call = await within_budget(work)
     if in_time:
         await _ack_outcome(ack, call.result())
         return
     relaunching = f"Relaunching operation {op_id}…"
     await ack(response_action="update", view=notice_modal("Relaunching", relaunching))
-    outcome = await call
+    # Past the ack, the modal is the only place left to say anything.
+    async with failures.reported(FORM, failures.in_modal(asked.client, view["id"])):
+        await _update_view(asked.client, view["id"], None, _final_view(await call, op_id))
+
+
+def _final_view(outcome: _Outcome, op_id: int) -> View:
+    """What the modal shows once a relaunch slower than the ack's budget is over."""
     if outcome.errors:
         # The inputs are gone by now: show the refusal as text instead.
         reasons = "; ".join(f"{name}: {why}" for name, why in outcome.errors.items())
-        final = notice_modal("Relaunch refused", reasons)
-    else:
-        final = outcome.view or notice_modal("Relaunched", _done(op_id))
-    await _update_view(asked.client, view["id"], None, final)
+        return notice_modal("Relaunch refused", reasons)
+    return outcome.view or notice_modal("Relaunched", _done(op_id))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -209,6 +219,10 @@ async def _ack_outcome(ack: AsyncAck, outcome: _Outcome) -> None:
         await ack(response_action="update", view=outcome.view)
     else:
         await ack(response_action="clear")
+
+
+def _failed(reference: str) -> _Outcome:
+    return _Outcome(view=failures.unexpected_modal(reference))
 
 
 def _done(op_id: int) -> str:

@@ -19,6 +19,7 @@ from opsbot.api.api_key import API_KEY_LENGTH, looks_like_api_key
 from opsbot.api.client import OperationClient
 from opsbot.api.errors import ApiError, AuthorizationError, BadParameterError
 from opsbot.services import Services
+from opsbot.slack import failures
 from opsbot.slack.ack_budget import within_budget
 from opsbot.slack.grammar import Command
 from opsbot.slack.interaction import Interaction
@@ -38,6 +39,8 @@ ADMINS_ONLY: Final = (
 )
 
 View = dict[str, Any]
+# Where an unexpected error happened, in the log line that gives its reference.
+FORM = "the API key form"
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -89,7 +92,8 @@ async def _submit_key(asked: Interaction, ack: AsyncAck, view: View) -> None:
         await ack(response_action="errors", errors={ids.BLOCK_API_KEY: _format_hint(api_key)})
         return
     # Slack, the API and Redis are all asked inside the ack's budget.
-    in_time, work = await within_budget(_check_and_save(asked, api_key))
+    checked = failures.or_failure(_check_and_save(asked, api_key), FORM, failures.unexpected_modal)
+    in_time, work = await within_budget(checked)
     if in_time:
         outcome = work.result()
         if isinstance(outcome, str):
@@ -103,10 +107,12 @@ async def _submit_key(asked: Interaction, ack: AsyncAck, view: View) -> None:
     )
     outcome = await work
     shown = key_modal(error=outcome) if isinstance(outcome, str) else outcome
-    try:
-        await asked.client.views_update(view_id=view["id"], view=shown)
-    except SlackApiError as error:
-        log.warning("could not update the key modal: %s", error.response.get("error"))
+    # Past the ack, the modal is the only place left to say anything.
+    async with failures.reported(FORM, failures.in_modal(asked.client, view["id"])):
+        try:
+            await asked.client.views_update(view_id=view["id"], view=shown)
+        except SlackApiError as error:
+            log.warning("could not update the key modal: %s", error.response.get("error"))
 
 
 def _typed_key(view: View) -> str:
