@@ -22,6 +22,12 @@ DEFAULT_SLACK_API_URL: Final = "https://slack.com/api/"
 # millisecond, so 50 serve hundreds of simultaneous requests (the rest wait
 # their turn); many processes on one Redis stay far below its 10,000 clients.
 DEFAULT_REDIS_MAX_CONNECTIONS: Final = 50
+# Slack sends a request in one go; a client that takes longer than this to
+# send its headers and body is slow on purpose or broken.
+DEFAULT_HTTP_READ_TIMEOUT_S: Final = 10.0
+# Open HTTP connections at once: above a burst of Slack's requests, well below
+# the usual 1,024 open files a process may have.
+DEFAULT_HTTP_MAX_CONNECTIONS: Final = 500
 ENCRYPTION_KEY_BYTES: Final = 32
 
 
@@ -103,6 +109,8 @@ class Settings:
     # A Redis URL may carry a password.
     redis_url: str | None = field(default=None, repr=False)
     redis_max_connections: int = DEFAULT_REDIS_MAX_CONNECTIONS
+    http_read_timeout_s: float = DEFAULT_HTTP_READ_TIMEOUT_S
+    http_max_connections: int = DEFAULT_HTTP_MAX_CONNECTIONS
     data_dir: Path = Path(".opsbot")
     poll_interval_s: float = 30.0
     port: int = 3000
@@ -123,6 +131,12 @@ class Settings:
             redis_url=env.get("REDIS_URL") or None,
             redis_max_connections=_positive_int(
                 env, "OPSBOT_REDIS_MAX_CONNECTIONS", DEFAULT_REDIS_MAX_CONNECTIONS
+            ),
+            http_read_timeout_s=_positive_float(
+                env, "OPSBOT_HTTP_READ_TIMEOUT", DEFAULT_HTTP_READ_TIMEOUT_S
+            ),
+            http_max_connections=_positive_int(
+                env, "OPSBOT_HTTP_MAX_CONNECTIONS", DEFAULT_HTTP_MAX_CONNECTIONS
             ),
             data_dir=Path(env.get("OPSBOT_DATA_DIR") or ".opsbot"),
             poll_interval_s=_positive_float(env, "OPSBOT_POLL_INTERVAL", 30.0),

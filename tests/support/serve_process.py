@@ -50,11 +50,16 @@ class ServeProcess:
         """The lines logged after the first ``mark`` ones (``mark = len(serving.lines)``)."""
         return self.lines[mark:]
 
-    async def wait_for_line(self, wanted: Callable[[str], bool], within: float = 10.0) -> str:
-        """The first log line ``wanted`` accepts; a safety net of ``within`` seconds."""
+    async def wait_for_line(
+        self, wanted: Callable[[str], bool], within: float = 10.0, *, since: int = 0
+    ) -> str:
+        """The first log line (after the first ``since``) ``wanted`` accepts.
+
+        ``within`` seconds is a safety net, not a deadline the test is about.
+        """
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
-            for line in self.lines:
+            for line in self.lines_since(since):
                 if wanted(line):
                     return line
             await asyncio.sleep(0.05)

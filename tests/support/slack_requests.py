@@ -65,6 +65,7 @@ def slash_command_body(
     user_id: str = USER_ID,
     channel_id: str = CHANNEL_ID,
     trigger_id: str = TRIGGER_ID,
+    channel_name: str = CHANNEL_NAME,
 ) -> str:
     """A slash command, form-encoded with the fields Slack sends."""
     return urlencode(
@@ -73,7 +74,7 @@ def slash_command_body(
             "team_id": team_id,
             "team_domain": TEAM_DOMAIN,
             "channel_id": channel_id,
-            "channel_name": CHANNEL_NAME,
+            "channel_name": channel_name,
             "user_id": user_id,
             "user_name": _user_name(user_id),
             "command": command,
