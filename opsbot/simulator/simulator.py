@@ -105,6 +105,9 @@ class Simulator:
     def garbage_next(self, count: int = 1, kind: str = "html") -> None:
         self.switches.queue_garbage(count, kind)
 
+    def decline_next(self, method: str, count: int = 1) -> None:
+        self.switches.decline_next(method, count)
+
     def reset_switches(self) -> None:
         self.switches.reset()
 
@@ -173,6 +176,8 @@ class Simulator:
         if not params or not spec.accepts(len(params) - 1):
             raise faults.wrong_arity(method, spec.arity, len(params))
         account = self._account_for(params[0])
+        if self.switches.declines(method):
+            return False
         now = self.now()
         account.advance(now)
         return spec.handler(account, now, *params[1:])

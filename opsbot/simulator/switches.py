@@ -1,7 +1,8 @@
 """Misbehaviour on demand, for tests and benchmarks.
 
 A latency added to every XML-RPC reply, a rate-limit fault every N calls,
-and garbage instead of the next replies: an HTML error page from a proxy, a
+``false`` from the next cancels or relaunches (the API declined to act), and
+garbage instead of the next replies: an HTML error page from a proxy, a
 body cut in the middle, an empty body, text that is not XML, a body larger
 than any client should read, an operation whose eta is infinite.
 """
@@ -15,6 +16,8 @@ from typing import Final
 from opsbot.api.xmlrpc import MAX_REPLY_BYTES, encode_response
 
 GARBAGE_KINDS: Final = ("html", "truncated", "empty", "notxml", "oversize")
+# The actions whose reply is a boolean, which the API may answer false.
+DECLINABLE: Final = ("operation.cancel", "operation.relaunch")
 # Well-formed XML-RPC holding what no operation can: a client reads these fine
 # and must then cope with the value.
 HOSTILE_KINDS: Final = ("infinite_eta",)
@@ -38,6 +41,7 @@ class Switches:
     latency: float = 0.0
     rate_limit_every: int | None = None
     garbage: collections.deque[str] = field(default_factory=collections.deque)
+    declined: collections.Counter[str] = field(default_factory=collections.Counter)
     _calls_since_rate_limit_set: int = 0
 
     def set_latency(self, seconds: float) -> None:
@@ -60,6 +64,21 @@ class Switches:
             raise ValueError("count cannot be negative")
         self.garbage.extend([kind] * count)
 
+    def decline_next(self, method: str, count: int = 1) -> None:
+        """The next ``count`` calls of ``method`` answer false and change nothing."""
+        if method not in DECLINABLE:
+            raise ValueError(f"only {' and '.join(DECLINABLE)} can be declined, not {method!r}")
+        if count < 0:
+            raise ValueError("count cannot be negative")
+        self.declined[method] += count
+
+    def declines(self, method: str) -> bool:
+        """Whether this call of ``method`` is one to answer false (counts it)."""
+        if self.declined[method] <= 0:
+            return False
+        self.declined[method] -= 1
+        return True
+
     def next_garbage(self) -> GarbageReply | None:
         return garbage_reply(self.garbage.popleft()) if self.garbage else None
 
@@ -74,6 +93,7 @@ class Switches:
         self.latency = 0.0
         self.set_rate_limit(None)
         self.garbage.clear()
+        self.declined.clear()
 
 
 def garbage_reply(kind: str) -> GarbageReply:

@@ -21,7 +21,7 @@ from opsbot.api.catalog import RELAUNCH_PARAMETERS, choose_relaunch_fields
 from opsbot.api.errors import ApiError, BadParameterError, InvalidStepError, TemporaryError
 from opsbot.api.operation import RELAUNCHABLE_TYPES, Operation
 from opsbot.services import Services
-from opsbot.slack import failures
+from opsbot.slack import audit_trail, failures
 from opsbot.slack.ack_budget import within_budget
 from opsbot.slack.follow import watch_in_thread
 from opsbot.slack.grammar import Command
@@ -239,11 +239,14 @@ async def _relaunch_with_key(asked: Interaction, op_id: int, values: dict[str, s
 
 async def _relaunch(asked: Interaction, op_id: int, values: dict[str, str]) -> _Outcome:
     try:
-        await asked.services.api.relaunch(asked.key, op_id, values)
+        done = await asked.services.api.relaunch(asked.key, op_id, values)
     except ApiError as error:
         await asked.record(audit.RELAUNCH, target=str(op_id), outcome=f"error: {error.kind.value}")
         step = await _current_step(asked, op_id, error)
         return _refused(error, op_id, values, step)
+    if not done:
+        await asked.record(audit.RELAUNCH, target=str(op_id), outcome=audit_trail.NOT_DONE)
+        return _Outcome(view=notice_modal("Not relaunched", _declined(op_id)))
     await asked.record(audit.RELAUNCH, target=str(op_id))
     announced = await _announce(asked, op_id, values)
     if announced is not None:
@@ -251,6 +254,13 @@ async def _relaunch(asked: Interaction, op_id: int, values: dict[str, str]) -> _
         channel, ts = announced
         await watch_in_thread(asked, op_id, channel=channel, ts=ts)
     return _Outcome()
+
+
+def _declined(op_id: int) -> str:
+    return (
+        f"The API answered that operation {op_id} was not relaunched: nothing changed. "
+        f"Check its step with `/ops info {op_id}` before trying again."
+    )
 
 
 async def _current_step(asked: Interaction, op_id: int, error: ApiError) -> str | None:
