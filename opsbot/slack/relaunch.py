@@ -29,7 +29,7 @@ from opsbot.slack.interaction import NEEDS_KEY, Action, Interaction, on_button
 from opsbot.slack.requests import Requester
 from opsbot.store import audit
 from opsbot.ui import ids
-from opsbot.ui.common import api_error_message, notice_modal
+from opsbot.ui.common import api_error_message, notice_message, notice_modal
 from opsbot.ui.payloads import RelaunchMetadata
 from opsbot.ui.relaunch import relaunch_loading_modal, relaunch_modal, relaunched_message
 from opsbot.ui.relaunch_inputs import field_names_in, read_values, refusals
@@ -67,6 +67,31 @@ async def _relaunch_button(asked: Interaction, action: Action) -> None:
 
 
 async def open_relaunch_modal(asked: Interaction, op_id: int) -> None:
+    """Open the form, once: two clicks on Relaunch (or a click and the command) race.
+
+    The operation's action lock is held while the form opens and fills, so
+    the second click is told instead; a relaunch being made (or just made)
+    holds the same lock, and so does a cancel.
+    """
+    locks = asked.services.locks
+    token = await locks.acquire(asked.team_id, op_id)
+    if token is None:
+        await asked.tell(notice_message(_under_way(op_id)))
+        return
+    try:
+        await _open_and_fill(asked, op_id)
+    finally:
+        await locks.release(asked.team_id, op_id, token)
+
+
+def _under_way(op_id: int) -> str:
+    return (
+        f"Operation {op_id} is already being acted on: its relaunch form is opening, "
+        f"or it is being (or was just) relaunched or cancelled. See `/ops info {op_id}`."
+    )
+
+
+async def _open_and_fill(asked: Interaction, op_id: int) -> None:
     requester = asked.requester
     loading = relaunch_loading_modal(
         op_id, channel_id=requester.channel_id, response_url=requester.response_url
@@ -210,6 +235,7 @@ class _Outcome:
 
     view: View | None = None
     errors: dict[str, str] = dataclasses.field(default_factory=dict)
+    relaunched: bool = False
 
 
 async def _ack_outcome(ack: AsyncAck, outcome: _Outcome) -> None:
@@ -234,7 +260,24 @@ async def _relaunch_with_key(asked: Interaction, op_id: int, values: dict[str, s
     if key is None:
         message = key_required_message()
         return _Outcome(view=_message_modal("API key needed", message))
-    return await _relaunch(asked.with_key(key), op_id, values)
+    return await _relaunch_once(asked.with_key(key), op_id, values)
+
+
+async def _relaunch_once(asked: Interaction, op_id: int, values: dict[str, str]) -> _Outcome:
+    """Two submits of one form (a double click, a retry) call operation.relaunch once.
+
+    The lock is kept after a relaunch, so a late second submit is refused
+    too; a refused relaunch lets go of it, so the form can be corrected and
+    sent again.
+    """
+    locks = asked.services.locks
+    token = await locks.acquire(asked.team_id, op_id)
+    if token is None:
+        return _Outcome(view=notice_modal("Already under way", _under_way(op_id)))
+    outcome = await _relaunch(asked, op_id, values)
+    if not outcome.relaunched:
+        await locks.release(asked.team_id, op_id, token)
+    return outcome
 
 
 async def _relaunch(asked: Interaction, op_id: int, values: dict[str, str]) -> _Outcome:
@@ -253,7 +296,7 @@ async def _relaunch(asked: Interaction, op_id: int, values: dict[str, str]) -> _
         # The announcement's thread follows the relaunched operation.
         channel, ts = announced
         await watch_in_thread(asked, op_id, channel=channel, ts=ts)
-    return _Outcome()
+    return _Outcome(relaunched=True)
 
 
 def _declined(op_id: int) -> str:

@@ -1,5 +1,8 @@
-"""Actions happen only when the API says they happened.
+"""Actions happen once, and only when the API says they happened.
 
+- Two submits of one relaunch form call operation.relaunch once, as two
+  clicks on Cancel cancel once (the operation's action lock).
+- Two clicks on Relaunch open one form; the second is told why.
 - When operation.cancel or operation.relaunch answers false, the API did not
   act: the person is told so, the audit entry says so, the channel hears
   nothing. The simulator's ``decline`` switch makes it answer false.
@@ -7,11 +10,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import aiohttp
 
-from opsbot.api.operation import ERROR, WAIT
+from opsbot.api.operation import BILL, ERROR, WAIT
 from opsbot.simulator import ServedSimulator, Simulator
 from tests.integration.slack.test_relaunch_modal_e2e import open_modal, submit
 from tests.support.opsbot_app import RunningOpsbot
@@ -19,11 +23,13 @@ from tests.support.redis_probe import recent_audit
 from tests.support.slack_api import FakeSlack
 from tests.support.slack_requests import (
     TEAM_ID,
+    EventsReply,
     SlackClient,
     block_actions_body,
     plain_text_state,
 )
 
+UNDER_WAY = "is already being acted on"
 NOT_DONE = "error: the API answered false"
 
 
@@ -40,6 +46,59 @@ async def click(slack_client: SlackClient, fake_slack: FakeSlack, action: str, o
     body = block_actions_body(action, str(op_id), response_url=fake_slack.response_url(action))
     reply = await slack_client.post(body)
     assert (reply.status, reply.text) == (200, "")
+
+
+# --- relaunch once ------------------------------------------------------------------------
+
+
+async def test_two_submits_of_one_relaunch_form_relaunch_once(
+    keyed_opsbot: RunningOpsbot,
+    slack_client: SlackClient,
+    fake_slack: FakeSlack,
+    simulator: Simulator,
+) -> None:
+    op_id = simulator.create("domain_create", step=ERROR, domain="twice.es")
+    view = await open_modal(slack_client, fake_slack, op_id)
+    typed = {"x-es_legalform": plain_text_state("1")}
+
+    replies: list[EventsReply] = await asyncio.gather(
+        submit(slack_client, view, typed), submit(slack_client, view, typed)
+    )
+
+    assert simulator.calls["operation.relaunch"] == 1
+    assert simulator.operation(op_id)["step"] == BILL
+    answers = sorted((reply.json() for reply in replies), key=json.dumps)
+    assert answers[0] == {"response_action": "clear"}
+    assert answers[1]["response_action"] == "update"
+    assert UNDER_WAY in json.dumps(answers[1]["view"])
+    [entry] = await recent_audit(keyed_opsbot.services.redis, TEAM_ID)
+    assert (entry.action, entry.outcome) == ("relaunch", "ok")
+    [announced, _thread_note] = fake_slack.calls_to("chat.postMessage")
+    assert announced.args["text"] == f"Operation {op_id} was relaunched"
+
+
+async def test_two_clicks_on_relaunch_open_one_form(
+    keyed_opsbot: RunningOpsbot,
+    slack_client: SlackClient,
+    fake_slack: FakeSlack,
+    simulator: Simulator,
+) -> None:
+    op_id = simulator.create("domain_create", step=ERROR, domain="clicked.es")
+
+    await asyncio.gather(
+        click(slack_client, fake_slack, "op_relaunch", op_id),
+        click(slack_client, fake_slack, "op_relaunch", op_id),
+    )
+    [told] = await fake_slack.wait_for_responses("op_relaunch")
+    await fake_slack.wait_for("views.update")
+
+    assert len(fake_slack.calls_to("views.open")) == 1
+    assert told["response_type"] == "ephemeral"
+    assert UNDER_WAY in told["text"]
+
+    # Once the form is open and filled, the lock is let go: a later click opens one again.
+    await click(slack_client, fake_slack, "op_relaunch", op_id)
+    await fake_slack.wait_for("views.open", count=2)
 
 
 # --- the API's answer is read -----------------------------------------------------------
