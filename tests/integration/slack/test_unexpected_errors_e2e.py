@@ -231,10 +231,7 @@ async def oauth_opsbot(
 
 
 async def test_redis_gone_before_the_ack_is_answered_on_the_ack(
-    oauth_opsbot: RunningOpsbot,
-    own_redis: RedisServer,
-    fake_slack: FakeSlack,
-    logged: pytest.LogCaptureFixture,
+    oauth_opsbot: RunningOpsbot, own_redis: RedisServer, logged: pytest.LogCaptureFixture
 ) -> None:
     # In OAuth mode the team's token is looked up in Redis before any listener runs.
     await stopped(own_redis)
