@@ -45,9 +45,8 @@ async def keyed_serve(
     fake_slack: FakeSlack, api: ServedSimulator, redis_url: str, **overrides: str
 ) -> AsyncIterator[ServeProcess]:
     """``opsbot serve`` on ``redis_url``, the test team's key set."""
-    env = opsbot_env(
-        slack_api_url=fake_slack.api_url, api_url=api.url, redis_url=redis_url, **overrides
-    )
+    env = opsbot_env(slack_api_url=fake_slack.api_url, api_url=api.url, redis_url=redis_url)
+    env.update(overrides)
     await set_team_key(env)
     async with serving(env) as served:
         yield served

@@ -23,7 +23,6 @@ from tests.support.redis_probe import recent_audit
 from tests.support.slack_api import FakeSlack
 from tests.support.slack_requests import (
     TEAM_ID,
-    EventsReply,
     SlackClient,
     block_actions_body,
     plain_text_state,
@@ -61,7 +60,7 @@ async def test_two_submits_of_one_relaunch_form_relaunch_once(
     view = await open_modal(slack_client, fake_slack, op_id)
     typed = {"x-es_legalform": plain_text_state("1")}
 
-    replies: list[EventsReply] = await asyncio.gather(
+    replies = await asyncio.gather(
         submit(slack_client, view, typed), submit(slack_client, view, typed)
     )
 
