@@ -25,10 +25,11 @@ Three ways in, for the three moments an error can happen:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from typing import Any, Final, TypeVar
 
 from slack_bolt.async_app import AsyncApp, AsyncRespond
@@ -145,13 +146,18 @@ async def on_error(
     """
     reference = log_unexpected(error, _where(body))
     if response is not None:
-        return _answer_on_ack(body, reference)
+        answer = _answer_on_ack(body, reference)
+        if answer is not None:
+            return answer
     if respond is not None:
-        await _tell_quietly(_responder(respond), reference)
-    return None
+        # Not awaited here while the ack waits on this handler: told in the background.
+        _in_background(_tell_quietly(_responder(respond), reference))
+    # A click or an event: Slack wants an empty 200 (a 500 makes it retry an event).
+    return None if response is None else BoltResponse(status=200, body="")
 
 
-def _answer_on_ack(body: Mapping[str, Any], reference: str) -> BoltResponse:
+def _answer_on_ack(body: Mapping[str, Any], reference: str) -> BoltResponse | None:
+    """The ack that carries the answer itself, for what can carry one."""
     if body.get("command"):
         message = unexpected_message(reference)
         answer = {"response_type": "ephemeral", "text": message["text"]}
@@ -159,8 +165,17 @@ def _answer_on_ack(body: Mapping[str, Any], reference: str) -> BoltResponse:
     if body.get("type") == "view_submission":
         view = unexpected_modal(reference)
         return BoltResponse(status=200, body={"response_action": "update", "view": view})
-    # A click or an event: Slack wants an empty 200 (a 500 makes it retry an event).
-    return BoltResponse(status=200, body="")
+    return None
+
+
+# Tasks told in the background, kept until done (the loop holds only weak references).
+_telling: set[asyncio.Task[None]] = set()
+
+
+def _in_background(telling: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.ensure_future(telling)
+    _telling.add(task)
+    task.add_done_callback(_telling.discard)
 
 
 def _responder(respond: AsyncRespond) -> Tell:

@@ -243,3 +243,21 @@ async def test_redis_gone_before_the_ack_is_answered_on_the_ack(
     assert answer["response_type"] == "ephemeral"
     assert answer["text"].startswith(UNEXPECTED)
     assert_logged_once(logged, reference_in(answer["text"]))
+
+
+async def test_redis_gone_before_a_click_is_acked_is_told_privately(
+    oauth_opsbot: RunningOpsbot,
+    own_redis: RedisServer,
+    fake_slack: FakeSlack,
+    logged: pytest.LogCaptureFixture,
+) -> None:
+    await stopped(own_redis)
+    async with SlackClient(oauth_opsbot.base_url, SIGNING_SECRET) as client:
+        body = block_actions_body("op_info", "1", response_url=fake_slack.response_url("c"))
+        reply = await client.post(body)
+    [answer] = await fake_slack.wait_for_responses("c")
+
+    assert (reply.status, reply.text) == (200, "")
+    assert answer["response_type"] == "ephemeral"
+    assert answer["text"].startswith(UNEXPECTED)
+    assert_logged_once(logged, reference_in(answer["text"]))
