@@ -51,7 +51,7 @@ def serve(args: argparse.Namespace) -> int:
     configure_logging(settings)
     web_app = runtime.build_web_app(settings, watcher=not args.no_watcher)
     require_data_dir(settings)
-    runtime.serve(web_app, settings.port)
+    runtime.serve(web_app, settings)
     return 0
 
 

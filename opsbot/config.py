@@ -18,6 +18,16 @@ from opsbot.slack_id import is_slack_id
 
 DEFAULT_API_URL: Final = "https://rpc.gandi.net/xmlrpc/"
 DEFAULT_SLACK_API_URL: Final = "https://slack.com/api/"
+# Redis connections one process may hold. A command holds one for about a
+# millisecond, so 50 serve hundreds of simultaneous requests (the rest wait
+# their turn); many processes on one Redis stay far below its 10,000 clients.
+DEFAULT_REDIS_MAX_CONNECTIONS: Final = 50
+# Slack sends a request in one go; a client that takes longer than this to
+# send its headers and body is slow on purpose or broken.
+DEFAULT_HTTP_READ_TIMEOUT_S: Final = 10.0
+# Open HTTP connections at once: above a burst of Slack's requests, well below
+# the usual 1,024 open files a process may have.
+DEFAULT_HTTP_MAX_CONNECTIONS: Final = 500
 ENCRYPTION_KEY_BYTES: Final = 32
 # Fair use per team: watched operations and subscriptions at most.
 DEFAULT_MAX_WATCHES: Final = 500
@@ -101,6 +111,9 @@ class Settings:
     slack_api_url: str = DEFAULT_SLACK_API_URL
     # A Redis URL may carry a password.
     redis_url: str | None = field(default=None, repr=False)
+    redis_max_connections: int = DEFAULT_REDIS_MAX_CONNECTIONS
+    http_read_timeout_s: float = DEFAULT_HTTP_READ_TIMEOUT_S
+    http_max_connections: int = DEFAULT_HTTP_MAX_CONNECTIONS
     data_dir: Path = Path(".opsbot")
     poll_interval_s: float = 30.0
     port: int = 3000
@@ -121,6 +134,15 @@ class Settings:
             api_timeout_s=_positive_float(env, "OPSBOT_API_TIMEOUT", 30.0),
             slack_api_url=_url(env, "SLACK_API_URL", DEFAULT_SLACK_API_URL),
             redis_url=env.get("REDIS_URL") or None,
+            redis_max_connections=_positive_int(
+                env, "OPSBOT_REDIS_MAX_CONNECTIONS", DEFAULT_REDIS_MAX_CONNECTIONS
+            ),
+            http_read_timeout_s=_positive_float(
+                env, "OPSBOT_HTTP_READ_TIMEOUT", DEFAULT_HTTP_READ_TIMEOUT_S
+            ),
+            http_max_connections=_positive_int(
+                env, "OPSBOT_HTTP_MAX_CONNECTIONS", DEFAULT_HTTP_MAX_CONNECTIONS
+            ),
             data_dir=Path(env.get("OPSBOT_DATA_DIR") or ".opsbot"),
             poll_interval_s=_positive_float(env, "OPSBOT_POLL_INTERVAL", 30.0),
             port=_port(env, "PORT", 3000),

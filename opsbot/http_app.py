@@ -6,10 +6,19 @@ and both close in reverse order when it stops, so a test and ``opsbot serve``
 get the same lifecycle. It routes Slack's endpoints to bolt and answers the
 health check. Whether a watcher runs beside them is :mod:`opsbot.runtime`'s
 choice, not this module's.
+
+``POST /slack/events`` reads the body within ``OPSBOT_HTTP_READ_TIMEOUT``
+(a client that never finishes sending it gets 408 instead of holding a
+handler forever), then checks and reads it (:mod:`opsbot.slack.inbound`)
+before bolt sees it: a request Slack did not sign, or could not have sent,
+gets 401 or 400 and one short log line.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Final
 
@@ -19,8 +28,11 @@ from slack_bolt.async_app import AsyncApp
 
 from opsbot.config import Settings
 from opsbot.services import Services, open_services
+from opsbot.slack import inbound
 from opsbot.slack.app import EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH, build_bolt_app
 from opsbot.store.connection import redis_is_healthy
+
+log = logging.getLogger(__name__)
 
 HEALTH_PATH: Final = "/healthz"
 
@@ -62,9 +74,27 @@ async def _bolt(web_app: web.Application) -> AsyncIterator[None]:
 
 
 async def _events(request: web.Request) -> web.Response:
-    bolt = request.app[BOLT]
-    response = await bolt.async_dispatch(await to_bolt_request(request))
+    settings = request.app[SERVICES].settings
+    try:
+        body = await _body_in_time(request, settings.http_read_timeout_s)
+        secret = settings.slack.signing_secret or ""  # required for HTTP at start-up
+        inbound.check_signature(request.headers, body, secret, time.time())
+        text, fields = inbound.read_fields(body, request.content_type)
+    except inbound.Refusal as refusal:
+        log.info("refused a request to %s: %s (%d)", EVENTS_PATH, refusal.reason, refusal.status)
+        # The reason stays in the log: a forger learns nothing from the answer.
+        return web.json_response({"error": "invalid request"}, status=refusal.status)
+    bolt_request = inbound.bolt_request(text, request.query_string, request.headers, fields)
+    response = await request.app[BOLT].async_dispatch(bolt_request)
     return await to_aiohttp_response(response)
+
+
+async def _body_in_time(request: web.Request, timeout_s: float) -> bytes:
+    try:
+        async with asyncio.timeout(timeout_s):
+            return await request.read()
+    except TimeoutError:
+        raise inbound.Refusal(408, f"the body did not arrive within {timeout_s:g} s") from None
 
 
 async def _install(request: web.Request) -> web.Response:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Final
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-from opsbot import http_app
+from opsbot import http_app, http_listener
 from opsbot.config import Settings, SettingsError
 from opsbot.services import Services, open_services
 from opsbot.slack.app import build_bolt_app
@@ -65,14 +65,44 @@ async def _watcher_beside(web_app: web.Application) -> AsyncIterator[None]:
         yield
 
 
-def serve(web_app: web.Application, port: int) -> None:
-    """Serve ``web_app`` on ``port`` until SIGTERM or SIGINT."""
+def serve(web_app: web.Application, settings: Settings) -> None:
+    """Serve ``web_app`` on ``PORT`` until SIGTERM or SIGINT."""
+    asyncio.run(_serve(web_app, settings))
+
+
+async def _serve(web_app: web.Application, settings: Settings) -> None:
+    # A connection must send a whole request within the read timeout, the
+    # first one included (aiohttp's keep-alive timeout runs from the start).
+    # Once answered, a request whose body never came is closed at once rather
+    # than drained for aiohttp's 10 s "lingering" time: Slack always sends its
+    # whole body, so only a slow client is ever left with one unread.
+    runner = web.AppRunner(
+        web_app,
+        access_log=None,
+        keepalive_timeout=settings.http_read_timeout_s,
+        lingering_time=0,
+    )
+    await runner.setup()
     try:
-        web.run_app(web_app, port=port, print=None, access_log=None)
+        listener = await _listen(runner, settings)
+        try:
+            stop = asyncio.Event()
+            with stopped_by_signals(stop):
+                await stop.wait()
+        finally:
+            listener.close()
+    finally:
+        await runner.cleanup()
+
+
+async def _listen(runner: web.AppRunner, settings: Settings) -> asyncio.Server:
+    try:
+        return await http_listener.listen(runner, settings.port, settings.http_max_connections)
     except OSError as error:
         if error.errno == errno.EADDRINUSE:
             raise SettingsError(
-                f"PORT {port} is already in use: stop what listens there or set PORT to a free port"
+                f"PORT {settings.port} is already in use: stop what listens there "
+                "or set PORT to a free port"
             ) from None
         raise
 

@@ -2,7 +2,8 @@
 
     POST /control/latency    {"seconds": 2.5}
     POST /control/ratelimit  {"every": 3}          (null or 0: off)
-    POST /control/garbage    {"count": 1, "kind": "html"}
+    POST /control/garbage    {"count": 1, "kind": "html"}   (or a hostile kind: "infinite_eta")
+    POST /control/decline    {"method": "operation.cancel", "count": 1}   (answer false)
     POST /control/move       {"id": 100123, "step": "DONE"}
     POST /control/create     {"type": "domain_create", "domain": "x.es", "step": "ERROR",
                               "params": {...}, "errortype": "...", "last_error": "..."}
@@ -43,6 +44,7 @@ def routes(simulator: Simulator) -> list[web.RouteDef]:
         post("latency", _latency),
         post("ratelimit", _rate_limit),
         post("garbage", _garbage),
+        post("decline", _decline),
         post("move", _move),
         post("create", _create),
         post("hostile", _hostile),
@@ -64,6 +66,11 @@ def _rate_limit(simulator: Simulator, body: Mapping[str, Any]) -> Mapping[str, A
 def _garbage(simulator: Simulator, body: Mapping[str, Any]) -> Mapping[str, Any]:
     simulator.garbage_next(_field(body, "count", int, 1), _field(body, "kind", str, "html"))
     return {"queued": list(simulator.switches.garbage)}
+
+
+def _decline(simulator: Simulator, body: Mapping[str, Any]) -> Mapping[str, Any]:
+    simulator.decline_next(_field(body, "method", str), _field(body, "count", int, 1))
+    return {"declined": dict(simulator.switches.declined)}
 
 
 def _move(simulator: Simulator, body: Mapping[str, Any]) -> Mapping[str, Any]:

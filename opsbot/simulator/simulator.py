@@ -114,6 +114,9 @@ class Simulator:
         self._account_holding(op_id)
         self.switches.spoil(op_id, None if kind is None else Hostile(kind, depth))
 
+    def decline_next(self, method: str, count: int = 1) -> None:
+        self.switches.decline_next(method, count)
+
     def reset_switches(self) -> None:
         self.switches.reset()
 
@@ -173,6 +176,8 @@ class Simulator:
         if not params or not spec.accepts(len(params) - 1):
             raise faults.wrong_arity(method, spec.arity, len(params))
         account = self._account_for(params[0])
+        if self.switches.declines(method):
+            return False
         now = self.now()
         account.advance(now)
         return spec.handler(account, now, *params[1:])

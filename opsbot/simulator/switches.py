@@ -1,10 +1,12 @@
 """Misbehaviour on demand, for tests and benchmarks.
 
 A latency added to every XML-RPC reply, a rate-limit fault every N calls,
-and garbage instead of the next replies: an HTML error page from a proxy, a
+``false`` from the next cancels or relaunches (the API declined to act), and
+garbage instead of the next replies: an HTML error page from a proxy, a
 body cut in the middle, an empty body, text that is not XML, a body larger
-than any client should read. And operations whose every description is
-spoiled by a value no client should have to read (:mod:`.hostile`).
+than any client should read, an operation whose eta is infinite. And
+operations whose every description is spoiled by a value no client should
+have to read (:mod:`.hostile`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,11 @@ from opsbot.api.xmlrpc import MAX_REPLY_BYTES, encode_response
 from opsbot.simulator.hostile import Hostile
 
 GARBAGE_KINDS: Final = ("html", "truncated", "empty", "notxml", "oversize")
+# The actions whose reply is a boolean, which the API may answer false.
+DECLINABLE: Final = ("operation.cancel", "operation.relaunch")
+# Well-formed XML-RPC holding what no operation can: a client reads these fine
+# and must then cope with the value.
+HOSTILE_KINDS: Final = ("infinite_eta",)
 
 _BAD_GATEWAY_PAGE: Final = (
     b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
@@ -39,6 +46,7 @@ class Switches:
     garbage: collections.deque[str] = field(default_factory=collections.deque)
     # Operation id → how replies spoil it.
     hostile: dict[int, Hostile] = field(default_factory=dict)
+    declined: collections.Counter[str] = field(default_factory=collections.Counter)
     _calls_since_rate_limit_set: int = 0
 
     def set_latency(self, seconds: float) -> None:
@@ -54,11 +62,27 @@ class Switches:
         self._calls_since_rate_limit_set = 0
 
     def queue_garbage(self, count: int, kind: str) -> None:
-        if kind not in GARBAGE_KINDS:
-            raise ValueError(f"unknown garbage kind {kind!r}; kinds are {', '.join(GARBAGE_KINDS)}")
+        kinds = (*GARBAGE_KINDS, *HOSTILE_KINDS)
+        if kind not in kinds:
+            raise ValueError(f"unknown garbage kind {kind!r}; kinds are {', '.join(kinds)}")
         if count < 0:
             raise ValueError("count cannot be negative")
         self.garbage.extend([kind] * count)
+
+    def decline_next(self, method: str, count: int = 1) -> None:
+        """The next ``count`` calls of ``method`` answer false and change nothing."""
+        if method not in DECLINABLE:
+            raise ValueError(f"only {' and '.join(DECLINABLE)} can be declined, not {method!r}")
+        if count < 0:
+            raise ValueError("count cannot be negative")
+        self.declined[method] += count
+
+    def declines(self, method: str) -> bool:
+        """Whether this call of ``method`` is one to answer false (counts it)."""
+        if self.declined[method] <= 0:
+            return False
+        self.declined[method] -= 1
+        return True
 
     def next_garbage(self) -> GarbageReply | None:
         return garbage_reply(self.garbage.popleft()) if self.garbage else None
@@ -82,6 +106,7 @@ class Switches:
         self.set_rate_limit(None)
         self.garbage.clear()
         self.hostile.clear()
+        self.declined.clear()
 
 
 def garbage_reply(kind: str) -> GarbageReply:
@@ -96,6 +121,9 @@ def garbage_reply(kind: str) -> GarbageReply:
         return GarbageReply(200, "text/xml", b'{"error": "this is not XML-RPC"}')
     if kind == "oversize":
         return GarbageReply(200, "text/xml", _oversize_body())
+    if kind == "infinite_eta":
+        hostile = {"id": 100100, "step": "RUN", "type": "domain_renew", "eta": float("inf")}
+        return GarbageReply(200, "text/xml", encode_response(hostile))
     raise ValueError(f"unknown garbage kind {kind!r}")
 
 

@@ -16,7 +16,7 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.web.async_client import AsyncWebClient
 
 from opsbot.services import Services
-from opsbot.slack import cancel, events, follow, look, ops_command, relaunch, team_key
+from opsbot.slack import cancel, events, failures, follow, look, ops_command, relaunch, team_key
 from opsbot.slack_installations import RedisInstallationStore
 
 log = logging.getLogger(__name__)
@@ -99,6 +99,8 @@ def build_bolt_app(services: Services) -> AsyncApp:
         oauth_flow=oauth_flow,
         request_verification_enabled=credentials.signing_secret is not None,
     )
+    # Whatever escapes a listener or a middleware still ends in an answer.
+    failures.register(app)
     register_listeners(app, services, installation_store)
     return app
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Final
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -14,6 +15,9 @@ from opsbot.store import audit
 from opsbot.ui.audit import audit_message
 
 log = logging.getLogger(__name__)
+
+# The outcome of an action the API answered false to: it did not happen.
+NOT_DONE: Final = "error: the API answered false"
 
 
 async def record_action(

@@ -17,7 +17,7 @@ from opsbot.api.filters import FilterError, validate_options
 from opsbot.api.operation import Operation
 from opsbot.clock import utc_now
 from opsbot.services import Services
-from opsbot.slack import look
+from opsbot.slack import audit_trail, failures, look
 from opsbot.slack.follow import watch_in_thread
 from opsbot.slack.grammar import Command
 from opsbot.slack.interaction import NEEDS_KEY, Action, Interaction, on_button
@@ -44,7 +44,9 @@ def register(app: AsyncApp, services: Services) -> None:
     @app.action(ids.ACTION_CANCEL_KEEP)
     async def keep(ack: AsyncAck, respond: AsyncRespond) -> None:
         await ack()
-        await respond(delete_original=True)
+        # Nothing to tell if it fails: the question simply stays on screen.
+        async with failures.reported("the Keep button", None):
+            await respond(delete_original=True)
 
 
 async def cancel_command(asked: Interaction, command: Command) -> None:
@@ -84,15 +86,29 @@ async def _cancel_button(asked: Interaction, action: Action) -> None:
         await asked.tell(notice_message(f"Operation {op_id} is already being cancelled."))
         return
     try:
-        await asked.services.api.cancel(asked.key, op_id)
+        done = await asked.services.api.cancel(asked.key, op_id)
     except ApiError as error:
         await locks.release(asked.team_id, op_id, token)
         await _cancel_failed(asked, op_id, error)
+        return
+    if not done:
+        await locks.release(asked.team_id, op_id, token)
+        await _cancel_declined(asked, op_id)
         return
     await asked.record(audit.CANCEL, target=str(op_id))
     # Clicked in `/ops cancel`'s question, which the report then replaces.
     confirmed_in_message = action["action_id"] == ids.ACTION_CANCEL_CONFIRM
     await _report_cancel(asked, button, confirmed_in_message=confirmed_in_message)
+
+
+async def _cancel_declined(asked: Interaction, op_id: int) -> None:
+    """The API answered false: nothing was cancelled, and the person and the audit say so."""
+    await asked.record(audit.CANCEL, target=str(op_id), outcome=audit_trail.NOT_DONE)
+    text = (
+        f"The API answered that operation {op_id} was not cancelled: nothing changed. "
+        f"Check its step with `/ops info {op_id}` before trying again."
+    )
+    await asked.tell(error_message(text))
 
 
 async def _cancel_failed(asked: Interaction, op_id: int, error: ApiError) -> None:

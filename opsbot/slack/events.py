@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 
 from opsbot.services import Services
+from opsbot.slack import failures
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,9 @@ def register(
     @app.event(APP_UNINSTALLED)
     async def uninstalled(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        await forget_team(body)
+        # No person waits on an event: the log line is the answer.
+        async with failures.reported("the app_uninstalled event", None):
+            await forget_team(body)
 
     @app.event(TOKENS_REVOKED)
     async def tokens_revoked(ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
@@ -40,6 +43,7 @@ def register(
         # asks for no user scope and keeps no user token, and its bot still works:
         # only the bot token's revocation means the team is gone.
         if (event.get("tokens") or {}).get("bot"):
-            await forget_team(body)
+            async with failures.reported("the tokens_revoked event", None):
+                await forget_team(body)
         else:
             log.info("team %s revoked user tokens only: nothing to forget", body.get("team_id"))

@@ -13,6 +13,7 @@ The checks many handlers share are declared, not repeated: a handler's
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import re
@@ -25,7 +26,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from opsbot.services import Services
-from opsbot.slack import replies
+from opsbot.slack import failures, replies
 from opsbot.slack.audit_trail import record_action
 from opsbot.slack.requests import Requester
 from opsbot.store import audit
@@ -123,6 +124,13 @@ class Interaction:
         """Answer privately with what ``work`` gives, with a placeholder if it is slow."""
         await replies.answer_when_ready(self._respond(), work, what=what, replace=replace)
 
+    def reporting_failures(self, where: str) -> contextlib.AbstractAsyncContextManager[None]:
+        """After the ack: an unexpected error in the block is told privately, with a reference."""
+        return failures.reported(where, self._tell_failure)
+
+    async def _tell_failure(self, reference: str) -> None:
+        await self.tell(failures.unexpected_message(reference))
+
     async def post_in_channel(self, message: Message) -> tuple[str, str] | None:
         """Say it where the team can see it: (channel, ts), or None when the bot may not."""
         if not self.requester.channel_id:
@@ -182,11 +190,16 @@ def on_button(
     ) -> None:
         await ack()
         asked = Interaction(services, client, Requester.of_interaction(body), respond)
-        admitted = await asked.admitted(guards)
-        if admitted is not None:
-            await handler(admitted, body["actions"][0])
+        async with asked.reporting_failures(f"the {_name(action_id)} button"):
+            admitted = await asked.admitted(guards)
+            if admitted is not None:
+                await handler(admitted, body["actions"][0])
 
     app.action(action_id)(listener)
+
+
+def _name(action_id: str | re.Pattern[str]) -> str:
+    return action_id if isinstance(action_id, str) else action_id.pattern
 
 
 OperationHandler = Callable[[Interaction, int], Awaitable[None]]

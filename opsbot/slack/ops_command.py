@@ -43,7 +43,8 @@ def register(app: AsyncApp, services: Services) -> None:
             return
         await ack()
         asked = Interaction(services, client, Requester.of_command(body), respond)
-        await dispatch(entry, asked, command)
+        async with asked.reporting_failures(f"/ops {command.name}"):
+            await dispatch(entry, asked, command)
 
 
 async def dispatch(entry: SubCommand, asked: Interaction, command: Command) -> None:

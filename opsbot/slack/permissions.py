@@ -1,26 +1,49 @@
 """Who may change the team's API key: workspace admins and owners, or the
-user ids listed in ``OPSBOT_ADMINS``."""
+user ids listed in ``OPSBOT_ADMINS``.
+
+Slack's ``users.info`` says who is an admin. When it cannot answer (rate
+limited, a revoked or wrong token, the network), the check has not been
+made: the right is not granted, and the person is told to try again rather
+than told they are not an admin.
+"""
 
 from __future__ import annotations
 
+import enum
 import logging
+from typing import Final
 
-from slack_sdk.errors import SlackApiError
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from opsbot.config import Settings
 
 log = logging.getLogger(__name__)
 
+# Slack's answers that do settle it: that user is not someone of this workspace.
+_NOT_A_MEMBER: Final = frozenset({"user_not_found", "user_not_visible"})
 
-async def is_key_admin(client: AsyncWebClient, settings: Settings, user_id: str) -> bool:
+
+class KeyRight(enum.Enum):
+    ALLOWED = "allowed"
+    REFUSED = "refused"
+    UNKNOWN = "unknown"  # Slack could not say: ask again later
+
+
+async def key_right(client: AsyncWebClient, settings: Settings, user_id: str) -> KeyRight:
+    """Whether ``user_id`` may change the team's API key, or that Slack could not say."""
     if user_id in settings.admins:
-        return True
+        return KeyRight.ALLOWED
     try:
         reply = await client.users_info(user=user_id)
     except SlackApiError as error:
-        # Refuse rather than guess: a failed lookup must not grant the right.
-        log.warning("users.info failed for an admin check: %s", error.response.get("error"))
-        return False
+        reason = str(error.response.get("error") or "no reason given")
+        log.warning("users.info failed for an admin check: %s", reason)
+        return KeyRight.REFUSED if reason in _NOT_A_MEMBER else KeyRight.UNKNOWN
+    except (SlackClientError, aiohttp.ClientError, TimeoutError) as error:
+        log.warning("users.info could not be asked for an admin check: %s", type(error).__name__)
+        return KeyRight.UNKNOWN
     user = reply.get("user") or {}
-    return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+    is_admin = user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner")
+    return KeyRight.ALLOWED if is_admin else KeyRight.REFUSED

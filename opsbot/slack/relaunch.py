@@ -21,6 +21,7 @@ from opsbot.api.catalog import RELAUNCH_PARAMETERS, choose_relaunch_fields
 from opsbot.api.errors import ApiError, BadParameterError, InvalidStepError, TemporaryError
 from opsbot.api.operation import RELAUNCHABLE_TYPES, Operation
 from opsbot.services import Services
+from opsbot.slack import audit_trail, failures
 from opsbot.slack.ack_budget import within_budget
 from opsbot.slack.follow import watch_in_thread
 from opsbot.slack.grammar import Command
@@ -28,7 +29,7 @@ from opsbot.slack.interaction import NEEDS_KEY, Action, Interaction, on_operatio
 from opsbot.slack.requests import Requester
 from opsbot.store import audit
 from opsbot.ui import ids
-from opsbot.ui.common import api_error_message, notice_modal
+from opsbot.ui.common import api_error_message, notice_message, notice_modal
 from opsbot.ui.payloads import RelaunchMetadata
 from opsbot.ui.relaunch import relaunch_loading_modal, relaunch_modal, relaunched_message
 from opsbot.ui.relaunch_inputs import field_names_in, read_values, refusals
@@ -38,6 +39,8 @@ from opsbot.ui.team_key import key_required_message
 log = logging.getLogger(__name__)
 
 View = dict[str, Any]
+# Where an unexpected error happened, in the log line that gives its reference.
+FORM = "the relaunch form"
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -46,7 +49,9 @@ def register(app: AsyncApp, services: Services) -> None:
     @app.action(ids.ACTION_ADD_FIELD)
     async def add_field(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        await _add_field(_in_modal(services, client, body), body["actions"][0])
+        view_id = str((body.get("view") or {}).get("id") or "")
+        async with failures.reported(FORM, failures.in_modal(client, view_id)):
+            await _add_field(_in_modal(services, client, body), body["actions"][0])
 
     @app.view(ids.CALLBACK_RELAUNCH)
     async def submit(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -62,6 +67,31 @@ async def _relaunch_button(asked: Interaction, op_id: int) -> None:
 
 
 async def open_relaunch_modal(asked: Interaction, op_id: int) -> None:
+    """Open the form, once: two clicks on Relaunch (or a click and the command) race.
+
+    The operation's action lock is held while the form opens and fills, so
+    the second click is told instead; a relaunch being made (or just made)
+    holds the same lock, and so does a cancel.
+    """
+    locks = asked.services.locks
+    token = await locks.acquire(asked.team_id, op_id)
+    if token is None:
+        await asked.tell(notice_message(_under_way(op_id)))
+        return
+    try:
+        await _open_and_fill(asked, op_id)
+    finally:
+        await locks.release(asked.team_id, op_id, token)
+
+
+def _under_way(op_id: int) -> str:
+    return (
+        f"Operation {op_id} is already being acted on: its relaunch form is opening, "
+        f"or it is being (or was just) relaunched or cancelled. See `/ops info {op_id}`."
+    )
+
+
+async def _open_and_fill(asked: Interaction, op_id: int) -> None:
     requester = asked.requester
     loading = relaunch_loading_modal(
         op_id, channel_id=requester.channel_id, response_url=requester.response_url
@@ -69,7 +99,7 @@ async def open_relaunch_modal(asked: Interaction, op_id: int) -> None:
     opened = await asked.open_modal(loading, command=f"/ops relaunch {op_id}")
     if opened is None:
         return
-    view = await _relaunch_view(asked, op_id)
+    view = await failures.or_failure(_relaunch_view(asked, op_id), FORM, failures.unexpected_modal)
     await _update_view(asked.client, opened["id"], opened["hash"], view)
 
 
@@ -178,20 +208,25 @@ async def _submit(modal: _InModal, ack: AsyncAck) -> None:
         await ack(response_action="errors", errors=problems)
         return
     # Redis, the API and Slack are all asked inside the ack's budget.
-    in_time, call = await within_budget(_relaunch_with_key(asked, op_id, values))
+    work = failures.or_failure(_relaunch_with_key(asked, op_id, values), FORM, _failed)
+    in_time, call = await within_budget(work)
     if in_time:
         await _ack_outcome(ack, call.result())
         return
     relaunching = f"Relaunching operation {op_id}…"
     await ack(response_action="update", view=notice_modal("Relaunching", relaunching))
-    outcome = await call
+    # Past the ack, the modal is the only place left to say anything.
+    async with failures.reported(FORM, failures.in_modal(asked.client, view["id"])):
+        await _update_view(asked.client, view["id"], None, _final_view(await call, op_id))
+
+
+def _final_view(outcome: _Outcome, op_id: int) -> View:
+    """What the modal shows once a relaunch slower than the ack's budget is over."""
     if outcome.errors:
         # The inputs are gone by now: show the refusal as text instead.
         reasons = "; ".join(f"{name}: {why}" for name, why in outcome.errors.items())
-        final = notice_modal("Relaunch refused", reasons)
-    else:
-        final = outcome.view or notice_modal("Relaunched", _done(op_id))
-    await _update_view(asked.client, view["id"], None, final)
+        return notice_modal("Relaunch refused", reasons)
+    return outcome.view or notice_modal("Relaunched", _done(op_id))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -200,6 +235,7 @@ class _Outcome:
 
     view: View | None = None
     errors: dict[str, str] = dataclasses.field(default_factory=dict)
+    relaunched: bool = False
 
 
 async def _ack_outcome(ack: AsyncAck, outcome: _Outcome) -> None:
@@ -211,6 +247,10 @@ async def _ack_outcome(ack: AsyncAck, outcome: _Outcome) -> None:
         await ack(response_action="clear")
 
 
+def _failed(reference: str) -> _Outcome:
+    return _Outcome(view=failures.unexpected_modal(reference))
+
+
 def _done(op_id: int) -> str:
     return f"Operation {op_id} was relaunched; the channel has been told."
 
@@ -220,23 +260,50 @@ async def _relaunch_with_key(asked: Interaction, op_id: int, values: dict[str, s
     if key is None:
         message = key_required_message()
         return _Outcome(view=_message_modal("API key needed", message))
-    return await _relaunch(asked.with_key(key), op_id, values)
+    return await _relaunch_once(asked.with_key(key), op_id, values)
+
+
+async def _relaunch_once(asked: Interaction, op_id: int, values: dict[str, str]) -> _Outcome:
+    """Two submits of one form (a double click, a retry) call operation.relaunch once.
+
+    The lock is kept after a relaunch, so a late second submit is refused
+    too; a refused relaunch lets go of it, so the form can be corrected and
+    sent again.
+    """
+    locks = asked.services.locks
+    token = await locks.acquire(asked.team_id, op_id)
+    if token is None:
+        return _Outcome(view=notice_modal("Already under way", _under_way(op_id)))
+    outcome = await _relaunch(asked, op_id, values)
+    if not outcome.relaunched:
+        await locks.release(asked.team_id, op_id, token)
+    return outcome
 
 
 async def _relaunch(asked: Interaction, op_id: int, values: dict[str, str]) -> _Outcome:
     try:
-        await asked.services.api.relaunch(asked.key, op_id, values)
+        done = await asked.services.api.relaunch(asked.key, op_id, values)
     except ApiError as error:
         await asked.record(audit.RELAUNCH, target=str(op_id), outcome=f"error: {error.kind.value}")
         step = await _current_step(asked, op_id, error)
         return _refused(error, op_id, values, step)
+    if not done:
+        await asked.record(audit.RELAUNCH, target=str(op_id), outcome=audit_trail.NOT_DONE)
+        return _Outcome(view=notice_modal("Not relaunched", _declined(op_id)))
     await asked.record(audit.RELAUNCH, target=str(op_id))
     announced = await _announce(asked, op_id, values)
     if announced is not None:
         # The announcement's thread follows the relaunched operation.
         channel, ts = announced
         await watch_in_thread(asked, op_id, channel=channel, ts=ts)
-    return _Outcome()
+    return _Outcome(relaunched=True)
+
+
+def _declined(op_id: int) -> str:
+    return (
+        f"The API answered that operation {op_id} was not relaunched: nothing changed. "
+        f"Check its step with `/ops info {op_id}` before trying again."
+    )
 
 
 async def _current_step(asked: Interaction, op_id: int, error: ApiError) -> str | None:

@@ -17,6 +17,7 @@ from typing import Final
 
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
+from opsbot.slack import failures
 from opsbot.slack.ack_budget import within_budget
 from opsbot.ui.common import notice_message, working_message
 from opsbot.ui.render import Message
@@ -44,9 +45,11 @@ async def answer_when_ready(
     """Post the messages ``work`` produces, with a placeholder if it is slow.
 
     The first message replaces the placeholder (or the original message when
-    ``replace``); the rest follow as new private messages.
+    ``replace``); the rest follow as new private messages. When ``work``
+    fails unexpectedly, the answer says so, with the log line's reference.
     """
-    done, task = await within_budget(work, PLACEHOLDER_DELAY_S)
+    answer = failures.or_failure(work, what, lambda ref: [failures.unexpected_message(ref)])
+    done, task = await within_budget(answer, PLACEHOLDER_DELAY_S)
     uses_left = RESPONSE_URL_USES
     if not done:
         await respond_privately(respond, working_message(what), replace=replace)

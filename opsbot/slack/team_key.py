@@ -19,10 +19,11 @@ from opsbot.api.client import OperationClient
 from opsbot.api.errors import ApiError, AuthorizationError, BadParameterError
 from opsbot.api_key import API_KEY_LENGTH, looks_like_api_key
 from opsbot.services import Services
+from opsbot.slack import failures
 from opsbot.slack.ack_budget import within_budget
 from opsbot.slack.grammar import Command
 from opsbot.slack.interaction import Interaction
-from opsbot.slack.permissions import is_key_admin
+from opsbot.slack.permissions import KeyRight, key_right
 from opsbot.slack.requests import Requester
 from opsbot.store import audit
 from opsbot.ui import ids
@@ -36,8 +37,20 @@ ADMINS_ONLY: Final = (
     "Only workspace admins and owners (or people listed in OPSBOT_ADMINS) "
     "can change the team's API key."
 )
+NOT_CHECKED: Final = (
+    "Slack could not tell us just now whether you may change the team's API key, "
+    "so nothing was changed. Please try again in a minute."
+)
+# Why a key change is refused, by the answer to "may this person change it?":
+# the modal's title, and the words shown.
+_REFUSALS: Final = {
+    KeyRight.REFUSED: ("Not allowed", ADMINS_ONLY),
+    KeyRight.UNKNOWN: ("Please try again", NOT_CHECKED),
+}
 
 View = dict[str, Any]
+# Where an unexpected error happened, in the log line that gives its reference.
+FORM = "the API key form"
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -57,25 +70,30 @@ async def key_command(asked: Interaction, command: Command) -> None:
         await _open_key_modal(asked)
 
 
-async def _is_admin(asked: Interaction) -> bool:
-    return await is_key_admin(asked.client, asked.services.settings, asked.user_id)
+async def _refusal(asked: Interaction) -> tuple[str, str] | None:
+    """None when the person may change the key; else the (title, words) saying why not."""
+    right = await key_right(asked.client, asked.services.settings, asked.user_id)
+    return _REFUSALS.get(right)
 
 
 async def _open_key_modal(asked: Interaction) -> None:
     # The trigger expires 3 s after the command: open first, check the right after.
     view = await asked.open_modal(key_modal(), command="/ops key")
-    if view is None or await _is_admin(asked):
+    if view is None:
         return
+    refusal = await _refusal(asked)
+    if refusal is None:
+        return
+    title, text = refusal
     await asked.client.views_update(
-        view_id=view["id"],
-        hash=view["hash"],
-        view=notice_modal("Not allowed", ADMINS_ONLY),
+        view_id=view["id"], hash=view["hash"], view=notice_modal(title, text)
     )
 
 
 async def _remove_key(asked: Interaction) -> None:
-    if not await _is_admin(asked):
-        await asked.tell(error_message(ADMINS_ONLY))
+    refusal = await _refusal(asked)
+    if refusal is not None:
+        await asked.tell(error_message(refusal[1]))
         return
     removed = await asked.services.team_keys.remove(asked.team_id)
     await asked.record(audit.KEY_REMOVE, outcome=audit.OK if removed else "no key")
@@ -89,7 +107,8 @@ async def _submit_key(asked: Interaction, ack: AsyncAck, view: View) -> None:
         await ack(response_action="errors", errors={ids.BLOCK_API_KEY: _format_hint(api_key)})
         return
     # Slack, the API and Redis are all asked inside the ack's budget.
-    in_time, work = await within_budget(_check_and_save(asked, api_key))
+    checked = failures.or_failure(_check_and_save(asked, api_key), FORM, failures.unexpected_modal)
+    in_time, work = await within_budget(checked)
     if in_time:
         outcome = work.result()
         if isinstance(outcome, str):
@@ -103,10 +122,12 @@ async def _submit_key(asked: Interaction, ack: AsyncAck, view: View) -> None:
     )
     outcome = await work
     shown = key_modal(error=outcome) if isinstance(outcome, str) else outcome
-    try:
-        await asked.client.views_update(view_id=view["id"], view=shown)
-    except SlackApiError as error:
-        log.warning("could not update the key modal: %s", error.response.get("error"))
+    # Past the ack, the modal is the only place left to say anything.
+    async with failures.reported(FORM, failures.in_modal(asked.client, view["id"])):
+        try:
+            await asked.client.views_update(view_id=view["id"], view=shown)
+        except SlackApiError as error:
+            log.warning("could not update the key modal: %s", error.response.get("error"))
 
 
 def _typed_key(view: View) -> str:
@@ -124,15 +145,16 @@ def _format_hint(typed: str) -> str:
 
 async def _check_and_save(asked: Interaction, api_key: str) -> str | View:
     """Why the key is refused, or the view saying it is saved."""
-    if not await _is_admin(asked):
-        return ADMINS_ONLY
-    refusal = await _refusal(asked.services.api, api_key)
-    if refusal:
-        return refusal
+    not_allowed = await _refusal(asked)
+    if not_allowed is not None:
+        return not_allowed[1]
+    refused = await _api_refusal(asked.services.api, api_key)
+    if refused:
+        return refused
     return await _save(asked, api_key)
 
 
-async def _refusal(api: OperationClient, api_key: str) -> str | None:
+async def _api_refusal(api: OperationClient, api_key: str) -> str | None:
     """None when the API accepts the key, else why it does not, in its words."""
     try:
         await api.count(api_key, {"id": [0]})

@@ -2,9 +2,11 @@
 
 This is the one place that builds a Redis client from the settings: every
 client opsbot makes comes from :func:`open_redis`, so the deployment is
-chosen here and nowhere else, and every client retries a dropped
-connection the same way: a Redis that restarts is reconnected to on the
-next command instead of failing every caller until the process restarts.
+chosen here and nowhere else. How each client behaves (a pool that waits
+when full, socket timeouts, retrying a dropped connection so that a Redis
+that restarts is reconnected to on the next command) is
+:class:`~opsbot.store.client_options.ClientOptions`' say, the same for
+every deployment.
 """
 
 from __future__ import annotations
@@ -17,12 +19,9 @@ from pathlib import Path
 from typing import Final
 
 from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialWithJitterBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from opsbot.config import Settings, SettingsError
+from opsbot.store.client_options import ClientOptions
 from opsbot.store.server import RedisServer
 
 logger = logging.getLogger(__name__)
@@ -31,14 +30,6 @@ URL_SCHEMES: Final = ("redis://", "rediss://", "unix://")
 EMBEDDED_DIR_NAME: Final = "redis"
 HEALTH_CHECK_TIMEOUT_S: Final = 1.0
 
-# Five retries with jittered backoff capped at 1 s give a restarting Redis
-# about two seconds, short enough that a Slack request still gets its answer
-# in time; jitter keeps many workers from reconnecting in lockstep.
-_RETRIES: Final = 5
-_BACKOFF_BASE_S: Final = 0.05
-_BACKOFF_CAP_S: Final = 1.0
-_CONNECT_TIMEOUT_S: Final = 5.0
-_HEALTH_CHECK_INTERVAL_S: Final = 30
 # A Unix socket path longer than this does not fit in sockaddr_un.sun_path.
 _MAX_SOCKET_PATH: Final = 107
 
@@ -49,13 +40,14 @@ async def open_redis(settings: Settings) -> AsyncIterator[Redis]:
 
     Replies are decoded to ``str``. The embedded server is stopped on exit.
     """
+    options = ClientOptions.from_settings(settings)
     if settings.redis_url:
-        async with _client(_checked_url(settings.redis_url)) as client:
+        async with options.client(_checked_url(settings.redis_url)) as client:
             yield client
         return
     async with (
         embedded_redis(settings.data_dir / EMBEDDED_DIR_NAME) as url,
-        _client(url) as client,
+        options.client(url) as client,
     ):
         yield client
 
@@ -85,21 +77,6 @@ async def redis_is_healthy(redis: Redis, *, timeout_s: float = HEALTH_CHECK_TIME
             return bool(await redis.ping())
     except Exception:  # a health check reports, it never raises
         return False
-
-
-def _client(url: str) -> Redis:
-    retry = Retry(
-        ExponentialWithJitterBackoff(base=_BACKOFF_BASE_S, cap=_BACKOFF_CAP_S),
-        retries=_RETRIES,
-        supported_errors=(RedisConnectionError, RedisTimeoutError),
-    )
-    return Redis.from_url(
-        url,
-        decode_responses=True,
-        retry=retry,
-        socket_connect_timeout=_CONNECT_TIMEOUT_S,
-        health_check_interval=_HEALTH_CHECK_INTERVAL_S,
-    )
 
 
 def _checked_url(url: str) -> str:

@@ -61,6 +61,7 @@ class Sender:
     user_id: str = USER_ID
     channel_id: str = CHANNEL_ID
     trigger_id: str = TRIGGER_ID
+    channel_name: str = CHANNEL_NAME
 
 
 SENDER = Sender()
@@ -79,7 +80,7 @@ def slash_command_body(
             "team_id": sender.team_id,
             "team_domain": TEAM_DOMAIN,
             "channel_id": sender.channel_id,
-            "channel_name": CHANNEL_NAME,
+            "channel_name": sender.channel_name,
             "user_id": sender.user_id,
             "user_name": _user_name(sender.user_id),
             "command": command,
@@ -112,7 +113,7 @@ def block_actions_body(
         "channel_id": sender.channel_id,
         "is_ephemeral": False,
     }
-    payload["channel"] = {"id": sender.channel_id, "name": CHANNEL_NAME}
+    payload["channel"] = {"id": sender.channel_id, "name": sender.channel_name}
     payload["message"] = message or {"type": "message", "ts": message_ts, "text": ""}
     payload["state"] = {"values": {}}
     if response_url is not None:
