@@ -16,7 +16,6 @@ import secrets
 from collections.abc import Mapping
 from typing import Any, Final
 
-from redis.asyncio import Redis
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.models.installation import Installation
@@ -24,6 +23,7 @@ from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 
 from opsbot.store import keyspace
 from opsbot.store.codec import decoded
+from opsbot.store.connection import RedisClient
 from opsbot.store.schedule import Schedule
 from opsbot.store.vault import Vault
 
@@ -52,7 +52,9 @@ def owner_id(
 
 
 class RedisInstallationStore(AsyncInstallationStore):
-    def __init__(self, redis: Redis, vault: Vault, *, logger: logging.Logger = _logger) -> None:
+    def __init__(
+        self, redis: RedisClient, vault: Vault, *, logger: logging.Logger = _logger
+    ) -> None:
         self._redis = redis
         self._vault = vault
         self._logger = logger
@@ -171,7 +173,7 @@ class RedisOAuthStateStore(AsyncOAuthStateStore):
 
     def __init__(
         self,
-        redis: Redis,
+        redis: RedisClient,
         *,
         expiration_seconds: int = OAUTH_STATE_TTL_S,
         logger: logging.Logger = _logger,
@@ -199,7 +201,7 @@ class RedisOAuthStateStore(AsyncOAuthStateStore):
         return bool(await self._redis.delete(key))
 
 
-async def delete_team_data(redis: Redis, team_id: str) -> int:
+async def delete_team_data(redis: RedisClient, team_id: str) -> int:
     """Delete every key of one team (on app_uninstalled, tokens_revoked); return how many.
 
     The team also leaves the watcher's schedule, whose keys are shared by all
@@ -262,7 +264,7 @@ def _copy_bot(bot: Bot, installation: Installation) -> None:
     installation.bot_token_expires_at = bot.bot_token_expires_at
 
 
-async def _unlink_matching(redis: Redis, pattern: str) -> int:
+async def _unlink_matching(redis: RedisClient, pattern: str) -> int:
     """UNLINK the keys matching ``pattern`` in batches; return how many went."""
     deleted = 0
     batch: list[str] = []

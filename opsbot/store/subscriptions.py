@@ -18,8 +18,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from redis.asyncio import Redis
-
 from opsbot.store import keyspace, scripts
 from opsbot.store.codec import (
     aware,
@@ -31,6 +29,7 @@ from opsbot.store.codec import (
     parse_iso,
 )
 from opsbot.store.compare_and_set import CompareAndSet
+from opsbot.store.connection import RedisClient
 
 # The API compares ``>date_created`` to the second, and an operation may become
 # visible a moment after another one of the same second was seen: a
@@ -63,7 +62,7 @@ class Subscription:
 
 
 class SubscriptionStore:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: RedisClient) -> None:
         self._redis = redis
         self._add = redis.register_script(scripts.ADD_SUBSCRIPTION)
         self._compare_and_set = CompareAndSet(redis)

@@ -31,11 +31,11 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Final
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from opsbot.api.client import OperationClient
 from opsbot.config import Settings
+from opsbot.store.connection import RedisClient
 from opsbot.store.installations import RedisInstallationStore
 from opsbot.store.outbox import Outbox
 from opsbot.store.pacing import ChannelPacing
@@ -289,7 +289,7 @@ def _earliest(*moments: float | None) -> float | None:
 @contextlib.asynccontextmanager
 async def open_worker(
     settings: Settings,
-    redis: Redis,
+    redis: RedisClient,
     vault: Vault,
     *,
     lease_s: float = LEASE_S,
