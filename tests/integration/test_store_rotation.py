@@ -5,23 +5,23 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from redis.asyncio import Redis
 from slack_sdk.oauth.installation_store.models.installation import Installation
 
 from opsbot.config import Settings
 from opsbot.store import keyspace
 from opsbot.store.audit import AuditLog
-from opsbot.store.connection import open_redis
+from opsbot.store.connection import RedisClient, open_redis
 from opsbot.store.installations import RedisInstallationStore
 from opsbot.store.rotation import rotate_keys
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Keyring, UnknownKeyError, Vault, VaultError
+from tests.support.redis_probe import all_keys
 
 API_KEYS = {"T0123": "Gx7pQ2rT9vW4yZ1bC6dF8hJ3", "T0456": "Mn5bV8cX2zL4kJ7hG9fD3sA1"}
 
 
 @pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[Redis]:
+async def redis(redis_url: str) -> AsyncIterator[RedisClient]:
     async with open_redis(Settings(redis_url=redis_url)) as client:
         yield client
 
@@ -37,14 +37,14 @@ def installation(team_id: str) -> Installation:
     )
 
 
-async def store_everything(redis: Redis, vault: Vault) -> None:
+async def store_everything(redis: RedisClient, vault: Vault) -> None:
     for team_id, api_key in API_KEYS.items():
         await TeamKeyStore(redis, vault).set(team_id, api_key, set_by="U0ADMIN")
         await RedisInstallationStore(redis, vault).async_save(installation(team_id))
         await AuditLog(redis).record(team_id, user_id="U0ADMIN", action="key_set")
 
 
-async def test_every_secret_moves_to_the_first_key_and_still_reads(redis: Redis) -> None:
+async def test_every_secret_moves_to_the_first_key_and_still_reads(redis: RedisClient) -> None:
     old = Keyring.generate()
     await store_everything(redis, Vault(old))
     new = Keyring.generate()
@@ -64,7 +64,7 @@ async def test_every_secret_moves_to_the_first_key_and_still_reads(redis: Redis)
         assert (found.bot_token, found.user_token) == (f"xoxb-{team_id}", f"xoxp-{team_id}")
 
 
-async def test_the_fingerprint_follows_the_new_key(redis: Redis) -> None:
+async def test_the_fingerprint_follows_the_new_key(redis: RedisClient) -> None:
     old = Keyring.generate()
     await store_everything(redis, Vault(old))
     rotated_vault = Vault(Keyring((Keyring.generate().current_key, old.current_key)))
@@ -77,20 +77,20 @@ async def test_the_fingerprint_follows_the_new_key(redis: Redis) -> None:
     assert status.set_by == "U0ADMIN"
 
 
-async def test_a_second_rotation_changes_nothing(redis: Redis) -> None:
+async def test_a_second_rotation_changes_nothing(redis: RedisClient) -> None:
     old = Keyring.generate()
     await store_everything(redis, Vault(old))
     rotated_vault = Vault(Keyring((Keyring.generate().current_key, old.current_key)))
     await rotate_keys(redis, rotated_vault)
-    snapshot = {key: await redis.dump(key) for key in await redis.keys("*")}
+    snapshot = {key: await redis.dump(key) for key in await all_keys(redis)}
 
     again = await rotate_keys(redis, rotated_vault)
 
     assert (again.rotated, again.unchanged, again.failed) == (0, 8, 0)
-    assert {key: await redis.dump(key) for key in await redis.keys("*")} == snapshot
+    assert {key: await redis.dump(key) for key in await all_keys(redis)} == snapshot
 
 
-async def test_records_under_a_lost_key_are_reported_by_key_name(redis: Redis) -> None:
+async def test_records_under_a_lost_key_are_reported_by_key_name(redis: RedisClient) -> None:
     lost = Vault(Keyring.generate())
     await TeamKeyStore(redis, lost).set("T0123", API_KEYS["T0123"], set_by="U0ADMIN")
     current = Vault(Keyring.generate())
@@ -105,10 +105,14 @@ async def test_records_under_a_lost_key_are_reported_by_key_name(redis: Redis) -
         await TeamKeyStore(redis, current).get("T0123")
 
 
-async def test_a_record_moved_between_teams_is_a_failure_not_a_rotation(redis: Redis) -> None:
+async def test_a_record_moved_between_teams_is_a_failure_not_a_rotation(redis: RedisClient) -> None:
     old = Keyring.generate()
     await TeamKeyStore(redis, Vault(old)).set("T0123", API_KEYS["T0123"], set_by="U0ADMIN")
-    await redis.rename(keyspace.api_key("T0123"), keyspace.api_key("T0456"))
+    # DUMP and RESTORE, not RENAME: on a cluster the two teams are in different slots.
+    record = await redis.dump(keyspace.api_key("T0123"))
+    assert record is not None
+    await redis.restore(keyspace.api_key("T0456"), 0, record, replace=True)
+    await redis.delete(keyspace.api_key("T0123"))
     rotated_vault = Vault(Keyring((Keyring.generate().current_key, old.current_key)))
 
     report = await rotate_keys(redis, rotated_vault)
