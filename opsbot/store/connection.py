@@ -48,7 +48,7 @@ from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ReadOnlyError, RedisError, ResponseError
+from redis.exceptions import ReadOnlyError, RedisClusterException, RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from opsbot.config import Settings, redis_target
@@ -176,7 +176,7 @@ async def _learn_the_slots(client: RedisCluster) -> None:
     """
     try:
         await client.initialize()
-    except RedisError as error:
+    except (RedisError, RedisClusterException) as error:
         logger.warning("Redis Cluster not reachable at start-up (%s)", type(error).__name__)
 
 

@@ -23,6 +23,7 @@ from opsbot.store.connection import (
 )
 from opsbot.store.schedule import Schedule
 from opsbot.store.server import RedisServer
+from tests.support.ports import free_port
 from tests.support.redis_engines import ClusterEngine, SentinelEngine
 
 on_cluster = pytest.mark.redis_engines("cluster")
@@ -118,6 +119,13 @@ async def test_a_cluster_is_healthy_only_with_every_slot_served(tmp_path: Path) 
         assert (await redis_health(redis)).ok
         cluster.masters[0].kill()
         assert not (await redis_health(redis)).ok
+
+
+async def test_a_cluster_down_at_start_up_is_unhealthy_not_fatal() -> None:
+    url = f"redis+cluster://127.0.0.1:{free_port()}"
+    async with open_redis(Settings(redis_url=url), NO_RETRY) as redis:
+        assert isinstance(redis, RedisCluster)
+        assert not await redis_is_healthy(redis)
 
 
 async def _on(address: tuple[str, int], *command: object) -> None:
