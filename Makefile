@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck layers unit bench sim screenshots clean
+.PHONY: install run test test-engines lint typecheck layers unit bench sim screenshots clean
 
 install: $(STAMP)
 
@@ -45,6 +45,12 @@ unit: $(STAMP)
 	$(BIN)/pytest -q
 
 test: lint typecheck layers unit
+
+# The store, watcher and reliability suites again on a 3-master Redis Cluster
+# and on a primary + replica + Sentinel set (started by the tests from the
+# same redis-server), plus the failover tests; .ci/run runs it after `test`.
+test-engines: $(STAMP)
+	$(BIN)/pytest -q --redis-engines=cluster,sentinel
 
 bench: $(STAMP)
 	@set -e; for script in bench/*.py; do \

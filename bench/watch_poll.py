@@ -38,12 +38,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from redis.asyncio import Redis  # noqa: E402
-
 from opsbot.api.operation import RUN, WAIT  # noqa: E402
 from opsbot.config import Settings, SlackCredentials  # noqa: E402
 from opsbot.simulator import Simulator, serve_simulator  # noqa: E402
-from opsbot.store.connection import open_redis  # noqa: E402
+from opsbot.store.connection import RedisClient, open_redis  # noqa: E402
 from opsbot.store.server import RedisServer  # noqa: E402
 from opsbot.store.team_keys import TeamKeyStore  # noqa: E402
 from opsbot.store.vault import Vault, load_keyring  # noqa: E402
@@ -182,7 +180,7 @@ class Operations:
         return delays, missing
 
 
-async def redis_used_memory(redis: Redis) -> int:
+async def redis_used_memory(redis: RedisClient) -> int:
     info = await redis.info("memory")
     return int(info["used_memory"])
 

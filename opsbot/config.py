@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+from opsbot.redis_url import RedisTarget, RedisUrlError, parse_redis_url
 from opsbot.slack_id import is_slack_id
 
 DEFAULT_API_URL: Final = "https://rpc.gandi.net/xmlrpc/"
@@ -133,7 +134,7 @@ class Settings:
             api_url=_url(env, "OPSBOT_API_URL", DEFAULT_API_URL),
             api_timeout_s=_positive_float(env, "OPSBOT_API_TIMEOUT", 30.0),
             slack_api_url=_url(env, "SLACK_API_URL", DEFAULT_SLACK_API_URL),
-            redis_url=env.get("REDIS_URL") or None,
+            redis_url=_redis_url(env, "REDIS_URL"),
             redis_max_connections=_positive_int(
                 env, "OPSBOT_REDIS_MAX_CONNECTIONS", DEFAULT_REDIS_MAX_CONNECTIONS
             ),
@@ -156,6 +157,14 @@ class Settings:
             ),
             slack=SlackCredentials.from_env(env),
         )
+
+
+def redis_target(url: str) -> RedisTarget:
+    """The deployment ``REDIS_URL`` names (:mod:`opsbot.redis_url`), or one SettingsError line."""
+    try:
+        return parse_redis_url(url)
+    except RedisUrlError as error:
+        raise SettingsError(str(error)) from None
 
 
 def parse_encryption_keys(value: str, *, source: str) -> tuple[bytes, ...]:
@@ -192,6 +201,14 @@ def _encryption_keys(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     raw = env.get(name) or ""
     parse_encryption_keys(raw, source=name)
     return tuple(_comma_separated(raw))
+
+
+def _redis_url(env: Mapping[str, str], name: str) -> str | None:
+    """The URL as given (checked now, so that a bad one stops start-up with one line)."""
+    url = env.get(name) or None
+    if url is not None:
+        redis_target(url)
+    return url
 
 
 def _user_ids(env: Mapping[str, str], name: str) -> frozenset[str]:

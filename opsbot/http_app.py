@@ -30,7 +30,7 @@ from opsbot.config import Settings
 from opsbot.services import Services, open_services
 from opsbot.slack import inbound
 from opsbot.slack.app import EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH, build_bolt_app
-from opsbot.store.connection import redis_is_healthy
+from opsbot.store.connection import redis_health
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +110,8 @@ async def _oauth_redirect(request: web.Request) -> web.Response:
 
 
 async def _health(request: web.Request) -> web.Response:
-    if await redis_is_healthy(request.app[SERVICES].redis):
+    """200 only while Redis takes writes (a replica, or a cluster missing a slot, is 503)."""
+    health = await redis_health(request.app[SERVICES].redis)
+    if health.ok:
         return web.json_response({"status": "ok"})
-    return web.json_response({"status": "redis unavailable"}, status=503)
+    return web.json_response({"status": "redis unavailable", "problem": health.problem}, status=503)

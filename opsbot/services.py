@@ -12,13 +12,11 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
-
 from opsbot.api.client import OperationClient
 from opsbot.config import Settings
 from opsbot.slack_installations import RedisInstallationStore, RedisOAuthStateStore
 from opsbot.store.audit import AuditLog
-from opsbot.store.connection import open_redis
+from opsbot.store.connection import RedisClient, open_redis
 from opsbot.store.locks import ActionLocks
 from opsbot.store.pauses import TeamPauses
 from opsbot.store.schedule import Schedule
@@ -32,7 +30,7 @@ from opsbot.store.watches import WatchStore
 @dataclass(frozen=True)
 class Services:
     settings: Settings
-    redis: Redis
+    redis: RedisClient
     vault: Vault
     api: OperationClient
     team_keys: TeamKeyStore

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import logging
 
-from redis.asyncio import Redis
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 
+from opsbot.store.connection import RedisClient
 from opsbot.store.installations import (
     OAUTH_STATE_TTL_S,
     InstallationRecords,
@@ -29,7 +29,9 @@ _logger = logging.getLogger(__name__)
 
 
 class RedisInstallationStore(AsyncInstallationStore):
-    def __init__(self, redis: Redis, vault: Vault, *, logger: logging.Logger = _logger) -> None:
+    def __init__(
+        self, redis: RedisClient, vault: Vault, *, logger: logging.Logger = _logger
+    ) -> None:
         self._records = InstallationRecords(redis, vault)
         self._logger = logger
 
@@ -117,7 +119,7 @@ class RedisOAuthStateStore(AsyncOAuthStateStore):
 
     def __init__(
         self,
-        redis: Redis,
+        redis: RedisClient,
         *,
         expiration_seconds: int = OAUTH_STATE_TTL_S,
         logger: logging.Logger = _logger,

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import Final
 
-from redis.asyncio import Redis
-
 from opsbot.store import keyspace
 from opsbot.store.codec import decoded
+from opsbot.store.connection import RedisClient
 
 DEFAULT_MAX_ENTRIES: Final = 10_000
 
@@ -24,7 +23,7 @@ OK: Final = "ok"
 
 
 class AuditLog:
-    def __init__(self, redis: Redis, *, max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
+    def __init__(self, redis: RedisClient, *, max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
         if max_entries < 1:
             raise ValueError("max_entries must be at least 1")
         self._redis = redis

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from redis.asyncio import Redis
-
 from opsbot.store import scripts
+from opsbot.store.connection import RedisClient
 
 # The script's `field` for "compare the whole string value".
 _WHOLE_STRING = ""
@@ -23,7 +22,7 @@ _WHOLE_STRING = ""
 class CompareAndSet:
     """The compare-and-set script, registered once on one client."""
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: RedisClient) -> None:
         self._script = redis.register_script(scripts.COMPARE_AND_SET)
 
     async def hash_fields(

@@ -19,10 +19,9 @@ import secrets
 from collections.abc import Mapping
 from typing import Any, Final
 
-from redis.asyncio import Redis
-
 from opsbot.store import keyspace
 from opsbot.store.codec import decoded
+from opsbot.store.connection import RedisClient
 from opsbot.store.unlink import unlink_matching
 from opsbot.store.vault import Vault
 
@@ -52,7 +51,7 @@ def owner_id(
 class InstallationRecords:
     """The installation and bot records of each owner (see :func:`owner_id`)."""
 
-    def __init__(self, redis: Redis, vault: Vault) -> None:
+    def __init__(self, redis: RedisClient, vault: Vault) -> None:
         self._redis = redis
         self._vault = vault
 
@@ -115,7 +114,7 @@ class InstallationRecords:
 class OAuthStates:
     """OAuth ``state`` values, each valid once and for ``expiration_seconds``."""
 
-    def __init__(self, redis: Redis, *, expiration_seconds: int = OAUTH_STATE_TTL_S) -> None:
+    def __init__(self, redis: RedisClient, *, expiration_seconds: int = OAUTH_STATE_TTL_S) -> None:
         self._redis = redis
         self.expiration_seconds = expiration_seconds
 

@@ -14,6 +14,8 @@ Two tags are not a team:
   then read separately.
 - ``{oauth}``: an OAuth state is issued before Slack tells us which team is
   installing, so no team tag is known yet.
+- ``{health}``: the key the health check deletes (it never exists) to learn
+  that Redis takes writes.
 
 For an org-wide (Enterprise Grid) installation Slack gives no team id; its
 keys are tagged with the enterprise id (``E…``) instead, which is what
@@ -194,6 +196,11 @@ def schedule_leases() -> str:
 def schedule_wakes() -> str:
     """Hash: team id → the earliest wake-up asked while the team was leased."""
     return f"{PREFIX}{{schedule}}:wakes"
+
+
+def health_probe() -> str:
+    """Never written: ``GET /healthz`` deletes it, a write a replica refuses."""
+    return f"{PREFIX}{{health}}:probe"
 
 
 # OAuth state (see module doc for why it has no team tag).

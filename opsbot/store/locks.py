@@ -11,10 +11,9 @@ from __future__ import annotations
 import secrets
 from typing import Final
 
-from redis.asyncio import Redis
-
 from opsbot.store import keyspace
 from opsbot.store.compare_and_set import CompareAndSet
+from opsbot.store.connection import RedisClient
 
 DEFAULT_TTL_S: Final = 30.0
 
@@ -22,7 +21,7 @@ DEFAULT_TTL_S: Final = 30.0
 class ActionLocks:
     """The action locks of every team, on one client (built once per process)."""
 
-    def __init__(self, redis: Redis, *, ttl_s: float = DEFAULT_TTL_S) -> None:
+    def __init__(self, redis: RedisClient, *, ttl_s: float = DEFAULT_TTL_S) -> None:
         if ttl_s <= 0:
             raise ValueError("ttl_s must be positive")
         self._redis = redis

@@ -23,10 +23,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from redis.asyncio import Redis
-
 from opsbot.store import keyspace, scripts
 from opsbot.store.codec import decoded, decoded_map, iso, parse_iso
+from opsbot.store.connection import RedisClient
 
 _logger = logging.getLogger(__name__)
 
@@ -62,7 +61,7 @@ class Post:
 
 
 class Outbox:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: RedisClient) -> None:
         self._redis = redis
         self._queue = redis.register_script(scripts.QUEUE_POSTS)
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 import logging
 from typing import Final
 
-from redis.asyncio import Redis
-
 from opsbot.store import keyspace
 from opsbot.store.codec import decoded
+from opsbot.store.connection import RedisClient
 
 # A channel's next post time matters for seconds (spacing) to minutes
 # (Retry-After); it expires after a day so that a channel gone for good
@@ -25,7 +24,7 @@ _logger = logging.getLogger(__name__)
 
 
 class ChannelPacing:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: RedisClient) -> None:
         self._redis = redis
 
     async def ready_at(self, team_id: str, channel: str) -> float:

@@ -8,14 +8,13 @@ watches run.
 
 from __future__ import annotations
 
-from redis.asyncio import Redis
-
 from opsbot.store import keyspace
 from opsbot.store.codec import decoded
+from opsbot.store.connection import RedisClient
 
 
 class TeamPauses:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: RedisClient) -> None:
         self._redis = redis
 
     async def pause(self, team_id: str, reason: str) -> bool:

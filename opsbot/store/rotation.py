@@ -22,13 +22,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Final
 
-from redis.asyncio import Redis
-
 from opsbot.config import Settings
 from opsbot.store import installations, keyspace, team_keys
 from opsbot.store.codec import decoded
 from opsbot.store.compare_and_set import CompareAndSet
-from opsbot.store.connection import open_redis
+from opsbot.store.connection import RedisClient, open_redis
 from opsbot.store.vault import Vault, VaultError, load_keyring
 
 _SCAN_BATCH: Final = 500
@@ -100,7 +98,7 @@ class RotationReport:
         )
 
 
-async def rotate_keys(redis: Redis, vault: Vault) -> RotationReport:
+async def rotate_keys(redis: RedisClient, vault: Vault) -> RotationReport:
     report = RotationReport()
     rotation = _Rotation(redis, vault, CompareAndSet(redis))
     async for raw_key in redis.scan_iter(match=keyspace.PREFIX + "*", count=_SCAN_BATCH):
@@ -134,7 +132,7 @@ async def _with_retries(rotate: _Rotator, key: str) -> Outcome:
 class _Rotation:
     """One run: each record is replaced with a compare-and-set on what was read."""
 
-    redis: Redis
+    redis: RedisClient
     vault: Vault
     compare_and_set: CompareAndSet
 

@@ -29,10 +29,9 @@ import secrets
 from dataclasses import dataclass
 from typing import Final
 
-from redis.asyncio import Redis
-
 from opsbot.store import keyspace, scripts
 from opsbot.store.codec import decoded
+from opsbot.store.connection import RedisClient
 
 DEFAULT_LEASE_S: Final = 30.0
 
@@ -47,7 +46,7 @@ class Lease:
 
 
 class Schedule:
-    def __init__(self, redis: Redis, *, lease_s: float = DEFAULT_LEASE_S) -> None:
+    def __init__(self, redis: RedisClient, *, lease_s: float = DEFAULT_LEASE_S) -> None:
         if lease_s <= 0:
             raise ValueError("lease_s must be positive")
         self._redis = redis

@@ -22,8 +22,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from redis.asyncio import Redis
-
 from opsbot.config import DEFAULT_MAX_SUBSCRIPTIONS
 from opsbot.logs import log_text
 from opsbot.store import keyspace, scripts
@@ -37,6 +35,7 @@ from opsbot.store.codec import (
     parse_iso,
 )
 from opsbot.store.compare_and_set import CompareAndSet
+from opsbot.store.connection import RedisClient
 
 # The API compares ``>date_created`` to the second, and an operation may become
 # visible a moment after another one of the same second was seen: a
@@ -78,7 +77,9 @@ class SubscriptionLimitReached(Exception):
 
 
 class SubscriptionStore:
-    def __init__(self, redis: Redis, *, max_subscriptions: int = DEFAULT_MAX_SUBSCRIPTIONS) -> None:
+    def __init__(
+        self, redis: RedisClient, *, max_subscriptions: int = DEFAULT_MAX_SUBSCRIPTIONS
+    ) -> None:
         self._redis = redis
         self.max_subscriptions = max_subscriptions
         self._add = redis.register_script(scripts.ADD_SUBSCRIPTION)

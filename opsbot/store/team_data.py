@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from redis.asyncio import Redis
-
 from opsbot.store import keyspace
+from opsbot.store.connection import RedisClient
 from opsbot.store.schedule import Schedule
 from opsbot.store.unlink import unlink_matching
 
@@ -12,7 +11,7 @@ from opsbot.store.unlink import unlink_matching
 class TeamData:
     """Every key of a team, reached through its hash tag (``opsbot:{T0123}:…``)."""
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: RedisClient) -> None:
         self._redis = redis
 
     async def delete(self, team_id: str) -> int:

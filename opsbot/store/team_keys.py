@@ -17,12 +17,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Final
 
-from redis.asyncio import Redis
 from redis.typing import EncodableT, FieldT
 
 from opsbot.clock import utc_now
 from opsbot.store import keyspace
 from opsbot.store.codec import decoded, decoded_map
+from opsbot.store.connection import RedisClient
 from opsbot.store.vault import Vault, VaultError
 
 PURPOSE: Final = "api_key"
@@ -40,7 +40,7 @@ class KeyStatus:
 
 
 class TeamKeyStore:
-    def __init__(self, redis: Redis, vault: Vault) -> None:
+    def __init__(self, redis: RedisClient, vault: Vault) -> None:
         self._redis = redis
         self._vault = vault
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Final
 
-from redis.asyncio import Redis
-
 from opsbot.store.codec import decoded
+from opsbot.store.connection import RedisClient
 
 # Keys per SCAN step and per UNLINK: small enough to keep each call short.
 _BATCH: Final = 500
 
 
-async def unlink_matching(redis: Redis, pattern: str) -> int:
+async def unlink_matching(redis: RedisClient, pattern: str) -> int:
     """UNLINK the keys matching ``pattern`` in batches; return how many went."""
     deleted = 0
     batch: list[str] = []

@@ -40,8 +40,6 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
-
 from opsbot.clock import moment
 from opsbot.config import DEFAULT_MAX_WATCHES
 from opsbot.logs import log_text
@@ -56,6 +54,7 @@ from opsbot.store.codec import (
     optional_int,
     parse_iso,
 )
+from opsbot.store.connection import RedisClient
 from opsbot.store.schedule import Schedule
 
 _logger = logging.getLogger(__name__)
@@ -141,7 +140,7 @@ class WatchLimitReached(Exception):
 
 
 class WatchStore:
-    def __init__(self, redis: Redis, *, max_watches: int = DEFAULT_MAX_WATCHES) -> None:
+    def __init__(self, redis: RedisClient, *, max_watches: int = DEFAULT_MAX_WATCHES) -> None:
         self._redis = redis
         self.max_watches = max_watches
         self._schedule = Schedule(redis)
@@ -252,15 +251,18 @@ class WatchStore:
         return bool(removed)
 
     async def drop_channel(self, team_id: str, channel: str) -> int:
-        """The channel is gone: remove every card in it; return how many."""
-        with_card = await self._ops_with_card_in(team_id, channel)
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for op_id in with_card:
-                await self._remove_card(
-                    keys=_all_watch_keys(team_id, op_id), args=[op_id, channel], client=pipe
-                )
-            removed = await pipe.execute()
-        return sum(1 for outcome in removed if outcome)
+        """The channel is gone: remove every card in it; return how many.
+
+        One script per card, each on the client itself: a cluster pipeline
+        takes no script, and a channel is dropped once, so the round trips
+        do not matter.
+        """
+        removed = 0
+        for op_id in await self._ops_with_card_in(team_id, channel):
+            removed += bool(
+                await self._remove_card(keys=_all_watch_keys(team_id, op_id), args=[op_id, channel])
+            )
+        return removed
 
     async def in_channel(self, team_id: str, channel: str) -> list[Watch]:
         """The watches with a card in ``channel``, by operation id."""

@@ -31,13 +31,13 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Final
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from opsbot.api.client import OperationClient
 from opsbot.config import Settings
 from opsbot.logs import log_text
 from opsbot.slack_installations import RedisInstallationStore
+from opsbot.store.connection import RedisClient
 from opsbot.store.outbox import Outbox
 from opsbot.store.pacing import ChannelPacing
 from opsbot.store.pauses import TeamPauses
@@ -312,7 +312,7 @@ def _earliest(*moments: float | None) -> float | None:
 @contextlib.asynccontextmanager
 async def open_worker(
     settings: Settings,
-    redis: Redis,
+    redis: RedisClient,
     vault: Vault,
     *,
     lease_s: float = LEASE_S,

@@ -21,6 +21,10 @@ from tests.support.redis_engines import CLUSTER_SLOTS, ClusterEngine, SentinelEn
 
 pytestmark = pytest.mark.slow
 
+# Each test runs with the engine it exercises (make test-engines).
+on_cluster = pytest.mark.redis_engines("cluster")
+on_sentinel = pytest.mark.redis_engines("sentinel")
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -30,6 +34,7 @@ def owner_port(client: RedisCluster, key: str) -> int:
     return int(node.port)
 
 
+@on_cluster
 async def test_the_cluster_takes_writes_on_every_master(redis_cluster: ClusterEngine) -> None:
     assert re.fullmatch(
         r"redis\+cluster://127\.0\.0\.1:\d+(,127\.0\.0\.1:\d+){2}", redis_cluster.url
@@ -47,6 +52,7 @@ async def test_the_cluster_takes_writes_on_every_master(redis_cluster: ClusterEn
         assert await client.delete(*keys) == len(keys)
 
 
+@on_cluster
 async def test_a_cluster_with_replicas_gives_each_master_one(tmp_path: Path) -> None:
     async with (
         ClusterEngine(tmp_path, masters=3, replicas=1) as cluster,
@@ -71,6 +77,7 @@ async def write_until_it_lands(client: Redis, key: str, value: str) -> None:
             await asyncio.sleep(0.1)
 
 
+@on_sentinel
 async def test_a_failover_promotes_the_replica_and_the_client_follows(
     redis_sentinel: SentinelEngine,
 ) -> None:
@@ -88,6 +95,7 @@ async def test_a_failover_promotes_the_replica_and_the_client_follows(
         assert (await on_old.role())[0] == "slave"
 
 
+@on_sentinel
 async def test_the_sentinels_replace_a_crashed_primary(redis_sentinel: SentinelEngine) -> None:
     old = await redis_sentinel.primary()
     (replica,) = set(redis_sentinel.servers) - {old}
@@ -113,6 +121,7 @@ async def fail_inside(engine: SentinelEngine, pids: list[int | None]) -> None:
         raise RuntimeError("a test fails")
 
 
+@on_sentinel
 async def test_a_failing_test_leaves_no_server_running(tmp_path: Path) -> None:
     pids: list[int | None] = []
     with pytest.raises(RuntimeError, match="a test fails"):
@@ -137,6 +146,7 @@ asyncio.run(main())
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the parent-death signal is Linux's")
+@on_cluster
 def test_servers_die_with_a_test_process_killed_outright(tmp_path: Path) -> None:
     with subprocess.Popen(
         [sys.executable, "-c", STARTS_A_CLUSTER_THEN_HANGS, str(tmp_path)],

@@ -110,6 +110,37 @@ def test_malformed_encryption_keys_are_named_not_echoed(tmp_path: Path) -> None:
     assert_no_secret(line, [good, malformed, SIGNING_SECRET, BOT_TOKEN])
 
 
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("memcached://:hunter2@cache:11211", "unknown scheme"),
+        ("redis://:hunter2@a:6379,b:6379/0", "several hosts"),
+        ("redis+sentinel://:hunter2@a:26379,b:26379", "Sentinel service"),
+        ("redis+cluster://:hunter2@a:7000,b:7OOO", "port"),
+    ],
+)
+def test_a_malformed_redis_url_stops_start_up_with_the_accepted_forms(
+    tmp_path: Path, url: str, problem: str
+) -> None:
+    env = clean_env(
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        OPSBOT_DATA_DIR=str(tmp_path),
+        REDIS_URL=url,
+    )
+
+    result = run_opsbot("serve", "--no-watcher", env=env)
+
+    assert result.returncode == 2
+    line = _one_line_refusal(result)
+    assert line.startswith("opsbot: REDIS_URL ")
+    assert problem in line
+    assert "redis+sentinel://host:26379,host2:26379/mymaster/0" in line
+    assert "redis+cluster://seed1:7000,seed2:7001" in line
+    assert_no_secret(line, ["hunter2", url, SIGNING_SECRET, BOT_TOKEN])
+    assert list(tmp_path.iterdir()) == []  # refused before anything was started
+
+
 def test_socket_mode_without_an_app_token_says_how_to_get_one(tmp_path: Path) -> None:
     env = clean_env(
         SLACK_BOT_TOKEN=BOT_TOKEN,

@@ -6,22 +6,21 @@ import datetime as dt
 from collections.abc import AsyncIterator
 
 import pytest
-from redis.asyncio import Redis
 
 from opsbot.config import Settings
 from opsbot.store import keyspace
 from opsbot.store.audit import CANCEL, KEY_SET, AuditLog
-from opsbot.store.connection import open_redis
-from tests.support.redis_probe import recent_audit
+from opsbot.store.connection import RedisClient, open_redis
+from tests.support.redis_probe import all_keys, recent_audit
 
 
 @pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[Redis]:
+async def redis(redis_url: str) -> AsyncIterator[RedisClient]:
     async with open_redis(Settings(redis_url=redis_url)) as client:
         yield client
 
 
-async def test_entries_come_back_newest_first_with_their_time(redis: Redis) -> None:
+async def test_entries_come_back_newest_first_with_their_time(redis: RedisClient) -> None:
     audit = AuditLog(redis)
     before = dt.datetime.now(dt.UTC).replace(microsecond=0)
     first = await audit.record("T0123", user_id="U1", action=CANCEL, target="42")
@@ -42,14 +41,14 @@ async def test_entries_come_back_newest_first_with_their_time(redis: Redis) -> N
         assert before <= entry.at <= after
 
 
-async def test_each_team_has_its_own_stream(redis: Redis) -> None:
+async def test_each_team_has_its_own_stream(redis: RedisClient) -> None:
     audit = AuditLog(redis)
     await audit.record("T0123", user_id="U1", action=CANCEL, target="1")
     assert await recent_audit(redis, "T0456") == []
-    assert await redis.keys("*") == [keyspace.audit("T0123")]
+    assert await all_keys(redis) == [keyspace.audit("T0123")]
 
 
-async def test_the_stream_is_capped_at_its_size_keeping_the_latest(redis: Redis) -> None:
+async def test_the_stream_is_capped_at_its_size_keeping_the_latest(redis: RedisClient) -> None:
     audit = AuditLog(redis, max_entries=5)
     for op_id in range(12):
         await audit.record("T0123", user_id="U1", action=CANCEL, target=str(op_id))
@@ -59,7 +58,7 @@ async def test_the_stream_is_capped_at_its_size_keeping_the_latest(redis: Redis)
     assert [entry.target for entry in recent] == ["11", "10", "9", "8", "7"]
 
 
-async def test_recent_returns_at_most_count(redis: Redis) -> None:
+async def test_recent_returns_at_most_count(redis: RedisClient) -> None:
     audit = AuditLog(redis)
     for op_id in range(4):
         await audit.record("T0123", user_id="U1", action=CANCEL, target=str(op_id))

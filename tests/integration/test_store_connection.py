@@ -1,4 +1,5 @@
-"""open_redis: REDIS_URL or an embedded persistent server, reconnecting after a restart."""
+"""open_redis: the deployment REDIS_URL names (or an embedded persistent server),
+healthy only while it takes writes, reconnecting after a restart or a failover."""
 
 from __future__ import annotations
 
@@ -6,10 +7,29 @@ import stat
 from pathlib import Path
 
 import pytest
+from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.sentinel import SentinelConnectionPool
+from redis.exceptions import ReadOnlyError
 
-from opsbot.config import Settings, SettingsError
-from opsbot.store.connection import embedded_redis, open_redis, redis_is_healthy
+from opsbot.config import Settings, SettingsError, redis_target
+from opsbot.redis_url import Deployment
+from opsbot.store.connection import (
+    RedisOptions,
+    embedded_redis,
+    open_redis,
+    redis_health,
+    redis_is_healthy,
+)
+from opsbot.store.schedule import Schedule
 from opsbot.store.server import RedisServer
+from tests.support.ports import free_port
+from tests.support.redis_engines import ClusterEngine, SentinelEngine
+
+on_cluster = pytest.mark.redis_engines("cluster")
+on_sentinel = pytest.mark.redis_engines("sentinel")
+# Fail fast where a test wants the error itself, not the client's patience.
+NO_RETRY = RedisOptions(retries=0)
 
 
 async def test_redis_url_is_used_and_replies_are_text(redis_url: str) -> None:
@@ -19,13 +39,120 @@ async def test_redis_url_is_used_and_replies_are_text(redis_url: str) -> None:
         assert await redis_is_healthy(redis)
 
 
-@pytest.mark.parametrize("url", ["http://:hunter2@redis:6379", "redis.internal:6380"])
-async def test_a_redis_url_of_another_scheme_is_refused_without_echoing_it(url: str) -> None:
+async def test_the_url_alone_chooses_the_client(redis_url: str) -> None:
+    deployment = redis_target(redis_url).deployment
+    async with open_redis(Settings(redis_url=redis_url)) as redis:
+        if deployment is Deployment.CLUSTER:
+            assert isinstance(redis, RedisCluster)
+        else:
+            assert isinstance(redis, Redis)
+            is_sentinel = isinstance(redis.connection_pool, SentinelConnectionPool)
+            assert is_sentinel == (deployment is Deployment.SENTINEL)
+
+
+@on_sentinel
+async def test_a_replica_answers_ping_but_is_not_healthy(shared_sentinel: SentinelEngine) -> None:
+    (replica,) = set(shared_sentinel.servers) - {await shared_sentinel.primary()}
+    url = f"redis://{replica[0]}:{replica[1]}/0"
+    async with open_redis(Settings(redis_url=url), NO_RETRY) as redis:
+        assert await redis.ping()
+        health = await redis_health(redis)
+        assert not health.ok
+        assert health.problem == "no writable primary answers"
+
+
+@on_sentinel
+async def test_a_script_refused_by_a_replica_is_a_readonly_error(
+    shared_sentinel: SentinelEngine,
+) -> None:
+    """Redis 6.2 words it as a script error; read as READONLY, it is retried elsewhere."""
+    (replica,) = set(shared_sentinel.servers) - {await shared_sentinel.primary()}
+    url = f"redis://{replica[0]}:{replica[1]}/0"
+    async with open_redis(Settings(redis_url=url), NO_RETRY) as redis:
+        with pytest.raises(ReadOnlyError):
+            await Schedule(redis).wake("T0123", 1.0)
+
+
+@on_sentinel
+async def test_after_a_failover_the_same_client_writes_to_the_new_primary(
+    redis_sentinel: SentinelEngine,
+) -> None:
+    async with open_redis(Settings(redis_url=redis_sentinel.url)) as redis:
+        schedule = Schedule(redis)
+        await schedule.wake("T0123", 100.0)
+        new = await redis_sentinel.failover()
+        # The pooled connection is to the old primary, a replica now: the
+        # script fails there, READONLY, and runs again on the new primary.
+        await schedule.wake("T0456", 200.0)
+        assert await redis_is_healthy(redis)
+    async with Redis(host=new[0], port=new[1], decode_responses=True) as on_new:
+        assert await on_new.zrange("opsbot:{schedule}:teams", 0, -1) == ["T0123", "T0456"]
+
+
+async def test_a_primary_that_holds_every_write_is_not_healthy(tmp_path: Path) -> None:
+    """PING still answers; the health check's write waits, and that is a failed check."""
+    server = RedisServer(data_dir=tmp_path).start()
+    try:
+        async with open_redis(Settings(redis_url=server.url)) as redis:
+            assert await redis_is_healthy(redis)
+            await redis.execute_command("CLIENT", "PAUSE", 3000, "WRITE")
+            assert await redis.ping()
+            assert not await redis_is_healthy(redis, timeout_s=0.5)
+            await redis.execute_command("CLIENT", "UNPAUSE")
+            assert await redis_is_healthy(redis)
+    finally:
+        server.stop()
+
+
+@on_cluster
+async def test_a_cluster_is_healthy_only_with_every_slot_served(tmp_path: Path) -> None:
+    async with (
+        ClusterEngine(tmp_path / "cluster") as cluster,
+        open_redis(Settings(redis_url=cluster.url)) as redis,
+    ):
+        assert await redis_health(redis) == await redis_health(redis)
+        assert (await redis_health(redis)).ok
+        last = cluster.masters[-1]
+        await _on(last.address, "CLUSTER", "DELSLOTS", 16383)
+        assert (await redis_health(redis)).problem == "cluster_state is not ok"
+        await _on(last.address, "CLUSTER", "ADDSLOTS", 16383)
+        assert (await redis_health(redis)).ok
+        cluster.masters[0].kill()
+        assert not (await redis_health(redis)).ok
+
+
+async def test_a_cluster_down_at_start_up_is_unhealthy_not_fatal() -> None:
+    url = f"redis+cluster://127.0.0.1:{free_port()}"
+    async with open_redis(Settings(redis_url=url), NO_RETRY) as redis:
+        assert isinstance(redis, RedisCluster)
+        assert not await redis_is_healthy(redis)
+
+
+async def _on(address: tuple[str, int], *command: object) -> None:
+    async with Redis(host=address[0], port=address[1]) as node:
+        await node.execute_command(*command)  # type: ignore[no-untyped-call]
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("http://:hunter2@redis:6379", "unknown scheme"),
+        ("redis.internal:6380", "unknown scheme"),
+        ("redis://:hunter2@a:6379,b:6379/0", "several hosts"),
+        ("redis+sentinel://:hunter2@a:26379,b:26379", "Sentinel service"),
+        ("redis+cluster://:hunter2@a:7000,b:70000", "port"),
+    ],
+)
+async def test_a_malformed_redis_url_is_refused_without_echoing_it(url: str, problem: str) -> None:
     with pytest.raises(SettingsError) as error:
         async with open_redis(Settings(redis_url=url)):
             pass
-    assert str(error.value).startswith("REDIS_URL must start with redis://, rediss:// or unix://")
-    assert url not in str(error.value)
+    message = str(error.value)
+    assert message.startswith("REDIS_URL ")
+    assert problem in message
+    assert "redis+sentinel://host:26379,host2:26379/mymaster/0" in message
+    assert "hunter2" not in message
+    assert "\n" not in message
 
 
 async def test_without_redis_url_an_embedded_server_keeps_data_across_restarts(

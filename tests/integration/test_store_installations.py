@@ -7,22 +7,21 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from redis.asyncio import Redis
 from slack_sdk.oauth.installation_store.models.installation import Installation
 
 from opsbot.config import Settings
 from opsbot.slack_installations import RedisInstallationStore, RedisOAuthStateStore
 from opsbot.store import keyspace
-from opsbot.store.codec import decoded
-from opsbot.store.connection import open_redis
+from opsbot.store.connection import RedisClient, open_redis
 from opsbot.store.team_data import TeamData
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Keyring, Vault
+from tests.support.redis_probe import all_keys
 from tests.support.secrets_scan import find_secrets_in_redis
 
 
 @pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[Redis]:
+async def redis(redis_url: str) -> AsyncIterator[RedisClient]:
     async with open_redis(Settings(redis_url=redis_url)) as client:
         yield client
 
@@ -33,7 +32,7 @@ def vault() -> Vault:
 
 
 @pytest.fixture
-def store(redis: Redis, vault: Vault) -> RedisInstallationStore:
+def store(redis: RedisClient, vault: Vault) -> RedisInstallationStore:
     return RedisInstallationStore(redis, vault)
 
 
@@ -60,8 +59,8 @@ def installation(**overrides: Any) -> Installation:
     return Installation(**fields)
 
 
-async def stored_keys(redis: Redis) -> list[str]:
-    return [decoded(key) for key in await redis.keys("*")]
+async def stored_keys(redis: RedisClient) -> list[str]:
+    return await all_keys(redis)
 
 
 SECRETS = (
@@ -86,9 +85,11 @@ async def test_an_installation_round_trips_every_field(store: RedisInstallationS
     assert bot.to_dict() == saved.to_bot().to_dict()
 
 
-async def test_no_token_is_stored_in_clear(store: RedisInstallationStore, redis: Redis) -> None:
+async def test_no_token_is_stored_in_clear(
+    store: RedisInstallationStore, redis: RedisClient
+) -> None:
     await store.async_save(installation())
-    assert await redis.dbsize() == 3
+    assert len(await all_keys(redis)) == 3
     assert await find_secrets_in_redis(redis, SECRETS) == []
 
 
@@ -134,7 +135,7 @@ async def test_an_enterprise_workspace_install_is_found_only_with_its_enterprise
 
 
 async def test_an_org_wide_install_is_kept_under_its_enterprise(
-    store: RedisInstallationStore, redis: Redis
+    store: RedisInstallationStore, redis: RedisClient
 ) -> None:
     await store.async_save(
         installation(enterprise_id="E0ORG", team_id=None, is_enterprise_install=True)
@@ -153,7 +154,7 @@ async def test_an_org_wide_install_is_kept_under_its_enterprise(
     assert all(key.startswith("opsbot:{E0ORG}:") for key in await stored_keys(redis))
 
     await store.async_delete_all(enterprise_id="E0ORG", team_id=None)
-    assert await redis.dbsize() == 0
+    assert await all_keys(redis) == []
 
 
 async def test_a_bot_saved_alone_is_found(store: RedisInstallationStore) -> None:
@@ -195,7 +196,7 @@ async def test_a_revoked_user_token_goes_with_the_latest_install_it_is_in(
 
 
 async def test_delete_all_removes_every_installation_of_the_team_only(
-    store: RedisInstallationStore, redis: Redis
+    store: RedisInstallationStore, redis: RedisClient
 ) -> None:
     await store.async_save(installation(user_id="U0FIRST"))
     await store.async_save(installation(user_id="U0SECOND"))
@@ -208,7 +209,7 @@ async def test_delete_all_removes_every_installation_of_the_team_only(
 
 
 async def test_deleting_team_data_removes_every_key_of_that_team(
-    store: RedisInstallationStore, redis: Redis, vault: Vault
+    store: RedisInstallationStore, redis: RedisClient, vault: Vault
 ) -> None:
     await store.async_save(installation(user_id="U0FIRST"))
     await store.async_save(installation(team_id="T0456"))
@@ -225,21 +226,21 @@ async def test_deleting_team_data_removes_every_key_of_that_team(
     assert all(key.startswith("opsbot:{T0456}:") for key in await stored_keys(redis))
 
 
-async def test_an_oauth_state_is_consumed_once(redis: Redis) -> None:
+async def test_an_oauth_state_is_consumed_once(redis: RedisClient) -> None:
     states = RedisOAuthStateStore(redis)
     state = await states.async_issue()
     assert await states.async_consume(state)
     assert not await states.async_consume(state)
 
 
-async def test_of_racing_callbacks_with_one_state_one_wins(redis: Redis) -> None:
+async def test_of_racing_callbacks_with_one_state_one_wins(redis: RedisClient) -> None:
     states = RedisOAuthStateStore(redis)
     state = await states.async_issue()
     results = await asyncio.gather(*(states.async_consume(state) for _ in range(10)))
     assert results.count(True) == 1
 
 
-async def test_an_oauth_state_expires(redis: Redis) -> None:
+async def test_an_oauth_state_expires(redis: RedisClient) -> None:
     states = RedisOAuthStateStore(redis, expiration_seconds=1)
     state = await states.async_issue()
     assert 0 < await redis.pttl(keyspace.oauth_state(state)) <= 1000
@@ -247,11 +248,11 @@ async def test_an_oauth_state_expires(redis: Redis) -> None:
     assert not await states.async_consume(state)
 
 
-async def test_the_default_state_lifetime_is_ten_minutes(redis: Redis) -> None:
+async def test_the_default_state_lifetime_is_ten_minutes(redis: RedisClient) -> None:
     state = await RedisOAuthStateStore(redis).async_issue()
     assert 590 <= await redis.ttl(keyspace.oauth_state(state)) <= 600
 
 
 @pytest.mark.parametrize("state", ["", "never-issued", "../../etc", "x" * 500, "a}b:c"])
-async def test_a_state_never_issued_is_refused(redis: Redis, state: str) -> None:
+async def test_a_state_never_issued_is_refused(redis: RedisClient, state: str) -> None:
     assert not await RedisOAuthStateStore(redis).async_consume(state)

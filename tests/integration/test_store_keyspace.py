@@ -6,19 +6,18 @@ import re
 from collections.abc import AsyncIterator
 
 import pytest
-from redis.asyncio import Redis
 from slack_sdk.oauth.installation_store.models.installation import Installation
 
 from opsbot.config import Settings
 from opsbot.slack_installations import RedisInstallationStore, RedisOAuthStateStore
 from opsbot.store import keyspace
 from opsbot.store.audit import AuditLog
-from opsbot.store.codec import decoded
-from opsbot.store.connection import open_redis
+from opsbot.store.connection import RedisClient, open_redis
 from opsbot.store.locks import ActionLocks
 from opsbot.store.rotation import rotate_keys
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Keyring, Vault
+from tests.support.redis_probe import all_keys
 from tests.support.secrets_scan import find_secrets_in_redis
 
 API_KEY = "Gx7pQ2rT9vW4yZ1bC6dF8hJ3"
@@ -32,16 +31,16 @@ OAUTH_KEY = re.compile(r"opsbot:\{oauth\}:state:[A-Za-z0-9_-]+")
 
 
 @pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[Redis]:
+async def redis(redis_url: str) -> AsyncIterator[RedisClient]:
     async with open_redis(Settings(redis_url=redis_url)) as client:
         yield client
 
 
-async def stored_keys(redis: Redis) -> list[str]:
-    return [decoded(key) for key in await redis.keys("*")]
+async def stored_keys(redis: RedisClient) -> list[str]:
+    return await all_keys(redis)
 
 
-async def full_round(redis: Redis) -> None:
+async def full_round(redis: RedisClient) -> None:
     """Everything the store layer writes: keys, installs, audit, lock, state, rotation."""
     old = Keyring.generate()
     vault = Vault(old)
@@ -77,12 +76,12 @@ async def full_round(redis: Redis) -> None:
     assert report.rotated > 0
 
 
-async def test_after_a_full_round_no_secret_is_in_redis_in_clear(redis: Redis) -> None:
+async def test_after_a_full_round_no_secret_is_in_redis_in_clear(redis: RedisClient) -> None:
     await full_round(redis)
     assert await find_secrets_in_redis(redis, SECRETS) == []
 
 
-async def test_after_a_full_round_every_key_is_tagged(redis: Redis) -> None:
+async def test_after_a_full_round_every_key_is_tagged(redis: RedisClient) -> None:
     await full_round(redis)
     stored = await stored_keys(redis)
     assert len(stored) > 10
@@ -92,7 +91,7 @@ async def test_after_a_full_round_every_key_is_tagged(redis: Redis) -> None:
     assert tags == {"T0123", "T0456", "E0ORG", None}
 
 
-async def test_the_scan_finds_a_secret_in_clear_in_every_kind_of_value(redis: Redis) -> None:
+async def test_the_scan_finds_a_secret_in_clear_in_every_kind_of_value(redis: RedisClient) -> None:
     await redis.set("opsbot:{T1}:string", f"token={BOT_TOKEN}")
     await redis.hset("opsbot:{T1}:hash", "field", API_KEY)
     await redis.rpush("opsbot:{T1}:list", "x", USER_TOKEN)

@@ -6,26 +6,25 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from redis.asyncio import Redis
 
 from opsbot.config import Settings
 from opsbot.store import keyspace
-from opsbot.store.connection import open_redis
+from opsbot.store.connection import RedisClient, open_redis
 from opsbot.store.locks import ActionLocks
 
 
 @pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[Redis]:
+async def redis(redis_url: str) -> AsyncIterator[RedisClient]:
     async with open_redis(Settings(redis_url=redis_url)) as client:
         yield client
 
 
 @pytest.fixture
-def locks(redis: Redis) -> ActionLocks:
+def locks(redis: RedisClient) -> ActionLocks:
     return ActionLocks(redis)
 
 
-async def test_ten_concurrent_callers_get_exactly_one_token(redis: Redis) -> None:
+async def test_ten_concurrent_callers_get_exactly_one_token(redis: RedisClient) -> None:
     callers = [ActionLocks(redis) for _ in range(10)]
     tokens = await asyncio.gather(*(locks.acquire("T0123", 42) for locks in callers))
     assert len([token for token in tokens if token is not None]) == 1
@@ -47,14 +46,14 @@ async def test_only_the_holder_releases_it(locks: ActionLocks) -> None:
     assert await locks.acquire("T0123", 42) is not None
 
 
-async def test_the_lock_expires_on_its_own(redis: Redis) -> None:
+async def test_the_lock_expires_on_its_own(redis: RedisClient) -> None:
     assert await ActionLocks(redis, ttl_s=5).acquire("T0123", 42) is not None
     remaining_ms = await redis.pttl(keyspace.action_lock("T0123", 42))
     assert 0 < remaining_ms <= 5000
 
 
 async def test_a_lock_taken_over_after_its_expiry_stays_with_its_new_holder(
-    redis: Redis,
+    redis: RedisClient,
 ) -> None:
     locks = ActionLocks(redis, ttl_s=0.05)
     first = await locks.acquire("T0123", 42)
@@ -68,7 +67,9 @@ async def test_a_lock_taken_over_after_its_expiry_stays_with_its_new_holder(
     assert await redis.get(keyspace.action_lock("T0123", 42)) == second
 
 
-async def test_holding_once_and_releasing_leaves_no_key(redis: Redis, locks: ActionLocks) -> None:
+async def test_holding_once_and_releasing_leaves_no_key(
+    redis: RedisClient, locks: ActionLocks
+) -> None:
     token = await locks.acquire("T0123", 42)
     assert token is not None
     assert await locks.acquire("T0123", 42) is None
@@ -78,6 +79,6 @@ async def test_holding_once_and_releasing_leaves_no_key(redis: Redis, locks: Act
     assert not await redis.exists(keyspace.action_lock("T0123", 42))
 
 
-async def test_a_lock_needs_a_positive_lifetime(redis: Redis) -> None:
+async def test_a_lock_needs_a_positive_lifetime(redis: RedisClient) -> None:
     with pytest.raises(ValueError, match="ttl_s"):
         ActionLocks(redis, ttl_s=0)

@@ -6,12 +6,11 @@ import logging
 from collections.abc import AsyncIterator
 
 import pytest
-from redis.asyncio import Redis
 from redis.typing import EncodableT, FieldT
 
 from opsbot.config import Settings
 from opsbot.store import keyspace
-from opsbot.store.connection import open_redis
+from opsbot.store.connection import RedisClient, open_redis
 from opsbot.store.outbox import Outbox, Post, PostKind
 from opsbot.store.watches import WatchStore
 from tests.support.stored_watches import LATER, TEAM, record, watch
@@ -20,18 +19,18 @@ FAREWELL = "Watched for 7 days without reaching a final step. This watch has end
 
 
 @pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[Redis]:
+async def redis(redis_url: str) -> AsyncIterator[RedisClient]:
     async with open_redis(Settings(redis_url=redis_url)) as client:
         yield client
 
 
 @pytest.fixture
-def store(redis: Redis) -> WatchStore:
+def store(redis: RedisClient) -> WatchStore:
     return WatchStore(redis)
 
 
 @pytest.fixture
-def outbox(redis: Redis) -> Outbox:
+def outbox(redis: RedisClient) -> Outbox:
     return Outbox(redis)
 
 
@@ -107,7 +106,7 @@ async def test_a_note_that_old_code_would_read_otherwise_is_refused(
 
 
 async def test_entries_queued_before_posts_had_kinds_read_as_what_they_meant(
-    store: WatchStore, outbox: Outbox, redis: Redis
+    store: WatchStore, outbox: Outbox, redis: RedisClient
 ) -> None:
     """What the code before kinds queued: all notes, told apart by their text."""
     await watch(store, 42)
@@ -140,7 +139,7 @@ async def test_entries_queued_before_posts_had_kinds_read_as_what_they_meant(
 
 
 async def test_an_unreadable_post_is_dropped_with_a_log_line(
-    store: WatchStore, outbox: Outbox, redis: Redis, caplog: pytest.LogCaptureFixture
+    store: WatchStore, outbox: Outbox, redis: RedisClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     await watch(store, 42)
     await redis.xadd(keyspace.outbox(TEAM), {"op": "forty-two", "channel": "C0AAA"})

@@ -6,22 +6,21 @@ import logging
 from collections.abc import AsyncIterator
 
 import pytest
-from redis.asyncio import Redis
 
 from opsbot.config import Settings
 from opsbot.store import keyspace
-from opsbot.store.connection import open_redis
+from opsbot.store.connection import RedisClient, open_redis
 from opsbot.store.pacing import ChannelPacing
 from tests.support.stored_watches import TEAM
 
 
 @pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[Redis]:
+async def redis(redis_url: str) -> AsyncIterator[RedisClient]:
     async with open_redis(Settings(redis_url=redis_url)) as client:
         yield client
 
 
-async def test_a_channel_is_ready_at_once_until_told_otherwise(redis: Redis) -> None:
+async def test_a_channel_is_ready_at_once_until_told_otherwise(redis: RedisClient) -> None:
     pacing = ChannelPacing(redis)
     assert await pacing.ready_at(TEAM, "C0AAA") == 0.0
 
@@ -33,7 +32,7 @@ async def test_a_channel_is_ready_at_once_until_told_otherwise(redis: Redis) -> 
 
 
 async def test_a_malformed_next_post_time_means_ready_now(
-    redis: Redis, caplog: pytest.LogCaptureFixture
+    redis: RedisClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     await redis.set(keyspace.channel_next_post(TEAM, "C0AAA"), "soon")
 

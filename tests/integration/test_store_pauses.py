@@ -5,21 +5,20 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from redis.asyncio import Redis
 
 from opsbot.config import Settings
-from opsbot.store.connection import open_redis
+from opsbot.store.connection import RedisClient, open_redis
 from opsbot.store.pauses import TeamPauses
 from tests.support.stored_watches import TEAM
 
 
 @pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[Redis]:
+async def redis(redis_url: str) -> AsyncIterator[RedisClient]:
     async with open_redis(Settings(redis_url=redis_url)) as client:
         yield client
 
 
-async def test_pause_and_resume_say_whether_they_changed_anything(redis: Redis) -> None:
+async def test_pause_and_resume_say_whether_they_changed_anything(redis: RedisClient) -> None:
     pauses = TeamPauses(redis)
     assert await pauses.reason(TEAM) is None
     assert await pauses.pause(TEAM, "the API key was refused")

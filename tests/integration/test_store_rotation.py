@@ -6,24 +6,23 @@ import json
 from collections.abc import AsyncIterator
 
 import pytest
-from redis.asyncio import Redis
 from slack_sdk.oauth.installation_store.models.installation import Installation
 
 from opsbot.config import Settings
 from opsbot.slack_installations import RedisInstallationStore
 from opsbot.store import keyspace
 from opsbot.store.audit import AuditLog
-from opsbot.store.connection import open_redis
+from opsbot.store.connection import RedisClient, open_redis
 from opsbot.store.rotation import UnreadableRecord, rotate_keys
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Keyring, UnknownKeyError, Vault, VaultError
-from tests.support.redis_probe import recent_audit
+from tests.support.redis_probe import all_keys, recent_audit
 
 API_KEYS = {"T0123": "Gx7pQ2rT9vW4yZ1bC6dF8hJ3", "T0456": "Mn5bV8cX2zL4kJ7hG9fD3sA1"}
 
 
 @pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[Redis]:
+async def redis(redis_url: str) -> AsyncIterator[RedisClient]:
     async with open_redis(Settings(redis_url=redis_url)) as client:
         yield client
 
@@ -39,14 +38,14 @@ def installation(team_id: str) -> Installation:
     )
 
 
-async def store_everything(redis: Redis, vault: Vault) -> None:
+async def store_everything(redis: RedisClient, vault: Vault) -> None:
     for team_id, api_key in API_KEYS.items():
         await TeamKeyStore(redis, vault).set(team_id, api_key, set_by="U0ADMIN")
         await RedisInstallationStore(redis, vault).async_save(installation(team_id))
         await AuditLog(redis).record(team_id, user_id="U0ADMIN", action="key_set")
 
 
-async def test_every_secret_moves_to_the_first_key_and_still_reads(redis: Redis) -> None:
+async def test_every_secret_moves_to_the_first_key_and_still_reads(redis: RedisClient) -> None:
     old = Keyring.generate()
     await store_everything(redis, Vault(old))
     new = Keyring.generate()
@@ -66,7 +65,7 @@ async def test_every_secret_moves_to_the_first_key_and_still_reads(redis: Redis)
         assert (found.bot_token, found.user_token) == (f"xoxb-{team_id}", f"xoxp-{team_id}")
 
 
-async def test_the_fingerprint_stays_the_same_across_rotation(redis: Redis) -> None:
+async def test_the_fingerprint_stays_the_same_across_rotation(redis: RedisClient) -> None:
     old = Keyring.generate()
     old_vault = Vault(old)
     await store_everything(redis, old_vault)
@@ -93,22 +92,22 @@ async def test_the_fingerprint_stays_the_same_across_rotation(redis: Redis) -> N
     assert API_KEYS["T0123"] not in after.fingerprint
 
 
-async def test_a_second_rotation_changes_nothing(redis: Redis) -> None:
+async def test_a_second_rotation_changes_nothing(redis: RedisClient) -> None:
     old = Keyring.generate()
     await store_everything(redis, Vault(old))
     rotated_vault = Vault(Keyring((Keyring.generate().current_key, old.current_key)))
     await rotate_keys(redis, rotated_vault)
-    snapshot = {key: await redis.dump(key) for key in await redis.keys("*")}
+    snapshot = {key: await redis.dump(key) for key in await all_keys(redis)}
 
     again = await rotate_keys(redis, rotated_vault)
 
     assert (again.rotated, again.unchanged, again.failed) == (0, 8, 0)
     assert again.unreadable == []
-    assert {key: await redis.dump(key) for key in await redis.keys("*")} == snapshot
+    assert {key: await redis.dump(key) for key in await all_keys(redis)} == snapshot
 
 
 async def test_records_under_a_lost_key_are_reported_unreadable_by_team_and_field(
-    redis: Redis,
+    redis: RedisClient,
 ) -> None:
     lost = Vault(Keyring.generate())
     await TeamKeyStore(redis, lost).set("T0123", API_KEYS["T0123"], set_by="U0ADMIN")
@@ -131,7 +130,7 @@ async def test_records_under_a_lost_key_are_reported_unreadable_by_team_and_fiel
 
 
 async def test_an_altered_record_under_the_current_key_is_unreadable_not_unchanged(
-    redis: Redis,
+    redis: RedisClient,
 ) -> None:
     vault = Vault(Keyring.generate())
     await TeamKeyStore(redis, vault).set("T0123", API_KEYS["T0123"], set_by="U0ADMIN")
@@ -149,7 +148,7 @@ async def test_an_altered_record_under_the_current_key_is_unreadable_not_unchang
 
 
 async def test_an_installation_token_that_does_not_decrypt_is_named_by_its_field(
-    redis: Redis,
+    redis: RedisClient,
 ) -> None:
     old = Keyring.generate()
     await store_everything(redis, Vault(old))
@@ -168,10 +167,16 @@ async def test_an_installation_token_that_does_not_decrypt_is_named_by_its_field
     assert "xoxb-" not in "\n".join(report.lines())
 
 
-async def test_a_record_moved_between_teams_is_unreadable_not_a_rotation(redis: Redis) -> None:
+async def test_a_record_moved_between_teams_is_unreadable_not_a_rotation(
+    redis: RedisClient,
+) -> None:
     old = Keyring.generate()
     await TeamKeyStore(redis, Vault(old)).set("T0123", API_KEYS["T0123"], set_by="U0ADMIN")
-    await redis.rename(keyspace.api_key("T0123"), keyspace.api_key("T0456"))
+    # DUMP and RESTORE, not RENAME: on a cluster the two teams are in different slots.
+    record = await redis.dump(keyspace.api_key("T0123"))
+    assert record is not None
+    await redis.restore(keyspace.api_key("T0456"), 0, record, replace=True)
+    await redis.delete(keyspace.api_key("T0123"))
     rotated_vault = Vault(Keyring((Keyring.generate().current_key, old.current_key)))
 
     report = await rotate_keys(redis, rotated_vault)

@@ -10,27 +10,25 @@ import logging
 from collections.abc import AsyncIterator
 
 import pytest
-from redis.asyncio import Redis
 
 from opsbot.config import Settings
 from opsbot.store import keyspace
-from opsbot.store.codec import decoded
-from opsbot.store.connection import open_redis
+from opsbot.store.connection import RedisClient, open_redis
 from opsbot.store.schedule import Lease, Schedule
 from opsbot.store.team_data import TeamData
-from tests.support.redis_probe import claim
+from tests.support.redis_probe import all_keys, claim
 
 LEASE_S = 5.0
 
 
 @pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[Redis]:
+async def redis(redis_url: str) -> AsyncIterator[RedisClient]:
     async with open_redis(Settings(redis_url=redis_url)) as client:
         yield client
 
 
 @pytest.fixture
-def schedule(redis: Redis) -> Schedule:
+def schedule(redis: RedisClient) -> Schedule:
     return Schedule(redis, lease_s=LEASE_S)
 
 
@@ -84,7 +82,7 @@ async def test_of_many_concurrent_claimers_each_team_goes_to_exactly_one(
     assert leases.count(None) == 20
 
 
-async def test_concurrent_batch_claims_share_the_teams_without_overlap(redis: Redis) -> None:
+async def test_concurrent_batch_claims_share_the_teams_without_overlap(redis: RedisClient) -> None:
     workers = [Schedule(redis, lease_s=LEASE_S) for _ in range(5)]
     for number in range(50):
         await workers[0].wake(team(number), 100.0)
@@ -246,7 +244,7 @@ async def test_a_forgotten_team_is_off_the_schedule_and_its_holder_cannot_put_it
 
 
 async def test_uninstalling_a_team_takes_it_off_the_schedule(
-    schedule: Schedule, redis: Redis
+    schedule: Schedule, redis: RedisClient
 ) -> None:
     await schedule.wake("T0123", 100.0)
     await schedule.wake("T0456", 100.0)
@@ -257,7 +255,7 @@ async def test_uninstalling_a_team_takes_it_off_the_schedule(
 
 
 async def test_a_malformed_member_is_dropped_not_handed_out(
-    schedule: Schedule, redis: Redis, caplog: pytest.LogCaptureFixture
+    schedule: Schedule, redis: RedisClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     await redis.zadd(keyspace.schedule(), {"not a team}": 10.0})
     await schedule.wake("T0123", 20.0)
@@ -277,7 +275,7 @@ async def test_a_hostile_team_id_is_refused(schedule: Schedule, hostile: str) ->
 
 
 async def test_the_schedule_keeps_its_keys_under_its_own_tag(
-    schedule: Schedule, redis: Redis
+    schedule: Schedule, redis: RedisClient
 ) -> None:
     await schedule.wake("T0123", 100.0)
     lease = await claimed(schedule, 100.0)
@@ -285,4 +283,4 @@ async def test_the_schedule_keeps_its_keys_under_its_own_tag(
     await schedule.extend(lease, 102.0)
     await schedule.release(lease, next_due=150.0)
 
-    assert all(decoded(key).startswith("opsbot:{schedule}:") for key in await redis.keys("*"))
+    assert all(key.startswith("opsbot:{schedule}:") for key in await all_keys(redis))

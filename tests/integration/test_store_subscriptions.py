@@ -9,11 +9,10 @@ import logging
 from collections.abc import AsyncIterator
 
 import pytest
-from redis.asyncio import Redis
 
 from opsbot.config import Settings
 from opsbot.store import keyspace
-from opsbot.store.connection import open_redis
+from opsbot.store.connection import RedisClient, open_redis
 from opsbot.store.subscriptions import (
     _RECENT_IDS_MAX,
     SUBSCRIPTION_OVERLAP,
@@ -28,13 +27,13 @@ FILTERS = {"type": "domain_create", "step": ["BILL", "WAIT"], "id": [1, 2]}
 
 
 @pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[Redis]:
+async def redis(redis_url: str) -> AsyncIterator[RedisClient]:
     async with open_redis(Settings(redis_url=redis_url)) as client:
         yield client
 
 
 @pytest.fixture
-def subscriptions(redis: Redis) -> SubscriptionStore:
+def subscriptions(redis: RedisClient) -> SubscriptionStore:
     return SubscriptionStore(redis)
 
 
@@ -138,7 +137,7 @@ async def test_times_come_back_as_aware_utc(subscriptions: SubscriptionStore) ->
 
 
 async def test_an_unreadable_subscription_is_skipped_with_a_log_line(
-    subscriptions: SubscriptionStore, redis: Redis, caplog: pytest.LogCaptureFixture
+    subscriptions: SubscriptionStore, redis: RedisClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     await subscribe(subscriptions)
     await redis.hset(keyspace.subscriptions(TEAM), "2", "{broken")
@@ -205,7 +204,7 @@ async def test_a_burst_in_one_second_keeps_the_record_bounded(
 
 
 async def test_a_subscription_stored_before_recent_ids_reads_and_advances(
-    subscriptions: SubscriptionStore, redis: Redis
+    subscriptions: SubscriptionStore, redis: RedisClient
 ) -> None:
     stored = {
         "channel": "C0AAA",

@@ -6,26 +6,26 @@ import datetime as dt
 from collections.abc import AsyncIterator
 
 import pytest
-from redis.asyncio import Redis
 
 from opsbot.config import Settings
 from opsbot.store import keyspace
-from opsbot.store.connection import open_redis
+from opsbot.store.connection import RedisClient, open_redis
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Keyring, Vault, VaultError
+from tests.support.redis_probe import all_keys
 from tests.support.secrets_scan import find_secrets_in_redis
 
 API_KEY = "Gx7pQ2rT9vW4yZ1bC6dF8hJ3"
 
 
 @pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[Redis]:
+async def redis(redis_url: str) -> AsyncIterator[RedisClient]:
     async with open_redis(Settings(redis_url=redis_url)) as client:
         yield client
 
 
 @pytest.fixture
-def store(redis: Redis) -> TeamKeyStore:
+def store(redis: RedisClient) -> TeamKeyStore:
     return TeamKeyStore(redis, Vault(Keyring.generate()))
 
 
@@ -66,16 +66,19 @@ async def test_teams_do_not_share_keys_and_removal_is_per_team(store: TeamKeySto
     assert await store.get("T0456") == "another-key-of-24-chars!"
 
 
-async def test_the_key_is_never_in_redis_in_clear(store: TeamKeyStore, redis: Redis) -> None:
+async def test_the_key_is_never_in_redis_in_clear(store: TeamKeyStore, redis: RedisClient) -> None:
     await store.set("T0123", API_KEY, set_by="U0ADMIN")
     assert await find_secrets_in_redis(redis, [API_KEY]) == []
-    assert await redis.keys("*") == [keyspace.api_key("T0123")]
+    assert await all_keys(redis) == [keyspace.api_key("T0123")]
 
 
 async def test_a_record_copied_to_another_team_does_not_decrypt(
-    store: TeamKeyStore, redis: Redis
+    store: TeamKeyStore, redis: RedisClient
 ) -> None:
     await store.set("T0123", API_KEY, set_by="U0ADMIN")
-    await redis.copy(keyspace.api_key("T0123"), keyspace.api_key("T0456"))
+    # DUMP and RESTORE, not COPY: on a cluster the two teams are in different slots.
+    record = await redis.dump(keyspace.api_key("T0123"))
+    assert record is not None
+    await redis.restore(keyspace.api_key("T0456"), 0, record, replace=True)
     with pytest.raises(VaultError):
         await store.get("T0456")

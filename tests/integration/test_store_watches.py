@@ -8,34 +8,33 @@ import logging
 from collections.abc import AsyncIterator
 
 import pytest
-from redis.asyncio import Redis
 
 from opsbot.config import Settings
 from opsbot.store import keyspace
 from opsbot.store.codec import decoded
-from opsbot.store.connection import open_redis
+from opsbot.store.connection import RedisClient, open_redis
 from opsbot.store.outbox import Outbox
 from opsbot.store.pacing import ChannelPacing
 from opsbot.store.pauses import TeamPauses
 from opsbot.store.schedule import Schedule
 from opsbot.store.watches import AddResult, Card, WatchLimitReached, WatchStore
-from tests.support.redis_probe import next_poll_due, watched_count
+from tests.support.redis_probe import all_keys, next_poll_due, server_info, watched_count
 from tests.support.stored_watches import IN_A_WEEK, LATER, NOW, TEAM, record, stored, watch
 
 
 @pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[Redis]:
+async def redis(redis_url: str) -> AsyncIterator[RedisClient]:
     async with open_redis(Settings(redis_url=redis_url)) as client:
         yield client
 
 
 @pytest.fixture
-def store(redis: Redis) -> WatchStore:
+def store(redis: RedisClient) -> WatchStore:
     return WatchStore(redis)
 
 
 @pytest.fixture
-def outbox(redis: Redis) -> Outbox:
+def outbox(redis: RedisClient) -> Outbox:
     return Outbox(redis)
 
 
@@ -43,7 +42,7 @@ def outbox(redis: Redis) -> Outbox:
 
 
 async def test_a_first_watch_is_created_with_its_card_and_polled_now(
-    store: WatchStore, redis: Redis
+    store: WatchStore, redis: RedisClient
 ) -> None:
     assert await watch(store, 42) is AddResult.CREATED
 
@@ -62,7 +61,7 @@ async def test_a_first_watch_is_created_with_its_card_and_polled_now(
     assert await watched_count(redis, TEAM) == 1
 
 
-async def test_adding_a_watch_wakes_the_team(store: WatchStore, redis: Redis) -> None:
+async def test_adding_a_watch_wakes_the_team(store: WatchStore, redis: RedisClient) -> None:
     await Schedule(redis).wake(TEAM, NOW.timestamp() + 600)
 
     await watch(store, 42)
@@ -87,7 +86,7 @@ async def test_naive_datetimes_are_refused(store: WatchStore) -> None:
         await watch(store, 42, now=dt.datetime(2026, 11, 1, 12))
 
 
-async def test_a_second_channel_gets_its_own_card(store: WatchStore, redis: Redis) -> None:
+async def test_a_second_channel_gets_its_own_card(store: WatchStore, redis: RedisClient) -> None:
     await watch(store, 42, channel="C0AAA", user_id="U0ANN")
 
     assert await watch(store, 42, channel="C0BBB", user_id="U0BOB") is AddResult.NEW_CHANNEL
@@ -211,7 +210,7 @@ async def test_a_change_from_another_step_changes_nothing(
 
 
 async def test_of_concurrent_recorders_of_one_change_exactly_one_wins(
-    store: WatchStore, redis: Redis, outbox: Outbox
+    store: WatchStore, redis: RedisClient, outbox: Outbox
 ) -> None:
     await watch(store, 42, channel="C0AAA")
     await watch(store, 42, channel="C0BBB")
@@ -226,7 +225,7 @@ async def test_of_concurrent_recorders_of_one_change_exactly_one_wins(
     assert sorted(post.channel for post in posts) == ["C0AAA", "C0BBB"]
 
 
-async def test_a_change_schedules_the_next_poll(store: WatchStore, redis: Redis) -> None:
+async def test_a_change_schedules_the_next_poll(store: WatchStore, redis: RedisClient) -> None:
     await watch(store, 42)
     next_due = NOW.timestamp() + 90
 
@@ -238,7 +237,7 @@ async def test_a_change_schedules_the_next_poll(store: WatchStore, redis: Redis)
 
 
 async def test_a_final_step_ends_polling_but_keeps_the_watch_until_finished(
-    store: WatchStore, outbox: Outbox, redis: Redis
+    store: WatchStore, outbox: Outbox, redis: RedisClient
 ) -> None:
     await watch(store, 42, user_id="U0ANN")
     await watch(store, 42, user_id="U0BOB")
@@ -288,7 +287,7 @@ async def test_a_step_change_of_an_unchanged_step_is_a_caller_bug(store: WatchSt
 
 
 async def test_unwatching_removes_a_card_and_the_last_card_ends_the_watch(
-    store: WatchStore, redis: Redis
+    store: WatchStore, redis: RedisClient
 ) -> None:
     await watch(store, 42, channel="C0AAA")
     await watch(store, 42, channel="C0BBB")
@@ -350,7 +349,7 @@ async def test_get_many_returns_the_stored_ones(store: WatchStore) -> None:
 
 
 async def test_rescheduling_never_brings_back_a_finished_watch(
-    store: WatchStore, redis: Redis
+    store: WatchStore, redis: RedisClient
 ) -> None:
     await watch(store, 42)
     await store.reschedule_many(TEAM, {42: NOW.timestamp() + 60})
@@ -363,7 +362,7 @@ async def test_rescheduling_never_brings_back_a_finished_watch(
 
 
 async def test_rescheduling_many_at_once_moves_only_the_watched(
-    store: WatchStore, redis: Redis
+    store: WatchStore, redis: RedisClient
 ) -> None:
     await watch(store, 1)
     await watch(store, 2)
@@ -395,7 +394,7 @@ async def test_watches_expire_but_not_those_already_final(store: WatchStore) -> 
 
 
 async def test_a_corrupt_card_is_skipped_with_a_log_line(
-    store: WatchStore, redis: Redis, caplog: pytest.LogCaptureFixture
+    store: WatchStore, redis: RedisClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     await watch(store, 42, channel="C0AAA")
     await watch(store, 42, channel="C0BBB")
@@ -423,7 +422,7 @@ async def test_the_first_watcher_is_the_one_who_started_the_card(store: WatchSto
     "garbage", ["[1, 2", "[1, 2]", '{"ts": "1.2"}', '{"ts": "1.2", "watchers": {"U0ANN": 1}}']
 )
 async def test_watching_again_replaces_a_corrupt_card(
-    store: WatchStore, redis: Redis, garbage: str
+    store: WatchStore, redis: RedisClient, garbage: str
 ) -> None:
     await watch(store, 42, channel="C0AAA")
     await redis.hset(keyspace.cards(TEAM, 42), "C0AAA", garbage)
@@ -434,7 +433,7 @@ async def test_watching_again_replaces_a_corrupt_card(
 
 
 async def test_a_card_ts_is_not_recorded_on_a_corrupt_card(
-    store: WatchStore, redis: Redis, caplog: pytest.LogCaptureFixture
+    store: WatchStore, redis: RedisClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     await watch(store, 42, channel="C0AAA")
     await redis.hset(keyspace.cards(TEAM, 42), "C0AAA", "not json")
@@ -447,7 +446,7 @@ async def test_a_card_ts_is_not_recorded_on_a_corrupt_card(
 
 
 async def test_a_corrupt_watch_is_skipped_with_a_log_line(
-    store: WatchStore, redis: Redis, caplog: pytest.LogCaptureFixture
+    store: WatchStore, redis: RedisClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     await watch(store, 42)
     await watch(store, 43)
@@ -461,7 +460,7 @@ async def test_a_corrupt_watch_is_skipped_with_a_log_line(
 
 
 async def test_a_malformed_member_of_the_schedule_is_ignored(
-    store: WatchStore, redis: Redis, caplog: pytest.LogCaptureFixture
+    store: WatchStore, redis: RedisClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     await watch(store, 42)
     await redis.zadd(keyspace.watches(TEAM), {"garbage": 0.0})
@@ -476,7 +475,7 @@ async def test_a_malformed_member_of_the_schedule_is_ignored(
 
 
 async def test_every_key_is_the_teams_or_the_schedules(
-    store: WatchStore, outbox: Outbox, redis: Redis
+    store: WatchStore, outbox: Outbox, redis: RedisClient
 ) -> None:
     await watch(store, 42, channel="C0AAA")
     await record(store, 42, "WAIT", "RUN")
@@ -484,7 +483,7 @@ async def test_every_key_is_the_teams_or_the_schedules(
     await TeamPauses(redis).pause(TEAM, "why")
     await ChannelPacing(redis).hold_until(TEAM, "C0AAA", 1.0)
 
-    stored_keys = sorted(decoded(key) for key in await redis.keys("*"))
+    stored_keys = await all_keys(redis)
 
     assert stored_keys == sorted(
         [
@@ -500,13 +499,18 @@ async def test_every_key_is_the_teams_or_the_schedules(
     )
 
 
-async def data_memory(redis: Redis) -> int:
-    """Redis's memory without its clients' buffers, which depend on connections, not data."""
-    memory = await redis.info("memory")
+async def data_memory(redis: RedisClient) -> int:
+    """Memory of the server holding the team, without its clients' buffers.
+
+    (Those depend on connections, not data.)
+    """
+    memory = await server_info(redis, "memory", serving=keyspace.watches(TEAM))
     return int(memory["used_memory"]) - int(memory["mem_clients_normal"])
 
 
-async def test_a_watch_takes_less_than_a_kilobyte_of_redis(redis: Redis, outbox: Outbox) -> None:
+async def test_a_watch_takes_less_than_a_kilobyte_of_redis(
+    store: WatchStore, redis: RedisClient, outbox: Outbox
+) -> None:
     """1,000 watches of one team with one posted card each, one step recorded."""
     count = 1000
     first_op = 1_000_000
@@ -563,7 +567,7 @@ async def test_concurrent_watches_never_pass_the_teams_limit(redis_url: str) -> 
 
 
 async def test_at_the_limit_a_watched_operation_still_takes_cards_and_watchers(
-    redis: Redis,
+    redis: RedisClient,
 ) -> None:
     store = WatchStore(redis, max_watches=2)
     assert await watch(store, 1) is AddResult.CREATED

@@ -6,11 +6,10 @@ import datetime as dt
 from collections.abc import AsyncIterator
 
 import pytest
-from redis.asyncio import Redis
 
 from opsbot.api.operation import Operation
 from opsbot.config import Settings
-from opsbot.store.connection import open_redis
+from opsbot.store.connection import RedisClient, open_redis
 from opsbot.store.watches import AddResult, WatchStore
 from opsbot.watching import Follower, start_watch
 
@@ -19,7 +18,7 @@ NOW = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[Redis]:
+async def redis(redis_url: str) -> AsyncIterator[RedisClient]:
     async with open_redis(Settings(redis_url=redis_url)) as client:
         yield client
 
@@ -29,7 +28,7 @@ def operation(op_id: int, *, domain: str | None = "example.com") -> Operation:
     return Operation(id=op_id, type="domain_renew", step="WAIT", eta=600, params=params)
 
 
-async def test_a_watch_records_the_operation_the_follower_and_its_end(redis: Redis) -> None:
+async def test_a_watch_records_the_operation_the_follower_and_its_end(redis: RedisClient) -> None:
     watches = WatchStore(redis)
 
     added = await start_watch(
@@ -50,7 +49,7 @@ async def test_a_watch_records_the_operation_the_follower_and_its_end(redis: Red
     assert (card.channel, card.ts, card.watchers) == ("C0AAA", "", ("U0ANN",))
 
 
-async def test_a_report_can_be_the_card_and_a_second_follower_joins_it(redis: Redis) -> None:
+async def test_a_report_can_be_the_card_and_a_second_follower_joins_it(redis: RedisClient) -> None:
     watches = WatchStore(redis)
     report = "1700000000.000100"
 

@@ -1,8 +1,11 @@
 """A fleet of ``opsbot worker`` processes over many teams, and what they posted.
 
 The test process serves the simulator (one account per team key) and
-FakeSlack, and runs a private, persistent Redis on a fixed port so that it can
-be stopped and started again on the same data. The workers are real
+FakeSlack. Redis is the engine of the run (``fleet``: standalone, Cluster or
+Sentinel, see tests/conftest.py), a private persistent server on a fixed port
+that a test stops and starts again on the same data (``restartable_fleet``),
+or a Sentinel set of the test's own that it fails over (``sentinel_fleet``).
+The workers are real
 ``opsbot worker`` subprocesses in multi-workspace (OAuth) mode: each team has
 its own bot token, found in the installation store. Cards are posted the way
 a cancel or relaunch report becomes a card (the message first, then the watch
@@ -14,6 +17,7 @@ Nothing here sleeps and hopes: every wait is for a condition, with a deadline.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import time
 from collections import Counter
@@ -23,7 +27,6 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from redis.asyncio import Redis
 from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -32,13 +35,14 @@ from opsbot.config import Settings, SlackCredentials
 from opsbot.simulator import ManualClock, ServedSimulator, Simulator, serve_simulator
 from opsbot.slack_installations import RedisInstallationStore
 from opsbot.store import keyspace
-from opsbot.store.connection import open_redis
+from opsbot.store.connection import RedisClient, open_redis
 from opsbot.store.server import RedisServer
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Vault, load_keyring
 from opsbot.store.watches import NewWatch, WatchStore
 from tests.support.opsbot_app import CLIENT_ID, CLIENT_SECRET, new_encryption_key
 from tests.support.ports import free_port
+from tests.support.redis_engines import SentinelEngine
 from tests.support.slack_api import JSON, FakeSlack
 from tests.support.worker_process import WorkerProcess, worker_env
 
@@ -78,8 +82,7 @@ class Fleet:
     simulator: Simulator
     served: ServedSimulator
     slack: FakeSlack
-    redis_server: RedisServer
-    redis: Redis
+    redis: RedisClient
     settings: Settings
     tmp_path: Path
     http: aiohttp.ClientSession
@@ -234,7 +237,39 @@ def final_step(op_id: int) -> str:
 
 
 @pytest.fixture
-async def fleet(tmp_path: Path) -> AsyncIterator[Fleet]:
+async def fleet(redis_url: str, tmp_path: Path) -> AsyncIterator[Fleet]:
+    """Five teams installed and watched on the run's Redis engine."""
+    async with open_fleet(redis_url, tmp_path) as opened:
+        yield opened
+
+
+@pytest.fixture
+async def private_redis(tmp_path: Path) -> AsyncIterator[RedisServer]:
+    """A persistent redis-server of this test's own, to stop and start again."""
+    server = await asyncio.to_thread(
+        RedisServer(data_dir=tmp_path / "redis", port=free_port(), persistent=True).start
+    )
+    try:
+        yield server
+    finally:
+        await asyncio.to_thread(server.stop)
+
+
+@pytest.fixture
+async def restartable_fleet(private_redis: RedisServer, tmp_path: Path) -> AsyncIterator[Fleet]:
+    async with open_fleet(private_redis.url, tmp_path) as opened:
+        yield opened
+
+
+@pytest.fixture
+async def sentinel_fleet(redis_sentinel: SentinelEngine, tmp_path: Path) -> AsyncIterator[Fleet]:
+    """The fleet on a Sentinel set of this test's own (``redis_sentinel``), to fail over."""
+    async with open_fleet(redis_sentinel.url, tmp_path) as opened:
+        yield opened
+
+
+@contextlib.asynccontextmanager
+async def open_fleet(redis_url: str, tmp_path: Path) -> AsyncIterator[Fleet]:
     simulator = Simulator(
         seed=3,
         keys=[team_key(TEAMS[0])],
@@ -244,35 +279,27 @@ async def fleet(tmp_path: Path) -> AsyncIterator[Fleet]:
     )
     for team in TEAMS[1:]:
         simulator.add_account(team_key(team), operations=0)
-    redis_server = await asyncio.to_thread(
-        RedisServer(data_dir=tmp_path / "redis", port=free_port(), persistent=True).start
-    )
-    try:
-        async with (
-            serve_simulator(simulator) as served,
-            FakeSlack() as slack,
-            aiohttp.ClientSession() as http,
-        ):
-            settings = Settings(
-                api_url=served.url,
-                api_timeout_s=5.0,
-                slack_api_url=slack.api_url,
-                redis_url=redis_server.url,
-                poll_interval_s=POLL_INTERVAL_S,
-                encryption_keys=(new_encryption_key(),),
-                slack=SlackCredentials(client_id=CLIENT_ID, client_secret=CLIENT_SECRET),
-            )
-            async with open_redis(settings) as redis:
-                fleet = Fleet(
-                    simulator, served, slack, redis_server, redis, settings, tmp_path, http
-                )
-                await _install(fleet)
-                try:
-                    yield fleet
-                finally:
-                    await asyncio.gather(*(worker.stop() for worker in fleet.workers))
-    finally:
-        await asyncio.to_thread(redis_server.stop)
+    async with (
+        serve_simulator(simulator) as served,
+        FakeSlack() as slack,
+        aiohttp.ClientSession() as http,
+    ):
+        settings = Settings(
+            api_url=served.url,
+            api_timeout_s=5.0,
+            slack_api_url=slack.api_url,
+            redis_url=redis_url,
+            poll_interval_s=POLL_INTERVAL_S,
+            encryption_keys=(new_encryption_key(),),
+            slack=SlackCredentials(client_id=CLIENT_ID, client_secret=CLIENT_SECRET),
+        )
+        async with open_redis(settings) as redis:
+            fleet = Fleet(simulator, served, slack, redis, settings, tmp_path, http)
+            await _install(fleet)
+            try:
+                yield fleet
+            finally:
+                await asyncio.gather(*(worker.stop() for worker in fleet.workers))
 
 
 async def _install(fleet: Fleet) -> None:

@@ -14,6 +14,7 @@ import asyncio
 import pytest
 
 from opsbot.api.operation import RUN, WAIT
+from opsbot.store.server import RedisServer
 from tests.reliability.conftest import TEAMS, Fleet, final_step, step_replies, tally
 
 # About 16 s: workers run while Redis stops and starts again.
@@ -24,16 +25,19 @@ pytestmark = pytest.mark.slow
 OUTAGE_S = 3.0
 
 
-async def test_workers_ride_out_a_redis_restart_without_losing_a_watch(fleet: Fleet) -> None:
+async def test_workers_ride_out_a_redis_restart_without_losing_a_watch(
+    restartable_fleet: Fleet, private_redis: RedisServer
+) -> None:
+    fleet = restartable_fleet
     workers = await fleet.start_workers(3)
     operations = fleet.all_operations
 
     await fleet.move(operations, lambda _: WAIT)
     third = len(fleet.cards) // 3
     await fleet.until(lambda: fleet.threads_with(1) >= third, "a third of round 1", 60)
-    await asyncio.to_thread(fleet.redis_server.stop)
+    await asyncio.to_thread(private_redis.stop)
     await asyncio.sleep(OUTAGE_S)  # the outage itself: nothing to wait for
-    await asyncio.to_thread(fleet.redis_server.start)
+    await asyncio.to_thread(private_redis.start)
     await fleet.until_every_thread_has(1)
 
     await fleet.move(operations, lambda _: RUN)

@@ -60,6 +60,8 @@ FAILOVER_TIMEOUT_S: Final = 30.0
 # Sentinel timings short enough for a failover to take seconds, not minutes.
 DOWN_AFTER_MS: Final = 1000
 FAILOVER_TIMEOUT_MS: Final = 3000
+# Longer than a failover takes; the pause is lifted as soon as it is done.
+PAUSE_WRITES_MS: Final = 20_000
 # Deleted, never written: DEL is refused on a replica (READONLY) and leaves
 # nothing behind on a primary.
 PROBE_KEY: Final = "opsbot:{engines}:probe"
@@ -423,15 +425,27 @@ class SentinelEngine(_Engine):
         """The primary the first sentinel names now."""
         return await _named_primary(self.sentinel_addresses[0])
 
-    async def failover(self) -> Address:
-        """Promote the replica (SENTINEL FAILOVER) and wait until it takes writes."""
+    async def failover(self, *, pause_writes: bool = False) -> Address:
+        """Promote the replica (SENTINEL FAILOVER) and wait until it takes writes.
+
+        ``pause_writes``: first hold every write on the primary (CLIENT PAUSE
+        WRITE, Redis 6.2), as an operator does before a planned failover, and
+        release them once it is a replica: they then fail with READONLY and
+        their clients send them to the new primary. Without it, the old
+        primary goes on taking writes until the sentinels demote it, and
+        those are lost (a split brain of a second or two).
+        """
         old = await self.primary()
+        if pause_writes:
+            await _command(old, "CLIENT", "PAUSE", PAUSE_WRITES_MS, "WRITE")
         await _command(self.sentinel_addresses[0], "SENTINEL", "FAILOVER", SERVICE)
         new = await self.wait_for_new_primary(old)
         # The sentinels then make the old primary a replica of the new one:
         # wait for it, so that the next failover has a replica to promote.
         in_sync = functools.partial(_replica_in_sync, old)
         await _until(in_sync, f"{old} replicates {new}", FAILOVER_TIMEOUT_S)
+        if pause_writes:
+            await _command(old, "CLIENT", "UNPAUSE")
         return new
 
     async def kill_primary(self) -> Address:

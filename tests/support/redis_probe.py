@@ -9,21 +9,40 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 
 from opsbot.clock import moment
 from opsbot.store import keyspace
 from opsbot.store.codec import decoded, decoded_map
+from opsbot.store.connection import RedisClient
 from opsbot.store.schedule import Lease, Schedule
 
 
-async def watched_count(redis: Redis, team_id: str) -> int:
+async def all_keys(redis: RedisClient, pattern: str = "*") -> list[str]:
+    """Every key matching ``pattern``, sorted: SCAN, which visits every primary of a cluster.
+
+    (KEYS on a cluster client asks one node only.)
+    """
+    return sorted([decoded(key) async for key in redis.scan_iter(match=pattern, count=1000)])
+
+
+async def server_info(redis: RedisClient, section: str, *, serving: str) -> dict[str, Any]:
+    """INFO ``section`` of the server that holds key ``serving`` (its primary on a cluster)."""
+    if isinstance(redis, RedisCluster):
+        node = redis.get_node_from_key(serving)
+        info: dict[str, Any] = await redis.info(section, target_nodes=node)
+        return info
+    return await redis.info(section)
+
+
+async def watched_count(redis: RedisClient, team_id: str) -> int:
     """How many watches the team has (including those awaiting their final posts)."""
     return int(await redis.zcard(keyspace.watch_expiries(team_id)))
 
 
-async def next_poll_due(redis: Redis, team_id: str) -> float | None:
+async def next_poll_due(redis: RedisClient, team_id: str) -> float | None:
     """When the team's earliest polled watch is due; None when none is polled."""
     earliest = await redis.zrange(keyspace.watches(team_id), 0, 0, withscores=True)
     return float(earliest[0][1]) if earliest else None
@@ -46,7 +65,7 @@ class AuditEntry:
     detail: str
 
 
-async def recent_audit(redis: Redis, team_id: str, count: int = 20) -> list[AuditEntry]:
+async def recent_audit(redis: RedisClient, team_id: str, count: int = 20) -> list[AuditEntry]:
     """The team's latest audit entries, newest first."""
     entries = await redis.xrevrange(keyspace.audit(team_id), count=count)
     return [

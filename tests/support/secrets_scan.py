@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from redis.asyncio import Redis
+from opsbot.store.connection import RedisClient
 
 
-async def find_secrets_in_redis(redis: Redis, secrets: Iterable[str]) -> list[str]:
+async def find_secrets_in_redis(redis: RedisClient, secrets: Iterable[str]) -> list[str]:
     """The keys whose name or value contains any of ``secrets``, sorted."""
     wanted = list(secrets)
     if not all(wanted):
@@ -26,7 +26,7 @@ async def find_secrets_in_redis(redis: Redis, secrets: Iterable[str]) -> list[st
     return sorted(found)
 
 
-async def _values(redis: Redis, key: str) -> list[str]:
+async def _values(redis: RedisClient, key: str) -> list[str]:
     kind = _text(await redis.type(key))
     if kind == "none":  # deleted since SCAN saw it
         return []

@@ -12,10 +12,12 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from redis.asyncio import Redis
 
 from opsbot.simulator import ServedSimulator
 from opsbot.store.server import RedisServer
 from tests.support.opsbot_app import BOT_TOKEN, RunningOpsbot, opsbot_env, running_opsbot
+from tests.support.redis_engines import SentinelEngine
 from tests.support.slack_api import FakeSlack
 
 
@@ -62,6 +64,30 @@ async def test_healthz_is_503_while_redis_is_down_and_200_once_it_is_back(
 
         # Same port: opsbot's client reconnects by itself, no restart needed.
         private_redis.start()
+        assert await health(http, opsbot) == (200, "ok")
+
+
+@pytest.mark.redis_engines("sentinel")
+async def test_healthz_is_503_while_no_primary_takes_writes_and_200_after_a_failover(
+    redis_sentinel: SentinelEngine,
+    fake_slack: FakeSlack,
+    sim_server: ServedSimulator,
+    http: aiohttp.ClientSession,
+) -> None:
+    env = opsbot_env(
+        slack_api_url=fake_slack.api_url, api_url=sim_server.url, redis_url=redis_sentinel.url
+    )
+    async with running_opsbot(env) as opsbot:
+        assert await health(http, opsbot) == (200, "ok")
+        # The primary still answers PING but holds every write, as during a
+        # planned failover: opsbot cannot write, so it is not healthy.
+        primary = await redis_sentinel.primary()
+        async with Redis(host=primary[0], port=primary[1]) as admin:
+            await admin.execute_command("CLIENT", "PAUSE", 20000, "WRITE")  # type: ignore[no-untyped-call]
+            assert await health(http, opsbot) == (503, "redis unavailable")
+            await admin.execute_command("CLIENT", "UNPAUSE")  # type: ignore[no-untyped-call]
+        await redis_sentinel.failover()
+        # The same process, now on the promoted replica.
         assert await health(http, opsbot) == (200, "ok")
 
 

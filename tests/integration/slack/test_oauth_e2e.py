@@ -19,11 +19,11 @@ from typing import Any
 
 import aiohttp
 import pytest
-from redis.asyncio import Redis
 
 from opsbot.simulator import ServedSimulator
 from opsbot.slack.app import BOT_SCOPES
 from opsbot.store import keyspace
+from opsbot.store.connection import RedisClient
 from tests.support.opsbot_app import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -135,7 +135,7 @@ async def settle(condition: Callable[[], Awaitable[bool]]) -> None:
             await asyncio.sleep(0.01)
 
 
-async def team_keys(redis: Redis, team_id: str) -> dict[str, Any]:
+async def team_keys(redis: RedisClient, team_id: str) -> dict[str, Any]:
     """Every key of one team with its serialized value."""
     return {
         key: await redis.dump(key)

@@ -17,12 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from redis.asyncio import Redis
 from slack_sdk.web.async_client import AsyncWebClient
 
 from opsbot.config import Settings, SlackCredentials
 from opsbot.simulator import ManualClock, ServedSimulator, Simulator
-from opsbot.store.connection import open_redis
+from opsbot.store.connection import RedisClient, open_redis
 from opsbot.store.outbox import Outbox
 from opsbot.store.pauses import TeamPauses
 from opsbot.store.schedule import Schedule
@@ -68,7 +67,7 @@ class HandClock:
 class Watching:
     worker: Worker
     clock: HandClock
-    redis: Redis
+    redis: RedisClient
     watches: WatchStore
     outbox: Outbox
     pauses: TeamPauses
