@@ -12,7 +12,7 @@ import pytest
 from opsbot.api import errors
 from opsbot.api.operation import DONE, ERROR
 from opsbot.api.xmlrpc import MAX_REPLY_BYTES, Fault, decode_response, encode_call
-from opsbot.simulator import QUEUED_KINDS, ServedSimulator, Simulator
+from opsbot.simulator import GARBAGE_KINDS, ServedSimulator, Simulator
 from tests.integration.conftest import RawRpc
 
 
@@ -113,7 +113,7 @@ async def test_rate_limit_from_python(sim_rpc: RawRpc, simulator: Simulator, sim
 # garbage ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", QUEUED_KINDS)
+@pytest.mark.parametrize("kind", [*GARBAGE_KINDS, "hugefault"])
 async def test_garbage_over_http_replaces_the_next_reply_only(
     http: aiohttp.ClientSession,
     sim_server: ServedSimulator,
