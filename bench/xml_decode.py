@@ -32,11 +32,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from opsbot.api import xmlrpc  # noqa: E402
+from opsbot.config import DEFAULT_API_TIMEZONE  # noqa: E402
 from opsbot.simulator import Simulator  # noqa: E402
 
 OPERATIONS_PER_REPLY = 100
@@ -53,7 +55,19 @@ def simulator_replies() -> list[bytes]:
         simulator.call("operation.list", (key, {"items_per_page": OPERATIONS_PER_REPLY, "page": n}))
         for n in range(REPLIES)
     )
-    return [xmlrpc.encode_response(page) for page in pages]
+    return [xmlrpc.encode_response(page, zone=simulator.zone) for page in pages]
+
+
+# Dates are read on the API's clock, as the client reads them.
+API_ZONE = ZoneInfo(DEFAULT_API_TIMEZONE)
+
+
+def decode_response(body: bytes) -> Any:
+    return xmlrpc.decode_response(body, zone=API_ZONE)
+
+
+def decode_carefully(body: bytes) -> Any:
+    return xmlrpc._decode_carefully(body, zone=API_ZONE)
 
 
 def cpu_us_per_operation(decode: Callable[[bytes], Any], replies: list[bytes]) -> float:
@@ -66,9 +80,9 @@ def cpu_us_per_operation(decode: Callable[[bytes], Any], replies: list[bytes]) -
 def check_replies(replies: list[bytes]) -> None:
     """Both readers agree, and the plain path reads every reply itself."""
     for body in replies:
-        careful = xmlrpc._decode_carefully(body)
+        careful = xmlrpc._decode_carefully(body, zone=API_ZONE)
         markup = xmlrpc._plain_markup_start(body)
-        if markup is None or xmlrpc._read_plain_response(body, markup) != careful:
+        if markup is None or xmlrpc._read_plain_response(body, markup, API_ZONE) != careful:
             raise SystemExit("the plain path did not read a simulator reply as the careful one")
         if len(careful) != OPERATIONS_PER_REPLY:
             raise SystemExit(f"a reply holds {len(careful)} operations")
@@ -80,8 +94,8 @@ def main() -> None:
     plain: list[float] = []
     careful: list[float] = []
     for _ in range(ROUNDS):
-        plain.append(cpu_us_per_operation(xmlrpc.decode_response, replies))
-        careful.append(cpu_us_per_operation(xmlrpc._decode_carefully, replies))
+        plain.append(cpu_us_per_operation(decode_response, replies))
+        careful.append(cpu_us_per_operation(decode_carefully, replies))
     plain_us, careful_us = statistics.median(plain), statistics.median(careful)
     kib = sum(map(len, replies)) / len(replies) / 1024
     print(f"replies: {len(replies)} x {OPERATIONS_PER_REPLY} operations, {kib:.0f} KiB each")

@@ -13,11 +13,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from opsbot.redis_url import RedisTarget, RedisUrlError, parse_redis_url
 from opsbot.slack_id import is_slack_id
 
 DEFAULT_API_URL: Final = "https://rpc.gandi.net/xmlrpc/"
+# The API writes its dates without a zone, on Paris time (shared/reference/api-facts.md).
+DEFAULT_API_TIMEZONE: Final = "Europe/Paris"
 DEFAULT_SLACK_API_URL: Final = "https://slack.com/api/"
 # Redis connections one process may hold. A command holds one for about a
 # millisecond, so 50 serve hundreds of simultaneous requests (the rest wait
@@ -109,6 +112,7 @@ class SlackCredentials:
 class Settings:
     api_url: str = DEFAULT_API_URL
     api_timeout_s: float = 30.0
+    api_zone: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_API_TIMEZONE))
     slack_api_url: str = DEFAULT_SLACK_API_URL
     # A Redis URL may carry a password.
     redis_url: str | None = field(default=None, repr=False)
@@ -133,6 +137,7 @@ class Settings:
         return cls(
             api_url=_url(env, "OPSBOT_API_URL", DEFAULT_API_URL),
             api_timeout_s=_positive_float(env, "OPSBOT_API_TIMEOUT", 30.0),
+            api_zone=time_zone(env.get("OPSBOT_API_TIMEZONE") or DEFAULT_API_TIMEZONE),
             slack_api_url=_url(env, "SLACK_API_URL", DEFAULT_SLACK_API_URL),
             redis_url=_redis_url(env, "REDIS_URL"),
             redis_max_connections=_positive_int(
@@ -165,6 +170,20 @@ def redis_target(url: str) -> RedisTarget:
         return parse_redis_url(url)
     except RedisUrlError as error:
         raise SettingsError(str(error)) from None
+
+
+def time_zone(name: str, *, source: str = "OPSBOT_API_TIMEZONE") -> ZoneInfo:
+    """The IANA zone ``name`` (``Europe/Paris``, ``UTC``); ``source`` names it in the error."""
+    try:
+        return ZoneInfo(name.strip())
+    # ValueError: a name zoneinfo refuses to look up (an absolute path, "..")
+    # or a file that is not a zone; OSError: one it cannot open.
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        shown = name if len(name) <= 40 else name[:39] + "…"
+        raise SettingsError(
+            f"{source} must be an IANA time zone name such as {DEFAULT_API_TIMEZONE} or UTC; "
+            f"{shown!r} is not one"
+        ) from None
 
 
 def parse_encryption_keys(value: str, *, source: str) -> tuple[bytes, ...]:

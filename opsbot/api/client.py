@@ -8,11 +8,18 @@ their original as ``__context__``, so no traceback carries the raw text.
 
 One aiohttp session serves every call (keep-alive), each call has its own
 timeout, and replies are read with a hard cap so an endless or huge body
-never fills memory.
+never fills memory. A large reply is decoded in a worker thread, so that
+reading ten megabytes for one team does not hold up everyone else's
+requests, and rows beyond what ``items_per_page`` asked for are not read.
+
+The API's dates carry no zone: the client holds the API's zone (the
+``OPSBOT_API_TIMEZONE`` setting) and the codec reads and writes every date
+on that clock, so that everything past the client is in UTC.
 """
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import datetime as dt
 import email.utils
@@ -20,21 +27,23 @@ import logging
 import re
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Final, Self
+from zoneinfo import ZoneInfo
 
 import aiohttp
 from yarl import URL
 
 from opsbot.api import xmlrpc
 from opsbot.api.errors import ApiError, ProtocolError, TemporaryError, error_from_fault
-from opsbot.api.filters import validate_options
+from opsbot.api.filters import CheckedFilters, on_api_clock, validate_options
 from opsbot.api.list_reply import ListReply, read_list
 from opsbot.api.operation import Operation, UnreadableOperation
 from opsbot.api.retry import RetryPolicy
 from opsbot.api.secret_params import is_secret_parameter
 from opsbot.clock import utc_now
-from opsbot.config import Settings
+from opsbot.config import DEFAULT_API_TIMEZONE, Settings
 
 log = logging.getLogger("opsbot.api")
 
@@ -47,6 +56,9 @@ _READ_CHUNK: Final = 64 * 1024
 _ECHOED_KEY: Final = re.compile(r"string '[^']*' (?=does not match '\^\[a-z0-9\]\{24\}\$')")
 # Status codes after which the API certainly did not act on the call.
 _REFUSED_STATUSES: Final = frozenset({429, 503})
+# Decoding costs about 30 ms a megabyte: above this a reply is read in a
+# worker thread, where it does not stop the event loop answering others.
+DECODE_IN_THREAD_BYTES: Final = 1024 * 1024
 
 
 class OperationClient:
@@ -68,8 +80,9 @@ class OperationClient:
         session: aiohttp.ClientSession | None = None,
         max_reply_bytes: int = xmlrpc.MAX_REPLY_BYTES,
         retry_attempts: int = 5,
-        retry_timeout: float = 60.0,
+        api_zone: ZoneInfo | None = None,
     ) -> None:
+        """``api_zone``: the API's clock (default Europe/Paris, see OPSBOT_API_TIMEZONE)."""
         endpoint = URL(url)
         if endpoint.scheme not in ("http", "https") or not endpoint.host:
             raise ValueError("the API URL must be an absolute http:// or https:// URL")
@@ -79,14 +92,26 @@ class OperationClient:
         self._owns_session = session is None
         self._closed = False
         self._max_reply_bytes = max_reply_bytes
-        self._retry = RetryPolicy(attempts=retry_attempts, timeout=retry_timeout)
+        # Retries stop after RetryPolicy's budget (60 s) whatever the attempts.
+        self._retry = RetryPolicy(attempts=retry_attempts)
         self._retrying = self._retry.caller()
+        self.api_zone = api_zone or ZoneInfo(DEFAULT_API_TIMEZONE)
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, session: aiohttp.ClientSession | None = None
+        cls,
+        settings: Settings,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        retry_attempts: int = 5,
     ) -> OperationClient:
-        return cls(settings.api_url, timeout=settings.api_timeout_s, session=session)
+        return cls(
+            settings.api_url,
+            timeout=settings.api_timeout_s,
+            session=session,
+            retry_attempts=retry_attempts,
+            api_zone=settings.api_zone,
+        )
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self._url.with_user(None))!r})"
@@ -119,18 +144,26 @@ class OperationClient:
         reply = await self.list_items(key, opts)
         if reply.unreadable:
             raise ProtocolError(
-                f"the API answered {reply.unreadable[0].reason}", method="operation.list"
+                unreadable_text(reply.unreadable[0].reason), method="operation.list"
             )
         return builtins.list(reply.operations)
 
     async def list_items(self, key: str, opts: Mapping[str, Any] | None = None) -> ListReply:
-        """The answer read item by item: one unreadable item does not cost the others."""
-        params = _with_options(key, opts)
-        result = await self._call("operation.list", params, key=key, action=False)
-        return read_list(result, method="operation.list")
+        """The answer read item by item: one unreadable item does not cost the others.
+
+        At most ``items_per_page`` items are read, whatever the API sent
+        (``ListReply.more_than_asked`` says it sent more).
+        """
+        checked = None if opts is None else validate_options(opts)
+        asked = _items_per_page(checked)
+        # One item more than asked, to tell whether the API sent more.
+        items = None if asked is None else asked + 1
+        params = self._with_options(key, checked)
+        result = await self._call("operation.list", params, key=key, action=False, items=items)
+        return read_list(result, method="operation.list", asked=asked)
 
     async def count(self, key: str, opts: Mapping[str, Any] | None = None) -> int:
-        params = _with_options(key, opts)
+        params = self._with_options(key, None if opts is None else validate_options(opts))
         result = await self._call("operation.count", params, key=key, action=False)
         if isinstance(result, bool) or not isinstance(result, int):
             raise ProtocolError(
@@ -173,22 +206,35 @@ class OperationClient:
         key: str,
         action: bool,
         secrets: builtins.list[str] | None = None,
+        items: int | None = None,
     ) -> Any:
-        body = xmlrpc.encode_call(method, params)
-        hidden = (key, *(secrets or ()))
+        """``items``: of an array reply, read at most that many values."""
+        body = xmlrpc.encode_call(method, params, zone=self.api_zone)
+        reading = _Reading(method, (key, *(secrets or ())), self.api_zone, items)
         decision = self._retry.decision(action=action)
-        return await self._retrying(decision, self._attempt, method, body, hidden)
+        return await self._retrying(decision, self._attempt, body, reading)
 
-    async def _attempt(self, method: str, body: bytes, hidden: tuple[str, ...]) -> Any:
+    async def _attempt(self, body: bytes, reading: _Reading) -> Any:
+        method = reading.method
         started = time.perf_counter()
         try:
             reply = await self._post(method, body)
-            result = _decode_reply(reply, method=method, hidden=hidden)
+            result = await self._decode(reply, reading)
         except ApiError as error:
             _log_call(method, started, _outcome(error))
             raise
         _log_call(method, started, "ok")
         return result
+
+    async def _decode(self, reply: bytes, reading: _Reading) -> Any:
+        if len(reply) < DECODE_IN_THREAD_BYTES:
+            return reading.decode(reply)
+        return await asyncio.to_thread(reading.decode, reply)
+
+    def _with_options(self, key: str, options: CheckedFilters | None) -> tuple[Any, ...]:
+        # Checked before anything is sent, so an invalid filter never reaches
+        # the API; dates are written on the API's clock.
+        return (key,) if options is None else (key, on_api_clock(options, self.api_zone))
 
     async def _post(self, method: str, body: bytes) -> bytes:
         """The reply body of one HTTP exchange; transport failures become ApiErrors."""
@@ -258,10 +304,9 @@ class OperationClient:
         return self._session
 
 
-def _with_options(key: str, opts: Mapping[str, Any] | None) -> tuple[Any, ...]:
-    # Checked before anything is sent, so an invalid filter never reaches the
-    # API; CheckedFilters passed the checks already and go as they are.
-    return (key,) if opts is None else (key, validate_options(opts).as_dict())
+def _items_per_page(options: CheckedFilters | None) -> int | None:
+    asked = None if options is None else options.get("items_per_page")
+    return asked if isinstance(asked, int) else None
 
 
 def _check_status(response: aiohttp.ClientResponse, method: str) -> None:
@@ -303,23 +348,33 @@ def _looks_like_html(content_type: str, body: bytes) -> bool:
     return start.startswith((b"<!doctype html", b"<html"))
 
 
-def _decode_reply(body: bytes, *, method: str, hidden: tuple[str, ...]) -> Any:
-    failure: ApiError
-    try:
-        return xmlrpc.decode_response(body)
-    except xmlrpc.Fault as fault:
-        failure = error_from_fault(fault.code, redact(fault.message, hidden), method=method)
-    except ProtocolError as error:
-        failure = ProtocolError(redact(error.message, hidden), method=method)
-    except (ArithmeticError, RecursionError, ValueError) as error:
-        # What the decoder did not foresee (a date whose zone leaves the
-        # calendar, say) is still a reply that cannot be read, not a crash.
-        failure = ProtocolError(
-            f"the API's reply cannot be read ({type(error).__name__})", method=method
-        )
-    # Raised outside the except blocks: the original, unredacted, must not
-    # ride along as __context__ into tracebacks and error reporters.
-    raise failure
+@dataclass(frozen=True)
+class _Reading:
+    """How one call's reply is read: its method, what to hide, the API's clock, how many items."""
+
+    method: str
+    hidden: tuple[str, ...]
+    zone: ZoneInfo
+    items: int | None = None
+
+    def decode(self, body: bytes) -> Any:
+        failure: ApiError
+        try:
+            return xmlrpc.decode_response(body, zone=self.zone, items=self.items)
+        except xmlrpc.Fault as fault:
+            message = redact(fault.message, self.hidden)
+            failure = error_from_fault(fault.code, message, method=self.method)
+        except ProtocolError as error:
+            failure = ProtocolError(redact(error.message, self.hidden), method=self.method)
+        except (ArithmeticError, RecursionError, ValueError) as error:
+            # What the decoder did not foresee is still a reply that cannot
+            # be read, not a crash.
+            failure = ProtocolError(
+                f"the API's reply cannot be read ({type(error).__name__})", method=self.method
+            )
+        # Raised outside the except blocks: the original, unredacted, must not
+        # ride along as __context__ into tracebacks and error reporters.
+        raise failure
 
 
 def redact(text: str, hidden: tuple[str, ...]) -> str:
@@ -334,7 +389,12 @@ def _operation(raw: Mapping[str, Any], *, method: str) -> Operation:
     try:
         return Operation.from_api(raw)
     except UnreadableOperation as error:
-        raise ProtocolError(f"the API answered {error.reason}", method=method) from None
+        raise ProtocolError(unreadable_text(error.reason), method=method) from None
+
+
+def unreadable_text(reason: str) -> str:
+    """What a ProtocolError says of an operation opsbot cannot read (``reason``: "an eta…")."""
+    return f"the API sent something opsbot cannot read: {reason}"
 
 
 def _boolean(result: Any, *, method: str) -> bool:

@@ -12,6 +12,8 @@ import re
 from collections.abc import Mapping
 from typing import Final
 
+from opsbot.api.bounds import cut_text
+
 
 class FaultKind(enum.Enum):
     AUTHORIZATION = "authorization"
@@ -54,14 +56,16 @@ class ApiError(Exception):
     """A call to the operation API failed.
 
     ``message`` is the API's own wording (never containing the API key: we
-    redact it before building the error), ``code`` the faultCode when the
-    failure was a fault, ``kind`` what callers should do about it.
+    redact it before building the error), cut to a few thousand characters
+    (a fault's text can be megabytes, and every message is shown and
+    logged), ``code`` the faultCode when the failure was a fault, ``kind``
+    what callers should do about it.
     """
 
     kind: FaultKind = FaultKind.UNKNOWN
 
     def __init__(self, message: str, *, code: int | None = None, method: str = "") -> None:
-        self.message = message
+        self.message = cut_text(message)
         self.code = code
         self.method = method
         super().__init__(self._describe())
@@ -154,6 +158,8 @@ _DATA_FAULT_CLASSES: Final[Mapping[int, type[ApiError]]] = {
 
 def error_from_fault(code: int, message: str, *, method: str = "") -> ApiError:
     """Turn an XML-RPC fault into the matching typed error."""
+    # Cut before the word searches below: a fault's text can be megabytes.
+    message = cut_text(message)
     error_class = _error_class(code, message)
     if error_class is TemporaryError:
         # A fault is the API's answer: a refusal (rate limit, busy) means the

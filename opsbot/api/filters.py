@@ -133,7 +133,8 @@ def validate_options(opts: Mapping[str, Any], *, now: dt.datetime | None = None)
     """The same checks for options built by code; returns what to send.
 
     Values may already be converted (ints, lists of ints, datetimes); aware
-    datetimes are sent in UTC, naive ones are taken to be UTC already.
+    datetimes are held in UTC, naive ones are taken to be UTC already (the
+    client writes them on the API's clock when it sends them).
     Options checked already are returned as they are.
     """
     if isinstance(opts, CheckedFilters):
@@ -314,30 +315,56 @@ def _sort_by(option: ListOption, value: Any, now: dt.datetime) -> str:
 
 
 _CALENDAR_DAY: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
+_EARLIEST: Final = dt.datetime(1, 1, 2, tzinfo=dt.UTC)
+_LATEST: Final = dt.datetime(9999, 12, 30, tzinfo=dt.UTC)
 
 
 def _date(option: ListOption, value: Any, now: dt.datetime) -> str:
-    """Any accepted date form → the string the API gets.
+    """Any accepted date form → "YYYY-MM-DD HH:MM:SS" in UTC, or a calendar day.
 
-    The reference types the date filters as string; we send UTC as
-    "YYYY-MM-DD HH:MM:SS", the dateTime the API returns, written with the
-    separators a date string needs. A date without a zone is taken as UTC.
-    A bare calendar date on an exact filter (``date_created=2026-11-01``) is
-    sent as the day itself, meaning that whole day, not its first second.
+    The reference types the date filters as string. Checked filters hold the
+    moment in UTC, written with the separators a date string needs; a date
+    without a zone is taken as UTC. The client writes it on the API's clock
+    when it sends it (:func:`on_api_clock`). A bare calendar date on an exact
+    filter (``date_created=2026-11-01``) is kept as the day itself, meaning
+    that whole day on the API's clock, not its first second.
     """
     if _is_calendar_day(option, value):
         return str(value).strip()
     try:
-        moment = _moment(value, now)
-        return _as_utc(moment).replace(tzinfo=None).isoformat(sep=" ", timespec="seconds")
+        moment = _as_utc(_moment(value, now))
     except (ValueError, TypeError):
         raise FilterError(
             f"'{_shown(str(value))}' is not a date for {option.name}; write {_DATE_FORMS}"
         ) from None
     except OverflowError:
-        raise FilterError(
-            f"{option.name}={_shown(str(value))} is out of the range of dates"
-        ) from None
+        moment = _EARLIEST  # out of range either way: said just below
+    # A day's margin at both ends, so that any zone can write it.
+    if not _EARLIEST < moment < _LATEST:
+        raise FilterError(f"{option.name}={_shown(str(value))} is out of the range of dates")
+    return _utc_text(moment)
+
+
+def on_api_clock(options: CheckedFilters, zone: dt.tzinfo) -> dict[str, Any]:
+    """Checked filters as the API reads them: each date moved from UTC to the API's clock.
+
+    Calendar days are sent as they are: the API reads a day on its own clock.
+    """
+    return {
+        name: _date_on_clock(value, zone) if LIST_OPTIONS[name].is_date else value
+        for name, value in options.items()
+    }
+
+
+def _date_on_clock(value: str, zone: dt.tzinfo) -> str:
+    if is_calendar_day(value):
+        return value
+    moment = dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
+    return moment.astimezone(zone).replace(tzinfo=None).isoformat(sep=" ", timespec="seconds")
+
+
+def _utc_text(moment: dt.datetime) -> str:
+    return moment.replace(tzinfo=None).isoformat(sep=" ", timespec="seconds")
 
 
 def _is_calendar_day(option: ListOption, value: Any) -> bool:

@@ -31,8 +31,12 @@ class UnreadableItem:
 
 @dataclass(frozen=True)
 class ListReply:
+    """``more_than_asked``: the API sent more items than ``items_per_page``
+    asked for; only those asked for were read and are here."""
+
     operations: tuple[Operation, ...]
     unreadable: tuple[UnreadableItem, ...] = ()
+    more_than_asked: bool = False
 
     @property
     def items(self) -> int:
@@ -40,15 +44,20 @@ class ListReply:
         return len(self.operations) + len(self.unreadable)
 
 
-def read_list(result: Any, *, method: str) -> ListReply:
-    """Read each item of a list answer on its own."""
+def read_list(result: Any, *, method: str, asked: int | None = None) -> ListReply:
+    """Read each item of a list answer on its own; at most ``asked`` of them.
+
+    An API that ignores items_per_page could send 40,000 items for 20: those
+    past what was asked for are not read.
+    """
     if not isinstance(result, list):
         raise ProtocolError("the API answered something other than a list", method=method)
+    more_than_asked = asked is not None and len(result) > asked
     operations: list[Operation] = []
     unreadable: list[UnreadableItem] = []
-    for item in result:
+    for item in result[:asked]:
         try:
             operations.append(Operation.from_api(item))
         except UnreadableOperation as error:
             unreadable.append(UnreadableItem(error.op_id, error.reason))
-    return ListReply(tuple(operations), tuple(unreadable))
+    return ListReply(tuple(operations), tuple(unreadable), more_than_asked)

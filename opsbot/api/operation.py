@@ -3,6 +3,11 @@
 The facts come from shared/reference/api-facts.md: DONE is success; ERROR,
 CANCEL and SUPPORT end the normal flow; only five types can be relaunched,
 and only from ERROR.
+
+This is where the API's values become opsbot's, so this is where they are
+checked and bounded: an id, an eta and the dates must be readable, or the
+item is an :class:`UnreadableOperation`; texts are cut (:mod:`opsbot.api.bounds`),
+so nothing after this point pays for a nine-megabyte ``last_error``.
 """
 
 from __future__ import annotations
@@ -12,6 +17,9 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
+
+from opsbot.api.bounds import bounded, cut_text
+from opsbot.api.xmlrpc import Unreadable
 
 BILL: Final = "BILL"
 WAIT: Final = "WAIT"
@@ -94,8 +102,9 @@ class Operation:
         """Build from the API's struct, tolerating `<nil/>` and empty strings.
 
         Raises :class:`UnreadableOperation` for what cannot be an operation:
-        no struct, an id or an eta out of range, nesting deeper than
-        :data:`MAX_DEPTH`.
+        no struct, an id or an eta out of range, a date the codec could not
+        read (out of the calendar once on UTC), nesting deeper than
+        :data:`MAX_DEPTH`. Texts are cut to a few thousand characters.
         """
         if not isinstance(raw, Mapping):
             raise UnreadableOperation("an item that is not a struct")
@@ -103,11 +112,11 @@ class Operation:
         _check_depth(raw, op_id)
         return cls(
             id=op_id,
-            type=str(raw.get("type") or ""),
-            step=str(raw.get("step") or ""),
-            date_created=_date(raw.get("date_created")),
-            date_start=_date(raw.get("date_start")),
-            date_updated=_date(raw.get("date_updated")),
+            type=_text(raw.get("type")),
+            step=_text(raw.get("step")),
+            date_created=_date(raw.get("date_created"), "date_created", op_id),
+            date_start=_date(raw.get("date_start"), "date_start", op_id),
+            date_updated=_date(raw.get("date_updated"), "date_updated", op_id),
             eta=_eta(raw.get("eta"), op_id),
             errortype=_text_or_none(raw.get("errortype")),
             last_error=_text_or_none(raw.get("last_error")),
@@ -153,6 +162,9 @@ class Operation:
 def _op_id(value: Any) -> int:
     if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
         value = int(value)
+    if isinstance(value, Unreadable) or (isinstance(value, str) and value.isdigit()):
+        # An int of thousands of digits: the codec did not even read it.
+        raise UnreadableOperation(f"an operation id out of range (1 to {MAX_ID})")
     if isinstance(value, bool) or not isinstance(value, int):
         raise UnreadableOperation("an operation without an id")
     if not 0 < value <= MAX_ID:
@@ -164,6 +176,8 @@ def _eta(value: Any, op_id: int) -> int | None:
     """Seconds until the expected end; nothing for what is not a whole number of them."""
     if isinstance(value, float) and not math.isfinite(value):
         raise UnreadableOperation("an eta that is not a number", op_id)
+    if isinstance(value, Unreadable):
+        raise UnreadableOperation("an eta out of range", op_id)
     eta = _int_or_none(value)
     if eta is not None and abs(eta) > MAX_ETA:
         raise UnreadableOperation("an eta out of range", op_id)
@@ -193,9 +207,13 @@ def _check_depth(raw: Mapping[str, Any], op_id: int) -> None:
 _CONTAINERS: Final = frozenset({dict, list, tuple})
 
 
-def _date(value: Any) -> dt.datetime | None:
+def _date(value: Any, name: str, op_id: int) -> dt.datetime | None:
     if isinstance(value, dt.datetime):
         return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    if isinstance(value, Unreadable):
+        # Out of the calendar once moved to UTC (0001-01-01T00:00:00+01:00):
+        # the codec kept it aside, so that it spoils this operation only.
+        raise UnreadableOperation(f"a {name} that is not a date", op_id)
     return None
 
 
@@ -208,6 +226,16 @@ def _int_or_none(value: Any) -> int | None:
         return None
 
 
+def _text(value: Any) -> str:
+    """Text as opsbot keeps it: cut to a few thousand characters (bounds.MAX_TEXT)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        return cut_text(value)
+    # Never str() of what the API sent as is: bounded() cuts every text in it.
+    return cut_text(str(bounded(value)))
+
+
 def _text_or_none(value: Any) -> str | None:
     if value is None or value == "":
         return None
@@ -215,19 +243,19 @@ def _text_or_none(value: Any) -> str | None:
         # errortype is documented as a struct; keep its most telling field.
         for name in ("type", "name", "code"):
             if value.get(name):
-                return str(value[name])
+                return _text(value[name])
         return None
-    return str(value)
+    return _text(value)
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
-    return dict(value) if isinstance(value, Mapping) else {}
+    return bounded(value) if isinstance(value, Mapping) else {}
 
 
 def _infos(value: Any) -> Mapping[str, Any]:
     """The reference says "array of struct"; the live service sends one struct."""
     if isinstance(value, Mapping):
-        return dict(value)
+        return _mapping(value)
     if isinstance(value, list) and value and isinstance(value[0], Mapping):
-        return dict(value[0])
+        return _mapping(value[0])
     return {}

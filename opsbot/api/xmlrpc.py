@@ -15,8 +15,16 @@ expands entities. Replies are read one of two ways:
   operations a cycle. It only ever returns what the careful path would; on
   anything it does not recognise it hands the document over.
 
-Dates come back as UTC-aware datetimes because the service sends them
-without a zone (``20110324T15:49:50``) and means UTC.
+Dates: the service writes them without a zone (``20110324T15:49:50``) in its
+own clock, which is Paris time (see shared/reference/api-facts.md), so every
+function that reads or writes a date takes the API's zone: a zone-less date
+is read in that zone and returned as an aware UTC datetime; an aware datetime
+is written in that zone, without one. Nothing here assumes a zone.
+
+A leaf that is well-formed but cannot be read as its type (a date out of
+range, an ``<int>`` of 3,000 digits) is returned as an :class:`Unreadable`
+rather than failing the whole reply: one bad operation in a list then spoils
+that operation only (:func:`opsbot.api.operation.read_operation`).
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ import datetime as dt
 import re
 import xmlrpc.client
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 from xml.parsers.expat import ExpatError
 
@@ -37,6 +46,10 @@ from opsbot.api.errors import ProtocolError
 MAX_REPLY_BYTES: Final = 10 * 1024 * 1024
 
 _DATE_FORMATS: Final = ("%Y%m%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y%m%dT%H%M%S")
+# XML-RPC's widest integer (i8) has 19 digits and a sign. A longer text is not
+# given to int(): it is slow on thousands of digits and refuses more than 4,300.
+_LONGEST_INT: Final = 32
+_SHOWN: Final = 40
 
 
 class Fault(Exception):
@@ -48,44 +61,112 @@ class Fault(Exception):
         self.message = message
 
 
+@dataclass(frozen=True)
+class Unreadable:
+    """A leaf the reply holds but opsbot cannot read: ``kind`` is "int" or "date"."""
+
+    kind: str
+    text: str
+
+    @classmethod
+    def of(cls, kind: str, text: str) -> Unreadable:
+        # Only the start is kept: it ends up in an error message.
+        return cls(kind, text.strip()[:_SHOWN])
+
+    def __str__(self) -> str:
+        return f"(unreadable {self.kind} {self.text!r})"
+
+
 _SERVICE_DATE: Final = re.compile(r"(\d{4})(\d\d)(\d\d)T(\d\d):(\d\d):(\d\d)")
 
 
-def parse_api_datetime(text: str) -> dt.datetime:
-    """Read a dateTime.iso8601 value as an aware UTC datetime."""
+def parse_api_datetime(text: str, zone: dt.tzinfo) -> dt.datetime:
+    """Read a dateTime.iso8601 value as an aware UTC datetime; zone-less means ``zone``.
+
+    Raises ValueError (not a date) or OverflowError (out of range once moved to UTC).
+    """
     text = text.strip()
     # The service's own form, in every reply, read without strptime's cost.
     compact = _SERVICE_DATE.fullmatch(text)
     if compact:
         year, month, day, hour, minute, second = map(int, compact.groups())
-        return dt.datetime(year, month, day, hour, minute, second, tzinfo=dt.UTC)
+        # from_api_clock, without its copy: fold=0 is the default.
+        wall = dt.datetime(year, month, day, hour, minute, second, tzinfo=zone)
+        return wall.astimezone(dt.UTC)
     for date_format in _DATE_FORMATS:
         try:
-            return dt.datetime.strptime(text, date_format).replace(tzinfo=dt.UTC)
+            return from_api_clock(dt.datetime.strptime(text, date_format), zone)
         except ValueError:
             continue
     parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=dt.UTC)
+        return from_api_clock(parsed, zone)
     return parsed.astimezone(dt.UTC)
 
 
+def from_api_clock(wall: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
+    """A zone-less time on the API's clock, as an aware UTC datetime.
+
+    Twice a year the wall clock is ambiguous or skips. In the hour repeated
+    when summer time ends (02:00-03:00 in Paris on the last Sunday of
+    October) ``fold=0`` picks the first occurrence, the earlier instant: the
+    API gives no way to tell them apart, and reading a date early errs on the
+    safe side (a ``>date_updated`` bound read early finds a change twice
+    rather than never). A time skipped when summer time starts (02:30 on the
+    last Sunday of March) does not exist; ``fold=0`` reads it with the offset
+    in force before the change, which moves it forward by the gap (03:30).
+    """
+    return wall.replace(tzinfo=zone, fold=0).astimezone(dt.UTC)
+
+
+def to_api_clock(moment: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
+    """An aware datetime as a zone-less time on the API's clock (naive ones are UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(zone).replace(tzinfo=None)
+
+
+def _date_or_unreadable(text: str, zone: dt.tzinfo) -> dt.datetime | Unreadable:
+    try:
+        return parse_api_datetime(text, zone)
+    # OverflowError: a zone that pushes year 1 or 9999 out of range.
+    except (ValueError, OverflowError):
+        return Unreadable.of("date", text)
+
+
+def _int_or_unreadable(text: str) -> int | Unreadable:
+    if len(text) > _LONGEST_INT and len(text.strip()) > _LONGEST_INT:
+        return Unreadable.of("int", text)
+    try:
+        return int(text)
+    except ValueError:
+        return Unreadable.of("int", text)
+
+
 class _Unmarshaller(xmlrpc.client.Unmarshaller):
-    """The standard unmarshaller, with UTC-aware and lenient dates."""
+    """The standard unmarshaller, with dates on the API's clock and lenient leaves."""
 
     # A class-level copy, like the stdlib's own table (typeshed declares it an
     # instance attribute, so ClassVar is not allowed here).
     dispatch = dict(xmlrpc.client.Unmarshaller.dispatch)  # noqa: RUF012
 
+    def __init__(self, zone: dt.tzinfo) -> None:
+        super().__init__(use_datetime=True)
+        self.zone = zone
+
     # ``self`` typed as the base class: the dispatch table's entries take one.
     def end_dateTime(self: xmlrpc.client.Unmarshaller, data: str) -> None:
-        try:
-            self.append(parse_api_datetime(data))
-        # OverflowError: a zone that pushes year 1 or 9999 out of range.
-        except (ValueError, OverflowError) as error:
-            raise ProtocolError(f"unreadable date {data[:40]!r}") from error
+        assert isinstance(self, _Unmarshaller)
+        self.append(_date_or_unreadable(data, self.zone))
+
+    def end_int(self: xmlrpc.client.Unmarshaller, data: str) -> None:
+        self.append(_int_or_unreadable(data))
+        self._value = False  # as the stdlib does: the <value> had a type
 
     dispatch["dateTime.iso8601"] = end_dateTime
+    for _tag in ("i1", "i2", "i4", "i8", "int", "biginteger"):
+        dispatch[_tag] = end_int
+    del _tag
 
 
 def _refuse_oversize(body: bytes) -> None:
@@ -93,9 +174,9 @@ def _refuse_oversize(body: bytes) -> None:
         raise ProtocolError(f"reply larger than {MAX_REPLY_BYTES} bytes")
 
 
-def _parse(body: bytes) -> _Unmarshaller:
+def _parse(body: bytes, zone: dt.tzinfo) -> _Unmarshaller:
     _refuse_oversize(body)
-    target = _Unmarshaller(use_datetime=True)
+    target = _Unmarshaller(zone)
     parser = DefusedExpatParser(target, forbid_dtd=True)
     try:
         parser.feed(body)
@@ -116,20 +197,27 @@ def _parse(body: bytes) -> _Unmarshaller:
     return target
 
 
-def decode_response(body: bytes) -> Any:
-    """The single value of a methodResponse; raises :class:`Fault` for faults."""
+def decode_response(body: bytes, *, zone: dt.tzinfo, items: int | None = None) -> Any:
+    """The single value of a methodResponse; raises :class:`Fault` for faults.
+
+    ``zone``: the API's clock, in which zone-less dates are read. ``items``:
+    of a reply that is an array, read at most that many values: the plain
+    path parses the rest as XML but does not read it, which matters when an
+    API sends 40,000 rows for 20 asked (reading them is most of the cost).
+    """
     _refuse_oversize(body)
     markup = _plain_markup_start(body)
     if markup is not None:
         try:
-            return _read_plain_response(body, markup)
+            return _read_plain_response(body, markup, zone, items)
         except _PLAIN_MISSES:
             pass  # the careful path decides, and words the error if there is one
-    return _decode_carefully(body)
+    value = _decode_carefully(body, zone)
+    return value[:items] if items is not None and isinstance(value, list) else value
 
 
-def _decode_carefully(body: bytes) -> Any:
-    target = _parse(body)
+def _decode_carefully(body: bytes, zone: dt.tzinfo) -> Any:
+    target = _parse(body, zone)
     try:
         values = target.close()
     except xmlrpc.client.Fault as fault:
@@ -143,9 +231,9 @@ def _decode_carefully(body: bytes) -> Any:
     return values[0]
 
 
-def decode_call(body: bytes) -> tuple[str, tuple[Any, ...]]:
+def decode_call(body: bytes, *, zone: dt.tzinfo) -> tuple[str, tuple[Any, ...]]:
     """Method name and parameters of a methodCall (used by the simulator)."""
-    target = _parse(body)
+    target = _parse(body, zone)
     try:
         params = target.close()
     except (xmlrpc.client.Fault, xmlrpc.client.ResponseError, IndexError, TypeError) as error:
@@ -157,10 +245,9 @@ def decode_call(body: bytes) -> tuple[str, tuple[Any, ...]]:
 
 
 def _fault_code(raw: object) -> int:
-    try:
-        return int(str(raw))
-    except ValueError:
-        return 0
+    # The stdlib does not check the type: an int, a string, or an Unreadable.
+    code = _int_or_unreadable(str(raw))
+    return code if isinstance(code, int) else 0
 
 
 # The plain path -------------------------------------------------------------
@@ -211,7 +298,9 @@ def _plain_parser() -> etree.XMLParser:
     )
 
 
-def _read_plain_response(body: bytes, markup: int) -> Any:
+def _read_plain_response(
+    body: bytes, markup: int, zone: dt.tzinfo, items: int | None = None
+) -> Any:
     root = etree.fromstring(body, _plain_parser())
     # Attributes mean nothing in XML-RPC and the careful path ignores them,
     # but expat and libxml2 disagree on a few exotic attribute names: a reply
@@ -223,7 +312,10 @@ def _read_plain_response(body: bytes, markup: int) -> Any:
     if root.tag != "methodResponse":
         raise _NotPlain
     param = _only_child(_only_child(root, "params"), "param")
-    return _read_value(_only_child(param, "value"))
+    value = _only_child(param, "value")
+    if items is not None and len(value) == 1 and value[0].tag == "array":
+        return _read_array(value[0], zone, items)
+    return _read_value(value, zone)
 
 
 def _only_child(parent: etree._Element, tag: str) -> etree._Element:
@@ -232,11 +324,20 @@ def _only_child(parent: etree._Element, tag: str) -> etree._Element:
     return parent[0]
 
 
-# The walk indexes children (element[0], element[:]) rather than iterating:
-# an lxml child iterator costs more than reading a whole member.
+def _leaf_text(element: etree._Element, _zone: object = None) -> str:
+    if len(element):
+        raise _NotPlain
+    return element.text or ""
 
 
-def _read_value(value: etree._Element) -> Any:
+# The walk: every reader takes the element and the API's zone (only dates
+# use it), and indexes children (element[0], element[:]) rather than
+# iterating: an lxml child iterator costs more than reading a whole member.
+# Module functions and one module table, as the stdlib's unmarshaller has:
+# the watcher reads thousands of operations a cycle.
+
+
+def _read_value(value: etree._Element, zone: dt.tzinfo) -> Any:
     # Recursion is safe: the parser refuses documents deeper than 256 elements.
     if value.tag != "value":
         raise _NotPlain
@@ -249,39 +350,40 @@ def _read_value(value: etree._Element) -> Any:
     read = _READERS.get(typed.tag)
     if read is None:
         raise _NotPlain
-    return read(typed)
+    return read(typed, zone)
 
 
-def _leaf_text(element: etree._Element) -> str:
-    if len(element):
-        raise _NotPlain
-    return element.text or ""
-
-
-def _read_nil(element: etree._Element) -> None:
+def _read_nil(element: etree._Element, _zone: dt.tzinfo) -> None:
     _leaf_text(element)
 
 
-def _read_boolean(element: etree._Element) -> bool:
+def _read_boolean(element: etree._Element, _zone: dt.tzinfo) -> bool:
     text = _leaf_text(element)
     if text not in ("0", "1"):
         raise _NotPlain
     return text == "1"
 
 
-def _read_int(element: etree._Element) -> int:
-    return int(_leaf_text(element))
+def _read_int(element: etree._Element, _zone: dt.tzinfo) -> int | Unreadable:
+    text = _leaf_text(element)
+    # _int_or_unreadable, inlined for the common case: ids, etas, counts.
+    if len(text) <= _LONGEST_INT:
+        try:
+            return int(text)
+        except ValueError:
+            pass
+    return _int_or_unreadable(text)
 
 
-def _read_double(element: etree._Element) -> float:
+def _read_double(element: etree._Element, _zone: dt.tzinfo) -> float:
     return float(_leaf_text(element))
 
 
-def _read_date(element: etree._Element) -> dt.datetime:
-    return parse_api_datetime(_leaf_text(element))
+def _read_date(element: etree._Element, zone: dt.tzinfo) -> dt.datetime | Unreadable:
+    return _date_or_unreadable(_leaf_text(element), zone)
 
 
-def _read_struct(struct: etree._Element) -> dict[str, Any]:
+def _read_struct(struct: etree._Element, zone: dt.tzinfo) -> dict[str, Any]:
     members: dict[str, Any] = {}
     for member in struct[:]:
         if member.tag != "member" or len(member) != 2:
@@ -289,19 +391,20 @@ def _read_struct(struct: etree._Element) -> dict[str, Any]:
         name = member[0]
         if name.tag != "name":
             raise _NotPlain
-        members[_leaf_text(name)] = _read_value(member[1])
+        members[_leaf_text(name)] = _read_value(member[1], zone)
     return members
 
 
-def _read_array(array: etree._Element) -> list[Any]:
+def _read_array(array: etree._Element, zone: dt.tzinfo, items: int | None = None) -> list[Any]:
+    """The array's values; its first ``items`` only, when given."""
     data = _only_child(array, "data")
-    return [_read_value(value) for value in data[:]]
+    return [_read_value(value, zone) for value in data[:items]]
 
 
 # The unmarshaller's own table, less base64 and bigdecimal (the service sends
 # neither; the careful path reads them). Keyed by object: lxml's stubs type a
 # tag as str, bytes or QName.
-_READERS: Final[Mapping[object, Callable[[etree._Element], Any]]] = {
+_READERS: Final[Mapping[object, Callable[[etree._Element, dt.tzinfo], Any]]] = {
     "string": _leaf_text,
     "nil": _read_nil,
     "boolean": _read_boolean,
@@ -319,35 +422,35 @@ _READERS: Final[Mapping[object, Callable[[etree._Element], Any]]] = {
 }
 
 # Whatever the plain reader cannot read (a syntax error, lxml's limits, a
-# layout it does not know, a value int() or a date refuses) goes to the
-# careful path, which raises the error the caller is used to.
+# layout it does not know, a double float() refuses) goes to the careful
+# path, which raises the error the caller is used to.
 _PLAIN_MISSES: Final = (_NotPlain, etree.LxmlError, ValueError, ArithmeticError)
 
 
 # Encoding -------------------------------------------------------------------
 
 
-def _to_wire(value: Any) -> Any:
-    """Aware datetimes become naive UTC, since the wire format has no zone."""
+def _to_wire(value: Any, zone: dt.tzinfo) -> Any:
+    """Datetimes go on the API's clock, without a zone, as the wire format has none."""
     if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(dt.UTC).replace(tzinfo=None)
-        return xmlrpc.client.DateTime(value)
+        return xmlrpc.client.DateTime(to_api_clock(value, zone))
     if isinstance(value, Mapping):
-        return {str(key): _to_wire(item) for key, item in value.items()}
+        return {str(key): _to_wire(item, zone) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_to_wire(item) for item in value]
+        return [_to_wire(item, zone) for item in value]
     return value
 
 
-def encode_call(method: str, params: tuple[Any, ...]) -> bytes:
-    wire = tuple(_to_wire(param) for param in params)
+def encode_call(method: str, params: tuple[Any, ...], *, zone: dt.tzinfo) -> bytes:
+    """A methodCall; ``zone``: the API's clock, in which datetimes are written."""
+    wire = tuple(_to_wire(param, zone) for param in params)
     return xmlrpc.client.dumps(wire, method, allow_none=True, encoding="utf-8").encode()
 
 
-def encode_response(value: Any) -> bytes:
+def encode_response(value: Any, *, zone: dt.tzinfo) -> bytes:
+    """A methodResponse (used by the simulator and by tests' servers)."""
     return xmlrpc.client.dumps(
-        (_to_wire(value),), methodresponse=True, allow_none=True, encoding="utf-8"
+        (_to_wire(value, zone),), methodresponse=True, allow_none=True, encoding="utf-8"
     ).encode()
 
 

@@ -19,12 +19,13 @@ from opsbot.simulator.simulator import (
     demo_key_for,
     is_well_formed_key,
 )
-from opsbot.simulator.switches import GARBAGE_KINDS
+from opsbot.simulator.switches import GARBAGE_KINDS, QUEUED_KINDS
 
 __all__ = [
     "DEFAULT_OPERATIONS",
     "GARBAGE_KINDS",
     "HOSTILE_KINDS",
+    "QUEUED_KINDS",
     "Clock",
     "ManualClock",
     "ServedSimulator",

@@ -8,8 +8,10 @@ import logging
 import signal
 import sys
 from typing import Final
+from zoneinfo import ZoneInfo
 
 from opsbot.api_key import API_KEY_SHAPE
+from opsbot.config import DEFAULT_API_TIMEZONE, SettingsError, time_zone
 from opsbot.simulator.server import serve_simulator
 from opsbot.simulator.simulator import DEFAULT_OPERATIONS, Simulator, is_well_formed_key
 
@@ -42,6 +44,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--speed", type=_speed, default=1.0, help="how much faster than real time steps move"
     )
+    parser.add_argument(
+        "--timezone",
+        type=_zone,
+        default=DEFAULT_API_TIMEZONE,
+        help="the clock its dates are written and read on, as the live API's "
+        "(default %(default)s; opsbot's OPSBOT_API_TIMEZONE must match)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every call")
 
 
@@ -51,7 +60,11 @@ def run_from_args(args: argparse.Namespace) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     simulator = Simulator(
-        seed=args.seed, operations=args.operations, keys=args.keys, speed=args.speed
+        seed=args.seed,
+        operations=args.operations,
+        keys=args.keys,
+        speed=args.speed,
+        zone=args.timezone,
     )
     asyncio.run(_serve(simulator, args.host, args.port))
     return 0
@@ -66,7 +79,7 @@ async def _serve(simulator: Simulator, host: str, port: int) -> None:
         print(f"opsbot sim: serving {served.url} (control: {served.control_url})")
         print(
             f"opsbot sim: seed {simulator.seed}, {len(simulator.operations())} operations,"
-            f" speed {simulator.speed:g}"
+            f" speed {simulator.speed:g}, dates on {simulator.zone.key} time"
         )
         if simulator.demo_key:
             # The one place a key is shown: whoever started the simulator needs it.
@@ -81,6 +94,13 @@ def _key(text: str) -> str:
     if not is_well_formed_key(text):
         raise argparse.ArgumentTypeError(f"an API key is {API_KEY_SHAPE}")
     return text
+
+
+def _zone(text: str) -> ZoneInfo:
+    try:
+        return time_zone(text, source="--timezone")
+    except SettingsError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _count(text: str) -> int:

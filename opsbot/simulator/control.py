@@ -2,8 +2,10 @@
 
     POST /control/latency    {"seconds": 2.5}
     POST /control/ratelimit  {"every": 3}          (null or 0: off)
-    POST /control/garbage    {"count": 1, "kind": "html"}   (or a hostile kind: "infinite_eta")
+    POST /control/garbage    {"count": 1, "kind": "html"}   (kinds: QUEUED_KINDS)
     POST /control/decline    {"method": "operation.cancel", "count": 1}   (answer false)
+    POST /control/flood      {"rows": 40000}       operation.list ignores items_per_page
+                                                   (null or 0: off)
     POST /control/move       {"id": 100123, "step": "DONE"}
     POST /control/create     {"type": "domain_create", "domain": "x.es", "step": "ERROR",
                               "params": {...}, "errortype": "...", "last_error": "..."}
@@ -45,6 +47,7 @@ def routes(simulator: Simulator) -> list[web.RouteDef]:
         post("ratelimit", _rate_limit),
         post("garbage", _garbage),
         post("decline", _decline),
+        post("flood", _flood),
         post("move", _move),
         post("create", _create),
         post("hostile", _hostile),
@@ -71,6 +74,11 @@ def _garbage(simulator: Simulator, body: Mapping[str, Any]) -> Mapping[str, Any]
 def _decline(simulator: Simulator, body: Mapping[str, Any]) -> Mapping[str, Any]:
     simulator.decline_next(_field(body, "method", str), _field(body, "count", int, 1))
     return {"declined": dict(simulator.switches.declined)}
+
+
+def _flood(simulator: Simulator, body: Mapping[str, Any]) -> Mapping[str, Any]:
+    simulator.flood(_field(body, "rows", (int, type(None))))
+    return {"rows": simulator.switches.flood_rows}
 
 
 def _move(simulator: Simulator, body: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -15,6 +15,7 @@ XML in the encoded reply.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,7 +23,13 @@ from typing import Any, Final
 
 from opsbot.api.xmlrpc import encode_response
 
-HOSTILE_KINDS: Final = ("infinite_eta", "date_out_of_range", "deep_params", "huge_id")
+HOSTILE_KINDS: Final = (
+    "infinite_eta",
+    "date_out_of_range",
+    "deep_params",
+    "huge_id",
+    "undecodable_eta",
+)
 # As deep as the probe that found parameters nested 200,000 levels deep.
 DEFAULT_DEPTH: Final = 200_000
 MAX_DEPTH: Final = 200_000
@@ -30,6 +37,7 @@ HUGE_ID_DIGITS: Final = 3000
 # The field each kind spoils.
 _FIELDS: Final = {
     "infinite_eta": "eta",
+    "undecodable_eta": "eta",
     "date_out_of_range": "date_updated",
     "deep_params": "params",
     "huge_id": "id",
@@ -57,6 +65,9 @@ class Hostile:
         """The spoiled value, as the XML of one <value>."""
         if self.kind == "infinite_eta":
             return b"<value><double>inf</double></value>"
+        if self.kind == "undecodable_eta":
+            # No XML-RPC value at all: the whole reply cannot be decoded.
+            return b"<value><double>soon</double></value>"
         if self.kind == "date_out_of_range":
             return b"<value><dateTime.iso8601>0001-01-01T00:00:00+01:00</dateTime.iso8601></value>"
         if self.kind == "huge_id":
@@ -65,12 +76,15 @@ class Hostile:
         return opening * self.depth + b"<value><int>1</int></value>" + closing * self.depth
 
 
-def encode_spoiled(value: Any, hostile: Mapping[int, Hostile]) -> bytes:
-    """The reply for ``value``, with the operations named in ``hostile`` spoiled."""
+def encode_spoiled(value: Any, hostile: Mapping[int, Hostile], *, zone: dt.tzinfo) -> bytes:
+    """The reply for ``value``, with the operations named in ``hostile`` spoiled.
+
+    ``zone``: the clock the reply's dates are written on (the simulator's).
+    """
     if not hostile:
-        return encode_response(value)
+        return encode_response(value, zone=zone)
     splices: dict[bytes, bytes] = {}
-    body = encode_response(_spoil(value, hostile, splices))
+    body = encode_response(_spoil(value, hostile, splices), zone=zone)
     for marker, raw in splices.items():
         body = body.replace(b"<value><string>" + marker + b"</string></value>", raw, 1)
     return body

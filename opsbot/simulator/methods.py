@@ -1,12 +1,14 @@
 """The five methods of the operation namespace, as the simulator answers them.
 
-Each takes the caller's account, the current time and the call's arguments
-after the API key, and returns what goes on the wire or raises the fault.
+Each takes the caller's account, the call's moment and clock
+(:class:`CallContext`) and the call's arguments after the API key, and
+returns what goes on the wire or raises the fault.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -18,31 +20,55 @@ from opsbot.simulator.account import Account
 from opsbot.simulator.query import parse_options, require_int
 
 
+@dataclass(frozen=True)
+class CallContext:
+    """When a call is answered (UTC), and the API's clock its date filters are read on."""
+
+    now: dt.datetime
+    zone: dt.tzinfo
+
+
 def list_operations(
-    account: Account, now: dt.datetime, opts: object = None
+    account: Account, call: CallContext, opts: object = None
 ) -> list[dict[str, Any]]:
-    query = parse_options(opts)
-    return [operation.to_struct(now) for operation in query.select(account.operations())]
+    query = parse_options(opts, call.zone)
+    return [operation.to_struct(call.now) for operation in query.select(account.operations())]
 
 
-def count_operations(account: Account, _now: dt.datetime, opts: object = None) -> int:
-    return parse_options(opts).count(account.operations())
+def flood_operations(
+    account: Account, call: CallContext, opts: object = None, *, rows: int
+) -> list[dict[str, Any]]:
+    """operation.list from an API that ignores items_per_page: ``rows`` rows, whatever was asked.
+
+    The matching operations, repeated until there are ``rows``, each bare
+    (id, type, step), so that tens of thousands fit in a reply a client reads.
+    """
+    query = parse_options(opts, call.zone)
+    matching = [operation for operation in account.operations() if query.matches(operation)]
+    return [
+        {"id": operation.id, "type": operation.type, "step": operation.step}
+        for operation in itertools.islice(itertools.cycle(matching), rows)
+    ]
 
 
-def operation_info(account: Account, now: dt.datetime, operation: object) -> dict[str, Any]:
-    return account.get(require_int("operation", operation)).to_struct(now)
+def count_operations(account: Account, call: CallContext, opts: object = None) -> int:
+    return parse_options(opts, call.zone).count(account.operations())
 
 
-def cancel_operation(account: Account, now: dt.datetime, operation: object) -> bool:
-    account.cancel(require_int("operation", operation), now)
+def operation_info(account: Account, call: CallContext, operation: object) -> dict[str, Any]:
+    return account.get(require_int("operation", operation)).to_struct(call.now)
+
+
+def cancel_operation(account: Account, call: CallContext, operation: object) -> bool:
+    account.cancel(require_int("operation", operation), call.now)
     return True
 
 
 def relaunch_operation(
-    account: Account, now: dt.datetime, operation: object, params: object = None
+    account: Account, call: CallContext, operation: object, params: object = None
 ) -> bool:
     op_id = require_int("operation", operation)
-    account.relaunch(op_id, _relaunch_params(params), now)
+    account.relaunch(op_id, _relaunch_params(params), call.now)
     return True
 
 

@@ -18,6 +18,7 @@ from typing import Any, Final
 from opsbot.api import errors
 from opsbot.api.catalog import LIST_OPTIONS, SORT_FIELDS, ListOption
 from opsbot.api.operation import STEPS
+from opsbot.api.xmlrpc import from_api_clock
 from opsbot.simulator import faults
 from opsbot.simulator.record import SimulatedOperation
 
@@ -67,8 +68,11 @@ def field_value(operation: SimulatedOperation, name: str) -> Any:
     return operation.params.get(name.replace(".", "_"))
 
 
-def parse_options(opts: object) -> ListQuery:
-    """A ListQuery from an opts struct, or the fault the live service would send."""
+def parse_options(opts: object, zone: dt.tzinfo) -> ListQuery:
+    """A ListQuery from an opts struct, or the fault the live service would send.
+
+    ``zone``: the API's clock, on which zone-less dates in filters are read.
+    """
     if opts is None:
         return ListQuery()
     if not isinstance(opts, Mapping):
@@ -79,7 +83,7 @@ def parse_options(opts: object) -> ListQuery:
         if option is None:
             raise faults.bad_parameter(faults.OBJECT_STRUCT, f"unknown option {_shown(name)}")
         if name not in _PAGING:
-            predicates.append(_predicate(option, value))
+            predicates.append(_predicate(option, value, zone))
     sort_field, descending = _sort_by(opts.get("sort_by", "id"))
     return ListQuery(
         predicates=tuple(predicates),
@@ -95,9 +99,9 @@ def parse_options(opts: object) -> ListQuery:
     )
 
 
-def _predicate(option: ListOption, value: object) -> Predicate:
+def _predicate(option: ListOption, value: object, zone: dt.tzinfo) -> Predicate:
     if option.is_date:
-        return _date_predicate(option.name, value)
+        return _date_predicate(option.name, value, zone)
     if option.type == "int":
         wanted = require_int(option.name, value)
         return lambda operation: field_value(operation, option.name) == wanted
@@ -126,8 +130,8 @@ def _same_name(actual: object, wanted: str) -> bool:
     return isinstance(actual, str) and actual.lower() == wanted.lower()
 
 
-def _date_predicate(name: str, value: object) -> Predicate:
-    start, span = parse_date(name, value)
+def _date_predicate(name: str, value: object, zone: dt.tzinfo) -> Predicate:
+    start, span = parse_date(name, value, zone)
     field = name.lstrip("<>")
 
     def date_of(operation: SimulatedOperation) -> dt.datetime | None:
@@ -143,12 +147,14 @@ def _date_predicate(name: str, value: object) -> Predicate:
     )
 
 
-def parse_date(name: str, value: object) -> tuple[dt.datetime, dt.timedelta]:
-    """When a date option starts, and how long it lasts (a day for a bare date).
+def parse_date(name: str, value: object, zone: dt.tzinfo) -> tuple[dt.datetime, dt.timedelta]:
+    """When a date option starts (UTC), and how long it lasts (a day for a bare date).
 
-    Accepts an XML-RPC dateTime and strings such as "2026-11-01",
-    "2026-11-01 12:00:00", ISO 8601 with or without a zone, and the wire's
-    own "20261101T12:00:00". A date without a zone is UTC.
+    Accepts an XML-RPC dateTime (read on the API's clock by the codec) and
+    strings such as "2026-11-01", "2026-11-01 12:00:00", ISO 8601 with or
+    without a zone, and the wire's own "20261101T12:00:00". A date without a
+    zone is on the API's clock, ``zone``; a bare date is that day on it,
+    23 or 25 hours long on the days the clock changes.
     """
     if isinstance(value, dt.datetime):
         return _utc(value), _ONE_SECOND
@@ -157,13 +163,18 @@ def parse_date(name: str, value: object) -> tuple[dt.datetime, dt.timedelta]:
     text = value.strip()
     try:
         if len(text) == 10:
-            day = dt.date.fromisoformat(text)
-            return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC), _ONE_DAY
-        return _utc(_parse_datetime(text)), _ONE_SECOND
-    except ValueError:
+            return _day(dt.date.fromisoformat(text), zone)
+        return _on_clock(_parse_datetime(text), zone), _ONE_SECOND
+    except (ValueError, OverflowError):
         raise faults.bad_parameter(
             faults.OBJECT_DATE, f"{name}: {_shown(value)} is not a date"
         ) from None
+
+
+def _day(day: dt.date, zone: dt.tzinfo) -> tuple[dt.datetime, dt.timedelta]:
+    start = from_api_clock(dt.datetime.combine(day, dt.time()), zone)
+    end = from_api_clock(dt.datetime.combine(day + _ONE_DAY, dt.time()), zone)
+    return start, end - start
 
 
 def _parse_datetime(text: str) -> dt.datetime:
@@ -171,6 +182,12 @@ def _parse_datetime(text: str) -> dt.datetime:
         return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return dt.datetime.strptime(text, "%Y%m%dT%H:%M:%S")
+
+
+def _on_clock(value: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
+    if value.tzinfo is None:
+        return from_api_clock(value, zone)
+    return value.astimezone(dt.UTC)
 
 
 def _utc(value: dt.datetime) -> dt.datetime:

@@ -70,7 +70,7 @@ def _xmlrpc_handler(simulator: Simulator, closing: asyncio.Event) -> control.Han
 
 def _answer_call(simulator: Simulator, body: bytes) -> web.Response:
     try:
-        method, params = decode_call(body)
+        method, params = decode_call(body, zone=simulator.zone)
     except ProtocolError as error:
         log.info("unreadable call: %s", error.message)
         fault = faults.invalid_input(error.message)
@@ -83,7 +83,7 @@ def _answer_call(simulator: Simulator, body: bytes) -> web.Response:
         log.info("%s: fault %d", shown, fault.code)
         return _xml(encode_fault(fault.code, fault.message))
     log.info("%s: ok", shown)
-    return _xml(encode_spoiled(value, simulator.switches.hostile))
+    return _xml(encode_spoiled(value, simulator.switches.hostile, zone=simulator.zone))
 
 
 def _xml(body: bytes) -> web.Response:

@@ -16,14 +16,16 @@ import itertools
 import random
 from collections.abc import Sequence
 from typing import Any, Final, Unpack
+from zoneinfo import ZoneInfo
 
 from opsbot.api.xmlrpc import Fault
 from opsbot.api_key import API_KEY_ALPHABET, API_KEY_LENGTH, API_KEY_SHAPE, looks_like_api_key
+from opsbot.config import DEFAULT_API_TIMEZONE
 from opsbot.simulator import dataset, faults
 from opsbot.simulator.account import Account
 from opsbot.simulator.clock import Clock, system_clock
 from opsbot.simulator.hostile import DEFAULT_DEPTH, Hostile
-from opsbot.simulator.methods import METHODS
+from opsbot.simulator.methods import METHODS, CallContext, flood_operations
 from opsbot.simulator.record import OperationFacts, OperationSpec
 from opsbot.simulator.switches import Switches
 
@@ -49,7 +51,10 @@ class Simulator:
         keys: Sequence[str] = (),
         speed: float = 1.0,
         clock: Clock | None = None,
+        zone: ZoneInfo | None = None,
     ) -> None:
+        """``zone``: the clock its dates are written and its date filters read on,
+        as the live service's are (default Europe/Paris); it keeps UTC inside."""
         if speed <= 0:
             raise ValueError("speed must be positive")
         for key in keys:
@@ -57,6 +62,7 @@ class Simulator:
         self.seed = seed
         self.speed = speed
         self.switches = Switches()
+        self.zone = zone or ZoneInfo(DEFAULT_API_TIMEZONE)
         self.calls: collections.Counter[str] = collections.Counter()
         self.demo_key: str | None = None if keys else demo_key_for(seed)
         self._clock = clock or system_clock
@@ -116,6 +122,10 @@ class Simulator:
 
     def decline_next(self, method: str, count: int = 1) -> None:
         self.switches.decline_next(method, count)
+
+    def flood(self, rows: int | None) -> None:
+        """operation.list ignores items_per_page and answers ``rows`` rows (None or 0: off)."""
+        self.switches.set_flood(rows)
 
     def reset_switches(self) -> None:
         self.switches.reset()
@@ -178,9 +188,11 @@ class Simulator:
         account = self._account_for(params[0])
         if self.switches.declines(method):
             return False
-        now = self.now()
-        account.advance(now)
-        return spec.handler(account, now, *params[1:])
+        call = CallContext(self.now(), self.zone)
+        account.advance(call.now)
+        if method == "operation.list" and self.switches.flood_rows:
+            return flood_operations(account, call, *params[1:], rows=self.switches.flood_rows)
+        return spec.handler(account, call, *params[1:])
 
     def _account_for(self, key: object) -> Account:
         if not is_well_formed_key(key):

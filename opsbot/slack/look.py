@@ -14,7 +14,7 @@ from slack_bolt.async_app import AsyncApp
 
 from opsbot.api.errors import ApiError
 from opsbot.api.filters import CheckedFilters, FilterError, validate_options
-from opsbot.api.operation import Operation
+from opsbot.api.list_reply import ListReply
 from opsbot.clock import utc_now
 from opsbot.services import Services
 from opsbot.slack.grammar import Command
@@ -77,15 +77,18 @@ async def list_page(asked: Interaction, filters: CheckedFilters) -> list[Message
     """One page of operations; ``filters`` as typed, paging defaults added here."""
     options = with_paging(filters)
     try:
-        operations, total = await _page_and_total(asked, options)
+        reply, total = await _page_and_total(asked, options)
     except ApiError as error:
         return [api_error_message(error)]
+    # A row the API sent but opsbot cannot read is shown as such, after the
+    # others, rather than failing the whole page.
     return list_message(
-        operations,
+        [*reply.operations, *reply.unreadable],
         filters=chosen(filters),
         page=int(options["page"]),
         items_per_page=int(options["items_per_page"]),
         total=total,
+        more_than_asked=reply.more_than_asked,
         now=utc_now(),
     )
 
@@ -100,13 +103,12 @@ def chosen(filters: CheckedFilters) -> CheckedFilters:
     return filters.without("page")
 
 
-async def _page_and_total(
-    asked: Interaction, options: CheckedFilters
-) -> tuple[list[Operation], int]:
-    """operation.list and operation.count at once: a slow API costs one wait, not two."""
+async def _page_and_total(asked: Interaction, options: CheckedFilters) -> tuple[ListReply, int]:
+    """operation.list (read item by item) and operation.count at once: a slow API
+    costs one wait, not two."""
     api = asked.services.api
     listed, total = await asyncio.gather(
-        api.list(asked.key, options),
+        api.list_items(asked.key, options),
         api.count(asked.key, options.without(*_PAGING)),
         return_exceptions=True,
     )

@@ -25,6 +25,9 @@ Surface = Literal["message", "modal"]
 ELLIPSIS: Final = "…"
 
 MESSAGE_BLOCKS: Final = 50
+# Slack takes at most this many posts on one response_url: what one answer to
+# a command can be, however long.
+RESPONSE_URL_POSTS: Final = 5
 MODAL_BLOCKS: Final = 100
 MAX_BLOCKS: Final[Mapping[Surface, int]] = {"message": MESSAGE_BLOCKS, "modal": MODAL_BLOCKS}
 
@@ -69,8 +72,15 @@ class LimitError(ValueError):
 
 
 def slack_length(text: str) -> int:
-    """Length as Slack may count it: UTF-16 code units."""
-    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+    """Length as Slack may count it: UTF-16 code units.
+
+    Counted by the codec, in C: a Python loop over the characters cost
+    0.4 s per 9 MB, paid on every request's every text.
+    """
+    if text.isascii():
+        return len(text)
+    # surrogatepass: a lone surrogate (from JSON) is one unit, as in UTF-16.
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def truncate(text: str, limit: int, marker: str = ELLIPSIS) -> str:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any, Final, TypedDict, Unpack
+from typing import Any, Final, NotRequired, TypedDict, Unpack
 
+from opsbot.api.list_reply import UnreadableItem
 from opsbot.api.operation import CANCELLABLE_STEPS, Operation
 from opsbot.api.secret_params import is_secret_parameter
 from opsbot.clock import utc_now
@@ -25,6 +26,10 @@ from opsbot.ui.views import OperationView
 # block for its heading and one for "continued below" or Previous/Next.
 _ROW_BLOCKS: Final = 2
 ROWS_PER_MESSAGE: Final = (limits.MESSAGE_BLOCKS - 2) // _ROW_BLOCKS
+# The most rows one answer can carry: Slack takes five posts on a response_url.
+# (When a "working on it" placeholder took one, the answer's sender leaves out
+# the last message with a note.)
+MAX_LIST_ROWS: Final = ROWS_PER_MESSAGE * limits.RESPONSE_URL_POSTS
 PARAMS_SHOWN: Final = 20
 INFOS_SHOWN: Final = 10
 _HIDDEN_VALUE: Final = "(hidden)"
@@ -35,19 +40,28 @@ class PageShown(TypedDict):
 
     ``filters``: those the person chose (a ``page`` key is ignored); ``page``:
     the API's page number (0 is the first); ``total``: the count of every
-    match, None when unknown.
+    match, None when unknown; ``more_than_asked``: the API sent more rows
+    than ``items_per_page`` (the client kept those asked for).
     """
 
     filters: Mapping[str, Any]
     page: int
     items_per_page: int
     total: int | None
+    more_than_asked: NotRequired[bool]
+
+
+Row = Operation | UnreadableItem
 
 
 def list_message(
-    operations: Sequence[Operation], *, now: dt.datetime, **shown: Unpack[PageShown]
+    operations: Sequence[Row], *, now: dt.datetime, **shown: Unpack[PageShown]
 ) -> list[Message]:
-    """One page of ``/ops list``, split into as many messages as Slack's block limit needs."""
+    """One page of ``/ops list``, split into as many messages as Slack's block limit needs.
+
+    A row opsbot could not read is shown as such; at most ``items_per_page``
+    rows, and no more than one answer can carry, are drawn (:func:`rows_shown`).
+    """
     chunks, context = _list_layout(operations, shown, now)
     return [
         render_message(
@@ -58,7 +72,7 @@ def list_message(
 
 
 def list_after_cancel_message(
-    operations: Sequence[Operation],
+    operations: Sequence[Row],
     *,
     cancelled_id: int,
     user_id: str,
@@ -72,7 +86,7 @@ def list_after_cancel_message(
     """
     chunks, context = _list_layout(operations, shown, now)
     for number, chunk in enumerate(chunks, start=1):
-        if any(row.id == cancelled_id for row in chunk):
+        if any(row.id == cancelled_id and row.problem is None for row in chunk):
             return render_message(
                 "list.j2",
                 rows=chunk,
@@ -85,10 +99,11 @@ def list_after_cancel_message(
 
 
 def _list_layout(
-    operations: Sequence[Operation], shown: PageShown, now: dt.datetime
+    operations: Sequence[Row], shown: PageShown, now: dt.datetime
 ) -> tuple[list[list[OperationView]], dict[str, Any]]:
     """A page's rows cut into messages, and what every message of it shows."""
-    rows = [OperationView.of(operation, now) for operation in operations]
+    kept, rows_note = rows_shown(operations, shown)
+    rows = [OperationView.of_row(operation, now) for operation in kept]
     chunks = [
         rows[start : start + ROWS_PER_MESSAGE] for start in range(0, len(rows), ROWS_PER_MESSAGE)
     ]
@@ -109,19 +124,43 @@ def _list_layout(
         "paging_too_long": too_long,
         "parts": max(len(chunks), 1),
         "cancel_values": _list_cancel_values(rows, filters, page, total),
+        "rows_note": rows_note,
     }
     return chunks or [[]], context
+
+
+def rows_shown(operations: Sequence[Row], shown: PageShown) -> tuple[Sequence[Row], str | None]:
+    """The rows to draw, cut before any rendering work, and a note when rows were left out.
+
+    At most ``items_per_page`` (an API that ignores it could send 40,000
+    rows: drawing them all would hold up everyone's requests, and Slack
+    would take only five messages of them), and at most what one answer carries.
+    """
+    per_page = shown["items_per_page"]
+    limit = min(per_page, MAX_LIST_ROWS)
+    if shown.get("more_than_asked") or len(operations) > per_page:
+        return operations[:limit], (
+            f"The API returned more rows than asked; showing {min(len(operations), limit)}."
+        )
+    if len(operations) > limit:
+        return operations[:limit], (
+            f"Showing the first {limit} rows of this page: an answer holds at most "
+            f"{limits.RESPONSE_URL_POSTS} messages. Ask for items_per_page={limit} or fewer "
+            "to see them all."
+        )
+    return operations, None
 
 
 def _list_cancel_values(
     rows: Sequence[OperationView], filters: Mapping[str, Any], page: int, total: int | None
 ) -> dict[int, str]:
     """Each cancellable row's Cancel value: the page, so that a cancel can redraw it."""
-    ids = tuple(row.id for row in rows)
+    # Only readable rows can be fetched again to redraw the page.
+    ids = tuple(row.id for row in rows if row.id is not None and row.problem is None)
     listed = ListedPage(button_filters(filters), page, total, ids)
     values = {}
     for row in rows:
-        if row.can_cancel:
+        if row.can_cancel and row.id is not None:
             value = CancelButtonValue(row.id, "list", listed).to_value()
             # Too long for Slack: the cancel still works, the list is just not redrawn.
             values[row.id] = value if _fits_a_button(value) else str(row.id)

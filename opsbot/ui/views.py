@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Literal
 
+from opsbot.api.list_reply import UnreadableItem
 from opsbot.api.operation import Operation, is_final
 from opsbot.ui import humanize
 from opsbot.ui.echo import filters_text
@@ -24,9 +25,13 @@ WATCHERS_SHOWN: Final = 20
 
 @dataclass(frozen=True)
 class OperationView:
-    """An operation in the words the templates show."""
+    """An operation in the words the templates show.
 
-    id: int
+    A row the API sent but opsbot could not read (:meth:`unreadable`) has
+    ``problem`` set, no buttons, and its id only when that much was readable.
+    """
+
+    id: int | None
     type: str
     step: str
     emoji: str
@@ -36,6 +41,30 @@ class OperationView:
     errortype: str | None
     can_cancel: bool
     can_relaunch: bool
+    problem: str | None = None
+
+    @classmethod
+    def of_row(cls, row: Operation | UnreadableItem, now: dt.datetime) -> OperationView:
+        """A row of a list, readable or not."""
+        if isinstance(row, UnreadableItem):
+            return cls.unreadable(row)
+        return cls.of(row, now)
+
+    @classmethod
+    def unreadable(cls, row: UnreadableItem) -> OperationView:
+        return cls(
+            id=row.op_id,
+            type=humanize.MISSING,
+            step=humanize.MISSING,
+            emoji=":warning:",
+            domain=None,
+            label=humanize.MISSING,
+            age=humanize.MISSING,
+            errortype=None,
+            can_cancel=False,
+            can_relaunch=False,
+            problem=row.reason,
+        )
 
     @classmethod
     def of(cls, operation: Operation, now: dt.datetime) -> OperationView:

@@ -321,7 +321,7 @@ async def open_worker(
     """A worker with its own API client and Slack clients, on the given Redis."""
     # No retries inside the client: a refused call waits for the team's next
     # turn, backing off there, rather than holding the team's lease.
-    api = OperationClient(settings.api_url, timeout=settings.api_timeout_s, retry_attempts=1)
+    api = OperationClient.from_settings(settings, retry_attempts=1)
     installations = RedisInstallationStore(redis, vault) if settings.slack.oauth else None
     async with api, TeamClients(settings, installations) as clients:
         watches, outbox = WatchStore(redis, max_watches=settings.max_watches), Outbox(redis)

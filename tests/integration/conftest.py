@@ -47,12 +47,15 @@ async def sim_server(simulator: Simulator) -> AsyncIterator[ServedSimulator]:
 class RawRpc:
     """Bare XML-RPC calls over aiohttp with the project's codec (not the client)."""
 
-    def __init__(self, session: aiohttp.ClientSession, url: str) -> None:
+    def __init__(self, session: aiohttp.ClientSession, served: ServedSimulator) -> None:
         self.session = session
-        self.url = url
+        self.url = served.url
+        # The simulator's clock, as a client set to the same zone would read it.
+        self.zone = served.simulator.zone
 
     async def call(self, method: str, *params: Any) -> Any:
-        return decode_response(await self.post(encode_call(method, params)))
+        body = encode_call(method, params, zone=self.zone)
+        return decode_response(await self.post(body), zone=self.zone)
 
     async def post(self, body: bytes) -> bytes:
         async with self.session.post(
@@ -69,4 +72,4 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 @pytest.fixture
 def sim_rpc(http: aiohttp.ClientSession, sim_server: ServedSimulator) -> RawRpc:
-    return RawRpc(http, sim_server.url)
+    return RawRpc(http, sim_server)

@@ -27,6 +27,7 @@ from opsbot.api.errors import (
     TemporaryError,
 )
 from opsbot.api.filters import FilterError
+from opsbot.api.list_reply import UnreadableItem
 from opsbot.api.operation import BILL, CANCEL, ERROR, RUN, STEPS, Operation
 from opsbot.simulator import ServedSimulator, Simulator
 from tests.integration.test_client_faults import expect_failure
@@ -138,8 +139,13 @@ async def test_list_by_creation_days_written_as_text(
 async def test_list_by_one_creation_day(
     api: OperationClient, simulator: Simulator, sim_key: str
 ) -> None:
-    day = simulator.operations()[10]["date_created"].date()
-    expected = [op["id"] for op in simulator.operations() if op["date_created"].date() == day]
+    # A day is a day on the API's clock (Paris), not a UTC day.
+    def day_of(op: dict[str, Any]) -> dt.date:
+        created: dt.datetime = op["date_created"]
+        return created.astimezone(simulator.zone).date()
+
+    day = day_of(simulator.operations()[10])
+    expected = [op["id"] for op in simulator.operations() if day_of(op) == day]
     operations = await api.list(sim_key, {"date_created": day.isoformat(), "items_per_page": 500})
     assert len(expected) > 1
     assert ids_of(operations) == sorted(expected)
@@ -487,12 +493,18 @@ async def test_one_unreadable_item_costs_only_itself(
     assert reply.items == 5
 
 
-async def test_a_date_out_of_the_calendar_is_a_protocol_error_not_a_crash(
+async def test_a_date_out_of_the_calendar_costs_only_its_item(
     simulator: Simulator, sim_server: ServedSimulator, sim_key: str
 ) -> None:
+    # The codec keeps a date it cannot read aside (Unreadable), so that it
+    # spoils its operation only, like the other hostile values.
     op_ids = [op["id"] for op in simulator.operations()[:3]]
     simulator.serve_hostile(op_ids[1], "date_out_of_range")
 
     async with OperationClient(sim_server.url) as api:
-        with pytest.raises(ProtocolError):
-            await api.list_items(sim_key, {"id": op_ids})
+        reply = await api.list_items(sim_key, {"id": op_ids})
+        with pytest.raises(ProtocolError, match="a date_updated that is not a date"):
+            await api.list(sim_key, {"id": op_ids})
+
+    assert [op.id for op in reply.operations] == [op_ids[0], op_ids[2]]
+    assert reply.unreadable == (UnreadableItem(op_ids[1], "a date_updated that is not a date"),)

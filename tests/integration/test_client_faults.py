@@ -10,6 +10,7 @@ and no log record.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import gzip
 import logging
 import socket
@@ -35,6 +36,7 @@ from opsbot.api.errors import (
     TemporaryError,
 )
 from opsbot.api.filters import FilterError
+from opsbot.api.retry import RetryPolicy
 from opsbot.config import Settings
 
 KEY = "k3y0f0ne7eamabcdefgh1234"
@@ -116,7 +118,7 @@ class ScriptedApi:
         return await reply(request)
 
     def calls(self) -> list[tuple[str, tuple[Any, ...]]]:
-        return [xmlrpc.decode_call(body) for body in self.requests]
+        return [xmlrpc.decode_call(body, zone=dt.UTC) for body in self.requests]
 
 
 Serve = Callable[..., Awaitable[ScriptedApi]]
@@ -143,7 +145,9 @@ async def serve() -> AsyncIterator[Serve]:
 
 def value(result: Any) -> Reply:
     async def reply(_request: web.Request) -> web.StreamResponse:
-        return web.Response(body=xmlrpc.encode_response(result), content_type="text/xml")
+        return web.Response(
+            body=xmlrpc.encode_response(result, zone=dt.UTC), content_type="text/xml"
+        )
 
     return reply
 
@@ -282,7 +286,9 @@ async def test_retry_after_longer_than_the_budget_is_left_to_the_caller(
     serve: Serve, caplog: pytest.LogCaptureFixture
 ) -> None:
     api = await serve(status(429, headers={"Retry-After": "3600"}))
-    async with OperationClient(api.url, retry_timeout=60) as client:
+    # The client's retry budget is RetryPolicy's: 60 s, far less than an hour.
+    assert RetryPolicy().timeout == 60
+    async with OperationClient(api.url) as client:
         error = await expect_failure(client.count(KEY), TemporaryError, caplog)
     assert isinstance(error, TemporaryError)
     assert error.retry_after == 3600
@@ -329,7 +335,7 @@ async def test_redirects_are_not_followed(serve: Serve, caplog: pytest.LogCaptur
 
 
 async def test_truncated_body_is_a_protocol_error(caplog: pytest.LogCaptureFixture) -> None:
-    partial = xmlrpc.encode_response(7)[:50]
+    partial = xmlrpc.encode_response(7, zone=dt.UTC)[:50]
     answer = b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 500\r\n\r\n" + partial
     async with raw_server(answer) as server, OperationClient(server.url) as client:
         error = await expect_failure(client.count(KEY), ProtocolError, caplog)
@@ -340,7 +346,7 @@ async def test_truncated_body_is_a_protocol_error(caplog: pytest.LogCaptureFixtu
 async def test_truncated_xml_is_a_protocol_error(
     serve: Serve, caplog: pytest.LogCaptureFixture
 ) -> None:
-    api = await serve(raw_body(xmlrpc.encode_response([1, 2, 3])[:-40]))
+    api = await serve(raw_body(xmlrpc.encode_response([1, 2, 3], zone=dt.UTC)[:-40]))
     async with OperationClient(api.url) as client:
         error = await expect_failure(client.count(KEY), ProtocolError, caplog)
     assert "not well-formed" in str(error)
@@ -384,7 +390,7 @@ async def test_compressed_bomb_is_cut_at_the_cap(
 @pytest.mark.parametrize(("size", "fits"), [(1000, True), (1001, False)])
 async def test_reply_cap_is_the_clients_setting(serve: Serve, size: int, fits: bool) -> None:
     operation = {"id": 1, "type": "domain_create", "step": "ERROR", "last_error": ""}
-    padding = "x" * (size - len(xmlrpc.encode_response(operation)))
+    padding = "x" * (size - len(xmlrpc.encode_response(operation, zone=dt.UTC)))
     api = await serve(value({**operation, "last_error": padding}))
     async with OperationClient(api.url, max_reply_bytes=1000) as client:
         try:

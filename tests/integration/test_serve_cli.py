@@ -93,6 +93,21 @@ def test_serve_without_a_signing_secret_says_where_to_get_one(tmp_path: Path) ->
     assert list(tmp_path.iterdir()) == []  # refused before anything was started
 
 
+def test_an_unknown_api_time_zone_is_refused_in_one_line(tmp_path: Path) -> None:
+    env = clean_env(
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        OPSBOT_DATA_DIR=str(tmp_path),
+        OPSBOT_API_TIMEZONE="Europe/Pariss",
+    )
+
+    line = _one_line_refusal(run_opsbot("serve", "--no-watcher", env=env))
+
+    assert line.startswith("opsbot: OPSBOT_API_TIMEZONE must be an IANA time zone name")
+    assert "'Europe/Pariss'" in line
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_malformed_encryption_keys_are_named_not_echoed(tmp_path: Path) -> None:
     good = new_encryption_key()
     malformed = "this-is-my-secret-keyring-value"

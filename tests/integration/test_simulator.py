@@ -361,7 +361,7 @@ async def test_without_keys_only_the_demo_key_opens_the_account(
 ) -> None:
     simulator = Simulator(seed=5, operations=10)
     async with serve_simulator(simulator) as served:
-        rpc = RawRpc(http, served.url)
+        rpc = RawRpc(http, served)
         assert simulator.demo_key == demo_key_for(5)
         assert simulator.keys == (simulator.demo_key,)
         assert await rpc.call("operation.count", simulator.demo_key) == 10
@@ -405,7 +405,7 @@ async def test_the_key_never_reaches_the_logs(
 
 async def test_a_body_that_is_not_xmlrpc_is_fault_1(sim_rpc: RawRpc) -> None:
     with pytest.raises(Fault) as caught:
-        decode_response(await sim_rpc.post(b"<methodCall><methodName>operation.list"))
+        decode_response(await sim_rpc.post(b"<methodCall><methodName>operation.list"), zone=dt.UTC)
 
     assert caught.value.code == 1
     assert caught.value.message.startswith("Invalid XMLRPC input: ")

@@ -123,3 +123,33 @@ async def test_sim_refuses_a_malformed_key_without_printing_it(start: StartSim) 
     assert sim.process.returncode == 2
     assert "24 characters from [a-z0-9]" in stderr.decode()
     assert "Not-A-Valid" not in stdout.decode() + stderr.decode()
+
+
+async def test_sim_writes_its_dates_on_the_clock_it_is_given(start: StartSim) -> None:
+    # The standard library reads dateTime values as they are written: zone-less.
+    paris = await start("--key", KEY, "--seed", "3", "--operations", "5")
+    utc = await start("--key", KEY, "--seed", "3", "--operations", "5", "--timezone", "UTC")
+    paris_url, utc_url = await paris.url(), await utc.url()
+    assert "dates on Europe/Paris time" in await paris.line_containing("speed")
+    assert "dates on UTC time" in await utc.line_containing("speed")
+
+    on_paris = await asyncio.to_thread(stdlib_call, paris_url, "operation.info", KEY, 100100)
+    on_utc = await asyncio.to_thread(stdlib_call, utc_url, "operation.info", KEY, 100100)
+
+    # Same seed, same moment (to the seconds the two starts are apart): Paris is
+    # one or two hours ahead of UTC.
+    ahead = on_paris["date_created"] - on_utc["date_created"]
+    assert dt.timedelta(minutes=59) < ahead < dt.timedelta(hours=2, minutes=1)
+    for sim in (paris, utc):
+        returncode, _, _ = await sim.stop(signal.SIGTERM)
+        assert returncode == 0
+
+
+async def test_sim_refuses_an_unknown_time_zone_in_one_line(start: StartSim) -> None:
+    sim = await start("--timezone", "Europe/Atlantis")
+
+    _, stderr = await asyncio.wait_for(sim.process.communicate(), STARTUP_SECONDS)
+
+    assert sim.process.returncode == 2
+    assert "--timezone must be an IANA time zone name" in stderr.decode()
+    assert "'Europe/Atlantis'" in stderr.decode()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from typing import Any
 
 import aiohttp
@@ -31,10 +32,10 @@ async def control(
 
 
 async def call_with_timeout(http: aiohttp.ClientSession, url: str, key: str, seconds: float) -> Any:
-    body = encode_call("operation.count", (key,))
+    body = encode_call("operation.count", (key,), zone=dt.UTC)
     timeout = aiohttp.ClientTimeout(total=seconds)
     async with http.post(url, data=body, timeout=timeout) as response:
-        return decode_response(await response.read())
+        return decode_response(await response.read(), zone=dt.UTC)
 
 
 # latency ------------------------------------------------------------------------
@@ -112,7 +113,7 @@ async def test_rate_limit_from_python(sim_rpc: RawRpc, simulator: Simulator, sim
 # garbage ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", GARBAGE_KINDS)
+@pytest.mark.parametrize("kind", [*GARBAGE_KINDS, "hugefault"])
 async def test_garbage_over_http_replaces_the_next_reply_only(
     http: aiohttp.ClientSession,
     sim_server: ServedSimulator,
@@ -121,18 +122,24 @@ async def test_garbage_over_http_replaces_the_next_reply_only(
     kind: str,
 ) -> None:
     await control(http, sim_server, "garbage", {"count": 1, "kind": kind})
-    body = encode_call("operation.count", (sim_key,))
+    body = encode_call("operation.count", (sim_key,), zone=dt.UTC)
 
     async with http.post(sim_server.url, data=body) as response:
         status, garbage = response.status, await response.read()
 
-    with pytest.raises(errors.ProtocolError):
-        decode_response(garbage)
+    # A fault of 9 MB is well-formed: the client reads it, and has to cope.
+    expected = Fault if kind == "hugefault" else errors.ProtocolError
+    with pytest.raises(expected) as caught:
+        decode_response(garbage, zone=dt.UTC)
+    if kind == "hugefault":
+        assert isinstance(caught.value, Fault)
+        assert len(caught.value.message) > 9_000_000
+        assert len(garbage) <= MAX_REPLY_BYTES
     assert status == (502 if kind == "html" else 200)
     if kind == "oversize":
         assert len(garbage) > MAX_REPLY_BYTES
     async with http.post(sim_server.url, data=body) as response:
-        assert decode_response(await response.read()) == 400
+        assert decode_response(await response.read(), zone=dt.UTC) == 400
     assert simulator.calls["operation.count"] == 1
 
 
@@ -150,6 +157,56 @@ async def test_garbage_from_python_lasts_for_count_replies(
 def test_unknown_garbage_is_refused(simulator: Simulator) -> None:
     with pytest.raises(ValueError, match="unknown garbage kind"):
         simulator.garbage_next(1, "pdf")
+
+
+# flood: operation.list ignoring items_per_page ---------------------------------------------
+
+
+async def test_a_flood_over_http_ignores_items_per_page_until_reset(
+    http: aiohttp.ClientSession,
+    sim_server: ServedSimulator,
+    sim_rpc: RawRpc,
+    simulator: Simulator,
+    sim_key: str,
+) -> None:
+    assert await control(http, sim_server, "flood", {"rows": 1000}) == {"rows": 1000}
+
+    rows = await sim_rpc.call("operation.list", sim_key, {"step": "ERROR", "items_per_page": 5})
+    errors_now = [op["id"] for op in simulator.operations() if op["step"] == ERROR]
+    assert len(rows) == 1000
+    # The matching operations, over and over, each as bare as a row can be.
+    assert {row["id"] for row in rows} == set(errors_now)
+    assert all(row.keys() == {"id", "type", "step"} for row in rows)
+    assert await sim_rpc.call("operation.count", sim_key, {"step": "ERROR"}) == len(errors_now)
+
+    await control(http, sim_server, "reset")
+    assert len(await sim_rpc.call("operation.list", sim_key, {"items_per_page": 5})) == 5
+
+
+async def test_a_flood_of_40000_rows_fits_in_a_reply_a_client_reads(
+    http: aiohttp.ClientSession, sim_server: ServedSimulator, sim_key: str
+) -> None:
+    await control(http, sim_server, "flood", {"rows": 40_000})
+    body = encode_call("operation.list", (sim_key, {"items_per_page": 20}), zone=dt.UTC)
+    async with http.post(sim_server.url, data=body) as response:
+        reply = await response.read()
+    assert len(reply) <= MAX_REPLY_BYTES
+    assert len(decode_response(reply, zone=dt.UTC)) == 40_000
+
+
+@pytest.mark.parametrize("body", [{"rows": -1}, {"rows": "many"}, {"rows": True}])
+async def test_a_bad_flood_is_refused(
+    http: aiohttp.ClientSession, sim_server: ServedSimulator, body: Any
+) -> None:
+    assert (await control(http, sim_server, "flood", body, status=400))["error"]
+
+
+async def test_a_flood_is_switched_off_with_null_or_zero(
+    http: aiohttp.ClientSession, sim_server: ServedSimulator, simulator: Simulator
+) -> None:
+    for off in (None, 0):
+        simulator.flood(10)
+        assert await control(http, sim_server, "flood", {"rows": off}) == {"rows": None}
 
 
 # move, create, calls, reset ---------------------------------------------------------------
@@ -252,6 +309,7 @@ HOSTILE_WIRE = {
     "date_out_of_range": b"<dateTime.iso8601>0001-01-01T00:00:00+01:00</dateTime.iso8601>",
     "huge_id": b"<int>" + b"9" * 3000 + b"</int>",
     "deep_params": b"<value><array><data>" * 100,  # as deep as asked below
+    "undecodable_eta": b"<double>soon</double>",
 }
 
 
@@ -266,7 +324,7 @@ async def test_a_hostile_operation_is_spoiled_in_every_reply_beside_normal_ones(
     first, bad, last = (op["id"] for op in simulator.operations()[:3])
     answer = await control(http, sim_server, "hostile", {"id": bad, "kind": kind, "depth": 100})
     assert answer == {"id": bad, "kind": kind}
-    body = encode_call("operation.list", (sim_key, {"id": [first, bad, last]}))
+    body = encode_call("operation.list", (sim_key, {"id": [first, bad, last]}), zone=dt.UTC)
 
     async with http.post(sim_server.url, data=body) as response:
         spoiled = await response.read()
@@ -277,7 +335,7 @@ async def test_a_hostile_operation_is_spoiled_in_every_reply_beside_normal_ones(
     simulator.move(bad, DONE)
     await control(http, sim_server, "hostile", {"id": bad, "kind": None})
     async with http.post(sim_server.url, data=body) as response:
-        plain = decode_response(await response.read())
+        plain = decode_response(await response.read(), zone=dt.UTC)
     assert [op["id"] for op in plain] == [first, bad, last]
     assert plain[1]["step"] == DONE
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import xmlrpc.client
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -19,6 +20,7 @@ from opsbot.api.catalog import LIST_OPTIONS, SORT_FIELDS, ListOption
 from opsbot.api.operation import ERROR, STEPS
 from opsbot.api.xmlrpc import Fault
 from opsbot.simulator import ManualClock, Simulator
+from opsbot.simulator.query import parse_date
 from tests.integration.conftest import RawRpc
 
 DOTTED = ["vm.hostname", "cert.hostname", "disk.name", "paas.name", "site.name"]
@@ -150,14 +152,16 @@ async def test_filters_combine(sim_rpc: RawRpc, simulator: Simulator, sim_key: s
 # dates -------------------------------------------------------------------------------
 
 
-def _formats(moment: dt.datetime) -> list[Any]:
+def _formats(moment: dt.datetime, zone: dt.tzinfo) -> list[Any]:
+    """``moment`` in every form a date filter takes; the zone-less ones on the API's clock."""
+    wall = moment.astimezone(zone)
     return [
-        moment.strftime("%Y-%m-%d %H:%M:%S"),
+        wall.strftime("%Y-%m-%d %H:%M:%S"),
         moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
         moment.astimezone(dt.timezone(dt.timedelta(hours=2))).isoformat(),
-        moment.strftime("%Y%m%dT%H:%M:%S"),
+        wall.strftime("%Y%m%dT%H:%M:%S"),
         moment,
-        xmlrpc.client.DateTime(moment.replace(tzinfo=None)),
+        xmlrpc.client.DateTime(wall.replace(tzinfo=None)),
     ]
 
 
@@ -171,21 +175,51 @@ async def test_date_ranges_in_every_accepted_form(
     after = [op for op in simulator.operations() if op[field] and op[field] > middle]
     exact = [op for op in simulator.operations() if op[field] == middle]
 
-    for value in _formats(middle):
+    for value in _formats(middle, simulator.zone):
         await assert_finds(sim_rpc, sim_key, {f"<{field}": value}, before)
         await assert_finds(sim_rpc, sim_key, {f">{field}": value}, after)
         await assert_finds(sim_rpc, sim_key, {field: value}, exact)
 
 
-async def test_a_bare_date_means_the_whole_day(
+async def test_a_bare_date_means_the_whole_day_on_the_api_clock(
     sim_rpc: RawRpc, simulator: Simulator, sim_key: str
 ) -> None:
-    day = simulator.operations()[0]["date_created"].date()
-    on_that_day = [op for op in simulator.operations() if op["date_created"].date() == day]
-    from_that_day = [op for op in simulator.operations() if op["date_created"].date() >= day]
+    def day_of(op: dict[str, Any]) -> dt.date:
+        created: dt.datetime = op["date_created"]
+        return created.astimezone(simulator.zone).date()
+
+    day = day_of(simulator.operations()[0])
+    on_that_day = [op for op in simulator.operations() if day_of(op) == day]
+    from_that_day = [op for op in simulator.operations() if day_of(op) >= day]
 
     await assert_finds(sim_rpc, sim_key, {"date_created": day.isoformat()}, on_that_day)
     await assert_finds(sim_rpc, sim_key, {">date_created": day.isoformat()}, from_that_day)
+
+
+@pytest.mark.parametrize(
+    ("day", "hours"), [("2026-03-29", 23), ("2026-10-25", 25), ("2026-07-01", 24)]
+)
+def test_a_day_on_the_api_clock_lasts_as_long_as_that_day_there(day: str, hours: int) -> None:
+    start, span = parse_date("date_created", day, ZoneInfo("Europe/Paris"))
+    assert span == dt.timedelta(hours=hours)
+    assert start.astimezone(ZoneInfo("Europe/Paris")).replace(tzinfo=None) == (
+        dt.datetime.fromisoformat(day)
+    )
+
+
+@pytest.mark.parametrize(
+    ("wall", "utc"),
+    [
+        ("2026-10-25 02:30:00", dt.datetime(2026, 10, 25, 0, 30, tzinfo=dt.UTC)),
+        ("20260329T02:30:00", dt.datetime(2026, 3, 29, 1, 30, tzinfo=dt.UTC)),
+        ("2026-07-01T12:00:00Z", dt.datetime(2026, 7, 1, 12, 0, tzinfo=dt.UTC)),
+    ],
+)
+def test_a_zone_less_date_filter_is_read_on_the_api_clock(wall: str, utc: dt.datetime) -> None:
+    assert parse_date(">date_created", wall, ZoneInfo("Europe/Paris")) == (
+        utc,
+        dt.timedelta(seconds=1),
+    )
 
 
 async def test_a_date_range_between_two_dates(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -127,3 +128,24 @@ def test_the_fair_use_limits_are_read() -> None:
 def test_a_fair_use_limit_must_be_a_positive_number(name: str) -> None:
     with pytest.raises(SettingsError, match=f"{name} must be a whole number greater than 0"):
         Settings.from_env({name: "none"})
+
+
+def test_the_api_clock_is_paris_time_unless_set() -> None:
+    assert Settings.from_env({}).api_zone == ZoneInfo("Europe/Paris")
+    assert Settings.from_env({"OPSBOT_API_TIMEZONE": ""}).api_zone == ZoneInfo("Europe/Paris")
+    assert Settings.from_env({"OPSBOT_API_TIMEZONE": "UTC"}).api_zone == ZoneInfo("UTC")
+    zone = Settings.from_env({"OPSBOT_API_TIMEZONE": " America/New_York "}).api_zone
+    assert zone == ZoneInfo("America/New_York")
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["Mars/Olympus", "Paris", "europe/paris", "/etc/localtime", "../zoneinfo/UTC", "Europe"],
+)
+def test_an_unknown_time_zone_is_one_line_naming_the_variable(value: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        Settings.from_env({"OPSBOT_API_TIMEZONE": value})
+    message = str(error.value)
+    assert message.startswith("OPSBOT_API_TIMEZONE must be an IANA time zone name")
+    assert "Europe/Paris" in message
+    assert "\n" not in message

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -16,6 +17,7 @@ from opsbot.api.filters import (
     FilterError,
     closest_names,
     describe_options,
+    on_api_clock,
     parse_filter_words,
     validate_options,
 )
@@ -597,3 +599,54 @@ def test_a_bare_day_on_an_exact_date_filter_means_that_whole_day() -> None:
     options = parse_filter_words(["date_created=2026-11-01", ">date_updated=2026-11-01"])
     assert options["date_created"] == "2026-11-01"
     assert options[">date_updated"] == "2026-11-01 00:00:00"
+
+
+# -- on the API's clock -----------------------------------------------------------------
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+@pytest.mark.parametrize(
+    ("now", "written", "sent"),
+    [
+        # Winter (UTC+1) and summer (UTC+2).
+        (dt.datetime(2026, 1, 15, 12, 0, tzinfo=dt.UTC), "24h", "2026-01-14 13:00:00"),
+        (dt.datetime(2026, 7, 15, 12, 0, tzinfo=dt.UTC), "24h", "2026-07-14 14:00:00"),
+        # Across the spring change (March 29, 2026): a day back is still winter.
+        (dt.datetime(2026, 3, 29, 12, 0, tzinfo=dt.UTC), "24h", "2026-03-28 13:00:00"),
+        (dt.datetime(2026, 3, 29, 12, 0, tzinfo=dt.UTC), "1h", "2026-03-29 13:00:00"),
+        (dt.datetime(2026, 3, 29, 1, 30, tzinfo=dt.UTC), "30m", "2026-03-29 03:00:00"),
+        (dt.datetime(2026, 3, 29, 1, 30, tzinfo=dt.UTC), "31m", "2026-03-29 01:59:00"),
+        (dt.datetime(2026, 3, 29, 1, 30, tzinfo=dt.UTC), "0m", "2026-03-29 03:30:00"),
+        # Across the autumn change (October 25, 2026), and in its repeated hour:
+        # 00:30 and 01:30 UTC are both 02:30 on Paris's wall clock.
+        (dt.datetime(2026, 10, 25, 12, 0, tzinfo=dt.UTC), "24h", "2026-10-24 14:00:00"),
+        (dt.datetime(2026, 10, 25, 12, 0, tzinfo=dt.UTC), "1h", "2026-10-25 12:00:00"),
+        (dt.datetime(2026, 10, 25, 0, 30, tzinfo=dt.UTC), "0m", "2026-10-25 02:30:00"),
+        (dt.datetime(2026, 10, 25, 1, 30, tzinfo=dt.UTC), "0m", "2026-10-25 02:30:00"),
+    ],
+)
+def test_relative_dates_are_sent_on_the_api_clock(
+    now: dt.datetime, written: str, sent: str
+) -> None:
+    checked = parse_filter_words(f">date_created={written}", now=now)
+    assert on_api_clock(checked, PARIS) == {">date_created": sent}
+
+
+def test_dates_with_a_time_are_moved_and_a_bare_day_is_the_api_day() -> None:
+    checked = parse_filter_words(
+        ["date_created=2026-11-01", ">date_updated=2026-07-01 12:00", "step=ERROR", "id=1,2"]
+    )
+    assert on_api_clock(checked, PARIS) == {
+        "date_created": "2026-11-01",
+        ">date_updated": "2026-07-01 14:00:00",
+        "step": "ERROR",
+        "id": [1, 2],
+    }
+    assert on_api_clock(checked, dt.UTC) == checked.as_dict()
+
+
+@pytest.mark.parametrize("written", ["0001-01-01T23:00:00", "9999-12-31T01:00:00", "0001-01-01"])
+def test_a_date_too_close_to_the_ends_of_time_for_any_zone_is_refused(written: str) -> None:
+    with pytest.raises(FilterError, match="out of the range of dates"):
+        parse_filter_words(f">date_created={written}")

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
@@ -340,3 +340,10 @@ def test_input_label_hint_and_placeholder_are_truncated() -> None:
     assert check_limits(fitted, "modal") == []
     View(**fitted).to_dict()
     assert len(fitted["blocks"][0]["element"]["placeholder"]["text"]) == limits.PLACEHOLDER
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.characters(exclude_categories=())))
+def test_slack_length_counts_utf16_code_units(text: str) -> None:
+    # An astral character is two units; a lone surrogate (JSON can carry one) is one.
+    assert slack_length(text) == sum(2 if ord(char) > 0xFFFF else 1 for char in text)

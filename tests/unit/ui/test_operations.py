@@ -12,9 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from opsbot.api.list_reply import UnreadableItem
 from opsbot.api.operation import RELAUNCHABLE_TYPES, STEPS, Operation
 from opsbot.ui import ids, limits, payloads
+from opsbot.ui.limits import RESPONSE_URL_POSTS
 from opsbot.ui.operations import (
+    MAX_LIST_ROWS,
     PARAMS_SHOWN,
     ROWS_PER_MESSAGE,
     cancel_confirm_message,
@@ -122,7 +125,69 @@ def test_a_list_of_any_length_never_exceeds_50_blocks_a_message(
     for message in messages:
         _assert_message_ok(message)
     shown = [b["value"] for m in messages for b in _buttons(m) if b["action_id"] == ids.ACTION_INFO]
-    assert shown == [str(operation.id) for operation in operations]
+    # No more rows than one answer (five posts) carries.
+    assert shown == [str(operation.id) for operation in operations[:MAX_LIST_ROWS]]
+    assert len(messages) <= RESPONSE_URL_POSTS
+
+
+def test_rows_beyond_items_per_page_are_cut_before_rendering_and_said() -> None:
+    # An API that ignores items_per_page: 40,000 rows for 20 asked. Today
+    # 1,667 messages were drawn, of which Slack takes 5.
+    operations = _many_operations(40_000)
+    messages = list_message(operations, filters={}, page=0, items_per_page=20, total=400, now=NOW)
+    assert len(messages) == 1
+    _assert_message_ok(messages[0])
+    shown = [b["value"] for b in _buttons(messages[0]) if b["action_id"] == ids.ACTION_INFO]
+    assert shown == [str(operation.id) for operation in operations[:20]]
+    assert "The API returned more rows than asked; showing 20." in all_text(messages[0])
+
+
+def test_the_client_saying_it_kept_only_the_rows_asked_for_is_said_too() -> None:
+    operations = _many_operations(20)
+    (message,) = list_message(
+        operations, filters={}, page=0, items_per_page=20, total=400, more_than_asked=True, now=NOW
+    )
+    assert "more rows than asked; showing 20" in all_text(message)
+
+
+def test_a_page_longer_than_one_answer_shows_what_fits_and_says_how_to_see_all() -> None:
+    operations = _many_operations(500)
+    messages = list_message(operations, filters={}, page=0, items_per_page=500, total=600, now=NOW)
+    assert len(messages) == RESPONSE_URL_POSTS
+    assert MAX_LIST_ROWS == ROWS_PER_MESSAGE * RESPONSE_URL_POSTS
+    text = all_text(messages[0])
+    assert f"Showing the first {MAX_LIST_ROWS} rows" in text
+    assert f"items_per_page={MAX_LIST_ROWS}" in text
+    assert "more rows than asked" not in text
+
+
+def test_a_full_page_of_items_per_page_has_no_note() -> None:
+    messages = list_message(
+        _many_operations(100), filters={}, page=0, items_per_page=100, total=600, now=NOW
+    )
+    assert not any("Showing the first" in all_text(m) for m in messages)
+    assert not any("more rows than asked" in all_text(m) for m in messages)
+
+
+def test_an_unreadable_row_is_shown_as_such_without_buttons() -> None:
+    rows: list[Operation | UnreadableItem] = [
+        sample_operation(1000),
+        UnreadableItem(1001, "an eta that is not a number"),
+        UnreadableItem(None, "an operation id out of range <!channel>"),
+        sample_operation(1002),
+    ]
+    (message,) = list_message(rows, filters={}, page=0, items_per_page=20, total=4, now=NOW)
+    _assert_message_ok(message)
+    text = all_text(message)
+    assert "*#1001*  This row cannot be read: the API sent an eta that is not a number." in text
+    assert "*#?*  This row cannot be read" in text
+    operated = {_operation_of(button) for button in _buttons(message)}
+    assert operated == {1000, 1002}
+    # The page a Cancel redraws holds the readable rows only.
+    cancel = next(b for b in _buttons(message) if b["action_id"] == ids.ACTION_CANCEL)
+    value = payloads.CancelButtonValue.parse(cancel["value"])
+    assert value.listed is not None
+    assert value.listed.ids == (1000, 1002)
 
 
 def test_action_ids_are_unique_within_each_block() -> None:
