@@ -59,7 +59,9 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             team_keys=TeamKeyStore(redis, vault),
             audit=AuditLog(redis),
             watches=WatchStore(redis, max_watches=settings.max_watches),
-            subscriptions=SubscriptionStore(redis, max_subscriptions=settings.max_subscriptions),
+            subscriptions=SubscriptionStore(
+                redis, max_subscriptions=settings.max_subscriptions, api_zone=settings.api_zone
+            ),
             schedule=Schedule(redis),
             locks=ActionLocks(redis),
             pauses=TeamPauses(redis),

@@ -78,10 +78,16 @@ class SubscriptionLimitReached(Exception):
 
 class SubscriptionStore:
     def __init__(
-        self, redis: RedisClient, *, max_subscriptions: int = DEFAULT_MAX_SUBSCRIPTIONS
+        self,
+        redis: RedisClient,
+        *,
+        max_subscriptions: int = DEFAULT_MAX_SUBSCRIPTIONS,
+        api_zone: dt.tzinfo = dt.UTC,
     ) -> None:
         self._redis = redis
         self.max_subscriptions = max_subscriptions
+        # Only to read subscriptions stored before opsbot knew the API's clock.
+        self._api_zone = api_zone
         self._add = redis.register_script(scripts.ADD_SUBSCRIPTION)
         self._compare_and_set = CompareAndSet(redis)
 
@@ -117,7 +123,7 @@ class SubscriptionStore:
         stored = decoded_map(await self._redis.hgetall(keyspace.subscriptions(team_id)))
         found = []
         for number, document in stored.items():
-            subscription = decode_subscription(int_or_none(number), document)
+            subscription = decode_subscription(int_or_none(number), document, self._api_zone)
             if subscription is not None and channel in (None, subscription.channel):
                 found.append(subscription)
         return sorted(found, key=lambda subscription: subscription.number)
@@ -147,7 +153,7 @@ class SubscriptionStore:
             current = await self._redis.hget(key, str(number))
             if current is None:
                 return  # removed meanwhile: not brought back
-            advanced = _advanced(number, decoded(current), matched, seen_until)
+            advanced = _advanced(number, decoded(current), matched, seen_until, self._api_zone)
             if advanced is None:
                 return
             if await self._compare_and_set.hash_fields(
@@ -162,11 +168,12 @@ def _advanced(
     current: str,
     matched: Mapping[int, dt.datetime],
     seen_until: dt.datetime | None,
+    api_zone: dt.tzinfo,
 ) -> str | None:
     """The stored document with ``matched`` recorded; None when it does not parse
     or nothing would change."""
     document = json_object(current)
-    stored = decode_subscription(number, current)
+    stored = decode_subscription(number, current, api_zone)
     if document is None or stored is None:
         return None
     dates = [aware(date) for date in matched.values()]
@@ -176,6 +183,7 @@ def _advanced(
     if last_seen == stored.last_seen and not matched:
         return None
     document["last_seen"] = iso(last_seen)
+    document[_CLOCK] = _UTC_CLOCK
     document[_RECENT_IDS] = _recent_after(
         {**_recent_ids(document), **matched}, last_seen - SUBSCRIPTION_OVERLAP
     )
@@ -217,12 +225,19 @@ def encode_new_subscription(
             "created_by": created_by,
             "created_at": iso(now),
             "last_seen": iso(now),
+            _CLOCK: _UTC_CLOCK,
         }
     )
 
 
-def decode_subscription(number: int | None, document: str) -> Subscription | None:
-    """The subscription a stored document holds, or None (with a log line) for garbage."""
+def decode_subscription(
+    number: int | None, document: str, api_zone: dt.tzinfo = dt.UTC
+) -> Subscription | None:
+    """The subscription a stored document holds, or None (with a log line) for garbage.
+
+    ``api_zone`` reads a ``last_seen`` written before opsbot knew the API's
+    clock (see :func:`_last_seen`).
+    """
     parsed = json_object(document)
     try:
         if number is None or parsed is None:
@@ -238,9 +253,34 @@ def decode_subscription(number: int | None, document: str) -> Subscription | Non
             filters=filters,
             created_by=created_by,
             created_at=parse_iso(parsed["created_at"]),
-            last_seen=parse_iso(parsed["last_seen"]),
+            last_seen=_last_seen(parsed, api_zone),
             recent_ids=frozenset(_recent_ids(parsed)),
         )
     except (KeyError, TypeError, ValueError) as error:
         _logger.warning("skipping unreadable subscription %s (%s)", number, log_text(error))
         return None
+
+
+# Subscriptions stored before opsbot read the API's dates on the API's clock
+# (OPSBOT_API_TIMEZONE) kept those zone-less Paris times as if they were UTC,
+# one or two hours ahead of the truth: read as they are, such a last_seen
+# would skip that long of new operations once. Documents written since carry
+# this marker.
+_CLOCK: Final = "clock"
+_UTC_CLOCK: Final = "utc"
+
+
+def _last_seen(parsed: Mapping[str, Any], api_zone: dt.tzinfo) -> dt.datetime:
+    """``last_seen`` in UTC; an unmarked one is read as the API's wall time.
+
+    It is never put before the subscription's creation (a true UTC moment):
+    a last_seen that was a true UTC moment already (nothing matched yet)
+    would otherwise reach back before the subscription and post cards for
+    operations it never asked about. Reading back too far costs at most a
+    card posted twice; reading too late would lose operations.
+    """
+    last_seen = parse_iso(parsed["last_seen"])
+    if parsed.get(_CLOCK) == _UTC_CLOCK:
+        return last_seen
+    wall = last_seen.replace(tzinfo=None)
+    return max(wall.replace(tzinfo=api_zone).astimezone(dt.UTC), parse_iso(parsed["created_at"]))

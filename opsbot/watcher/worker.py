@@ -331,7 +331,9 @@ async def open_worker(
             watches=watches,
             outbox=outbox,
             pauses=TeamPauses(redis),
-            subscriptions=SubscriptionStore(redis, max_subscriptions=settings.max_subscriptions),
+            subscriptions=SubscriptionStore(
+                redis, max_subscriptions=settings.max_subscriptions, api_zone=settings.api_zone
+            ),
             policy=PollPolicy(settings.poll_interval_s),
             watch_days=settings.watch_days,
         )

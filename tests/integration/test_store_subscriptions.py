@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import logging
 from collections.abc import AsyncIterator
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -245,3 +246,68 @@ async def test_concurrent_subscribes_never_pass_the_teams_limit(redis_url: str) 
         await stores[0].remove(TEAM, added[0].number)
         again = await subscribe(stores[1], type="type_again")
         assert again.number == 4
+
+
+# --- subscriptions stored before opsbot read the API's clock ---------------------------
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+async def store_legacy(redis: RedisClient, *, created_at: str, last_seen: str) -> None:
+    """A document as the code before OPSBOT_API_TIMEZONE wrote it: no clock marker."""
+    document = {
+        "channel": "C0AAA",
+        "filters": {"type": "domain_create"},
+        "created_by": "U0ANN",
+        "created_at": created_at,
+        "last_seen": last_seen,
+    }
+    await redis.hset(keyspace.subscriptions(TEAM), "1", json.dumps(document))
+
+
+async def test_a_legacy_last_seen_is_read_as_the_api_wall_time(redis: RedisClient) -> None:
+    # An operation created at 10:00 UTC came back as Paris 12:00 (July: UTC+2)
+    # and was stored as "12:00 UTC": read as is, two hours would be skipped.
+    await store_legacy(
+        redis, created_at="2026-07-01T08:00:00+00:00", last_seen="2026-07-01T12:00:00+00:00"
+    )
+
+    [legacy] = await SubscriptionStore(redis, api_zone=PARIS).list(TEAM)
+
+    assert legacy.last_seen == dt.datetime(2026, 7, 1, 10, 0, tzinfo=dt.UTC)
+
+
+async def test_a_legacy_last_seen_never_reaches_before_the_subscription(
+    redis: RedisClient,
+) -> None:
+    # Nothing matched yet: last_seen was the true UTC moment of creation.
+    await store_legacy(
+        redis, created_at="2026-01-10T09:00:00+00:00", last_seen="2026-01-10T09:00:00+00:00"
+    )
+
+    [legacy] = await SubscriptionStore(redis, api_zone=PARIS).list(TEAM)
+
+    assert legacy.last_seen == dt.datetime(2026, 1, 10, 9, 0, tzinfo=dt.UTC)
+
+
+async def test_an_advanced_legacy_subscription_is_marked_and_not_converted_twice(
+    redis: RedisClient,
+) -> None:
+    await store_legacy(
+        redis, created_at="2026-07-01T08:00:00+00:00", last_seen="2026-07-01T12:00:00+00:00"
+    )
+    store = SubscriptionStore(redis, api_zone=PARIS)
+
+    await store.advance(TEAM, 1, {7: dt.datetime(2026, 7, 1, 10, 30, tzinfo=dt.UTC)})
+    [advanced] = await store.list(TEAM)
+
+    assert advanced.last_seen == dt.datetime(2026, 7, 1, 10, 30, tzinfo=dt.UTC)
+
+
+async def test_a_new_subscription_is_read_as_utc_whatever_the_api_zone(redis: RedisClient) -> None:
+    store = SubscriptionStore(redis, api_zone=PARIS)
+    await store.add(TEAM, channel="C0AAA", filters=FILTERS, created_by="U0ANN", now=NOW)
+
+    [fresh] = await store.list(TEAM)
+
+    assert fresh.last_seen == NOW
