@@ -12,7 +12,10 @@ The caller holds the team's lease (:mod:`opsbot.store.schedule`). A cycle
    batch is read in full when one of its operations is due for it (its eta
    decides, see :mod:`opsbot.watcher.intervals`) or is new to this worker;
    otherwise only its operations changed since the last answer come back
-   (``>date_updated``, see :mod:`opsbot.watcher.memory`);
+   (``>date_updated``, see :mod:`opsbot.watcher.memory`). A team's batches
+   are asked for a few at a time (:data:`~opsbot.watcher.intervals.BATCH_CONCURRENCY`);
+   the first that fails stops the team starting more, the ones in flight
+   finish (what they learnt is recorded), and the team backs off once;
 4. records each step change with the store's compare-and-set, which queues
    its posts in the outbox in the same step; an operation a full read no
    longer returns gets a farewell. An operation the API describes in a way
@@ -33,11 +36,13 @@ anywhere is simply run again by whichever worker claims the team next.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import functools
 import logging
 import math
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -54,7 +59,7 @@ from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import VaultError
 from opsbot.store.watches import AddResult, StepChange, Watch, WatchLimitReached, WatchStore
 from opsbot.watcher import notes
-from opsbot.watcher.intervals import PollPolicy
+from opsbot.watcher.intervals import BATCH_CONCURRENCY, PollPolicy
 from opsbot.watcher.memory import WorkerMemory
 from opsbot.watcher.new_operations import (
     MAX_PAGES,
@@ -240,9 +245,44 @@ async def _poll(deps: CycleDeps, team: _Pass, result: CycleResult) -> None:
     together = [op_id for op_id in looked_at if op_id not in held]
     batches = [(chunk, False) for chunk in _chunks(together, BATCH)]
     batches += [([op_id], True) for op_id in looked_at if held.get(op_id, math.inf) <= team.now]
-    for chunk, alone in batches:
-        full = alone or bool(due.intersection(chunk))
-        await _poll_batch(deps, team, chunk, full, result)
+    polls = (
+        functools.partial(
+            _poll_batch, deps, team, chunk, alone or bool(due.intersection(chunk)), result
+        )
+        for chunk, alone in batches
+    )
+    await _bounded(polls, BATCH_CONCURRENCY)
+
+
+async def _bounded(calls: Iterator[Callable[[], Awaitable[None]]], limit: int) -> None:
+    """Run ``calls``, ``limit`` at a time; after the first failure start no more.
+
+    The calls in flight then finish (none is cut in the middle of a Redis
+    write) and the first failure is raised: a rate limit met by one batch
+    makes the whole team back off, once.
+    """
+    running: set[asyncio.Task[None]] = set()
+    failure: BaseException | None = None
+    try:
+        while True:
+            while failure is None and len(running) < limit:
+                call = next(calls, None)
+                if call is None:
+                    break
+                running.add(asyncio.ensure_future(call()))
+            if not running:
+                break
+            done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            errors = [task.exception() for task in done]  # each one retrieved
+            failure = failure or next((error for error in errors if error is not None), None)
+    except asyncio.CancelledError:
+        # The pass is stopped (the worker stops): so are its batches.
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        raise
+    if failure is not None:
+        raise failure
 
 
 async def _poll_batch(
