@@ -57,7 +57,14 @@ from opsbot.store.pauses import TeamPauses
 from opsbot.store.subscriptions import Subscription, SubscriptionStore
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import VaultError
-from opsbot.store.watches import AddResult, StepChange, Watch, WatchLimitReached, WatchStore
+from opsbot.store.watches import (
+    AddResult,
+    PolledState,
+    PollView,
+    StepChange,
+    WatchLimitReached,
+    WatchStore,
+)
 from opsbot.watcher import notes
 from opsbot.watcher.intervals import BATCH_CONCURRENCY, PollPolicy
 from opsbot.watcher.memory import WorkerMemory
@@ -126,8 +133,9 @@ async def run_team_cycle(
     result.key = key
     team = _Pass(team_id, key, now, memory)
     try:
-        await _end_expired(deps, team_id, now, result)
-        await _poll(deps, team, result)
+        view = await deps.watches.poll_view(team_id, moment(now))
+        _end_expired(deps, view, result)
+        await _poll(deps, team, view.scheduled, result)
         has_subscriptions = await _follow_subscriptions(deps, team, result)
     except AuthorizationError:
         await _pause(deps, team_id, KEY_REFUSED, notes.key_refused(), now)
@@ -223,20 +231,22 @@ _ALL: Final = 2**31 - 1
 # --- expiry and polling ----------------------------------------------------------------
 
 
-async def _end_expired(deps: CycleDeps, team_id: str, now: float, result: CycleResult) -> None:
-    for op_id in await deps.watches.expired(team_id, moment(now)):
+def _end_expired(deps: CycleDeps, view: PollView, result: CycleResult) -> None:
+    for op_id in view.expired:
         result.farewells[op_id] = notes.expired(deps.watch_days)
 
 
-async def _poll(deps: CycleDeps, team: _Pass, result: CycleResult) -> None:
+async def _poll(
+    deps: CycleDeps, team: _Pass, scheduled: Mapping[int, float], result: CycleResult
+) -> None:
     """Every watched operation, 100 per call: read in full, or changes only.
 
     Operations that could not be read are kept out of the batches and read
     alone, in full, once their retry time has come.
     """
     team_id, memory = team.team_id, team.memory
-    watched = await deps.watches.due(team_id, math.inf, limit=_ALL)
-    due = set(await deps.watches.due(team_id, team.now, limit=_ALL))  # for a full read
+    watched = sorted(scheduled)
+    due = {op_id for op_id, at in scheduled.items() if at <= team.now}  # for a full read
     memory.changes.keep_only(team_id, watched)
     memory.unreadable.keep_only(team_id, watched)
     result.watched = len(watched)
@@ -336,7 +346,7 @@ async def _read_in_full(
 ) -> None:
     """Record what a full read says: changes, and the operations it no longer returns."""
     returned = {operation.id: operation for operation in operations}
-    watches = await deps.watches.get_many(team_id, chunk)
+    watches = await deps.watches.polled_states(team_id, chunk)
     await _readable_again(deps, team_id, watches, returned)
     # One spread for the whole batch, so that the batch stays due together
     # and batches added at the same moment drift apart.
@@ -351,13 +361,16 @@ async def _read_in_full(
             result.farewells[op_id] = notes.no_longer_visible(op_id)
             continue
         next_read = now + deps.policy.operation_delay(operation.eta) * spread
-        if not await _record(deps, watch, operation, now, next_read, result):
+        if not await _record(deps, team_id, watch, operation, (now, next_read), result):
             unchanged[op_id] = next_read
     await deps.watches.reschedule_many(team_id, unchanged)
 
 
 async def _readable_again(
-    deps: CycleDeps, team_id: str, watches: Mapping[int, Watch], returned: Mapping[int, Operation]
+    deps: CycleDeps,
+    team_id: str,
+    watches: Mapping[int, PolledState],
+    returned: Mapping[int, Operation],
 ) -> None:
     for op_id, watch in watches.items():
         if watch.unreadable and op_id in returned:
@@ -373,23 +386,27 @@ async def _take_changes(
     result: CycleResult,
 ) -> None:
     """Record what a changes-only answer says; what it leaves out did not change."""
-    watches = await deps.watches.get_many(team_id, [operation.id for operation in operations])
+    watches = await deps.watches.polled_states(team_id, [operation.id for operation in operations])
     for operation in operations:
         watch = watches.get(operation.id)
         if watch is not None and not watch.final:
             next_read = now + deps.policy.operation_delay(operation.eta)
-            await _record(deps, watch, operation, now, next_read, result)
+            await _record(deps, team_id, watch, operation, (now, next_read), result)
 
 
 async def _record(
     deps: CycleDeps,
-    watch: Watch,
+    team_id: str,
+    watch: PolledState,
     operation: Operation,
-    now: float,
-    next_read: float,
+    times: tuple[float, float],
     result: CycleResult,
 ) -> bool:
-    """Record a step change, if there is one; True if the operation moved."""
+    """Record a step change, if there is one; True if the operation moved.
+
+    ``times``: now, and when the operation is next due for a full read.
+    """
+    now, next_read = times
     result.polled[operation.id] = operation
     if not operation.step or operation.step == watch.step:
         return False
@@ -401,7 +418,7 @@ async def _record(
         final=is_final(operation.step),
         eta=operation.eta,
     )
-    recorded = await deps.watches.record_step(watch.team_id, change, next_due=next_read)
+    recorded = await deps.watches.record_step(team_id, change, next_due=next_read)
     # False: another worker recorded this change first; it posts it.
     result.changes += int(recorded)
     return True
