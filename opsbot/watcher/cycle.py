@@ -249,6 +249,7 @@ async def _poll(
     due = {op_id for op_id, at in scheduled.items() if at <= team.now}  # for a full read
     memory.changes.keep_only(team_id, watched)
     memory.unreadable.keep_only(team_id, watched)
+    memory.seen.keep_only(team_id, watched)
     result.watched = len(watched)
     held = memory.unreadable.held(team_id)
     looked_at = sorted(op_id for op_id in watched if op_id not in result.farewells)
@@ -310,9 +311,9 @@ async def _poll_batch(
         team.memory.unreadable.release(team_id, op_id)
     if since is None:
         result.read_in_full += len(chunk)
-        await _read_in_full(deps, team_id, readable, read.operations, team.now, result)
+        await _read_in_full(deps, team, readable, read.operations, result)
     else:
-        await _take_changes(deps, team_id, read.operations, team.now, result)
+        await _take_changes(deps, team, read.operations, result)
     changes.answered(team_id, readable, read.operations)
 
 
@@ -338,13 +339,13 @@ async def _skip_unreadable(deps: CycleDeps, team: _Pass, read: BatchRead) -> Non
 
 async def _read_in_full(
     deps: CycleDeps,
-    team_id: str,
+    team: _Pass,
     chunk: Sequence[int],
     operations: Sequence[Operation],
-    now: float,
     result: CycleResult,
 ) -> None:
     """Record what a full read says: changes, and the operations it no longer returns."""
+    team_id, now = team.team_id, team.now
     returned = {operation.id: operation for operation in operations}
     watches = await deps.watches.polled_states(team_id, chunk)
     await _readable_again(deps, team_id, watches, returned)
@@ -361,7 +362,7 @@ async def _read_in_full(
             result.farewells[op_id] = notes.no_longer_visible(op_id)
             continue
         next_read = now + deps.policy.operation_delay(operation.eta) * spread
-        if not await _record(deps, team_id, watch, operation, (now, next_read), result):
+        if not await _record(deps, team, watch, operation, next_read, result):
             unchanged[op_id] = next_read
     await deps.watches.reschedule_many(team_id, unchanged)
 
@@ -379,36 +380,41 @@ async def _readable_again(
 
 
 async def _take_changes(
-    deps: CycleDeps,
-    team_id: str,
-    operations: Sequence[Operation],
-    now: float,
-    result: CycleResult,
+    deps: CycleDeps, team: _Pass, operations: Sequence[Operation], result: CycleResult
 ) -> None:
-    """Record what a changes-only answer says; what it leaves out did not change."""
-    watches = await deps.watches.polled_states(team_id, [operation.id for operation in operations])
+    """Record what a changes-only answer says; what it leaves out did not change.
+
+    What comes back as this worker last compared it is not compared again
+    (see :class:`~opsbot.watcher.memory.SeenSteps`).
+    """
+    team_id, seen = team.team_id, team.memory.seen
     for operation in operations:
+        result.polled[operation.id] = operation
+    moved = [operation for operation in operations if not seen.unchanged(team_id, operation)]
+    watches = await deps.watches.polled_states(team_id, [operation.id for operation in moved])
+    for operation in moved:
         watch = watches.get(operation.id)
         if watch is not None and not watch.final:
-            next_read = now + deps.policy.operation_delay(operation.eta)
-            await _record(deps, team_id, watch, operation, (now, next_read), result)
+            next_read = team.now + deps.policy.operation_delay(operation.eta)
+            await _record(deps, team, watch, operation, next_read, result)
 
 
 async def _record(
     deps: CycleDeps,
-    team_id: str,
+    team: _Pass,
     watch: PolledState,
     operation: Operation,
-    times: tuple[float, float],
+    next_read: float,
     result: CycleResult,
 ) -> bool:
     """Record a step change, if there is one; True if the operation moved.
 
-    ``times``: now, and when the operation is next due for a full read.
+    ``next_read``: when the operation is next due for a full read.
     """
-    now, next_read = times
+    team_id, now = team.team_id, team.now
     result.polled[operation.id] = operation
     if not operation.step or operation.step == watch.step:
+        team.memory.seen.compared(team_id, operation)
         return False
     change = StepChange(
         op_id=operation.id,
@@ -419,6 +425,8 @@ async def _record(
         eta=operation.eta,
     )
     recorded = await deps.watches.record_step(team_id, change, next_due=next_read)
+    # Only once Redis holds it: a failed write is compared again next time.
+    team.memory.seen.compared(team_id, operation)
     # False: another worker recorded this change first; it posts it.
     result.changes += int(recorded)
     return True
