@@ -39,6 +39,7 @@ import json
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from opsbot.clock import moment
 from opsbot.config import DEFAULT_MAX_WATCHES
@@ -69,6 +70,23 @@ class Card:
     ts: str
     watchers: tuple[str, ...]
     started_by: str
+
+
+@dataclass(frozen=True)
+class PolledState:
+    """What a poll needs of a stored watch."""
+
+    step: str
+    final: bool
+    unreadable: bool
+
+
+@dataclass(frozen=True)
+class PollView:
+    """A team's polled watches (operation id → next full read due) and expired ones."""
+
+    scheduled: dict[int, float]
+    expired: list[int]
 
 
 @dataclass(frozen=True)
@@ -224,8 +242,10 @@ class WatchStore:
         return (await self.get_many(team_id, [op_id])).get(op_id)
 
     async def get_many(self, team_id: str, op_ids: Iterable[int]) -> dict[int, Watch]:
-        """The stored watches among ``op_ids`` (one round trip), by operation id."""
+        """The stored watches among ``op_ids`` (one round trip, none for none), by operation id."""
         wanted = list(dict.fromkeys(op_ids))
+        if not wanted:
+            return {}
         async with self._redis.pipeline(transaction=False) as pipe:
             for op_id in wanted:
                 watch_key, cards_key = _watch_keys(team_id, op_id)
@@ -238,6 +258,43 @@ class WatchStore:
             if watch is not None:
                 found[op_id] = watch
         return found
+
+    async def polled_states(self, team_id: str, op_ids: Iterable[int]) -> dict[int, PolledState]:
+        """What a poll compares the API's answer with, for the stored watches among ``op_ids``.
+
+        One ``HMGET`` of three fields per watch, all in one round trip: a
+        full read of a hundred operations needs neither their cards nor
+        their other fields, and decoding those cost more than the compare.
+        """
+        wanted = list(dict.fromkeys(op_ids))
+        if not wanted:
+            return {}
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for op_id in wanted:
+                pipe.hmget(keyspace.watch(team_id, op_id), ["step", "final", "unreadable"])
+            replies = await pipe.execute()
+        return {
+            op_id: PolledState(decoded(step), final is not None, unreadable is not None)
+            for op_id, (step, final, unreadable) in zip(wanted, replies, strict=True)
+            if step is not None
+        }
+
+    async def poll_view(self, team_id: str, now: dt.datetime) -> PollView:
+        """The team's polled watches with their due times, and those expired: one round trip.
+
+        Two plain commands on the team's slot, pipelined (a cluster pipeline
+        takes them, the keys sharing the team's hash tag).
+        """
+        schedule, expiries = keyspace.watches(team_id), keyspace.watch_expiries(team_id)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.zrange(schedule, 0, -1, withscores=True)
+            pipe.zrangebyscore(expiries, "-inf", aware(now).timestamp())
+            scored, ended = await pipe.execute()
+        scheduled = _scored_ids(scored, schedule)
+        # One whose final step is recorded is no longer polled: it ends with
+        # its final posts, not with an expiry note.
+        expired = [op_id for op_id in op_ids(ended, expiries) if op_id in scheduled]
+        return PollView(scheduled, expired)
 
     async def remove_card(self, team_id: str, op_id: int, channel: str) -> bool:
         """Stop watching in ``channel``; the watch ends with its last card.
@@ -339,6 +396,15 @@ class WatchStore:
                 pipe.hexists(keyspace.cards(team_id, op_id), channel)
             has_card = await pipe.execute()
         return [op_id for op_id, present in zip(watched, has_card, strict=True) if present]
+
+
+def _scored_ids(scored: Iterable[tuple[Any, Any]], where: str) -> dict[int, float]:
+    """A ``WITHSCORES`` reply as operation id → score, skipping (and logging) bad members."""
+    found = {}
+    for member, score in scored:
+        for op_id in op_ids([member], where):
+            found[op_id] = float(score)
+    return found
 
 
 def _watch_keys(team_id: str, op_id: int) -> list[str]:

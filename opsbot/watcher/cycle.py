@@ -12,7 +12,10 @@ The caller holds the team's lease (:mod:`opsbot.store.schedule`). A cycle
    batch is read in full when one of its operations is due for it (its eta
    decides, see :mod:`opsbot.watcher.intervals`) or is new to this worker;
    otherwise only its operations changed since the last answer come back
-   (``>date_updated``, see :mod:`opsbot.watcher.memory`);
+   (``>date_updated``, see :mod:`opsbot.watcher.memory`). A team's batches
+   are asked for a few at a time (:data:`~opsbot.watcher.intervals.BATCH_CONCURRENCY`);
+   the first that fails stops the team starting more, the ones in flight
+   finish (what they learnt is recorded), and the team backs off once;
 4. records each step change with the store's compare-and-set, which queues
    its posts in the outbox in the same step; an operation a full read no
    longer returns gets a farewell. An operation the API describes in a way
@@ -33,11 +36,13 @@ anywhere is simply run again by whichever worker claims the team next.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import functools
 import logging
 import math
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -52,9 +57,16 @@ from opsbot.store.pauses import TeamPauses
 from opsbot.store.subscriptions import Subscription, SubscriptionStore
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import VaultError
-from opsbot.store.watches import AddResult, StepChange, Watch, WatchLimitReached, WatchStore
+from opsbot.store.watches import (
+    AddResult,
+    PolledState,
+    PollView,
+    StepChange,
+    WatchLimitReached,
+    WatchStore,
+)
 from opsbot.watcher import notes
-from opsbot.watcher.intervals import PollPolicy
+from opsbot.watcher.intervals import BATCH_CONCURRENCY, PollPolicy
 from opsbot.watcher.memory import WorkerMemory
 from opsbot.watcher.new_operations import (
     MAX_PAGES,
@@ -121,8 +133,9 @@ async def run_team_cycle(
     result.key = key
     team = _Pass(team_id, key, now, memory)
     try:
-        await _end_expired(deps, team_id, now, result)
-        await _poll(deps, team, result)
+        view = await deps.watches.poll_view(team_id, moment(now))
+        _end_expired(deps, view, result)
+        await _poll(deps, team, view.scheduled, result)
         has_subscriptions = await _follow_subscriptions(deps, team, result)
     except AuthorizationError:
         await _pause(deps, team_id, KEY_REFUSED, notes.key_refused(), now)
@@ -218,31 +231,69 @@ _ALL: Final = 2**31 - 1
 # --- expiry and polling ----------------------------------------------------------------
 
 
-async def _end_expired(deps: CycleDeps, team_id: str, now: float, result: CycleResult) -> None:
-    for op_id in await deps.watches.expired(team_id, moment(now)):
+def _end_expired(deps: CycleDeps, view: PollView, result: CycleResult) -> None:
+    for op_id in view.expired:
         result.farewells[op_id] = notes.expired(deps.watch_days)
 
 
-async def _poll(deps: CycleDeps, team: _Pass, result: CycleResult) -> None:
+async def _poll(
+    deps: CycleDeps, team: _Pass, scheduled: Mapping[int, float], result: CycleResult
+) -> None:
     """Every watched operation, 100 per call: read in full, or changes only.
 
     Operations that could not be read are kept out of the batches and read
     alone, in full, once their retry time has come.
     """
     team_id, memory = team.team_id, team.memory
-    watched = await deps.watches.due(team_id, math.inf, limit=_ALL)
-    due = set(await deps.watches.due(team_id, team.now, limit=_ALL))  # for a full read
+    watched = sorted(scheduled)
+    due = {op_id for op_id, at in scheduled.items() if at <= team.now}  # for a full read
     memory.changes.keep_only(team_id, watched)
     memory.unreadable.keep_only(team_id, watched)
+    memory.seen.keep_only(team_id, watched)
     result.watched = len(watched)
     held = memory.unreadable.held(team_id)
     looked_at = sorted(op_id for op_id in watched if op_id not in result.farewells)
     together = [op_id for op_id in looked_at if op_id not in held]
     batches = [(chunk, False) for chunk in _chunks(together, BATCH)]
     batches += [([op_id], True) for op_id in looked_at if held.get(op_id, math.inf) <= team.now]
-    for chunk, alone in batches:
-        full = alone or bool(due.intersection(chunk))
-        await _poll_batch(deps, team, chunk, full, result)
+    polls = (
+        functools.partial(
+            _poll_batch, deps, team, chunk, alone or bool(due.intersection(chunk)), result
+        )
+        for chunk, alone in batches
+    )
+    await _bounded(polls, BATCH_CONCURRENCY)
+
+
+async def _bounded(calls: Iterator[Callable[[], Awaitable[None]]], limit: int) -> None:
+    """Run ``calls``, ``limit`` at a time; after the first failure start no more.
+
+    The calls in flight then finish (none is cut in the middle of a Redis
+    write) and the first failure is raised: a rate limit met by one batch
+    makes the whole team back off, once.
+    """
+    running: set[asyncio.Task[None]] = set()
+    failure: BaseException | None = None
+    try:
+        while True:
+            while failure is None and len(running) < limit:
+                call = next(calls, None)
+                if call is None:
+                    break
+                running.add(asyncio.ensure_future(call()))
+            if not running:
+                break
+            done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            errors = [task.exception() for task in done]  # each one retrieved
+            failure = failure or next((error for error in errors if error is not None), None)
+    except asyncio.CancelledError:
+        # The pass is stopped (the worker stops): so are its batches.
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        raise
+    if failure is not None:
+        raise failure
 
 
 async def _poll_batch(
@@ -260,9 +311,9 @@ async def _poll_batch(
         team.memory.unreadable.release(team_id, op_id)
     if since is None:
         result.read_in_full += len(chunk)
-        await _read_in_full(deps, team_id, readable, read.operations, team.now, result)
+        await _read_in_full(deps, team, readable, read.operations, result)
     else:
-        await _take_changes(deps, team_id, read.operations, team.now, result)
+        await _take_changes(deps, team, read.operations, result)
     changes.answered(team_id, readable, read.operations)
 
 
@@ -288,15 +339,15 @@ async def _skip_unreadable(deps: CycleDeps, team: _Pass, read: BatchRead) -> Non
 
 async def _read_in_full(
     deps: CycleDeps,
-    team_id: str,
+    team: _Pass,
     chunk: Sequence[int],
     operations: Sequence[Operation],
-    now: float,
     result: CycleResult,
 ) -> None:
     """Record what a full read says: changes, and the operations it no longer returns."""
+    team_id, now = team.team_id, team.now
     returned = {operation.id: operation for operation in operations}
-    watches = await deps.watches.get_many(team_id, chunk)
+    watches = await deps.watches.polled_states(team_id, chunk)
     await _readable_again(deps, team_id, watches, returned)
     # One spread for the whole batch, so that the batch stays due together
     # and batches added at the same moment drift apart.
@@ -311,13 +362,16 @@ async def _read_in_full(
             result.farewells[op_id] = notes.no_longer_visible(op_id)
             continue
         next_read = now + deps.policy.operation_delay(operation.eta) * spread
-        if not await _record(deps, watch, operation, now, next_read, result):
+        if not await _record(deps, team, watch, operation, next_read, result):
             unchanged[op_id] = next_read
     await deps.watches.reschedule_many(team_id, unchanged)
 
 
 async def _readable_again(
-    deps: CycleDeps, team_id: str, watches: Mapping[int, Watch], returned: Mapping[int, Operation]
+    deps: CycleDeps,
+    team_id: str,
+    watches: Mapping[int, PolledState],
+    returned: Mapping[int, Operation],
 ) -> None:
     for op_id, watch in watches.items():
         if watch.unreadable and op_id in returned:
@@ -326,32 +380,41 @@ async def _readable_again(
 
 
 async def _take_changes(
-    deps: CycleDeps,
-    team_id: str,
-    operations: Sequence[Operation],
-    now: float,
-    result: CycleResult,
+    deps: CycleDeps, team: _Pass, operations: Sequence[Operation], result: CycleResult
 ) -> None:
-    """Record what a changes-only answer says; what it leaves out did not change."""
-    watches = await deps.watches.get_many(team_id, [operation.id for operation in operations])
+    """Record what a changes-only answer says; what it leaves out did not change.
+
+    What comes back as this worker last compared it is not compared again
+    (see :class:`~opsbot.watcher.memory.SeenSteps`).
+    """
+    team_id, seen = team.team_id, team.memory.seen
     for operation in operations:
+        result.polled[operation.id] = operation
+    moved = [operation for operation in operations if not seen.unchanged(team_id, operation)]
+    watches = await deps.watches.polled_states(team_id, [operation.id for operation in moved])
+    for operation in moved:
         watch = watches.get(operation.id)
         if watch is not None and not watch.final:
-            next_read = now + deps.policy.operation_delay(operation.eta)
-            await _record(deps, watch, operation, now, next_read, result)
+            next_read = team.now + deps.policy.operation_delay(operation.eta)
+            await _record(deps, team, watch, operation, next_read, result)
 
 
 async def _record(
     deps: CycleDeps,
-    watch: Watch,
+    team: _Pass,
+    watch: PolledState,
     operation: Operation,
-    now: float,
     next_read: float,
     result: CycleResult,
 ) -> bool:
-    """Record a step change, if there is one; True if the operation moved."""
+    """Record a step change, if there is one; True if the operation moved.
+
+    ``next_read``: when the operation is next due for a full read.
+    """
+    team_id, now = team.team_id, team.now
     result.polled[operation.id] = operation
     if not operation.step or operation.step == watch.step:
+        team.memory.seen.compared(team_id, operation)
         return False
     change = StepChange(
         op_id=operation.id,
@@ -361,7 +424,9 @@ async def _record(
         final=is_final(operation.step),
         eta=operation.eta,
     )
-    recorded = await deps.watches.record_step(watch.team_id, change, next_due=next_read)
+    recorded = await deps.watches.record_step(team_id, change, next_due=next_read)
+    # Only once Redis holds it: a failed write is compared again next time.
+    team.memory.seen.compared(team_id, operation)
     # False: another worker recorded this change first; it posts it.
     result.changes += int(recorded)
     return True

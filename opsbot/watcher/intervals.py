@@ -16,6 +16,11 @@ waits twice as long after each such failure in a row, from the interval up
 to :data:`MAX_BACKOFF_DOUBLINGS` doublings, or as long as the API asked
 (Retry-After) if that is longer.
 
+A team's batches (100 operations per call) are asked for
+:data:`BATCH_CONCURRENCY` at a time, within the team's lease, so that one
+team is not capped by one serial pass; the first refused call stops the
+team starting more, and the team backs off as one.
+
 An operation the API describes in a way that cannot be read is read alone,
 apart from its batch, every :data:`MAX_STRETCH` intervals until it can be.
 
@@ -36,6 +41,10 @@ POLLS_PER_ETA: Final = 10
 MAX_STRETCH: Final = 20
 # Consecutive rate-limit faults double the team's wait up to 2**6 = 64 intervals.
 MAX_BACKOFF_DOUBLINGS: Final = 6
+# A team's batch calls in flight at once: 50,000 watched operations are 500
+# calls, which must fit in a 30 s interval at a few hundred ms a call, while
+# one team never takes more than a few of the API's connections.
+BATCH_CONCURRENCY: Final = 4
 # A paused team (key removed or refused) is checked again this many intervals later.
 PAUSED_RECHECK_INTERVALS: Final = 10
 # The same watcher error of the same team: one log line per this many seconds.

@@ -75,6 +75,39 @@ class ChangesSince:
             self._current_at[team_id] = {op: at for op, at in known.items() if op in watched}
 
 
+class SeenSteps:
+    """Per team and operation: the ``(date_updated, step)`` last compared with Redis.
+
+    :data:`MARGIN` makes every changes-only answer bring back the operations
+    of its batch updated in the last two seconds before the newest one, at
+    every interval, though they did not change. One that comes back exactly
+    as this worker last compared it with the stored step needs no compare
+    again: a step change always moves ``date_updated`` on, so an equal pair
+    is the same state (and whoever recorded it, Redis holds it). Full reads
+    still compare everything: they are the safety net.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[str, dict[int, tuple[dt.datetime, str]]] = {}
+
+    def unchanged(self, team_id: str, operation: Operation) -> bool:
+        if operation.date_updated is None:
+            return False
+        known = self._seen.get(team_id, {}).get(operation.id)
+        return known == (operation.date_updated, operation.step)
+
+    def compared(self, team_id: str, operation: Operation) -> None:
+        if operation.date_updated is not None:
+            known = self._seen.setdefault(team_id, {})
+            known[operation.id] = (operation.date_updated, operation.step)
+
+    def keep_only(self, team_id: str, op_ids: Iterable[int]) -> None:
+        known = self._seen.get(team_id)
+        if known is not None:
+            watched = set(op_ids)
+            self._seen[team_id] = {op: seen for op, seen in known.items() if op in watched}
+
+
 class TeamBackoff:
     """Rate-limit faults in a row, per team.
 
@@ -127,6 +160,7 @@ class UnreadableOperations:
 class WorkerMemory:
     def __init__(self, errors: Repeats | None = None) -> None:
         self.changes = ChangesSince()
+        self.seen = SeenSteps()
         self.backoff = TeamBackoff()
         self.unreadable = UnreadableOperations()
         # Watcher errors that repeat at every cycle: one line per team and

@@ -17,7 +17,13 @@ from opsbot.store.outbox import Outbox
 from opsbot.store.pacing import ChannelPacing
 from opsbot.store.pauses import TeamPauses
 from opsbot.store.schedule import Schedule
-from opsbot.store.watches import AddResult, Card, WatchLimitReached, WatchStore
+from opsbot.store.watches import (
+    AddResult,
+    Card,
+    PolledState,
+    WatchLimitReached,
+    WatchStore,
+)
 from tests.support.redis_probe import all_keys, next_poll_due, server_info, watched_count
 from tests.support.stored_watches import IN_A_WEEK, LATER, NOW, TEAM, record, stored, watch
 
@@ -346,6 +352,41 @@ async def test_get_many_returns_the_stored_ones(store: WatchStore) -> None:
 
     assert sorted(found) == [1, 2]
     assert found[2].op_id == 2
+
+
+async def test_polled_states_give_step_and_flags_of_the_stored_ones(store: WatchStore) -> None:
+    await watch(store, 1)
+    await watch(store, 2)
+    await watch(store, 3)
+    await record(store, 2, "WAIT", "DONE", final=True)
+    await store.mark_unreadable(TEAM, 3, "cannot be read", LATER)
+
+    found = await store.polled_states(TEAM, [3, 9, 2, 1, 1])
+
+    assert found == {
+        1: PolledState("WAIT", final=False, unreadable=False),
+        2: PolledState("DONE", final=True, unreadable=False),
+        3: PolledState("WAIT", final=False, unreadable=True),
+    }
+    assert await store.polled_states(TEAM, []) == {}
+
+
+async def test_the_poll_view_has_every_polled_watch_and_the_expired_not_final(
+    store: WatchStore, redis: RedisClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    await watch(store, 1, expires_at=NOW + dt.timedelta(days=1))
+    await watch(store, 2, expires_at=NOW + dt.timedelta(days=1))
+    await watch(store, 3, expires_at=NOW + dt.timedelta(days=3))
+    await record(store, 2, "WAIT", "ERROR", final=True)
+    await store.reschedule_many(TEAM, {3: NOW.timestamp() + 60})
+    await redis.zadd(keyspace.watches(TEAM), {"garbage": 0.0})
+
+    with caplog.at_level(logging.WARNING, logger="opsbot.store.codec"):
+        view = await store.poll_view(TEAM, NOW + dt.timedelta(days=2))
+
+    assert view.scheduled == {1: NOW.timestamp(), 3: NOW.timestamp() + 60}
+    assert view.expired == [1]
+    assert "malformed member 'garbage'" in caplog.text
 
 
 async def test_rescheduling_never_brings_back_a_finished_watch(

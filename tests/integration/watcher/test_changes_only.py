@@ -6,10 +6,14 @@ and ``>date_updated`` answers hold only the operations moved since.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 import pytest
 
 from opsbot.api.operation import BILL, RUN, WAIT
 from opsbot.simulator import ManualClock, Simulator
+from opsbot.store.watches import WatchStore
 from opsbot.watcher.intervals import MAX_STRETCH
 from opsbot.watcher.worker import open_worker
 from tests.integration.watcher.conftest import TEST_LEASE_S, Watching
@@ -118,3 +122,37 @@ async def test_a_worker_that_knows_nothing_yet_reads_in_full_first(watching: Wat
         report = await newcomer.run_once()
 
     assert report.read_in_full == 3
+
+
+async def test_what_comes_back_unchanged_is_not_compared_with_redis_again(
+    watching: Watching, sim_clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The margin brings a batch's newest operations back in every changes-only answer."""
+    compared: list[int] = []
+    real = WatchStore.polled_states
+
+    async def counted(self: WatchStore, team_id: str, op_ids: Iterable[int]) -> Any:
+        wanted = list(op_ids)
+        compared.extend(wanted)
+        return await real(self, team_id, wanted)
+
+    monkeypatch.setattr(WatchStore, "polled_states", counted)
+    simulator = watching.simulator
+    moving, still = (simulator.create("domain_renew", step=BILL) for _ in range(2))
+    ts = await watching.watch(moving)
+    await watching.watch(still, channel=OTHER_CHANNEL)
+    await watching.cycle()  # read in full: both compared
+    sim_clock.advance(30)
+    compared.clear()
+    again = await watching.cycle()
+    assert again.read_in_full == 0
+    assert compared == []  # both came back (within the margin), as already compared
+
+    sim_clock.advance(30)
+    simulator.move(moving, WAIT)
+    found = await watching.cycle()
+
+    assert compared == [moving]
+    assert found.changes == 1
+    replies = await watching.until_replies(CHANNEL_ID, ts, 1)
+    assert [reply["text"] for reply in replies] == [f"Operation {moving}: BILL → WAIT"]
