@@ -65,10 +65,11 @@ from opsbot.store.connection import RedisClient, open_redis  # noqa: E402
 from opsbot.store.server import RedisServer  # noqa: E402
 from opsbot.store.team_keys import TeamKeyStore  # noqa: E402
 from opsbot.store.vault import Vault, load_keyring  # noqa: E402
-from opsbot.store.watches import NewWatch, WatchStore  # noqa: E402
+from opsbot.store.watches import WatchStore  # noqa: E402
 from tests.support.opsbot_app import BOT_TOKEN, new_encryption_key  # noqa: E402
 from tests.support.redis_engines import ClusterEngine  # noqa: E402
 from tests.support.slack_api import FakeSlack  # noqa: E402
+from tests.support.stored_watches import bench_watch, carded_watch  # noqa: E402
 from tests.support.worker_process import WorkerProcess, worker_env  # noqa: E402
 
 CHANNELS_PER_TEAM = 10
@@ -226,18 +227,14 @@ class Operations:
         now = dt.datetime.now(dt.UTC)
         for watched in self.teams:
             for one in watched:
-                new = NewWatch(
-                    op_id=one.op_id,
-                    type="domain_renew",
-                    label=f"scale{one.op_id}.com",
-                    step=RUN,
-                    eta=None,
+                new = bench_watch(
+                    one.op_id,
                     channel=one.channel,
                     user_id=WATCHER,
                     card_ts=one.card_ts,
+                    label=f"scale{one.op_id}.com",
                 )
-                expires_at = now + dt.timedelta(days=7)
-                await store.add(team_id(one.team), new, now=now, expires_at=expires_at)
+                await carded_watch(store, team_id(one.team), new, now=now)
 
     def move_some(self, second: int, count: int) -> None:
         """``count`` moves, one per team in turn, never one operation twice a second."""

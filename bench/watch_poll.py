@@ -45,9 +45,10 @@ from opsbot.store.connection import RedisClient, open_redis  # noqa: E402
 from opsbot.store.server import RedisServer  # noqa: E402
 from opsbot.store.team_keys import TeamKeyStore  # noqa: E402
 from opsbot.store.vault import Vault, load_keyring  # noqa: E402
-from opsbot.store.watches import NewWatch, WatchStore  # noqa: E402
+from opsbot.store.watches import WatchStore  # noqa: E402
 from tests.support.opsbot_app import BOT_TOKEN, new_encryption_key  # noqa: E402
 from tests.support.slack_api import FakeSlack  # noqa: E402
+from tests.support.stored_watches import bench_watch, carded_watch  # noqa: E402
 from tests.support.worker_process import worker_env  # noqa: E402
 
 TEAMS = 100
@@ -136,18 +137,14 @@ class Operations:
         now = dt.datetime.now(dt.UTC)
         for team, watched in enumerate(self.teams):
             for one in watched:
-                new = NewWatch(
-                    op_id=one.op_id,
-                    type="domain_renew",
-                    label=f"bench{one.op_id}.com",
-                    step=RUN,
-                    eta=None,
+                new = bench_watch(
+                    one.op_id,
                     channel=one.channel,
                     user_id=WATCHER,
                     card_ts=one.card_ts,
+                    label=f"bench{one.op_id}.com",
                 )
-                expires_at = now + dt.timedelta(days=7)
-                await watches.add(team_id(team), new, now=now, expires_at=expires_at)
+                await carded_watch(watches, team_id(team), new, now=now)
 
     def move_one_per_team(self, second: int) -> None:
         """The second's move in each team, in a channel no other move of that second uses."""

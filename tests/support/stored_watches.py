@@ -59,3 +59,27 @@ async def stored(store: WatchStore, op_id: int) -> Watch:
     found = await store.get(TEAM, op_id)
     assert found is not None
     return found
+
+
+async def carded_watch(
+    store: WatchStore, team_id: str, new: NewWatch, *, now: dt.datetime
+) -> AddResult:
+    """Store ``new`` as ``/ops watch`` leaves it (its card posted), watched for a week.
+
+    The benchmarks fill Redis with thousands of these.
+    """
+    return await store.add(team_id, new, now=now, expires_at=now + dt.timedelta(days=7))
+
+
+def bench_watch(op_id: int, *, channel: str, user_id: str, card_ts: str, label: str) -> NewWatch:
+    """A domain_renew in RUN with its card at ``card_ts``: what the benchmarks watch."""
+    return NewWatch(
+        op_id=op_id,
+        type="domain_renew",
+        label=label,
+        step="RUN",
+        eta=None,
+        channel=channel,
+        user_id=user_id,
+        card_ts=card_ts,
+    )
