@@ -13,11 +13,12 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
-from slack_sdk.web.async_client import AsyncWebClient
 
 from opsbot.services import Services
 from opsbot.slack import cancel, events, failures, follow, look, ops_command, relaunch, team_key
+from opsbot.slack.single_workspace import SingleWorkspaceAuthorize
 from opsbot.slack_installations import RedisInstallationStore
+from opsbot.slack_web import web_client
 
 log = logging.getLogger(__name__)
 
@@ -53,13 +54,14 @@ def build_bolt_app(services: Services) -> AsyncApp:
     """The bolt app in single-workspace or OAuth mode, with every listener."""
     settings = services.settings
     credentials = settings.slack
-    client = AsyncWebClient(
-        token=None if credentials.oauth else credentials.bot_token,
-        base_url=settings.slack_api_url,
-    )
+    # No token on the app's client: bolt then asks ``authorize`` for each
+    # request's token, and gives each request a client of its own with it.
+    client = web_client(settings.slack_api_url)
     installation_store = None
     oauth_flow = None
-    authorize = None
+    authorize: SingleWorkspaceAuthorize | AsyncInstallationStoreAuthorize | None = None
+    if not credentials.oauth and credentials.bot_token is not None:
+        authorize = SingleWorkspaceAuthorize(client, credentials.bot_token)
     if credentials.oauth:
         installation_store = services.installations
         # bolt's default asks Slack (auth.test) before every ack; once per
@@ -74,7 +76,7 @@ def build_bolt_app(services: Services) -> AsyncApp:
             client=client,
         )
         oauth_flow = AsyncOAuthFlow(
-            client=AsyncWebClient(base_url=settings.slack_api_url),
+            client=web_client(settings.slack_api_url),
             settings=AsyncOAuthSettings(
                 client_id=credentials.client_id,
                 client_secret=credentials.client_secret,

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from opsbot.workspace.changes import Change, ChangeFeed
 from opsbot.workspace.clock import Clock, system_clock
 from opsbot.workspace.errors import SlackError
+from opsbot.workspace.faults import Faults
 from opsbot.workspace.rates import RateLimiter
 from opsbot.workspace.scopes import Manifest
 from opsbot.workspace.settings import WorkspaceSettings
@@ -82,6 +83,7 @@ class Workspace:
         self.ids = Ids()
         self.feed = ChangeFeed()
         self.rates = RateLimiter(self.settings.rates, clock)
+        self.faults = Faults()
         self.teams: dict[str, Team] = {}
         self.users: dict[str, User] = {}
         self.channels: dict[str, Channel] = {}
@@ -187,10 +189,20 @@ class Workspace:
         self.publish("app.installed", team=team_id)
         return installation
 
-    def grant_code(self, team_id: str, installer: str, *, enterprise_install: bool = False) -> str:
-        """An OAuth code, as Slack hands one to the redirect after a person approves."""
+    def grant_code(
+        self,
+        team_id: str,
+        installer: str,
+        *,
+        enterprise_install: bool = False,
+        bot_token: str | None = None,
+    ) -> str:
+        """An OAuth code, as Slack hands one to the redirect after a person approves.
+
+        ``bot_token``: the token the exchange hands out (default: a fresh one).
+        """
         code = f"code-{self.ids.next()}"
-        self.grants[code] = Grant(code, team_id, installer, enterprise_install)
+        self.grants[code] = Grant(code, team_id, installer, enterprise_install, bot_token)
         return code
 
     def join(self, user_id: str, channel_id: str) -> None:

@@ -143,7 +143,7 @@ async def opsbot_on(
     env = opsbot_env(slack_api_url=fake_slack.api_url, api_url=api_url, redis_url=redis_url)
     async with (
         running_opsbot(env) as opsbot,
-        SlackClient(opsbot.base_url, SIGNING_SECRET) as client,
+        SlackClient(opsbot.base_url, SIGNING_SECRET, slack=fake_slack) as client,
     ):
         await opsbot.set_team_key(TEAM_ID, key)
         yield opsbot, client

@@ -10,10 +10,13 @@ from __future__ import annotations
 import collections
 import re
 
+import pytest
+
 from opsbot.api.operation import BILL, DONE
 from opsbot.simulator import ManualClock
 from opsbot.watcher.cycle import BATCH
 from tests.integration.watcher.conftest import Watching
+from tests.support.slack_api import FakeSlack
 from tests.support.slack_requests import CHANNEL_ID, TEAM_ID, USER_ID
 
 # A card's text starts "Operation 123 (...)"; replies go in threads.
@@ -112,6 +115,13 @@ TYPES = (
 
 def channel_of(number: int) -> str:
     return f"C0S{number:02d}"
+
+
+@pytest.fixture(autouse=True)
+def subscription_channels(fake_slack: FakeSlack) -> None:
+    """The channels the subscriptions post in exist in the workspace."""
+    for number in range(10):
+        fake_slack.add_channel(channel_of(number))
 
 
 async def subscribe_to(watching: Watching, number: int, **filters: object) -> None:
