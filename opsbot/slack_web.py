@@ -10,9 +10,12 @@ client. slack_sdk's own connection-error retry stays in front.
 
 from __future__ import annotations
 
-from typing import Final
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Final, TypeVar
 
 import aiohttp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
@@ -22,6 +25,8 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
+
+T = TypeVar("T")
 
 # A retried post waits Retry-After (plus up to a second of jitter); Slack's
 # per-channel rate asks for about one second.
@@ -57,6 +62,39 @@ def retry_after_s(response: HttpResponse) -> int:
         if name.lower() == "retry-after" and values:
             try:
                 return max(0, int(values[0]))
+            except ValueError:
+                return 1
+    return 1
+
+
+# Waiting out 429s for a person's own request: one message a second in a
+# channel makes 20 cards about 20 seconds; a response_url stays good 30 minutes.
+PATIENT_ATTEMPTS: Final = 10
+LONGEST_PATIENT_WAIT_S: Final = 30
+
+
+async def patiently(call: Callable[[], Awaitable[T]], attempts: int = PATIENT_ATTEMPTS) -> T:
+    """``call()``, waiting out each 429 Slack answers, ``attempts`` times at most.
+
+    For posts a person asked for and waits on (a card per watched operation):
+    a busy channel delays them, it must not lose them.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return await call()
+        except SlackApiError as error:
+            if error.response.status_code != 429 or attempt == attempts:
+                raise
+            wait = _header_seconds(error.response.headers)
+            await asyncio.sleep(min(wait, LONGEST_PATIENT_WAIT_S))
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _header_seconds(headers: dict[str, object]) -> int:
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            try:
+                return max(1, int(str(value)))
             except ValueError:
                 return 1
     return 1

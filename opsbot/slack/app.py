@@ -50,7 +50,28 @@ def _bolt_logger() -> logging.Logger:
     return logger
 
 
-def build_bolt_app(services: Services) -> AsyncApp:
+async def start_bolt_app(services: Services) -> AsyncApp:
+    """The bolt app, having asked Slack who its bot is (single-workspace mode).
+
+    Asked before the first request, so that no burst of requests waits on
+    Slack's answer to the first of them.
+    """
+    single = single_workspace_authorize(services)
+    if single is not None:
+        await single.warm_up()
+    return build_bolt_app(services, single)
+
+
+def single_workspace_authorize(services: Services) -> SingleWorkspaceAuthorize | None:
+    credentials = services.settings.slack
+    if credentials.oauth or credentials.bot_token is None:
+        return None
+    return SingleWorkspaceAuthorize(
+        web_client(services.settings.slack_api_url), credentials.bot_token
+    )
+
+
+def build_bolt_app(services: Services, single: SingleWorkspaceAuthorize | None = None) -> AsyncApp:
     """The bolt app in single-workspace or OAuth mode, with every listener."""
     settings = services.settings
     credentials = settings.slack
@@ -59,9 +80,9 @@ def build_bolt_app(services: Services) -> AsyncApp:
     client = web_client(settings.slack_api_url)
     installation_store = None
     oauth_flow = None
-    authorize: SingleWorkspaceAuthorize | AsyncInstallationStoreAuthorize | None = None
-    if not credentials.oauth and credentials.bot_token is not None:
-        authorize = SingleWorkspaceAuthorize(client, credentials.bot_token)
+    authorize: SingleWorkspaceAuthorize | AsyncInstallationStoreAuthorize | None = (
+        single or single_workspace_authorize(services)
+    )
     if credentials.oauth:
         installation_store = services.installations
         # bolt's default asks Slack (auth.test) before every ack; once per

@@ -81,7 +81,6 @@ def api_handler(
             workspace.calls.append(ApiCall(name, args, token, workspace.clock(), None))
             response = web.json_response(body, headers=headers)
         # Recorded first, so a test woken by the call sees its effects at once.
-        workspace.publish("api.called", method=name, error=workspace.calls[-1].error)
         if workspace.faults.latency:
             await asyncio.sleep(workspace.faults.latency)
         return response

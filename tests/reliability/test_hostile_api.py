@@ -150,13 +150,10 @@ async def opsbot_on(
 
 
 async def answer_to(client: SlackClient, fake_slack: FakeSlack, text: str, name: str) -> JSON:
-    """The private answer to ``/ops text`` (after its ack and any "working" placeholder)."""
+    """The private answer to ``/ops text`` (one post: a command gets no placeholder)."""
     reply = await client.post(slash_command_body(text, response_url=fake_slack.response_url(name)))
     assert reply.status == 200
-    [first] = await fake_slack.wait_for_responses(name, timeout=ANSWER_TIMEOUT_S)
-    answer = first
-    if first["text"].startswith("Working on it"):
-        _, answer = await fake_slack.wait_for_responses(name, count=2, timeout=ANSWER_TIMEOUT_S)
+    [answer] = await fake_slack.wait_for_responses(name, timeout=ANSWER_TIMEOUT_S)
     assert answer["response_type"] == "ephemeral"
     return answer
 

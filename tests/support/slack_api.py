@@ -55,6 +55,7 @@ from tests.support.slack_requests import (
 )
 
 JSON = dict[str, Any]
+LOOK_AGAIN_S: Final = 0.02
 
 # The test team's channels: public, with the bot in them. A channel a test
 # does not find here does not exist (channel_not_found), as in Slack.
@@ -195,9 +196,12 @@ class FakeSlack:
 
     # --- setting it up ------------------------------------------------------------
 
-    def install(self, team_id: str, bot_token: str) -> None:
+    def install(self, team_id: str, bot_token: str, *, org_wide: bool = False) -> None:
+        """The app installed in ``team_id`` (``org_wide``: in its whole Enterprise Grid org)."""
         self._add_team(team_id)
-        installation = self.workspace.install(team_id, bot_token=bot_token, scopes=self._scopes)
+        installation = self.workspace.install(
+            team_id, bot_token=bot_token, scopes=self._scopes, org_wide=org_wide
+        )
         if team_id == self.team_id:
             installation.bot_user_id, installation.bot_id = BOT_USER_ID, BOT_ID
 
@@ -337,6 +341,10 @@ class FakeSlack:
         if channel and channel in self.workspace.channels:
             self.workspace.channels[channel].members.add(user)
 
+    def add_team(self, team_id: str, *, enterprise_id: str | None = None) -> None:
+        """Another workspace (in an Enterprise Grid org if ``enterprise_id``)."""
+        self.workspace.add_team(team_id, f"team {team_id}", enterprise_id=enterprise_id)
+
     def _add_team(self, team_id: str) -> None:
         if team_id in self.workspace.teams:
             return
@@ -435,9 +443,12 @@ class FakeSlack:
     ) -> None:
         try:
             async with asyncio.timeout(within), self.workspace.feed.subscribe() as changes:
-                # Every Web API call and response_url post is a change in the feed.
                 while not arrived():
-                    await changes.get()
+                    # Woken by any change; Web API calls that change nothing
+                    # (a refusal) are seen on the next short look.
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(LOOK_AGAIN_S):
+                            await changes.get()
         except TimeoutError:
             seen = [f"{call.method}{'!' + call.error if call.error else ''}" for call in self.calls]
             posted = {n: u.uses for n, u in self.workspace.response_urls.items() if u.uses}
