@@ -31,6 +31,7 @@ from opsbot import http_app, http_listener
 from opsbot.config import Settings, SettingsError
 from opsbot.services import Services, open_services
 from opsbot.slack.app import build_bolt_app
+from opsbot.slack.commands import help_sections
 from opsbot.watcher.worker import Worker, open_worker
 
 if TYPE_CHECKING:
@@ -158,7 +159,7 @@ async def watcher_running(services: Services) -> AsyncIterator[Worker]:
 
 
 def _worker(services: Services) -> contextlib.AbstractAsyncContextManager[Worker]:
-    return open_worker(services.settings, services.redis, services.vault)
+    return open_worker(services.settings, services.redis, services.vault, grammar=help_sections())
 
 
 # --- playground ----------------------------------------------------------------------------

@@ -27,17 +27,19 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
 from redis.exceptions import RedisError
 
 from opsbot.api.client import OperationClient
+from opsbot.app_home import HomeRefresher, HomeSources
 from opsbot.config import Settings
 from opsbot.logs import log_text
 from opsbot.slack_installations import RedisInstallationStore
 from opsbot.store.connection import RedisClient
+from opsbot.store.home_refreshes import HomeRefreshes
 from opsbot.store.outbox import Outbox
 from opsbot.store.pacing import ChannelPacing
 from opsbot.store.pauses import TeamPauses
@@ -46,6 +48,7 @@ from opsbot.store.subscriptions import SubscriptionStore
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Vault
 from opsbot.store.watches import WatchStore
+from opsbot.ui.common import HelpSection
 from opsbot.watcher.clients import TeamClients
 from opsbot.watcher.cycle import CycleDeps, CycleResult, fetch_operations, run_team_cycle
 from opsbot.watcher.intervals import PollPolicy
@@ -114,8 +117,10 @@ class Worker:
         *,
         concurrency: int = CONCURRENCY,
         clock: Callable[[], float] = time.time,
+        homes: HomeRefresher | None = None,
     ) -> None:
         self._deps = deps
+        self._homes = homes
         self._schedule = schedule
         self._poster = poster
         self._concurrency = concurrency
@@ -216,6 +221,9 @@ class Worker:
         self, lease: Lease, now: float
     ) -> tuple[CycleResult, DeliveryResult]:
         cycle = await run_team_cycle(self._deps, lease.team_id, now, self._memory)
+        if self._homes is not None:
+            # Before delivery: a final post ends its watch, and with it who watched.
+            await self._homes.mark_safely(lease.team_id, cycle.changed, now)
         lookup = (
             None
             if cycle.key is None
@@ -229,6 +237,8 @@ class Worker:
             lookup=lookup,
             holding=functools.partial(self._holding, lease),
         )
+        if self._homes is not None:
+            await self._homes.refresh_safely(lease.team_id, now)
         return cycle, delivery
 
     async def _holding(self, lease: Lease) -> bool:
@@ -317,8 +327,13 @@ async def open_worker(
     *,
     lease_s: float = LEASE_S,
     clock: Callable[[], float] = time.time,
+    grammar: Sequence[HelpSection] = (),
 ) -> AsyncIterator[Worker]:
-    """A worker with its own API client and Slack clients, on the given Redis."""
+    """A worker with its own API client and Slack clients, on the given Redis.
+
+    ``grammar``: ``/ops help``'s sections, for the Home tabs it refreshes
+    (the watcher cannot read the listeners' table of sub-commands itself).
+    """
     # No retries inside the client: a refused call waits for the team's next
     # turn, backing off there, rather than holding the team's lease.
     api = OperationClient.from_settings(settings, retry_attempts=1)
@@ -339,4 +354,8 @@ async def open_worker(
         )
         schedule = Schedule(redis, lease_s=lease_s)
         poster = Poster(watches, outbox, ChannelPacing(redis), clients)
-        yield Worker(deps, schedule, poster, clock=clock)
+        sources = HomeSources(
+            watches, deps.subscriptions, deps.team_keys, deps.pauses, api, grammar
+        )
+        homes = HomeRefresher(sources, HomeRefreshes(redis), clients.for_team)
+        yield Worker(deps, schedule, poster, clock=clock, homes=homes)

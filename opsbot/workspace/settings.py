@@ -52,6 +52,8 @@ METHOD_TIERS: Final[Mapping[str, Window]] = MappingProxyType(
         "views.publish": TIER_3,
         "users.info": TIER_4,
         "conversations.info": TIER_3,
+        "conversations.open": TIER_3,
+        "users.conversations": TIER_3,
         "oauth.v2.access": TIER_4,
         "apps.uninstall": TIER_4,
         "apps.connections.open": TIER_1,
