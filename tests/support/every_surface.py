@@ -18,7 +18,8 @@ from opsbot.slack.commands import help_sections
 from opsbot.store.outbox import Post, PostKind
 from opsbot.store.subscriptions import Subscription
 from opsbot.store.watches import Card, Watch
-from opsbot.ui import audit, common, operations, relaunch, render, team_key, watching
+from opsbot.store.guardrails import Guardrails, WhoMay
+from opsbot.ui import audit, common, guardrails, operations, relaunch, render, team_key, watching
 from opsbot.ui.views import WatchOutcome
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
@@ -33,7 +34,15 @@ def template_names() -> list[str]:
 
 def draw_every_surface() -> list[dict[str, Any]]:
     """One message or modal from every builder."""
-    return [*_common(), *_team_key(), *_operations(), *_relaunch(), *_watching(), *_audit()]
+    return [
+        *_common(),
+        *_team_key(),
+        *_operations(),
+        *_relaunch(),
+        *_watching(),
+        *_audit(),
+        *_guardrails(),
+    ]
 
 
 def _operation(step: str = "ERROR") -> Operation:
@@ -142,3 +151,18 @@ def _watching() -> list[dict[str, Any]]:
 
 def _audit() -> list[dict[str, Any]]:
     return [audit.audit_message(user_id=USER, action="cancel", target="123", outcome="ok", at=NOW)]
+
+
+def _guardrails() -> list[dict[str, Any]]:
+    rules = Guardrails(read_only_channels=frozenset({CHANNEL})).with_who_may(
+        "cancel", WhoMay.only(groups=["S0ONCALL"], people=[USER])
+    )
+    refusal = guardrails.Refusal.not_listed("cancel", rules.who_may_do("cancel"))
+    return [
+        guardrails.config_loading_modal(),
+        guardrails.config_modal(rules, [guardrails.UserGroup("S0ONCALL", "oncall")]),
+        guardrails.config_modal(Guardrails(), [], groups_note="No user groups."),
+        guardrails.config_saved_modal(["who may cancel: everyone"]),
+        guardrails.not_allowed_message(refusal),
+        guardrails.not_allowed_modal(guardrails.Refusal("read_only", "relaunch")),
+    ]
