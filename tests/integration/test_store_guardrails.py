@@ -79,7 +79,7 @@ async def test_group_members_are_remembered_briefly(redis: RedisClient) -> None:
     ttl = await redis.ttl(keyspace.group_members(TEAM, "S0ONCALL"))
 
     assert before is None
-    assert await members.get(TEAM, "S0ONCALL") == {"U0ADA", "U0MIA"}
+    assert await members.get(TEAM, "S0ONCALL") == frozenset({"U0ADA", "U0MIA"})
     assert 0 < ttl <= 60
 
 

@@ -15,10 +15,10 @@ from opsbot.api.catalog import RELAUNCH_PARAMETERS, choose_relaunch_fields
 from opsbot.api.errors import NotFoundError
 from opsbot.api.operation import Operation
 from opsbot.slack.commands import help_sections
+from opsbot.store.guardrails import Guardrails, WhoMay
 from opsbot.store.outbox import Post, PostKind
 from opsbot.store.subscriptions import Subscription
 from opsbot.store.watches import Card, Watch
-from opsbot.store.guardrails import Guardrails, WhoMay
 from opsbot.ui import audit, common, guardrails, operations, relaunch, render, team_key, watching
 from opsbot.ui.views import WatchOutcome
 

@@ -71,9 +71,7 @@ class Guarded:
         return str(posted["ts"])
 
     async def click(self, user: str, channel: str, ts: str, action_id: str) -> Outcome:
-        outcome = await self.served.interactions.click(
-            user, Target.message(channel, ts), action_id
-        )
+        outcome = await self.served.interactions.click(user, Target.message(channel, ts), action_id)
         assert outcome.ok, outcome.failure
         return outcome
 

@@ -49,7 +49,8 @@ async def test_an_admin_sets_who_may_cancel_and_the_change_is_audited(guarded: G
     assert rules.who_may_do(CANCEL) == WhoMay.only(groups=[ONCALL], people=[ADA])
     assert rules.who_may_do(RELAUNCH) == WhoMay()
     assert rules.read_only_channels == {READ_ONLY}
-    assert (rules.approvals, rules.approval_minutes) == ({RELAUNCH}, 15)
+    assert rules.approvals == frozenset({RELAUNCH})
+    assert rules.approval_minutes == 15
     [entry] = await recent_audit(guarded.services.redis, TEAM)
     assert (entry.action, entry.user_id) == ("config", ADA)
     assert f"who may cancel: group {ONCALL}, {ADA}" in entry.detail

@@ -21,10 +21,9 @@ from tests.integration.guardrails.conftest import (
     eventually,
 )
 from tests.support.redis_probe import recent_audit
+from tests.support.surfaces import all_text
 
-ONLY_ONCALL_AND_ADA = Guardrails().with_who_may(
-    CANCEL, WhoMay.only(groups=[ONCALL], people=[ADA])
-)
+ONLY_ONCALL_AND_ADA = Guardrails().with_who_may(CANCEL, WhoMay.only(groups=[ONCALL], people=[ADA]))
 
 
 async def test_a_refused_command_says_who_may_and_cancels_nothing(guarded: Guarded) -> None:
@@ -34,8 +33,8 @@ async def test_a_refused_command_says_who_may_and_cancels_nothing(guarded: Guard
     await guarded.command(MIA, f"cancel {op_id}")
     [answer] = await guarded.answer_to(MIA)
 
-    assert f"<!subteam^{ONCALL}>" in answer.blocks[0]["text"]["text"]
-    assert f"<@{ADA}>" in answer.blocks[0]["text"]["text"]
+    assert f"<!subteam^{ONCALL}>" in all_text(answer.blocks)
+    assert f"<@{ADA}>" in all_text(answer.blocks)
     assert answer.text == "You may not cancel operations."
     assert guarded.step_of(op_id) == WAIT
 
@@ -64,7 +63,7 @@ async def test_a_refused_click_on_cancel_cancels_nothing(guarded: Guarded) -> No
     await guarded.click(MIA, OPS, card, ids.ACTION_CANCEL)
     [answer] = await guarded.answer_to(MIA)
 
-    assert "may cancel operations" in answer.blocks[0]["text"]["text"]
+    assert "may cancel operations" in all_text(answer.blocks)
     assert guarded.step_of(op_id) == WAIT
     assert [e.action for e in await recent_audit(guarded.services.redis, "T0GUARD")] == []
 
@@ -82,7 +81,7 @@ async def test_a_click_asks_slack_afresh_whether_one_is_still_in_the_group(
     await guarded.click(OTTO, OPS, card, ids.ACTION_CANCEL)
     answers = await guarded.answer_to(OTTO, 2)
 
-    assert "may cancel operations" in answers[-1].blocks[0]["text"]["text"]
+    assert "may cancel operations" in all_text(answers[-1].blocks)
     assert guarded.step_of(op_id) == WAIT
 
 
@@ -109,7 +108,7 @@ async def test_a_read_only_channel_refuses_actions_but_lets_people_look(
     await guarded.command(ADA, f"info {op_id}", channel=READ_ONLY)
     answers = await guarded.answer_to(ADA, 2)
 
-    assert "read-only" in refused.blocks[0]["text"]["text"]
+    assert "read-only" in all_text(refused.blocks)
     assert any(f"#{op_id}" in (a.text or "") + str(a.blocks) for a in answers[1:])
     assert guarded.step_of(op_id) == WAIT
 
@@ -123,7 +122,7 @@ async def test_the_relaunch_button_and_command_are_refused_too(guarded: Guarded)
     await guarded.command(MIA, f"relaunch {op_id}")
     answers = await guarded.answer_to(MIA, 2)
 
-    assert all("may relaunch operations" in a.blocks[0]["text"]["text"] for a in answers)
+    assert all("may relaunch operations" in all_text(a.blocks) for a in answers)
     assert guarded.workspace.open_views(MIA) == []
 
 

@@ -97,7 +97,8 @@ def test_read_config_reads_back_what_was_chosen() -> None:
     assert errors == {}
     assert rules.who_may_do(CANCEL) == WhoMay.only(groups=[GROUP], people=[PERSON])
     assert rules.who_may_do(RELAUNCH) == WhoMay()
-    assert (rules.read_only_channels, rules.approvals) == ({"C0READ"}, {CANCEL})
+    assert rules.read_only_channels == frozenset({"C0READ"})
+    assert rules.approvals == frozenset({CANCEL})
     assert rules.approval_minutes == 45
 
 
