@@ -53,11 +53,31 @@ CHANNELS_PER_PAGE: Final = 999
 PUBLISHES_PER_PASS: Final = 10
 
 ClientFor = Callable[[str], Awaitable[AsyncWebClient | None]]
+# Whether a person may relaunch (the team's guardrails): client, team id, user id.
+MayRelaunch = Callable[[AsyncWebClient, str, str], Awaitable[bool]]
+
+
+async def everyone_may(_client: AsyncWebClient, _team_id: str, _user_id: str) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class FromListeners:
+    """What the Home tab takes from the Slack listeners' side: ``/ops help``'s
+    sections and who may relaunch. The watcher cannot import them; the runtime
+    hands them over, so a tab the watcher refreshes reads like one just opened."""
+
+    grammar: Sequence[HelpSection] = ()
+    may_relaunch: MayRelaunch = everyone_may
 
 
 @dataclass(frozen=True)
 class HomeSources:
-    """What a Home tab is drawn from; ``grammar`` is ``/ops help``'s sections."""
+    """What a Home tab is drawn from; ``grammar`` is ``/ops help``'s sections.
+
+    ``may_relaunch`` decides who sees Relaunch buttons (the listeners'
+    guardrails; a click is checked again, as every action is).
+    """
 
     watches: WatchStore
     subscriptions: SubscriptionStore
@@ -65,6 +85,7 @@ class HomeSources:
     pauses: TeamPauses
     api: OperationClient
     grammar: Sequence[HelpSection]
+    may_relaunch: MayRelaunch = everyone_may
 
 
 async def draw_home(
@@ -77,11 +98,12 @@ async def draw_home(
     failed: FailedOperations | None = None,
 ) -> Modal:
     """The person's Home tab as it is now; ``failed``, when the caller read them already."""
-    watches, failed_now, subscriptions, paused = await asyncio.gather(
+    watches, failed_now, subscriptions, paused, may_relaunch = await asyncio.gather(
         sources.watches.followed_by(team_id, user_id),
         _failed_operations(sources, team_id) if failed is None else _given(failed),
         _subscriptions_in_their_channels(sources, client, team_id, user_id),
         sources.pauses.reason(team_id),
+        sources.may_relaunch(client, team_id, user_id),
     )
     status = await sources.team_keys.status(team_id)
     content = HomeContent(
@@ -92,6 +114,7 @@ async def draw_home(
         key=status,
         grammar=sources.grammar,
         paused=paused,
+        may_relaunch=may_relaunch,
     )
     return home_view(content, now=moment(now))
 

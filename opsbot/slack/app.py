@@ -25,6 +25,7 @@ from opsbot.slack import (
     look,
     ops_command,
     relaunch,
+    team_config,
     team_key,
 )
 from opsbot.slack.commands import help_sections
@@ -37,7 +38,8 @@ log = logging.getLogger(__name__)
 # channels the bot was not invited to, users:read for the admin check,
 # im:write for `/ops watch … dm` and the Home tab's answers (conversations.open),
 # channels:read and groups:read for the Home tab's "subscriptions of channels
-# you are in" (users.conversations).
+# you are in" (users.conversations),
+# usergroups:read for the guardrails' user groups (usergroups.list, .users.list).
 BOT_SCOPES: Final = (
     "commands",
     "chat:write",
@@ -46,6 +48,7 @@ BOT_SCOPES: Final = (
     "im:write",
     "channels:read",
     "groups:read",
+    "usergroups:read",
 )
 EVENTS_PATH: Final = "/slack/events"
 INSTALL_PATH: Final = "/slack/install"
@@ -136,5 +139,6 @@ def register_listeners(
     relaunch.register(app, services)
     follow.register(app, services)
     team_key.register(app, services)
+    team_config.register(app, services)
     events.register(app, services, installation_store)
     home.register(app, services, help_sections())

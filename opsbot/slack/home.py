@@ -17,13 +17,22 @@ from typing import Any, Final
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from opsbot.app_home import HomeSources, publish_home
+from opsbot.app_home import HomeSources, MayRelaunch, publish_home
 from opsbot.services import Services
-from opsbot.slack import failures
+from opsbot.slack import failures, who_may_act
 from opsbot.slack.direct_messages import direct_message_interaction
-from opsbot.slack.interaction import Interaction, on_operation_button
+from opsbot.slack.interaction import (
+    MAY_RELAUNCH,
+    NEEDS_KEY,
+    Guards,
+    Interaction,
+    OperationHandler,
+    on_operation_button,
+)
 from opsbot.slack.look import info_messages
 from opsbot.slack.relaunch import open_relaunch_modal
+from opsbot.slack.requests import Requester
+from opsbot.store import guardrails
 from opsbot.store.home_refreshes import HomeRefreshes
 from opsbot.ui import ids
 from opsbot.ui.common import HelpSection
@@ -35,6 +44,7 @@ HOME_TAB: Final = "home"
 
 
 def home_sources(services: Services, grammar: Sequence[HelpSection]) -> HomeSources:
+    """What the Home tab is drawn from, its Relaunch buttons following the guardrails."""
     return HomeSources(
         services.watches,
         services.subscriptions,
@@ -42,7 +52,22 @@ def home_sources(services: Services, grammar: Sequence[HelpSection]) -> HomeSour
         services.pauses,
         services.api,
         grammar,
+        may_relaunch=relaunch_checker(services),
     )
+
+
+def relaunch_checker(services: Services) -> MayRelaunch:
+    """Whether a person may relaunch by the team's guardrails (no channel: a Home tab's)."""
+
+    async def may_relaunch(client: AsyncWebClient, team_id: str, user_id: str) -> bool:
+        requester = Requester(team_id, user_id, None, None, None)
+        rules = await services.guardrails.get(team_id)
+        refused = await who_may_act.refusal_by_rules(
+            services, client, requester, rules, guardrails.RELAUNCH
+        )
+        return refused is None
+
+    return may_relaunch
 
 
 def register(app: AsyncApp, services: Services, grammar: Sequence[HelpSection]) -> None:
@@ -63,21 +88,21 @@ def register(app: AsyncApp, services: Services, grammar: Sequence[HelpSection]) 
             await refreshes.opened(team_id, user_id, time.time())
             await publish_home(sources, client, team_id, user_id)
 
-    # The key is asked for inside: its absence is told in the DM, like the rest.
-    on_operation_button(app, services, ids.ACTION_HOME_INFO, _in_dm(_info))
-    on_operation_button(app, services, ids.ACTION_HOME_RELAUNCH, _in_dm(_relaunch))
+    # The guards are checked inside: what they tell is told in the DM, like the rest.
+    on_operation_button(app, services, ids.ACTION_HOME_INFO, _in_dm(_info, NEEDS_KEY))
+    on_operation_button(app, services, ids.ACTION_HOME_RELAUNCH, _in_dm(_relaunch, MAY_RELAUNCH))
 
 
-def _in_dm(handler: Any) -> Any:
-    """Run ``handler`` as if asked from the person's DM with the app."""
+def _in_dm(handler: OperationHandler, guards: Guards) -> OperationHandler:
+    """Run ``handler`` as if asked from the person's DM with the app, once ``guards`` hold."""
 
     async def from_home(asked: Interaction, op_id: int) -> None:
         in_dm = await direct_message_interaction(asked)
         if in_dm is None:
             return
-        key = await in_dm.team_key_or_ask()
-        if key is not None:
-            await handler(in_dm.with_key(key), op_id)
+        admitted = await in_dm.admitted(guards)
+        if admitted is not None:
+            await handler(admitted, op_id)
 
     return from_home
 

@@ -27,14 +27,14 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Final
 
 from redis.exceptions import RedisError
 
 from opsbot.api.client import OperationClient
-from opsbot.app_home import HomeRefresher, HomeSources
+from opsbot.app_home import FromListeners, HomeRefresher, HomeSources
 from opsbot.config import Settings
 from opsbot.logs import log_text
 from opsbot.slack_installations import RedisInstallationStore
@@ -48,7 +48,6 @@ from opsbot.store.subscriptions import SubscriptionStore
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Vault
 from opsbot.store.watches import WatchStore
-from opsbot.ui.common import HelpSection
 from opsbot.watcher.clients import TeamClients
 from opsbot.watcher.cycle import CycleDeps, CycleResult, fetch_operations, run_team_cycle
 from opsbot.watcher.intervals import PollPolicy
@@ -56,6 +55,10 @@ from opsbot.watcher.memory import WorkerMemory
 from opsbot.watcher.poster import DeliveryResult, Poster
 
 log = logging.getLogger("opsbot.watcher")
+
+# A worker started without the listeners' side (tests, benchmarks): Home tabs
+# without the grammar, Relaunch buttons for everyone (a click is checked anyway).
+NOTHING_FROM_LISTENERS: Final = FromListeners()
 
 # A team's lease: renewed every third of it while the worker works on the team.
 LEASE_S: Final = 10.0
@@ -327,12 +330,11 @@ async def open_worker(
     *,
     lease_s: float = LEASE_S,
     clock: Callable[[], float] = time.time,
-    grammar: Sequence[HelpSection] = (),
+    home: FromListeners = NOTHING_FROM_LISTENERS,
 ) -> AsyncIterator[Worker]:
     """A worker with its own API client and Slack clients, on the given Redis.
 
-    ``grammar``: ``/ops help``'s sections, for the Home tabs it refreshes
-    (the watcher cannot read the listeners' table of sub-commands itself).
+    ``home``: what the Home tabs it refreshes take from the listeners' side.
     """
     # No retries inside the client: a refused call waits for the team's next
     # turn, backing off there, rather than holding the team's lease.
@@ -355,7 +357,13 @@ async def open_worker(
         schedule = Schedule(redis, lease_s=lease_s)
         poster = Poster(watches, outbox, ChannelPacing(redis), clients)
         sources = HomeSources(
-            watches, deps.subscriptions, deps.team_keys, deps.pauses, api, grammar
+            watches,
+            deps.subscriptions,
+            deps.team_keys,
+            deps.pauses,
+            api,
+            home.grammar,
+            home.may_relaunch,
         )
         homes = HomeRefresher(sources, HomeRefreshes(redis), clients.for_team)
         yield Worker(deps, schedule, poster, clock=clock, homes=homes)

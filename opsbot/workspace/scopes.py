@@ -31,6 +31,8 @@ METHOD_SCOPES: Final[Mapping[str, str]] = MappingProxyType(
         "users.info": "users:read",
         # A 1:1 DM; a group DM would need mpim:write (opsbot.workspace.conversations).
         "conversations.open": "im:write",
+        "usergroups.list": "usergroups:read",
+        "usergroups.users.list": "usergroups:read",
     }
 )
 # chat:write posts where the bot is a member; chat:write.public also in public

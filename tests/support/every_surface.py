@@ -16,10 +16,11 @@ from opsbot.api.errors import NotFoundError
 from opsbot.api.operation import Operation
 from opsbot.api.related import InFlight, ObjectRef
 from opsbot.slack.commands import help_sections
+from opsbot.store.guardrails import Guardrails, WhoMay
 from opsbot.store.outbox import Post, PostKind
 from opsbot.store.subscriptions import Subscription
 from opsbot.store.watches import Card, Watch
-from opsbot.ui import audit, common, operations, relaunch, render, team_key, watching
+from opsbot.ui import audit, common, guardrails, operations, relaunch, render, team_key, watching
 from opsbot.ui.home import FailedOperations, HomeContent, home_view
 from opsbot.ui.in_flight import InFlightView, with_in_flight
 from opsbot.ui.views import WatchOutcome
@@ -44,6 +45,7 @@ def draw_every_surface() -> list[dict[str, Any]]:
         *_watching(),
         *_audit(),
         *_home(),
+        *_guardrails(),
     ]
 
 
@@ -189,3 +191,18 @@ def _home() -> list[dict[str, Any]]:
         grammar=help_sections(),
     )
     return [home_view(content, now=NOW)]
+
+
+def _guardrails() -> list[dict[str, Any]]:
+    rules = Guardrails(read_only_channels=frozenset({CHANNEL})).with_who_may(
+        "cancel", WhoMay.only(groups=["S0ONCALL"], people=[USER])
+    )
+    refusal = guardrails.Refusal.not_listed("cancel", rules.who_may_do("cancel"))
+    return [
+        guardrails.config_loading_modal(),
+        guardrails.config_modal(rules, [guardrails.UserGroup("S0ONCALL", "oncall")]),
+        guardrails.config_modal(Guardrails(), [], groups_note="No user groups."),
+        guardrails.config_saved_modal(["who may cancel: everyone"]),
+        guardrails.not_allowed_message(refusal),
+        guardrails.not_allowed_modal(guardrails.Refusal("read_only", "relaunch")),
+    ]

@@ -15,8 +15,10 @@ from typing import Any, Final
 
 import pytest
 
+from opsbot.app_home import FromListeners
 from opsbot.simulator import ServedSimulator, Simulator
 from opsbot.slack.commands import help_sections
+from opsbot.slack.home import relaunch_checker
 from opsbot.watcher.worker import Worker, open_worker
 from opsbot.workspace import ServedWorkspace, Workspace, serve_workspace
 from opsbot.workspace import demo as demo_workspace
@@ -131,6 +133,6 @@ async def home_world(
                 services.vault,
                 lease_s=TEST_LEASE_S,
                 clock=clock,
-                grammar=help_sections(),
+                home=FromListeners(help_sections(), relaunch_checker(services)),
             ) as worker:
                 yield HomeWorld(served, opsbot, worker, clock, sim_server.simulator)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from opsbot.api.operation import BILL, DONE, ERROR, RUN, WAIT
 from opsbot.store import keyspace
+from opsbot.store.guardrails import RELAUNCH, Guardrails, WhoMay
 from opsbot.store.home_refreshes import HomeRefreshes
 from opsbot.ui import ids
 from opsbot.workspace import Target
@@ -211,3 +212,51 @@ async def test_changes_in_a_burst_publish_once_then_the_latest_on_a_later_pass(
     await world.cycle()
     assert "*RUN*" in world.home_text(MIA)
     assert world.publishes_for(MIA) == opened + 2
+
+
+async def test_relaunch_is_offered_and_done_from_home_only_for_who_may_relaunch(
+    home_world: HomeWorld,
+) -> None:
+    world = home_world
+    failed = world.simulator.create("domain_create", step=ERROR, domain="guarded.example")
+    services = world.opsbot.services
+    rules = Guardrails().with_who_may(RELAUNCH, WhoMay.only(people=[ADA]))
+    await services.guardrails.set(TEAM, rules)
+    await world.served.interactions.open_home(MIA)
+    await until(lambda: world.workspace.home(TEAM, MIA) is not None)
+
+    buttons = {
+        element["action_id"]
+        for block in world.home(MIA).body["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+    }
+    # A stale tab (drawn before the rule) still has the button: its click is refused.
+    await services.guardrails.set(TEAM, Guardrails())
+    await world.served.interactions.open_home(MIA)
+    await until(lambda: ids.ACTION_HOME_RELAUNCH in blocks_text_ids(world, MIA))
+    await services.guardrails.set(TEAM, rules)
+    clicked = await world.served.interactions.click(
+        MIA,
+        Target.view(world.home(MIA).id),
+        ids.ACTION_HOME_RELAUNCH,
+        block_id=_row_of(world, failed),
+    )
+    dm = f"D{MIA}"
+    await until(lambda: dm in world.workspace.channels and bool(world.workspace.history(dm)))
+
+    assert buttons == {ids.ACTION_HOME_INFO}
+    assert clicked.ok
+    assert world.workspace.open_views(MIA) == []
+    [refusal] = world.workspace.history(dm)
+    assert refusal.text == "You may not relaunch operations."
+    assert f"<@{ADA}>" in blocks_text(refusal.blocks or [])
+
+
+def blocks_text_ids(world: HomeWorld, user: str) -> set[str]:
+    return {
+        element["action_id"]
+        for block in world.home(user).body["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+    }
