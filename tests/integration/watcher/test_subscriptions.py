@@ -24,11 +24,11 @@ CARD = re.compile(r"Operation (\d+) ")
 
 
 def cards_per_operation(watching: Watching) -> collections.Counter[int]:
-    """How many cards (top-level posts) each operation got."""
+    """How many cards (top-level posts Slack took) each operation got."""
     counted: collections.Counter[int] = collections.Counter()
     for call in watching.slack.calls_to("chat.postMessage"):
         found = CARD.match(str(call.args.get("text", "")))
-        if "thread_ts" not in call.args and found:
+        if "thread_ts" not in call.args and found and call.error is None:
             counted[int(found.group(1))] += 1
     return counted
 
