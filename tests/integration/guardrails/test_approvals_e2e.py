@@ -41,6 +41,19 @@ def _form_with(guarded: Guarded, user: str, block_id: str) -> View | None:
     return views[-1] if any(b.get("block_id") == block_id for b in blocks) else None
 
 
+async def all_decided(guarded: Guarded) -> None:
+    """The last step of a decision: its request leaves the sweep's set (then the test may end)."""
+    for _ in range(250):
+        if not await guarded.services.redis.zcard(keyspace.approvals_due()):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("a decided request is still in the sweep's set")
+
+
+def told_privately(guarded: Guarded, *users: str) -> list[str]:
+    return [all_text(e.blocks) for u in users for e in guarded.workspace.ephemerals_for(u)]
+
+
 def approval_cards(guarded: Guarded) -> list[Message]:
     return [
         m
@@ -68,6 +81,7 @@ async def test_a_cancel_waits_for_approval_then_runs_once_approved(guarded: Guar
     await guarded.click(OTTO, OPS, card.ts, ids.ACTION_APPROVE)
     await eventually(lambda: guarded.step_of(op_id) == CANCELLED)
     await eventually(lambda: "Approved" in all_text(guarded.workspace.message(OPS, card.ts).blocks))
+    await all_decided(guarded)
 
     assert f"<@{MIA}> wants to *cancel* operation *#{op_id}*" in pending
     assert "Current step: *WAIT*" in pending
@@ -118,18 +132,17 @@ async def test_two_approvers_at_once_and_a_double_click_cancel_once(guarded: Gua
         *(guarded.served.interactions.click(user, target, action) for user, action in clicks)
     )
     await eventually(lambda: guarded.step_of(op_id) == CANCELLED)
-    await guarded.answer_to(ADA)  # the losers are told it was already approved
-    await asyncio.sleep(0.5)  # let any second cancel land, were there one
+    await all_decided(guarded)
+    # The two who lost are told it was already approved.
+    await eventually(lambda: len(told_privately(guarded, OTTO, ADA)) >= 2)
 
     assert all(outcome.ok for outcome in outcomes)
     entries = await recent_audit(guarded.services.redis, TEAM)
     runs = [e for e in entries if e.action == CANCEL and "approved by" in e.detail]
     assert len(runs) == 1
     assert runs[0].outcome == "ok"
-    told = [
-        all_text(e.blocks) for user in (OTTO, ADA) for e in guarded.workspace.ephemerals_for(user)
-    ]
-    assert any("already approved" in text for text in told)
+    told = told_privately(guarded, OTTO, ADA)
+    assert sum("already approved" in text for text in told) == 2
 
 
 async def test_a_denied_request_does_nothing_and_says_who_denied(guarded: Guarded) -> None:
@@ -138,6 +151,7 @@ async def test_a_denied_request_does_nothing_and_says_who_denied(guarded: Guarde
 
     await guarded.click(ADA, OPS, card.ts, ids.ACTION_DENY)
     await eventually(lambda: "Denied" in all_text(guarded.workspace.message(OPS, card.ts).blocks))
+    await all_decided(guarded)
 
     assert guarded.step_of(op_id) == WAIT
     [denial] = [
@@ -167,6 +181,7 @@ async def test_a_relaunch_approved_sends_exactly_the_parameters_asked_for(
     step_while_pending = guarded.step_of(op_id)
     await guarded.click(ADA, OPS, card.ts, ids.ACTION_APPROVE)
     await eventually(lambda: guarded.simulator.operation(op_id)["params"]["authinfo"] == SECRET)
+    await all_decided(guarded)
 
     assert "must approve it within" in all_text(asked.body["blocks"])
     assert "`authinfo` = ••••••" in pending
@@ -204,7 +219,9 @@ async def test_a_click_after_the_expiry_expires_it_rather_than_act(guarded: Guar
 
     await guarded.click(OTTO, OPS, card.ts, ids.ACTION_APPROVE)
     await eventually(lambda: "Expired" in all_text(guarded.workspace.message(OPS, card.ts).blocks))
+    [told] = await guarded.answer_to(OTTO)
 
+    assert "expired" in told.text
     approval = await guarded.services.approvals.get(team, approval_id)
     assert approval is not None
     assert approval.state not in (PENDING, APPROVED)
