@@ -381,3 +381,13 @@ end
 redis.call('HSET', KEYS[1], 'state', wanted, 'decided_by', by, 'decided_at', ARGV[3])
 return {1, wanted}
 """
+
+# The Home tab of KEYS[1]'s person ARGV[1] was published from what was known
+# when it was marked at ARGV[2]: drop the mark unless a newer change re-marked it.
+HOME_REFRESHED: Final = """
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if score and tonumber(score) <= tonumber(ARGV[2]) then
+  return redis.call('ZREM', KEYS[1], ARGV[1])
+end
+return 0
+"""
