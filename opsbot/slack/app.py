@@ -16,6 +16,7 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 
 from opsbot.services import Services
 from opsbot.slack import (
+    approvals,
     cancel,
     events,
     failures,
@@ -163,5 +164,6 @@ def register_listeners(
     follow.register(app, services)
     team_key.register(app, services)
     team_config.register(app, services)
+    approvals.register(app, services)
     events.register(app, services, installation_store)
     home.register(app, services, help_sections())
