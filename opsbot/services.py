@@ -17,6 +17,8 @@ from opsbot.config import Settings
 from opsbot.slack_installations import RedisInstallationStore, RedisOAuthStateStore
 from opsbot.store.audit import AuditLog
 from opsbot.store.connection import RedisClient, open_redis
+from opsbot.store.group_members import GroupMembers
+from opsbot.store.guardrail_store import GuardrailStore
 from opsbot.store.locks import ActionLocks
 from opsbot.store.pauses import TeamPauses
 from opsbot.store.schedule import Schedule
@@ -41,6 +43,8 @@ class Services:
     locks: ActionLocks
     pauses: TeamPauses
     team_data: TeamData
+    guardrails: GuardrailStore
+    group_members: GroupMembers
     # Used in OAuth mode only: where installations and OAuth states are kept.
     installations: RedisInstallationStore
     oauth_states: RedisOAuthStateStore
@@ -66,6 +70,8 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             locks=ActionLocks(redis),
             pauses=TeamPauses(redis),
             team_data=TeamData(redis),
+            guardrails=GuardrailStore(redis),
+            group_members=GroupMembers(redis),
             installations=RedisInstallationStore(redis, vault),
             oauth_states=RedisOAuthStateStore(redis),
         )

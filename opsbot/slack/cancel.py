@@ -20,7 +20,8 @@ from opsbot.services import Services
 from opsbot.slack import audit_trail, failures, look
 from opsbot.slack.follow import watch_in_thread
 from opsbot.slack.grammar import Command
-from opsbot.slack.interaction import NEEDS_KEY, Action, Interaction, on_button
+from opsbot.slack.in_flight import in_flight_view
+from opsbot.slack.interaction import CANCELS, Action, Interaction, on_button
 from opsbot.store import audit
 from opsbot.ui import ids
 from opsbot.ui.common import api_error_message, error_message, notice_message
@@ -38,8 +39,8 @@ log = logging.getLogger(__name__)
 
 def register(app: AsyncApp, services: Services) -> None:
     # A Cancel on a card or a row, and the "Cancel it" answer to `/ops cancel ID`.
-    on_button(app, services, ids.ACTION_CANCEL, _cancel_button, NEEDS_KEY)
-    on_button(app, services, ids.ACTION_CANCEL_CONFIRM, _cancel_button, NEEDS_KEY)
+    on_button(app, services, ids.ACTION_CANCEL, _cancel_button, CANCELS)
+    on_button(app, services, ids.ACTION_CANCEL_CONFIRM, _cancel_button, CANCELS)
 
     @app.action(ids.ACTION_CANCEL_KEEP)
     async def keep(ack: AsyncAck, respond: AsyncRespond) -> None:
@@ -67,7 +68,8 @@ async def _confirm_cancel(asked: Interaction, op_id: int) -> list[Message]:
                 "BILL, WAIT or ERROR can be cancelled.",
             )
         ]
-    return [cancel_confirm_message(operation)]
+    others = await in_flight_view(asked, operation, warn_duplicates=False)
+    return [cancel_confirm_message(operation, in_flight=others)]
 
 
 async def _cancel_button(asked: Interaction, action: Action) -> None:

@@ -132,6 +132,20 @@ def action_lock(team_id: str, op_id: int) -> str:
     return f"{team_tag(team_id)}:lock:action:{_operation_id(op_id)}"
 
 
+# Guardrails: who may act, where, and with whose approval.
+
+
+def guardrails(team_id: str) -> str:
+    """JSON: the team's rules from ``/ops config``; absent means everyone, everywhere."""
+    return f"{team_tag(team_id)}:guardrails"
+
+
+def group_members(team_id: str, group_id: str) -> str:
+    """JSON list of a user group's members, kept a minute (Slack asks them at Tier 2)."""
+    group = check_slack_id(group_id, "user group id")
+    return f"{team_tag(team_id)}:usergroup:{group}:members"
+
+
 # The watcher's keys (watches, outbox, subscriptions, pauses, pacing, schedule).
 # Operation ids are integers and channel ids Slack ids, both checked, so no
 # id can carry a ``:`` or ``}`` into a key.
@@ -181,6 +195,22 @@ def channel_next_post(team_id: str, channel_id: str) -> str:
     """Epoch seconds before which nothing more is posted to that channel."""
     channel = check_slack_id(channel_id, "channel id")
     return f"{team_tag(team_id)}:channel:{channel}:next_post"
+
+
+def home_refreshes(team_id: str) -> str:
+    """Sorted set: people whose Home tab shows a watch that changed step, by when it changed."""
+    return f"{team_tag(team_id)}:home:refresh"
+
+
+def home_viewers(team_id: str) -> str:
+    """Sorted set: people who opened the app's Home tab, by when they last did."""
+    return f"{team_tag(team_id)}:home:viewers"
+
+
+def home_published(team_id: str, user_id: str) -> str:
+    """Set for a few seconds after a person's Home tab is published: the debounce."""
+    user = check_slack_id(user_id, "user id")
+    return f"{team_tag(team_id)}:home:published:{user}"
 
 
 def schedule() -> str:

@@ -22,6 +22,12 @@ ACTION_UNWATCH: Final = "op_unwatch"
 ACTION_CANCEL: Final = "op_cancel"
 ACTION_RELAUNCH: Final = "op_relaunch"
 
+# The Home tab's buttons on a failed operation: they answer in the person's
+# direct message with the app (a Home tab has no channel and no response_url).
+# Value: payloads.OperationButtonValue.
+ACTION_HOME_INFO: Final = "home_info"
+ACTION_HOME_RELAUNCH: Final = "home_relaunch"
+
 # The two answers to "/ops cancel ID". Value: payloads.OperationButtonValue.
 ACTION_CANCEL_CONFIRM: Final = "op_cancel_confirm"
 ACTION_CANCEL_KEEP: Final = "op_cancel_keep"
@@ -46,3 +52,20 @@ BLOCK_API_KEY: Final = "api_key"
 
 # The action_id of every modal input whose block_id names what it holds.
 ACTION_VALUE: Final = "value"
+
+# The /ops config modal (guardrails). Per action (cancel, relaunch): a radio
+# block "<action>_who" (CONFIG_EVERYONE or CONFIG_CHOSEN), a user-group select
+# "<action>_groups" and a people select "<action>_people"; then the read-only
+# channels, the actions needing approval and the approval's lifetime. Every
+# input's action_id is ACTION_VALUE; read back by ui.guardrails.read_config.
+CALLBACK_CONFIG: Final = "ops_config"
+CONFIG_EVERYONE: Final = "everyone"
+CONFIG_CHOSEN: Final = "chosen"
+BLOCK_READ_ONLY: Final = "read_only_channels"
+BLOCK_APPROVALS: Final = "approvals"
+BLOCK_APPROVAL_MINUTES: Final = "approval_minutes"
+
+
+def config_block(action: str, part: str) -> str:
+    """The block_id of one of an action's inputs: ``who``, ``groups`` or ``people``."""
+    return f"{action}_{part}"

@@ -69,8 +69,24 @@ class Channel:
     bot_member: bool = True
     # People in the channel (ephemeral messages only reach members).
     members: set[str] = field(default_factory=set)
+    # A direct message between the app's bot and this person (conversations.open).
+    im_user: str | None = None
+
+    @property
+    def is_im(self) -> bool:
+        return self.im_user is not None
 
     def as_slack(self) -> JSON:
+        if self.im_user is not None:
+            # Slack's im object: no name, the other person in ``user``.
+            return {
+                "id": self.id,
+                "is_im": True,
+                "is_org_shared": False,
+                "context_team_id": self.team_id,
+                "user": self.im_user,
+                "is_user_deleted": False,
+            }
         return {
             "id": self.id,
             "name": self.name,
@@ -189,6 +205,37 @@ class View:
             "app_id": self.app_id,
             "bot_id": self.bot_id,
         }
+
+
+@dataclass
+class UserGroup:
+    """A user group (``@oncall``); Slack's API calls it a usergroup, its errors a subteam."""
+
+    id: str
+    team_id: str
+    handle: str
+    name: str
+    users: list[str] = field(default_factory=list)
+    # A disabled group is left out of usergroups.list unless include_disabled.
+    disabled: bool = False
+
+    def as_slack(self, *, include_users: bool = False) -> JSON:
+        group: JSON = {
+            "id": self.id,
+            "team_id": self.team_id,
+            "is_usergroup": True,
+            "name": self.name,
+            "description": "",
+            "handle": self.handle,
+            "is_external": False,
+            "date_delete": 1 if self.disabled else 0,
+            "auto_type": None,
+            "prefs": {"channels": [], "groups": []},
+            "user_count": len(self.users),
+        }
+        if include_users:
+            group["users"] = list(self.users)
+        return group
 
 
 @dataclass

@@ -30,6 +30,7 @@ from opsbot.workspace.state import (
     Team,
     Trigger,
     User,
+    UserGroup,
     View,
     Warning,
 )
@@ -85,6 +86,7 @@ class Workspace:
         self.teams: dict[str, Team] = {}
         self.users: dict[str, User] = {}
         self.channels: dict[str, Channel] = {}
+        self.usergroups: dict[str, UserGroup] = {}
         self.messages: dict[tuple[str, str], Message] = {}
         self.ephemerals: dict[tuple[str, str], Ephemeral] = {}
         self.views: dict[str, View] = {}
@@ -159,6 +161,25 @@ class Workspace:
         self.publish("channel.added", channel=channel_id, team=team_id)
         return channel
 
+    def add_usergroup(
+        self,
+        group_id: str,
+        team_id: str,
+        *,
+        handle: str,
+        users: Iterable[str] = (),
+        name: str | None = None,
+    ) -> UserGroup:
+        """A user group of ``team_id`` (``@handle``); :meth:`set_group_members` changes it."""
+        group = UserGroup(group_id, team_id, handle, name or handle, list(users))
+        self.usergroups[group_id] = group
+        self.publish("usergroup.added", usergroup=group_id, team=team_id)
+        return group
+
+    def set_group_members(self, group_id: str, users: Iterable[str]) -> None:
+        self.usergroups[group_id].users = list(users)
+        self.publish("usergroup.changed", usergroup=group_id)
+
     def install(
         self,
         team_id: str,
@@ -192,6 +213,22 @@ class Workspace:
         code = f"code-{self.ids.next()}"
         self.grants[code] = Grant(code, team_id, installer, enterprise_install)
         return code
+
+    def open_dm(self, team_id: str, user_id: str) -> tuple[Channel, bool]:
+        """The bot's direct message with ``user_id`` in ``team_id``, and whether it was open.
+
+        Its id is ``D`` and the person's id: the channel ``app_home_opened``
+        names for that person, so the Home tab and the Messages tab agree.
+        """
+        channel_id = dm_channel_id(user_id)
+        existing = self.channels.get(channel_id)
+        if existing is not None and existing.team_id == team_id:
+            return existing, True
+        channel = Channel(channel_id, team_id, channel_id.lower(), is_private=True, im_user=user_id)
+        channel.members.add(user_id)
+        self.channels[channel_id] = channel
+        self.publish("dm.opened", channel=channel_id, user=user_id, team=team_id)
+        return channel, False
 
     def join(self, user_id: str, channel_id: str) -> None:
         self.channels[channel_id].members.add(user_id)
@@ -287,6 +324,10 @@ class Workspace:
 
     def next_ts(self) -> str:
         return self.ids.ts(self.clock())
+
+
+def dm_channel_id(user_id: str) -> str:
+    return f"D{user_id}"
 
 
 def _in_channel(message: Message) -> bool:
