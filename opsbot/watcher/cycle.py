@@ -443,7 +443,7 @@ async def _record(
     # False: another worker recorded this change first; it posts it.
     result.changes += int(recorded)
     if recorded:
-        result.changed.append(operation.id)
+        result.changed.append(glance.id)
     return True
 
 
