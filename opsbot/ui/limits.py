@@ -146,6 +146,13 @@ def enforce_limits(payload: Mapping[str, Any], surface: Surface) -> dict[str, An
     return fitted
 
 
+def enforce_option_limits(answer: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a ``block_suggestion`` answer (``{"options": …}``) that fits Slack's limits."""
+    fitted = copy.deepcopy(dict(answer))
+    Fitter(fix=True).suggestions(fitted)
+    return fitted
+
+
 class Fitter:
     """Walks a message or a view; records each violation and, when fixing, repairs it.
 
@@ -164,6 +171,10 @@ class Fitter:
         else:
             self._message(payload)
         self._blocks(payload, MAX_BLOCKS[surface])
+
+    def suggestions(self, answer: dict[str, Any]) -> None:
+        """The options an external select shows: the same rules as a static select's."""
+        self._select(answer, "options")
 
     def _violation(self, where: str, problem: str) -> bool:
         """Record a violation; True when the caller should repair it."""
@@ -251,11 +262,19 @@ class Fitter:
         for index, option in enumerate(self._capped(select, "options", OPTIONS, where)):
             self._option(option, f"{where}.options[{index}]")
         groups = self._capped(select, "option_groups", OPTION_GROUPS, where)
+        room = OPTIONS
         for index, group in enumerate(groups):
             group_where = f"{where}.option_groups[{index}]"
             self._text(group.get("label"), OPTION_GROUP_LABEL, f"{group_where}.label")
-            for number, option in enumerate(self._capped(group, "options", OPTIONS, group_where)):
+            # Every group's options count against the select's 100: the safe
+            # reading of "a maximum of 100 options" (slack-rules.md, Blocks).
+            options = self._capped(group, "options", max(room, 0), group_where)
+            room -= len(options)
+            for number, option in enumerate(options):
                 self._option(option, f"{group_where}.options[{number}]")
+        if self.fix and groups:
+            # A group left with no option is itself refused: it goes.
+            select["option_groups"] = [group for group in groups if group.get("options")]
         initial = select.get("initial_option")
         if isinstance(initial, dict):
             self._option(initial, f"{where}.initial_option")

@@ -33,6 +33,7 @@ from urllib.parse import parse_qsl, urlencode
 from opsbot.workspace import (
     App,
     Burst,
+    Interactions,
     Rates,
     ServedWorkspace,
     Workspace,
@@ -397,6 +398,16 @@ class FakeSlack:
         if view is None:
             raise KeyError(f"no open view {view_id}")
         return view.as_slack()
+
+    def people(self, request_url: str) -> Interactions:
+        """The workspace's people, acting on the app served at ``request_url`` as Slack delivers.
+
+        Commands, clicks, typing, suggestions and submits go through the
+        workspace itself: trigger_ids, response_urls, acks and view state as
+        in Slack.
+        """
+        self.workspace.app.request_url = request_url
+        return self.served.interactions
 
     def front_view(self, user_id: str = USER_ID) -> JSON:
         """The modal ``user_id`` has in front, as Slack holds it now."""
