@@ -66,6 +66,17 @@ class RedisInstallationStore(AsyncInstallationStore):
         fields = await self._records.find_bot(owner, enterprise_id)
         return None if fields is None else Bot(**fields)
 
+    async def async_find_team_bot(self, team_id: str) -> Bot | None:
+        """The bot serving ``team_id``, whether the workspace stands alone or is in a Grid org.
+
+        For work that starts from a team id alone (the watcher's posts): bolt
+        finds an installation by the (enterprise_id, team_id) of each request,
+        and a team installed inside an Enterprise Grid org is stored under
+        its org's id, so it is looked up the same way.
+        """
+        enterprise_id = await self._records.enterprise_of(team_id)
+        return await self.async_find_bot(enterprise_id=enterprise_id, team_id=team_id)
+
     async def async_find_installation(
         self,
         *,
