@@ -11,6 +11,7 @@ requests from that team are answered with that team's token, and
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -423,3 +424,24 @@ async def test_a_grid_workspace_gets_its_watch_replies_from_the_watcher(
     assert final["reply_broadcast"] is True
     [posted] = [c for c in fake_slack.calls_to("chat.postMessage") if c.args.get("thread_ts")]
     assert posted.token == TOKEN_GRID
+
+
+# --- token rotation -----------------------------------------------------------------------
+
+
+async def test_an_install_with_token_rotation_on_is_refused_and_says_why(
+    opsbot: RunningOpsbot, browser: Browser, fake_slack: FakeSlack
+) -> None:
+    """opsbot does not refresh rotated tokens (README): such an install is not kept."""
+    manifest = fake_slack.workspace.app.manifest
+    fake_slack.workspace.app.manifest = dataclasses.replace(manifest, token_rotation=True)
+    _, _, consent = await browser.open_install_page()
+    code = fake_slack.oauth_code(team_id=TEAM_A, bot_token=TOKEN_A)
+
+    status, page = await browser.come_back_from_slack(code, consent)
+
+    assert status == 400
+    assert "Token rotation is on for this app" in page
+    assert "Turn token rotation off" in page
+    bot = await opsbot.services.installations.async_find_bot(enterprise_id=None, team_id=TEAM_A)
+    assert bot is None
