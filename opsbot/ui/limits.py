@@ -205,7 +205,9 @@ class Fitter:
             hidden = len(blocks) - (limit - 1)
             blocks = [*blocks[: limit - 1], _more_not_shown(hidden)]
             payload["blocks"] = blocks
+        seen: set[str] = set()
         for index, block in enumerate(blocks):
+            self._unique(block.get("block_id"), seen, f"blocks[{index}].block_id")
             self._block(block, f"blocks[{index}]")
 
     def _block(self, block: dict[str, Any], where: str) -> None:
@@ -219,8 +221,11 @@ class Fitter:
             self._context(block, where)
         elif kind == "actions":
             elements = self._capped(block, "elements", ACTIONS_ELEMENTS, where)
+            actions: set[str] = set()
             for index, element in enumerate(elements):
-                self._element(element, f"{where}.elements[{index}]")
+                element_where = f"{where}.elements[{index}]"
+                self._unique(element.get("action_id"), actions, f"{element_where}.action_id")
+                self._element(element, element_where)
         elif kind == "input":
             self._input(block, where)
 
@@ -315,6 +320,16 @@ class Fitter:
         if len(items) > limit and self._violation(f"{where}.{key}", f"{len(items)} > {limit}"):
             del items[limit:]
         return items
+
+    def _unique(self, value: Any, seen: set[str], where: str) -> None:
+        """A block_id in its surface, an action_id in its block: Slack refuses a repeat."""
+        if not isinstance(value, str):
+            return
+        if value in seen:
+            problem = f"{value} is used twice"
+            if self._violation(where, problem):
+                raise LimitError(f"{where}: {problem}")
+        seen.add(value)
 
     def _fixed(self, container: dict[str, Any], key: str, limit: int, where: str) -> None:
         """A value a handler reads back: too long cannot be repaired, only refused."""

@@ -364,3 +364,18 @@ def test_input_label_hint_and_placeholder_are_truncated() -> None:
 def test_slack_length_counts_utf16_code_units(text: str) -> None:
     # An astral character is two units; a lone surrogate (JSON can carry one) is one.
     assert slack_length(text) == sum(2 if ord(char) > 0xFFFF else 1 for char in text)
+
+
+def test_a_block_id_used_twice_is_refused_not_sent() -> None:
+    message = _message({**_section("a"), "block_id": "b"}, {**_section("c"), "block_id": "b"})
+    assert check_limits(message, "message") == ["blocks[1].block_id: b is used twice"]
+    with pytest.raises(LimitError):
+        enforce_limits(message, "message")
+
+
+def test_an_action_id_used_twice_in_one_block_is_refused_not_sent() -> None:
+    button = {"type": "button", "text": {"type": "plain_text", "text": "x"}, "action_id": "go"}
+    message = _message({"type": "actions", "elements": [button, dict(button)]})
+    assert check_limits(message, "message") == ["blocks[0].elements[1].action_id: go is used twice"]
+    with pytest.raises(LimitError):
+        enforce_limits(message, "message")
