@@ -449,6 +449,15 @@ class FakeSlack:
         )
         return self.responses(name)
 
+    async def until(
+        self,
+        condition: Callable[[], bool],
+        what: str,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> None:
+        """Wait until ``condition()`` holds, looking again at every change in the workspace."""
+        await self._wait_until(condition, lambda: what, timeout)
+
     async def _wait_until(
         self, arrived: Callable[[], bool], expected: Callable[[], str], within: float
     ) -> None:
