@@ -45,6 +45,19 @@ class SettingsError(ValueError):
 _CREATE_APP: Final = "create the Slack app from app_manifest.yml (README: Creating the Slack app)"
 
 
+# Token rotation (docs.slack.dev/authentication/using-token-rotation): bot
+# tokens then expire after 12 hours and must be refreshed. opsbot refuses
+# such an app at start-up and at install rather than serve it for 12 hours
+# and then post nothing: its watcher keeps no refresh logic.
+ROTATING_TOKEN_PREFIX: Final = "xoxe."  # noqa: S105 - a prefix, not a secret
+ROTATION_REFUSED: Final = (
+    "opsbot does not refresh rotating bot tokens, so its watcher would stop posting "
+    "after 12 hours. Turn token rotation off for this app (OAuth & Permissions > "
+    "Advanced token security, or token_rotation_enabled: false in app_manifest.yml), "
+    "then reinstall it and use the new token."
+)
+
+
 @dataclass(frozen=True)
 class SlackCredentials:
     """Slack's secrets; none of them ever appears in a repr or a message."""
@@ -73,6 +86,8 @@ class SlackCredentials:
         return bool(self.client_id and self.client_secret)
 
     def _check_shapes(self) -> None:
+        if self.bot_token and self.bot_token.startswith(ROTATING_TOKEN_PREFIX):
+            raise SettingsError(f"SLACK_BOT_TOKEN is a rotating token (xoxe.): {ROTATION_REFUSED}")
         if self.bot_token and not self.bot_token.startswith("xoxb-"):
             raise SettingsError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
         if self.app_token and not self.app_token.startswith("xapp-"):

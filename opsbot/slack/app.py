@@ -22,6 +22,7 @@ from opsbot.slack import (
     failures,
     follow,
     home,
+    install_pages,
     look,
     ops_command,
     relaunch,
@@ -132,6 +133,7 @@ def build_bolt_app(services: Services, single: SingleWorkspaceAuthorize | None =
                 state_store=services.oauth_states,
                 install_path=INSTALL_PATH,
                 redirect_uri_path=REDIRECT_PATH,
+                callback_options=install_pages.CALLBACK_OPTIONS,
             ),
         )
     app = AsyncApp(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Any
+from typing import Any, Final
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
@@ -39,8 +39,13 @@ from opsbot.ui.common import api_error_message, notice_message, notice_modal
 from opsbot.ui.guardrails import not_allowed_modal
 from opsbot.ui.in_flight import with_in_flight
 from opsbot.ui.payloads import RelaunchMetadata
-from opsbot.ui.relaunch import relaunch_loading_modal, relaunch_modal, relaunched_message
-from opsbot.ui.relaunch_inputs import field_names_in, read_values, refusals
+from opsbot.ui.relaunch import (
+    add_field_options,
+    relaunch_loading_modal,
+    relaunch_modal,
+    relaunched_message,
+)
+from opsbot.ui.relaunch_inputs import changed_values, field_names_in, refusals
 from opsbot.ui.render import Message
 from opsbot.ui.team_key import key_required_message
 
@@ -60,6 +65,12 @@ def register(app: AsyncApp, services: Services) -> None:
         view_id = str((body.get("view") or {}).get("id") or "")
         async with failures.reported(FORM, failures.in_modal(client, view_id)):
             await _add_field(_in_modal(services, client, body), body["actions"][0])
+
+    @app.options(ids.ACTION_ADD_FIELD)
+    async def fields_to_add(ack: AsyncAck, body: dict[str, Any]) -> None:
+        # block_suggestion: answered on the ack, within Slack's 3 s, without I/O.
+        shown = field_names_in(body.get("view") or {})
+        await ack(**add_field_options(str(body.get("value") or ""), shown))
 
     @app.view(ids.CALLBACK_RELAUNCH)
     async def submit(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -116,7 +127,6 @@ async def _relaunch_view(
     op_id: int,
     *,
     fields: list[str] | None = None,
-    typed: dict[str, str] | None = None,
 ) -> View:
     try:
         operation = await asked.services.api.info(asked.key, op_id)
@@ -125,18 +135,13 @@ async def _relaunch_view(
         return _message_modal("Cannot relaunch", message)
     if not operation.can_relaunch:
         return notice_modal("Cannot relaunch", _not_relaunchable(operation))
-    if typed:
-        # Keep what the person already typed when the modal is redrawn.
-        operation = dataclasses.replace(operation, params={**operation.params, **typed})
     chosen = choose_relaunch_fields(operation)
     if fields is not None:
         chosen = [RELAUNCH_PARAMETERS[name] for name in fields]
-    chosen_names = {parameter.name for parameter in chosen}
     others = await in_flight_view(asked, operation, warn_duplicates=True)
     form = relaunch_modal(
         operation,
         chosen,
-        extra_choices=[p for p in RELAUNCH_PARAMETERS.values() if p.name not in chosen_names],
         channel_id=asked.requester.channel_id,
         response_url=asked.requester.response_url,
     )
@@ -165,11 +170,36 @@ def _message_modal(title: str, message: Message) -> View:
 async def _update_view(
     client: AsyncWebClient, view_id: str, view_hash: str | None, view: View
 ) -> None:
+    """Show ``view`` in the modal; if Slack refuses it, show why instead.
+
+    A modal left as it was would say "Fetching operation…" forever.
+    """
     try:
         await client.views_update(view_id=view_id, hash=view_hash, view=view)
     except SlackApiError as error:
-        # hash_conflict: the modal changed meanwhile (closed, or redrawn); leave it.
-        log.info("relaunch modal not updated: %s", error.response.get("error"))
+        reason = str(error.response.get("error") or "no reason given")
+        if reason in _MODAL_MOVED_ON:
+            log.info("relaunch modal not updated: %s", reason)
+            return
+        log.warning("Slack refused the relaunch form: %s", reason)
+        await _show_refusal(client, view_id, reason)
+
+
+# not_found: the person closed the modal; hash_conflict: it was redrawn meanwhile
+# (docs.slack.dev/reference/methods/views.update): nothing is left to correct.
+_MODAL_MOVED_ON: Final = frozenset({"not_found", "hash_conflict"})
+
+
+async def _show_refusal(client: AsyncWebClient, view_id: str, reason: str) -> None:
+    text = (
+        f"Slack would not show this form ({reason}). Close it and try "
+        "`/ops relaunch` again; if it happens again, tell whoever runs opsbot."
+    )
+    try:
+        # Without a hash: whatever the modal shows now, this replaces it.
+        await client.views_update(view_id=view_id, view=notice_modal("Form not shown", text))
+    except SlackApiError as error:
+        log.warning("the relaunch modal could not say so: %s", error.response.get("error"))
 
 
 # --- inside the modal -------------------------------------------------------------------
@@ -204,15 +234,18 @@ async def _add_field(modal: _InModal, action: Action) -> None:
     if key is None or chosen not in RELAUNCH_PARAMETERS:
         return
     fields = [*field_names_in(view), chosen]
-    redrawn = await _relaunch_view(
-        asked.with_key(key), modal.op_id, fields=fields, typed=read_values(view)
-    )
+    # What the person typed stays in the inputs: Slack keeps an input's entry
+    # across views.update when its block_id and action_id stay the same
+    # (docs.slack.dev/reference/views/modal-views, "Preserving input entry").
+    # Drawn as initial values instead, typed values would look untouched and
+    # not be sent (changed_values).
+    redrawn = await _relaunch_view(asked.with_key(key), modal.op_id, fields=fields)
     await _update_view(asked.client, view["id"], view.get("hash"), redrawn)
 
 
 async def _submit(modal: _InModal, ack: AsyncAck) -> None:
     asked, view, op_id = modal.asked, modal.view, modal.op_id
-    values = read_values(view)
+    values = changed_values(view)
     problems = refusals(values)
     if problems:
         await ack(response_action="errors", errors=problems)

@@ -39,6 +39,14 @@ OAUTH_STATE_TTL_S: Final = 600
 Fields = Mapping[str, Any]
 
 
+def _remember_enterprise(pipe: Any, owner: str, enterprise_id: str | None) -> None:
+    """Note the org of a workspace installed inside one (same slot: the owner's tag)."""
+    if enterprise_id is not None and owner != enterprise_id:
+        pipe.set(keyspace.team_enterprise(owner), enterprise_id)
+    elif enterprise_id is None:
+        pipe.delete(keyspace.team_enterprise(owner))
+
+
 def owner_id(
     enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool | None = False
 ) -> str | None:
@@ -68,10 +76,25 @@ class InstallationRecords:
                 keyspace.user_installation(owner, installation["user_id"], enterprise_id),
                 document,
             )
+            _remember_enterprise(pipe, owner, enterprise_id)
             await pipe.execute()
 
     async def save_bot(self, owner: str, bot: Fields, enterprise_id: str | None) -> None:
-        await self._redis.set(keyspace.bot(owner, enterprise_id), seal(self._vault, owner, bot))
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(keyspace.bot(owner, enterprise_id), seal(self._vault, owner, bot))
+            _remember_enterprise(pipe, owner, enterprise_id)
+            await pipe.execute()
+
+    async def enterprise_of(self, team_id: str) -> str | None:
+        """The Enterprise Grid org ``team_id``'s installation is stored under, if any.
+
+        Work that starts from a team alone (the watcher) needs it to find the
+        bot: installations are keyed by (enterprise, team), as bolt keys them.
+        """
+        enterprise = await self._redis.get(keyspace.team_enterprise(team_id))
+        if isinstance(enterprise, bytes):
+            return enterprise.decode()
+        return enterprise
 
     async def find_bot(self, owner: str, enterprise_id: str | None) -> dict[str, Any] | None:
         return await self._load(owner, keyspace.bot(owner, enterprise_id))

@@ -106,6 +106,11 @@ def user_installations_pattern(team_id: str, enterprise_id: str | None = None) -
     return f"{_installation_prefix(team_id, enterprise_id)}:installer:*"
 
 
+def team_enterprise(team_id: str) -> str:
+    """The Enterprise Grid org a team's installation was stored under (absent: none)."""
+    return f"{team_tag(team_id)}:enterprise"
+
+
 def is_installation_record(key: str) -> bool:
     """True for the keys :func:`bot`, :func:`installation` and :func:`user_installation` build."""
     parts = key.split(":")

@@ -146,6 +146,13 @@ def enforce_limits(payload: Mapping[str, Any], surface: Surface) -> dict[str, An
     return fitted
 
 
+def enforce_option_limits(answer: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a ``block_suggestion`` answer (``{"options": …}``) that fits Slack's limits."""
+    fitted = copy.deepcopy(dict(answer))
+    Fitter(fix=True).suggestions(fitted)
+    return fitted
+
+
 class Fitter:
     """Walks a message or a view; records each violation and, when fixing, repairs it.
 
@@ -164,6 +171,10 @@ class Fitter:
         else:
             self._message(payload)
         self._blocks(payload, MAX_BLOCKS[surface])
+
+    def suggestions(self, answer: dict[str, Any]) -> None:
+        """The options an external select shows: the same rules as a static select's."""
+        self._select(answer, "options")
 
     def _violation(self, where: str, problem: str) -> bool:
         """Record a violation; True when the caller should repair it."""
@@ -194,7 +205,9 @@ class Fitter:
             hidden = len(blocks) - (limit - 1)
             blocks = [*blocks[: limit - 1], _more_not_shown(hidden)]
             payload["blocks"] = blocks
+        seen: set[str] = set()
         for index, block in enumerate(blocks):
+            self._unique(block.get("block_id"), seen, f"blocks[{index}].block_id")
             self._block(block, f"blocks[{index}]")
 
     def _block(self, block: dict[str, Any], where: str) -> None:
@@ -208,8 +221,11 @@ class Fitter:
             self._context(block, where)
         elif kind == "actions":
             elements = self._capped(block, "elements", ACTIONS_ELEMENTS, where)
+            actions: set[str] = set()
             for index, element in enumerate(elements):
-                self._element(element, f"{where}.elements[{index}]")
+                element_where = f"{where}.elements[{index}]"
+                self._unique(element.get("action_id"), actions, f"{element_where}.action_id")
+                self._element(element, element_where)
         elif kind == "input":
             self._input(block, where)
 
@@ -251,11 +267,19 @@ class Fitter:
         for index, option in enumerate(self._capped(select, "options", OPTIONS, where)):
             self._option(option, f"{where}.options[{index}]")
         groups = self._capped(select, "option_groups", OPTION_GROUPS, where)
+        room = OPTIONS
         for index, group in enumerate(groups):
             group_where = f"{where}.option_groups[{index}]"
             self._text(group.get("label"), OPTION_GROUP_LABEL, f"{group_where}.label")
-            for number, option in enumerate(self._capped(group, "options", OPTIONS, group_where)):
+            # Every group's options count against the select's 100: the safe
+            # reading of "a maximum of 100 options" (slack-rules.md, Blocks).
+            options = self._capped(group, "options", max(room, 0), group_where)
+            room -= len(options)
+            for number, option in enumerate(options):
                 self._option(option, f"{group_where}.options[{number}]")
+        if self.fix and groups:
+            # A group left with no option is itself refused: it goes.
+            select["option_groups"] = [group for group in groups if group.get("options")]
         initial = select.get("initial_option")
         if isinstance(initial, dict):
             self._option(initial, f"{where}.initial_option")
@@ -296,6 +320,16 @@ class Fitter:
         if len(items) > limit and self._violation(f"{where}.{key}", f"{len(items)} > {limit}"):
             del items[limit:]
         return items
+
+    def _unique(self, value: Any, seen: set[str], where: str) -> None:
+        """A block_id in its surface, an action_id in its block: Slack refuses a repeat."""
+        if not isinstance(value, str):
+            return
+        if value in seen:
+            problem = f"{value} is used twice"
+            if self._violation(where, problem):
+                raise LimitError(f"{where}: {problem}")
+        seen.add(value)
 
     def _fixed(self, container: dict[str, Any], key: str, limit: int, where: str) -> None:
         """A value a handler reads back: too long cannot be repaired, only refused."""

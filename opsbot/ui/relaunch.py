@@ -1,30 +1,38 @@
 """Relaunching a failed operation: the modal (loading, then the form) and the report after.
 
 The form shows one optional input per chosen field (drawn by
-:mod:`opsbot.ui.relaunch_inputs`) and a menu to add any other; fields beyond
-what a modal holds move to the menu, so none is lost. The modal's
+:mod:`opsbot.ui.relaunch_inputs`) and a menu to add any other. That menu is
+an ``external_select``: about 140 parameters apply to an operation, more
+than the 100 options a select may hold (counting every option group), so the
+person types part of a name and Slack asks opsbot (``block_suggestion``) for
+the closest ones (:func:`add_field_options`). Fields beyond what a modal
+holds stay reachable through it, so none is lost. The modal's
 private_metadata is a :class:`~opsbot.ui.payloads.RelaunchMetadata`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Final
+import difflib
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Any, Final
 
-from opsbot.api.catalog import GENERIC_GROUP, RelaunchParameter
+from opsbot.api.catalog import RELAUNCH_PARAMETERS, RelaunchParameter
 from opsbot.api.operation import Operation
 from opsbot.clock import utc_now
 from opsbot.ui import humanize, limits
 from opsbot.ui.payloads import RelaunchMetadata
-from opsbot.ui.relaunch_inputs import Choice, ChoiceGroup, relaunch_input
-from opsbot.ui.render import Message, Modal, render_message, render_modal
+from opsbot.ui.relaunch_inputs import Choice, relaunch_input
+from opsbot.ui.render import Message, Modal, render_message, render_modal, render_options
 from opsbot.ui.views import OperationView
 
 # The relaunch modal's summary, explanation and "add a field" menu.
 _RELAUNCH_FIXED_BLOCKS: Final = 3
 MAX_RELAUNCH_INPUTS: Final = limits.MODAL_BLOCKS - _RELAUNCH_FIXED_BLOCKS
 CHANGED_NAMES_SHOWN: Final = 30
+# How alike a typed name and a parameter's must be to offer it for a typo
+# (difflib's ratio; the same bar as the /ops filters' suggestions).
+ALIKE: Final = 0.6
 
 
 def relaunch_loading_modal(
@@ -38,24 +46,16 @@ def relaunch_modal(
     operation: Operation,
     fields: Sequence[RelaunchParameter],
     *,
-    extra_choices: Sequence[RelaunchParameter],
     channel_id: str | None = None,
     response_url: str | None = None,
     now: dt.datetime | None = None,
 ) -> Modal:
-    """The relaunch form: one optional input per field, and a menu to add any of ``extra_choices``.
+    """The relaunch form: one optional input per field, and a menu to add any other parameter.
 
-    Fields beyond what a modal holds move to the menu, so none is lost.
+    Fields beyond what a modal holds stay in the menu, so none is lost.
     """
     chosen = _unique(fields)
     shown = chosen[:MAX_RELAUNCH_INPUTS]
-    shown_names = {parameter.name for parameter in shown}
-    addable = [
-        parameter
-        for parameter in _unique([*chosen[MAX_RELAUNCH_INPUTS:], *extra_choices])
-        if parameter.name not in shown_names
-    ]
-    add_options, add_groups = _add_field_menu(addable)
     metadata = RelaunchMetadata(operation.id, channel_id, response_url)
     return render_modal(
         "relaunch_modal.j2",
@@ -65,10 +65,45 @@ def relaunch_modal(
         inputs=[
             relaunch_input(parameter, operation.params.get(parameter.name)) for parameter in shown
         ],
-        add_options=add_options,
-        add_groups=add_groups,
+        can_add=len(shown) < len(RELAUNCH_PARAMETERS),
         not_shown=len(chosen) - len(shown),
     )
+
+
+def add_field_options(typed: str, shown: Collection[str]) -> dict[str, Any]:
+    """The "add a field" menu's answer to ``block_suggestion``: ``{"options": [...]}``."""
+    choices = [Choice(name, name) for name in fields_to_add(typed, shown)]
+    return render_options("relaunch_add_field_options.j2", options=choices)
+
+
+def fields_to_add(typed: str, shown: Collection[str], limit: int = limits.OPTIONS) -> list[str]:
+    """The parameters the menu offers for ``typed``, closest first, at most ``limit``.
+
+    Every parameter the form does not show is a candidate. With nothing
+    typed, the catalog's order; else names equal to what was typed, then
+    starting with it, then holding it (earliest first), then, for a typo,
+    looking like it.
+    """
+    candidates = [name for name in RELAUNCH_PARAMETERS if name not in shown]
+    wanted = typed.strip().lower()
+    if not wanted:
+        return candidates[:limit]
+    scored = []
+    for name in candidates:
+        score = _closeness(wanted, name.lower())
+        if score is not None:
+            scored.append((score, name))
+    return [name for _, name in sorted(scored)[:limit]]
+
+
+def _closeness(wanted: str, name: str) -> tuple[int, float] | None:
+    """A sort key, smaller is closer; None when ``name`` is nothing like ``wanted``."""
+    at = name.find(wanted)
+    if at >= 0:
+        rank = 0 if name == wanted else 1 if at == 0 else 2
+        return rank, float(at if rank == 2 else len(name))
+    ratio = difflib.SequenceMatcher(None, wanted, name).ratio()
+    return (3, -ratio) if ratio >= ALIKE else None
 
 
 def relaunched_message(operation_id: int, *, user_id: str, params: Mapping[str, str]) -> Message:
@@ -81,38 +116,6 @@ def relaunched_message(operation_id: int, *, user_id: str, params: Mapping[str, 
         changed=changed[:CHANGED_NAMES_SHOWN],
         more_changed=max(len(changed) - CHANGED_NAMES_SHOWN, 0),
     )
-
-
-def _add_field_menu(
-    parameters: Sequence[RelaunchParameter],
-) -> tuple[list[Choice], list[ChoiceGroup]]:
-    """Flat options when they fit in one select, else grouped by registry (most relevant first)."""
-    choices = [Choice(parameter.name, parameter.name) for parameter in parameters]
-    if len(choices) <= limits.OPTIONS:
-        return choices, []
-    groups: dict[str, list[Choice]] = {}
-    for parameter, choice in zip(parameters, choices, strict=True):
-        groups.setdefault(parameter.group, []).append(choice)
-    if len(groups) > limits.OPTION_GROUPS:
-        return choices[: limits.OPTIONS], []
-    return [], _first_options(groups)
-
-
-def _first_options(groups: dict[str, list[Choice]]) -> list[ChoiceGroup]:
-    """Groups in order, up to 100 options in all: Slack counts every group's options
-    against the select's 100 and refuses the whole view beyond (invalid_arguments)."""
-    shown: list[ChoiceGroup] = []
-    room = limits.OPTIONS
-    for group, options in groups.items():
-        if room <= 0:
-            break
-        shown.append(ChoiceGroup(_group_label(group), tuple(options[:room])))
-        room -= len(shown[-1].options)
-    return shown
-
-
-def _group_label(group: str) -> str:
-    return "Any domain" if group == GENERIC_GROUP else group
 
 
 def _unique(parameters: Iterable[RelaunchParameter]) -> list[RelaunchParameter]:

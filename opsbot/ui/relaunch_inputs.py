@@ -3,10 +3,10 @@
 Each input's block_id is the parameter's exact API name and its action_id
 :data:`~opsbot.ui.ids.ACTION_VALUE`. Drawing: a select when the catalog
 knows the values, a datepicker for a date, else a text input; a current
-value is filled in unless it is secret or does not fit. Reading: only filled
-inputs count; each value is checked against what the catalog knows of its
-parameter, and a refusal names the input it belongs to so Slack shows it
-under that input.
+value is filled in unless it is secret or does not fit. Reading: only what
+the person changed counts (:func:`changed_values`); each such value is
+checked against what the catalog knows of its parameter, and a refusal names
+the input it belongs to so Slack shows it under that input.
 """
 
 from __future__ import annotations
@@ -31,12 +31,6 @@ class Choice:
 
     value: str
     label: str
-
-
-@dataclass(frozen=True)
-class ChoiceGroup:
-    label: str
-    options: tuple[Choice, ...]
 
 
 @dataclass(frozen=True)
@@ -122,6 +116,37 @@ def read_values(view: Mapping[str, Any]) -> dict[str, str]:
         if value:
             values[block_id] = value
     return values
+
+
+def changed_values(view: Mapping[str, Any]) -> dict[str, str]:
+    """{parameter name: value} for every input the person changed from what the form showed.
+
+    A view_submission carries every input's value, pre-filled ones included
+    (slack-rules.md, "Views"): sending those would relaunch with values
+    nobody chose, announce them as changed, and refuse a current value the
+    catalog does not list. What the form showed is in the submitted view's
+    own blocks (``initial_value``, ``initial_option``, ``initial_date``).
+    """
+    shown = _initial_values(view.get("blocks") or [])
+    return {name: value for name, value in read_values(view).items() if value != shown.get(name)}
+
+
+def _initial_values(blocks: Any) -> dict[str, str]:
+    initial: dict[str, str] = {}
+    for block in blocks if isinstance(blocks, list) else []:
+        if not isinstance(block, Mapping) or block.get("type") != "input":
+            continue
+        element = block.get("element") or {}
+        value = _element_value(
+            {
+                "value": element.get("initial_value"),
+                "selected_option": element.get("initial_option"),
+                "selected_date": element.get("initial_date"),
+            }
+        )
+        if value:
+            initial[str(block.get("block_id"))] = value
+    return initial
 
 
 def _element_value(state: Mapping[str, Any]) -> str:

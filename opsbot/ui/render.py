@@ -101,6 +101,11 @@ def render_home(template_name: str, **context: Any) -> Modal:
     )
 
 
+def render_options(template_name: str, **context: Any) -> dict[str, Any]:
+    """A block_suggestion answer ({"options": [...]}) that fits Slack's limits."""
+    return limits.enforce_option_limits(_as_object(template_name, render(template_name, **context)))
+
+
 def _as_object(template_name: str, rendered: Any) -> dict[str, Any]:
     if not isinstance(rendered, dict):
         raise TemplateOutputError(f"{template_name} must render a JSON object")

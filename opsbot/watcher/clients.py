@@ -13,10 +13,10 @@ from types import TracebackType
 from typing import Self
 
 import aiohttp
-from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.web.async_client import AsyncWebClient
 
 from opsbot.config import Settings
+from opsbot.slack_installations import RedisInstallationStore
 from opsbot.slack_web import web_client
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ class TeamClients:
     """``async with TeamClients(settings, installations) as clients: await clients.for_team(T)``."""
 
     def __init__(
-        self, settings: Settings, installations: AsyncInstallationStore | None = None
+        self, settings: Settings, installations: RedisInstallationStore | None = None
     ) -> None:
         if settings.slack.oauth and installations is None:
             raise ValueError("OAuth mode needs the installation store to find each team's bot")
@@ -67,7 +67,7 @@ class TeamClients:
     async def _bot_token(self, team_id: str) -> str | None:
         if self._installations is None:
             return self._settings.slack.bot_token
-        bot = await self._installations.async_find_bot(enterprise_id=None, team_id=team_id)
+        bot = await self._installations.async_find_team_bot(team_id)
         if bot is None:
             log.info("team %s has no installation: its posts wait", team_id)
             return None

@@ -85,7 +85,8 @@ def slack_length(text: str) -> int:
     """Length in UTF-16 code units."""
     if text.isascii():  # the usual case, counted in C
         return len(text)
-    return len(text.encode("utf-16-le")) // 2
+    # surrogatepass: a lone surrogate (from JSON) is one unit, as in UTF-16.
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def message_problems(blocks: Any) -> list[Problem]:

@@ -46,7 +46,7 @@ def template_names() -> list[str]:
 
 
 def draw_every_surface() -> list[dict[str, Any]]:
-    """One message or modal from every builder."""
+    """One message, modal or block_suggestion answer (``{"options": …}``) from every builder."""
     return [
         *_common(),
         *_team_key(),
@@ -128,15 +128,16 @@ def _operations() -> list[dict[str, Any]]:
 def _relaunch() -> list[dict[str, Any]]:
     failed = _operation()
     fields = choose_relaunch_fields(failed)
-    extra = [parameter for parameter in RELAUNCH_PARAMETERS.values() if parameter not in fields]
+    everything = list(RELAUNCH_PARAMETERS.values())
     return [
         relaunch.relaunch_loading_modal(123, channel_id=CHANNEL),
-        relaunch.relaunch_modal(failed, fields, extra_choices=extra, now=NOW),
-        with_in_flight(
-            relaunch.relaunch_modal(failed, fields, extra_choices=[], now=NOW),
-            _in_flight(failed),
-        ),
+        relaunch.relaunch_modal(failed, fields, now=NOW),
+        relaunch.relaunch_modal(failed, everything + everything, now=NOW),
+        with_in_flight(relaunch.relaunch_modal(failed, fields, now=NOW), _in_flight(failed)),
         relaunch.relaunched_message(123, user_id=USER, params={"authinfo": "new"}),
+        # block_suggestion answers: the "add a field" menu, untyped and typed.
+        relaunch.add_field_options("", [field.name for field in fields]),
+        relaunch.add_field_options("x-", []),
     ]
 
 

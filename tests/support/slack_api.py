@@ -33,6 +33,7 @@ from urllib.parse import parse_qsl, urlencode
 from opsbot.workspace import (
     App,
     Burst,
+    Interactions,
     Rates,
     ServedWorkspace,
     Workspace,
@@ -398,6 +399,16 @@ class FakeSlack:
             raise KeyError(f"no open view {view_id}")
         return view.as_slack()
 
+    def people(self, request_url: str) -> Interactions:
+        """The workspace's people, acting on the app served at ``request_url`` as Slack delivers.
+
+        Commands, clicks, typing, suggestions and submits go through the
+        workspace itself: trigger_ids, response_urls, acks and view state as
+        in Slack.
+        """
+        self.workspace.app.request_url = request_url
+        return self.served.interactions
+
     def front_view(self, user_id: str = USER_ID) -> JSON:
         """The modal ``user_id`` has in front, as Slack holds it now."""
         stack = self.workspace.open_views(user_id)
@@ -437,6 +448,15 @@ class FakeSlack:
             timeout,
         )
         return self.responses(name)
+
+    async def until(
+        self,
+        condition: Callable[[], bool],
+        what: str,
+        timeout: float = 5.0,  # noqa: ASYNC109
+    ) -> None:
+        """Wait until ``condition()`` holds, looking again at every change in the workspace."""
+        await self._wait_until(condition, lambda: what, timeout)
 
     async def _wait_until(
         self, arrived: Callable[[], bool], expected: Callable[[], str], within: float

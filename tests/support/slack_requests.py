@@ -62,6 +62,8 @@ class Sender:
     channel_id: str = CHANNEL_ID
     trigger_id: str = TRIGGER_ID
     channel_name: str = CHANNEL_NAME
+    # A workspace inside an Enterprise Grid org: Slack names the org in every request.
+    enterprise_id: str | None = None
 
 
 SENDER = Sender()
@@ -74,8 +76,10 @@ def slash_command_body(
     text: str, *, response_url: str, command: str = "/ops", sender: Sender = SENDER
 ) -> str:
     """A slash command, form-encoded with the fields Slack sends."""
+    grid = {} if sender.enterprise_id is None else {"enterprise_id": sender.enterprise_id}
     return urlencode(
         {
+            **grid,
             "token": VERIFICATION_TOKEN,
             "team_id": sender.team_id,
             "team_domain": TEAM_DOMAIN,

@@ -149,3 +149,13 @@ def test_an_unknown_time_zone_is_one_line_naming_the_variable(value: str) -> Non
     assert message.startswith("OPSBOT_API_TIMEZONE must be an IANA time zone name")
     assert "Europe/Paris" in message
     assert "\n" not in message
+
+
+def test_a_rotating_bot_token_is_refused_at_start_up_with_the_reason() -> None:
+    """Token rotation: refused rather than served 12 hours, then silence from the watcher."""
+    with pytest.raises(SettingsError) as error:
+        Settings.from_env({"SLACK_BOT_TOKEN": "xoxe.xoxb-1-rotating"})
+    message = str(error.value)
+    assert message.startswith("SLACK_BOT_TOKEN is a rotating token")
+    assert "Turn token rotation off" in message
+    assert "xoxe.xoxb-1-rotating" not in message

@@ -92,6 +92,8 @@ def test_every_request_url_is_the_events_endpoint(manifest: dict[str, Any]) -> N
 
     assert settings["interactivity"]["is_enabled"] is True
     assert settings["interactivity"]["request_url"].endswith(app.EVENTS_PATH)
+    # The relaunch form's external select asks here for its options (block_suggestion).
+    assert settings["interactivity"]["message_menu_options_url"].endswith(app.EVENTS_PATH)
     assert settings["event_subscriptions"]["request_url"].endswith(app.EVENTS_PATH)
     redirects = manifest["oauth_config"]["redirect_urls"]
     assert redirects

@@ -11,11 +11,18 @@ from typing import Any
 
 import pytest
 
-from opsbot.workspace.blocks import message_problems, problems_as_messages, view_problems
+from opsbot.workspace.blocks import (
+    message_problems,
+    problems_as_messages,
+    suggestion_problems,
+    view_problems,
+)
 from tests.support.every_surface import draw_every_surface
 
 
 def _name(payload: dict[str, Any]) -> str:
+    if "options" in payload:
+        return f"{len(payload['options'])} suggested options"
     return str(payload.get("type") or payload.get("text", ""))[:60]
 
 
@@ -23,6 +30,8 @@ def _name(payload: dict[str, Any]) -> str:
 def test_slack_would_take_it(payload: dict[str, Any]) -> None:
     if payload.get("type") in ("modal", "home"):
         problems = view_problems(payload)
+    elif "options" in payload:
+        problems = suggestion_problems(payload)
     else:
         problems = message_problems(payload["blocks"])
 

@@ -11,6 +11,7 @@ requests from that team are answered with that team's token, and
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -20,10 +21,13 @@ from typing import Any
 import aiohttp
 import pytest
 
-from opsbot.simulator import ServedSimulator
+from opsbot.api.operation import DONE, WAIT
+from opsbot.simulator import ServedSimulator, Simulator
 from opsbot.slack.app import BOT_SCOPES
 from opsbot.store import keyspace
 from opsbot.store.connection import RedisClient
+from opsbot.watcher.worker import open_worker
+from tests.integration.watcher.conftest import HandClock
 from tests.support.opsbot_app import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -48,6 +52,11 @@ from tests.support.slack_requests import (
 TEAM_A = "T0AAA"
 TEAM_B = "T0BBB"
 TOKEN_A = "xoxb-team-a-installed-token-111"
+# A workspace inside an Enterprise Grid org, installed on its own (not org-wide).
+ENTERPRISE = "E0GRID"
+TEAM_GRID = "T0GRID"
+CHANNEL_GRID = "C0GRID"
+TOKEN_GRID = "xoxb-grid-installed-token-333"
 TOKEN_B = "xoxb-team-b-installed-token-222"
 STATE_COOKIE = "slack-app-oauth-state"
 # A safety net for conditions reached by work opsbot does after its ack.
@@ -373,3 +382,66 @@ async def test_slack_is_asked_who_we_are_once_per_team_not_before_every_ack(
         await help_from_team_a()
 
     assert len(fake_slack.calls_to("auth.test")) == checked
+
+
+# --- Enterprise Grid --------------------------------------------------------------------
+
+
+async def test_a_grid_workspace_gets_its_watch_replies_from_the_watcher(
+    opsbot: RunningOpsbot,
+    browser: Browser,
+    fake_slack: FakeSlack,
+    slack_client: SlackClient,
+    simulator: Simulator,
+    sim_key: str,
+) -> None:
+    """Installed under its org's id, the team's bot is found by the watcher too."""
+    fake_slack.add_team(TEAM_GRID, enterprise_id=ENTERPRISE)
+    fake_slack.add_channel(CHANNEL_GRID, team_id=TEAM_GRID)
+    await browser.install(fake_slack, TEAM_GRID, TOKEN_GRID)
+    await opsbot.set_team_key(TEAM_GRID, sim_key)
+    op_id = simulator.create("domain_renew", step=WAIT, domain="grid.example")
+    sender = Sender(team_id=TEAM_GRID, channel_id=CHANNEL_GRID, enterprise_id=ENTERPRISE)
+    body = slash_command_body(
+        f"watch {op_id}", response_url=fake_slack.response_url("grid"), sender=sender
+    )
+    assert (await slack_client.post(body)).status == 200
+    await fake_slack.wait_for_responses("grid")
+    [card] = fake_slack.messages(CHANNEL_GRID)
+
+    simulator.move(op_id, DONE)
+    clock = HandClock()
+    services = opsbot.services
+    async with open_worker(opsbot.settings, services.redis, services.vault, clock=clock) as worker:
+        for _ in range(5):
+            clock.advance(opsbot.settings.poll_interval_s)
+            await worker.run_once()
+            if len(fake_slack.messages(CHANNEL_GRID)) > 1:
+                break
+
+    [final] = [m for m in fake_slack.messages(CHANNEL_GRID) if m.get("thread_ts") == card["ts"]]
+    assert f"Operation {op_id}" in final["text"]
+    assert final["reply_broadcast"] is True
+    [posted] = [c for c in fake_slack.calls_to("chat.postMessage") if c.args.get("thread_ts")]
+    assert posted.token == TOKEN_GRID
+
+
+# --- token rotation -----------------------------------------------------------------------
+
+
+async def test_an_install_with_token_rotation_on_is_refused_and_says_why(
+    opsbot: RunningOpsbot, browser: Browser, fake_slack: FakeSlack
+) -> None:
+    """opsbot does not refresh rotated tokens (README): such an install is not kept."""
+    manifest = fake_slack.workspace.app.manifest
+    fake_slack.workspace.app.manifest = dataclasses.replace(manifest, token_rotation=True)
+    _, _, consent = await browser.open_install_page()
+    code = fake_slack.oauth_code(team_id=TEAM_A, bot_token=TOKEN_A)
+
+    status, page = await browser.come_back_from_slack(code, consent)
+
+    assert status == 400
+    assert "Token rotation is on for this app" in page
+    assert "Turn token rotation off" in page
+    bot = await opsbot.services.installations.async_find_bot(enterprise_id=None, team_id=TEAM_A)
+    assert bot is None

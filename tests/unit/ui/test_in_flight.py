@@ -40,7 +40,7 @@ def _confirm(view: InFlightView | None) -> dict[str, Any]:
 def _form(view: InFlightView | None) -> dict[str, Any]:
     failed = sample_operation(1)
     fields = choose_relaunch_fields(failed)
-    form = relaunch_modal(failed, fields, extra_choices=[], now=NOW)
+    form = relaunch_modal(failed, fields, now=NOW)
     shown = with_in_flight(form, view)
     assert_modal_ok(shown)
     assert problems_as_messages(view_problems(shown)) == []
@@ -93,7 +93,7 @@ def test_many_in_flight_are_cut_with_the_command_showing_them_all() -> None:
 def test_a_form_already_full_keeps_its_fields_rather_than_the_block() -> None:
     failed = sample_operation(1)
     everything = list(RELAUNCH_PARAMETERS.values())
-    form = relaunch_modal(failed, everything, extra_choices=[], now=NOW)
+    form = relaunch_modal(failed, everything, now=NOW)
     assert len(form["blocks"]) == limits.MODAL_BLOCKS
 
     shown = with_in_flight(

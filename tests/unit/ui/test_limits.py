@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
@@ -238,12 +239,28 @@ def test_option_groups_are_capped() -> None:
         "label": {"type": "plain_text", "text": "g" * 90},
         "options": [_option("o", "v")] * 120,
     }
-    select = {"type": "static_select", "action_id": "add", "option_groups": [group] * 120}
+    groups = [copy.deepcopy(group) for _ in range(120)]
+    select = {"type": "static_select", "action_id": "add", "option_groups": groups}
     fitted = enforce_limits(_message({"type": "actions", "elements": [select]}), "message")
     groups = fitted["blocks"][0]["elements"][0]["option_groups"]
-    assert len(groups) == limits.OPTION_GROUPS
-    assert all(len(group["options"]) == limits.OPTIONS for group in groups)
+    # 100 options in all, whatever the groups: the first group holds them,
+    # the others would be left empty and go.
+    assert sum(len(group["options"]) for group in groups) == limits.OPTIONS
+    assert [len(group["options"]) for group in groups] == [limits.OPTIONS]
     assert all(len(group["label"]["text"]) == limits.OPTION_GROUP_LABEL for group in groups)
+
+
+def test_option_groups_count_every_option_against_the_select_s_100() -> None:
+    group = {"label": {"type": "plain_text", "text": "g"}, "options": [_option("o", "v")] * 60}
+    groups = [copy.deepcopy(group), copy.deepcopy(group)]
+    select = {"type": "static_select", "action_id": "add", "option_groups": groups}
+    message = _message({"type": "actions", "elements": [select]})
+    assert check_limits(message, "message") == [
+        "blocks[0].elements[0].option_groups[1].options: 60 > 40"
+    ]
+    fitted = enforce_limits(message, "message")
+    groups = fitted["blocks"][0]["elements"][0]["option_groups"]
+    assert [len(group["options"]) for group in groups] == [60, 40]
 
 
 def test_empty_text_is_a_violation_and_gets_a_dash() -> None:
@@ -347,3 +364,18 @@ def test_input_label_hint_and_placeholder_are_truncated() -> None:
 def test_slack_length_counts_utf16_code_units(text: str) -> None:
     # An astral character is two units; a lone surrogate (JSON can carry one) is one.
     assert slack_length(text) == sum(2 if ord(char) > 0xFFFF else 1 for char in text)
+
+
+def test_a_block_id_used_twice_is_refused_not_sent() -> None:
+    message = _message({**_section("a"), "block_id": "b"}, {**_section("c"), "block_id": "b"})
+    assert check_limits(message, "message") == ["blocks[1].block_id: b is used twice"]
+    with pytest.raises(LimitError):
+        enforce_limits(message, "message")
+
+
+def test_an_action_id_used_twice_in_one_block_is_refused_not_sent() -> None:
+    button = {"type": "button", "text": {"type": "plain_text", "text": "x"}, "action_id": "go"}
+    message = _message({"type": "actions", "elements": [button, dict(button)]})
+    assert check_limits(message, "message") == ["blocks[0].elements[1].action_id: go is used twice"]
+    with pytest.raises(LimitError):
+        enforce_limits(message, "message")

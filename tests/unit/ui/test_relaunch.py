@@ -58,7 +58,7 @@ def _inputs(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return by_name
 
 
-def _add_field_names(view: dict[str, Any]) -> list[str]:
+def _add_field_menu(view: dict[str, Any]) -> dict[str, Any] | None:
     menus = [
         element
         for block in view["blocks"]
@@ -67,10 +67,18 @@ def _add_field_names(view: dict[str, Any]) -> list[str]:
         if element["action_id"] == ids.ACTION_ADD_FIELD
     ]
     if not menus:
-        return []
+        return None
     (menu,) = menus
-    options = menu.get("options") or [o for g in menu["option_groups"] for o in g["options"]]
-    return [option["value"] for option in options]
+    return dict(menu)
+
+
+def _add_field_names(view: dict[str, Any], typed: str = "") -> list[str]:
+    """What the menu offers when the person types ``typed`` (its block_suggestion answer)."""
+    if _add_field_menu(view) is None:
+        return []
+    answer = relaunch.add_field_options(typed, list(_inputs(view)))
+    assert set(answer) == {"options"}
+    return [option["value"] for option in answer["options"]]
 
 
 def _assert_relaunch_view(view: dict[str, Any], operation: Operation) -> None:
@@ -100,13 +108,11 @@ def test_relaunch_modal_for_every_registry_group(group: str) -> None:
     operation = sample_operation(type="domain_transfer_in", domain=f"example.{tld}")
     fields = catalog.choose_relaunch_fields(operation)
     others = [p for p in catalog.RELAUNCH_PARAMETERS.values() if p not in fields]
-    view = relaunch.relaunch_modal(
-        operation, fields, extra_choices=others, channel_id="C1", now=NOW
-    )
+    view = relaunch.relaunch_modal(operation, fields, channel_id="C1", now=NOW)
     _assert_relaunch_view(view, operation)
     shown = list(_inputs(view))
     assert shown == [parameter.name for parameter in fields]
-    # Slack counts every group's options against a select's 100: the first 100 fit.
+    # Untyped, the menu offers the others in the catalog's order, 100 at most.
     assert _add_field_names(view) == [parameter.name for parameter in others][: limits.OPTIONS]
     if group != catalog.GENERIC_GROUP:
         assert set(shown) >= {p.name for p in catalog.relaunch_parameters_for_group(group)}
@@ -126,12 +132,12 @@ def test_relaunch_modal_when_params_carry_all_140_parameters() -> None:
     params |= {"authinfo": SECRET_VALUE, "x-my_admin_contact_password": SECRET_VALUE}
     operation = sample_operation(type="domain_change_owner", params=params)
     fields = catalog.choose_relaunch_fields(operation)
-    others = [p for p in catalog.RELAUNCH_PARAMETERS.values() if p not in fields]
-    view = relaunch.relaunch_modal(operation, fields, extra_choices=others, now=NOW)
+    view = relaunch.relaunch_modal(operation, fields, now=NOW)
     _assert_relaunch_view(view, operation)
     assert len(view["blocks"]) <= limits.MODAL_BLOCKS
     inputs = _inputs(view)
-    assert set(inputs) | set(_add_field_names(view)) == set(catalog.RELAUNCH_PARAMETERS)
+    offered = set(relaunch.fields_to_add("", inputs, limit=len(catalog.RELAUNCH_PARAMETERS)))
+    assert set(inputs) | offered == set(catalog.RELAUNCH_PARAMETERS)
     assert SECRET_VALUE not in json.dumps(view)
     for name, block in inputs.items():
         element = block["element"]
@@ -150,9 +156,7 @@ def test_relaunch_modal_when_params_carry_all_140_parameters() -> None:
 def test_relaunch_modal_with_more_fields_than_a_modal_holds() -> None:
     everything = list(catalog.RELAUNCH_PARAMETERS.values())
     operation = sample_operation()
-    view = relaunch.relaunch_modal(
-        operation, everything + everything, extra_choices=everything, now=NOW
-    )
+    view = relaunch.relaunch_modal(operation, everything + everything, now=NOW)
     _assert_relaunch_view(view, operation)
     assert len(view["blocks"]) == limits.MODAL_BLOCKS
     assert len(_inputs(view)) == relaunch.MAX_RELAUNCH_INPUTS
@@ -160,16 +164,45 @@ def test_relaunch_modal_with_more_fields_than_a_modal_holds() -> None:
     assert "43 more fields did not fit" in all_text(view)
 
 
-def test_more_than_100_addable_fields_are_grouped_by_registry() -> None:
+def test_the_add_field_menu_is_a_suggestion_select_that_never_holds_options() -> None:
+    """About 140 parameters apply: more than a select's 100 options, groups included."""
     fields = [catalog.RELAUNCH_PARAMETERS["authinfo"]]
-    others = [p for p in catalog.RELAUNCH_PARAMETERS.values() if p.name != "authinfo"]
-    view = relaunch.relaunch_modal(sample_operation(), fields, extra_choices=others, now=NOW)
+    view = relaunch.relaunch_modal(sample_operation(), fields, now=NOW)
     _assert_relaunch_view(view, sample_operation())
-    menu = view["blocks"][-1]["elements"][0]
-    labels = [group["label"]["text"] for group in menu["option_groups"]]
-    assert len(labels) > 1
-    # Slack counts the options of every group against a select's 100.
-    assert _add_field_names(view) == [p.name for p in others][: limits.OPTIONS]
+    menu = _add_field_menu(view)
+    assert menu is not None
+    assert menu["type"] == "external_select"
+    assert menu["min_query_length"] == 0
+    assert "options" not in menu
+    assert "option_groups" not in menu
+    assert len(catalog.RELAUNCH_PARAMETERS) - 1 > limits.OPTIONS
+    assert len(_add_field_names(view)) == limits.OPTIONS
+
+
+def test_typing_part_of_a_name_offers_the_closest_names_first() -> None:
+    shown = ["authinfo"]
+    offered = relaunch.fields_to_add("legal", shown)
+    assert offered
+    assert all("legal" in name for name in offered)
+    starting = relaunch.fields_to_add("x-es", shown)
+    assert starting
+    assert all(name.startswith("x-es") for name in starting)
+    # A name typed whole comes first; one already in the form is not offered.
+    assert relaunch.fields_to_add("x-es_legalform", shown)[0] == "x-es_legalform"
+    assert relaunch.fields_to_add("authinfo", shown)[:1] != ["authinfo"]
+    # A typo still finds it.
+    assert "x-es_legalform" in relaunch.fields_to_add("x-es_legalfrom", shown)
+    assert relaunch.fields_to_add("nothing like any parameter at all", shown) == []
+
+
+def test_the_menu_answer_is_valid_block_suggestion_options() -> None:
+    answer = relaunch.add_field_options("", [])
+    options = answer["options"]
+    assert len(options) == limits.OPTIONS
+    assert len({option["value"] for option in options}) == len(options)
+    for option in options:
+        assert option["text"]["type"] == "plain_text"
+        assert len(option["text"]["text"]) <= limits.OPTION_TEXT
 
 
 def test_current_values_that_do_not_fit_the_widget() -> None:
@@ -182,7 +215,7 @@ def test_current_values_that_do_not_fit_the_widget() -> None:
     }
     operation = sample_operation(params=params)
     fields = [catalog.RELAUNCH_PARAMETERS[name] for name in params]
-    view = relaunch.relaunch_modal(operation, fields, extra_choices=[], now=NOW)
+    view = relaunch.relaunch_modal(operation, fields, now=NOW)
     _assert_relaunch_view(view, operation)
     inputs = _inputs(view)
     legaltype = inputs["x-ca_legaltype"]["element"]
@@ -192,7 +225,7 @@ def test_current_values_that_do_not_fit_the_widget() -> None:
     assert inputs["x-ee_birthdate"]["element"]["initial_value"] == "31/12/1990"
     assert inputs["x-fi_birthdate"]["element"]["type"] == "plain_text_input"
     assert "initial_value" not in inputs["x-it_pin"]["element"]
-    assert not _add_field_names(view)
+    assert set(_inputs(view)).isdisjoint(_add_field_names(view))
 
 
 def test_relaunched_message_names_fields_never_values() -> None:

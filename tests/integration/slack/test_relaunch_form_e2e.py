@@ -1,0 +1,121 @@
+"""The relaunch form as a person uses it in the local workspace, which keeps Slack's rules.
+
+Commands, typing, the "add a field" suggestions, picks and submits are the
+workspace's own (:mod:`opsbot.workspace.interactions`): trigger_ids, view
+state kept across views.update, ``block_suggestion`` answered on the ack,
+and a view_submission that carries every input, pre-filled ones included.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from opsbot.api.operation import BILL, ERROR
+from opsbot.simulator import Simulator
+from opsbot.ui import ids
+from opsbot.ui.limits import OPTIONS
+from opsbot.workspace import Interactions, Target
+from tests.support.opsbot_app import RunningOpsbot
+from tests.support.slack_api import FakeSlack
+from tests.support.slack_requests import CHANNEL_ID, USER_ID
+
+JSON = dict[str, Any]
+
+
+@pytest.fixture
+def people(keyed_opsbot: RunningOpsbot, fake_slack: FakeSlack) -> Interactions:
+    return fake_slack.people(f"{keyed_opsbot.base_url}/slack/events")
+
+
+async def open_form(people: Interactions, fake_slack: FakeSlack, op_id: int) -> JSON:
+    """``/ops relaunch op_id`` typed in the channel; the form once opsbot has filled it."""
+    outcome = await people.slash_command(USER_ID, CHANNEL_ID, f"relaunch {op_id}")
+    assert outcome.ok, outcome.failure
+    await fake_slack.wait_for("views.update")
+    return fake_slack.front_view()
+
+
+def inputs(view: JSON) -> list[str]:
+    return [block["block_id"] for block in view["blocks"] if block["type"] == "input"]
+
+
+def entered(fake_slack: FakeSlack, block_id: str) -> Any:
+    """What the input ``block_id`` of the person's modal holds now."""
+    [view] = fake_slack.workspace.open_views(USER_ID)
+    return view.state_values[block_id][ids.ACTION_VALUE].get("value")
+
+
+async def test_a_field_is_added_by_typing_part_of_its_name_and_typed_values_stay(
+    people: Interactions, fake_slack: FakeSlack, simulator: Simulator
+) -> None:
+    op_id = simulator.create("domain_create", step=ERROR, domain="ejemplo.es")
+    form = await open_form(people, fake_slack, op_id)
+    await people.type_in(USER_ID, form["id"], "x-es_legalform", "1")
+
+    suggested = await people.suggest(
+        USER_ID, Target.view(form["id"]), ids.ACTION_ADD_FIELD, "country"
+    )
+
+    assert suggested.ok, suggested.failure
+    names = [option["value"] for option in suggested.options]
+    assert names
+    assert len(names) <= OPTIONS
+    assert all("country" in name for name in names)
+    assert not set(names) & set(inputs(form))
+    picked = await people.click(
+        USER_ID, Target.view(form["id"]), ids.ACTION_ADD_FIELD, suggested.options[0]
+    )
+    assert picked.ok, picked.failure
+    await fake_slack.wait_for("views.update", count=2)
+    redrawn = fake_slack.front_view()
+    assert inputs(redrawn) == [*inputs(form), names[0]]
+    # Slack keeps what was typed across the redraw (same block_id and action_id).
+    assert entered(fake_slack, "x-es_legalform") == "1"
+    # Nothing typed offers fields too: the menu opens on a click.
+    untyped = await people.suggest(USER_ID, Target.view(form["id"]), ids.ACTION_ADD_FIELD, "")
+    assert 0 < len(untyped.options) <= OPTIONS
+
+
+async def test_the_form_sends_and_announces_only_what_the_person_changed(
+    people: Interactions, fake_slack: FakeSlack, simulator: Simulator
+) -> None:
+    op_id = simulator.create(
+        "domain_create",
+        step=ERROR,
+        domain="example.ca",
+        params={"x-ca_legaltype": "NOT-A-KNOWN-CODE", "x-ca_owner_name": "Ann Owner"},
+    )
+    before = dict(simulator.operation(op_id)["params"])
+    form = await open_form(people, fake_slack, op_id)
+    assert {"x-ca_legaltype", "x-ca_owner_name"} <= set(inputs(form))
+
+    submitted = await people.submit(USER_ID, form["id"], {"x-ca_owner_name": "Ann New-Owner"})
+
+    # The untouched current value the catalog does not list blocks nothing.
+    assert submitted.ok, submitted.failure
+    assert submitted.errors == {}
+    operation = simulator.operation(op_id)
+    assert operation["step"] == BILL
+    assert operation["params"] == {**before, "x-ca_owner_name": "Ann New-Owner"}
+    [announcement] = [m for m in fake_slack.messages(CHANNEL_ID) if "relaunched" in m["text"]]
+    shown = json.dumps(announcement["blocks"])
+    assert "`x-ca_owner_name`" in shown
+    assert "x-ca_legaltype" not in shown
+
+
+async def test_a_form_slack_refuses_is_replaced_by_an_error_never_left_loading(
+    people: Interactions, fake_slack: FakeSlack, simulator: Simulator
+) -> None:
+    op_id = simulator.create("domain_create", step=ERROR, domain="ejemplo.es")
+    fake_slack.fail("views.update", "invalid_arguments", times=1)
+
+    outcome = await people.slash_command(USER_ID, CHANNEL_ID, f"relaunch {op_id}")
+
+    assert outcome.ok, outcome.failure
+    await fake_slack.wait_for("views.update", count=2)
+    shown = json.dumps(fake_slack.front_view())
+    assert "Fetching operation" not in shown
+    assert "Slack would not show this form (invalid_arguments)" in shown
