@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import logging
 
-from slack_bolt.error import BoltError
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
 
-from opsbot.config import ROTATION_REFUSED
 from opsbot.store.connection import RedisClient
 from opsbot.store.installations import (
     OAUTH_STATE_TTL_S,
@@ -28,10 +26,6 @@ from opsbot.store.installations import (
 from opsbot.store.vault import Vault
 
 _logger = logging.getLogger(__name__)
-
-
-class InstallRefused(BoltError):
-    """An installation opsbot will not keep; the message says why, for the installer."""
 
 
 class RedisInstallationStore(AsyncInstallationStore):
@@ -46,10 +40,6 @@ class RedisInstallationStore(AsyncInstallationStore):
         return self._logger
 
     async def async_save(self, installation: Installation) -> None:
-        if installation.bot_refresh_token or installation.bot_token_expires_at:
-            # Token rotation is on: refused here, while the installer can act on it.
-            self._logger.error("refused an installation with token rotation on")
-            raise InstallRefused(f"Token rotation is on for this app. {ROTATION_REFUSED}")
         owner = _required_owner(
             installation.enterprise_id, installation.team_id, installation.is_enterprise_install
         )

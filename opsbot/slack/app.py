@@ -11,7 +11,6 @@ from typing import Final
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
-from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 
 from opsbot.services import Services
@@ -123,7 +122,7 @@ def build_bolt_app(services: Services, single: SingleWorkspaceAuthorize | None =
             cache_enabled=True,
             client=client,
         )
-        oauth_flow = AsyncOAuthFlow(
+        oauth_flow = install_pages.RefusingOAuthFlow(
             client=web_client(settings.slack_api_url),
             settings=AsyncOAuthSettings(
                 client_id=credentials.client_id,
