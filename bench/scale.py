@@ -74,7 +74,7 @@ from opsbot.store.vault import Vault, load_keyring  # noqa: E402
 from opsbot.store.watches import WatchStore  # noqa: E402
 from tests.support.opsbot_app import BOT_TOKEN, new_encryption_key  # noqa: E402
 from tests.support.redis_engines import ClusterEngine  # noqa: E402
-from tests.support.slack_api import FakeSlack  # noqa: E402
+from tests.support.slack_api import UNRATED, FakeSlack  # noqa: E402
 from tests.support.stored_watches import bench_watch, carded_watch  # noqa: E402
 from tests.support.worker_process import WorkerProcess, worker_env  # noqa: E402
 
@@ -386,7 +386,10 @@ async def measure(options: Options, redis_url: str, data_dir: Path) -> Figures:
     simulator = IndexedSimulator(seed=1, keys=[team_key(0)], operations=0, speed=SIMULATOR_SPEED)
     operations = Operations(simulator, sizes)
     figures = Figures()
-    async with serve_simulator(simulator) as served, FakeSlack() as slack:
+    async with serve_simulator(simulator) as served, FakeSlack(settings=UNRATED) as slack:
+        for team in range(len(sizes)):
+            for index in range(CHANNELS_PER_TEAM):
+                slack.add_channel(f"CS{team:04d}{index:02d}")
         settings = Settings(
             api_url=served.url,
             slack_api_url=slack.api_url,

@@ -47,7 +47,7 @@ from opsbot.store.team_keys import TeamKeyStore  # noqa: E402
 from opsbot.store.vault import Vault, load_keyring  # noqa: E402
 from opsbot.store.watches import WatchStore  # noqa: E402
 from tests.support.opsbot_app import BOT_TOKEN, new_encryption_key  # noqa: E402
-from tests.support.slack_api import FakeSlack  # noqa: E402
+from tests.support.slack_api import UNRATED, FakeSlack  # noqa: E402
 from tests.support.stored_watches import bench_watch, carded_watch  # noqa: E402
 from tests.support.worker_process import worker_env  # noqa: E402
 
@@ -208,7 +208,10 @@ async def measure(data_dir: Path, redis_url: str) -> None:
     simulator = Simulator(seed=1, keys=[team_key(0)], operations=0, speed=SIMULATOR_SPEED)
     operations = Operations(simulator)
     operations.create()
-    async with serve_simulator(simulator) as served, FakeSlack() as slack:
+    async with serve_simulator(simulator) as served, FakeSlack(settings=UNRATED) as slack:
+        for team in range(TEAMS):
+            for index in range(CHANNELS_PER_TEAM):
+                slack.add_channel(f"CB{team:03d}{index:02d}")
         settings = Settings(
             api_url=served.url,
             slack_api_url=slack.api_url,

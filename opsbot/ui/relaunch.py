@@ -80,30 +80,34 @@ def fields_to_add(typed: str, shown: Collection[str], limit: int = limits.OPTION
     """The parameters the menu offers for ``typed``, closest first, at most ``limit``.
 
     Every parameter the form does not show is a candidate. With nothing
-    typed, the catalog's order; else names equal to what was typed, then
-    starting with it, then holding it (earliest first), then, for a typo,
-    looking like it.
+    typed, the catalog's order; else the names holding what was typed (the
+    whole name first, then those starting with it, then the earliest place),
+    or, when none does, the names that look like it (a typo).
     """
     candidates = [name for name in RELAUNCH_PARAMETERS if name not in shown]
     wanted = typed.strip().lower()
     if not wanted:
         return candidates[:limit]
-    scored = []
+    holding = [
+        (_place(wanted, name.lower()), name) for name in candidates if wanted in name.lower()
+    ]
+    if holding:
+        return [name for _, name in sorted(holding)[:limit]]
+    # Nothing holds what was typed: a typo, then; names that look like it.
+    alike = []
     for name in candidates:
-        score = _closeness(wanted, name.lower())
-        if score is not None:
-            scored.append((score, name))
-    return [name for _, name in sorted(scored)[:limit]]
+        ratio = difflib.SequenceMatcher(None, wanted, name.lower()).ratio()
+        if ratio >= ALIKE:
+            alike.append((-ratio, name))
+    return [name for _, name in sorted(alike)[:limit]]
 
 
-def _closeness(wanted: str, name: str) -> tuple[int, float] | None:
-    """A sort key, smaller is closer; None when ``name`` is nothing like ``wanted``."""
+def _place(wanted: str, name: str) -> tuple[int, int]:
+    """Where ``wanted`` sits in ``name``, as a sort key: the whole name, its start, then later."""
     at = name.find(wanted)
-    if at >= 0:
-        rank = 0 if name == wanted else 1 if at == 0 else 2
-        return rank, float(at if rank == 2 else len(name))
-    ratio = difflib.SequenceMatcher(None, wanted, name).ratio()
-    return (3, -ratio) if ratio >= ALIKE else None
+    if name == wanted:
+        return 0, 0
+    return (1, len(name)) if at == 0 else (2, at)
 
 
 def relaunched_message(operation_id: int, *, user_id: str, params: Mapping[str, str]) -> Message:

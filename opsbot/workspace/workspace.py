@@ -351,6 +351,9 @@ class Workspace:
     def channel_of(self, team_id: str, name_or_id: str) -> Channel:
         """The channel ``team_id``'s app means by an id or ``#name``; else ``channel_not_found``."""
         wanted = name_or_id.removeprefix("#")
+        by_id = self.channels.get(wanted)
+        if by_id is not None and by_id.team_id == team_id:
+            return by_id  # the usual case, without a scan of every channel
         for channel in self.channels.values():
             if channel.team_id == team_id and wanted in (channel.id, channel.name):
                 return channel

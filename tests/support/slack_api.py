@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import TracebackType
@@ -107,9 +108,17 @@ def fast_settings() -> WorkspaceSettings:
     return WorkspaceSettings(rates=FAST_RATES)
 
 
+# Benchmarks measure opsbot, not Slack: one bot token stands for many teams
+# there, so Slack's per-workspace rates would measure the stand-in instead.
+UNRATED: Final = WorkspaceSettings(rates=Rates(enabled=False))
+
+
 @dataclass(frozen=True)
 class SlackCall:
-    """One Web API call as the workspace received it; ``error`` is its refusal, if any."""
+    """One Web API call as the workspace received it; ``error`` is its refusal, if any.
+
+    ``at`` is on ``time.monotonic()``'s clock, as a test's own timings are.
+    """
 
     method: str
     args: JSON
@@ -361,8 +370,10 @@ class FakeSlack:
 
     @property
     def calls(self) -> list[SlackCall]:
+        """Every Web API call, oldest first; ``at`` on ``time.monotonic()``'s clock."""
+        to_monotonic = time.monotonic() - self.workspace.clock()
         return [
-            SlackCall(call.method, call.args, call.token, call.at, call.error)
+            SlackCall(call.method, call.args, call.token, call.at + to_monotonic, call.error)
             for call in self.workspace.calls
         ]
 
