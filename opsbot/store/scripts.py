@@ -54,9 +54,10 @@ return 1
 # KEYS: watch, cards, watches, expiries, outbox.
 # ARGV: op, channel, user, type, label, step, eta ('' = none), now (iso),
 # expires_at (epoch), due (epoch), the JSON of a new card, the most watches
-# the team may have, created_at (whole epoch seconds).
-# The watch's expiry is its score in `expiries`, not a field of its own
-# (records written before keep an `expires_at` field, no longer read). A card
+# the team may have.
+# The watch's expiry is its score in `expiries`, not a field of its own, and
+# no `created_at` is kept (nothing read it); records written before keep
+# both fields, `created_at` still read, `expires_at` no longer. A card
 # is {"t": ts, "w": [watchers]}; cards written before spell these "ts" and
 # "watchers", and are read and extended as they are.
 # Returns 'created', 'new_channel', 'joined', or 'limit' when the watch would
@@ -118,8 +119,7 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
     if redis.call('ZCARD', KEYS[4]) >= tonumber(ARGV[12]) then
         return 'limit'
     end
-    redis.call('HSET', KEYS[1], 'type', ARGV[4], 'label', ARGV[5], 'step', ARGV[6],
-        'created_at', ARGV[13])
+    redis.call('HSET', KEYS[1], 'type', ARGV[4], 'label', ARGV[5], 'step', ARGV[6])
     if ARGV[7] ~= '' then
         redis.call('HSET', KEYS[1], 'eta', ARGV[7])
     end

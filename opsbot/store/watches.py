@@ -6,9 +6,9 @@ per card, the *watchers* to mention at the final step. Per watch, Redis holds
 (key names in :mod:`opsbot.store.keyspace`):
 
 - ``watch:<op>``: a small hash: ``type``, ``label``, ``step`` (last seen),
-  ``step_at``, ``created_at``, ``eta``, ``final`` once the final step is
-  recorded, and ``unreadable`` (when) while the API's answers describe the
-  operation in a way that cannot be read;
+  ``step_at``, ``eta``, ``final`` once the final step is recorded, and
+  ``unreadable`` (when) while the API's answers describe the operation in a
+  way that cannot be read;
 - ``cards:<op>``: a hash, channel id → JSON ``{"t": ts, "w": [watchers]}``
   (``ts`` is "" until the card is posted). The first watcher is the one who
   started the card: watchers are only ever appended, so it needs no field of
@@ -18,10 +18,10 @@ per card, the *watchers* to mention at the final step. Per watch, Redis holds
   is finished.
 
 Records are kept small (a hundred thousand watches are a few hundred bytes
-each, see bench/scale.py): ``created_at`` is whole epoch seconds, the expiry
-is not repeated in the hash, and a card's keys are one letter. Records
-written before (an ISO ``created_at``, an ``expires_at`` field, cards with
-``"ts"`` and ``"watchers"``) are read as they are, by Python and by the
+each, see bench/scale.py): the expiry is not repeated in the hash, no
+``created_at`` is kept (nothing read it), and a card's keys are one letter.
+Records written before (a ``created_at`` and an ``expires_at`` field, cards
+with ``"ts"`` and ``"watchers"``) are read as they are, by Python and by the
 scripts alike.
 
 A team watches at most ``max_watches`` operations (``OPSBOT_MAX_WATCHES``):
@@ -34,7 +34,7 @@ team's outbox (:mod:`opsbot.store.outbox`): of two workers that saw the same
 change, one records it, and a crash after recording cannot lose its posts.
 
 Times follow :mod:`opsbot.store.codec`: ``expires_at`` and the scores are
-epoch seconds, ``step_at`` and ``created_at`` ISO strings. A watch or card
+epoch seconds, ``step_at`` an ISO string. A watch or card
 that does not parse is skipped with a log line; it never stops the others.
 """
 
@@ -105,7 +105,8 @@ class Watch:
     label: str
     step: str
     step_at: dt.datetime | None
-    created_at: dt.datetime
+    # When it was first watched, in records written before they were compacted (None since).
+    created_at: dt.datetime | None
     expires_at: dt.datetime
     eta: int | None
     cards: tuple[Card, ...]
@@ -212,7 +213,6 @@ class WatchStore:
                 due,
                 encode_new_card(new.card_ts, new.user_id),
                 self.max_watches,
-                int(aware(now).timestamp()),
             ],
         )
         if decoded(result) == _LIMIT:
@@ -479,7 +479,7 @@ def decode_watch(
             label=fields.get("label", ""),
             step=fields["step"],
             step_at=parse_iso(fields["step_at"]) if fields.get("step_at") else None,
-            created_at=_created_at(fields["created_at"]),
+            created_at=parse_iso(fields["created_at"]) if "created_at" in fields else None,
             expires_at=moment(float(expiry)),
             eta=int(fields["eta"]) if fields.get("eta") else None,
             cards=tuple(_cards(op_id, cards)),
@@ -489,11 +489,6 @@ def decode_watch(
     except (KeyError, ValueError, OverflowError) as error:
         _logger.warning("skipping watch of operation %s: unreadable (%s)", op_id, log_text(error))
         return None
-
-
-def _created_at(text: str) -> dt.datetime:
-    """Whole epoch seconds, or ISO 8601 in a record written before the compact one."""
-    return moment(int(text)) if text.isdigit() else parse_iso(text)
 
 
 def _cards(op_id: int, cards: Mapping[str, str]) -> Iterable[Card]:

@@ -1,7 +1,7 @@
 """Watch records are compact, and those written before the compact encoding still read.
 
 A hundred thousand watches are a hundred thousand records, so each is kept
-small: ``created_at`` in whole epoch seconds, the expiry only as the score in
+small: no ``created_at`` (nothing read it), the expiry only as the score in
 ``expiries``, a card's keys one letter each. A record written by an earlier
 opsbot (ISO ``created_at``, an ``expires_at`` field, a card spelt ``"ts"`` and
 ``"watchers"``) is read, joined, posted and followed as before.
@@ -67,12 +67,11 @@ async def test_a_new_record_is_compact(store: WatchStore, redis: RedisClient) ->
         "label": "example.com",
         "step": "WAIT",
         "eta": "600",
-        "created_at": str(int(NOW.timestamp())),
     }
     assert cards == {"C0AAA": '{"t":"","w":["U0ANN"]}'}
     assert await redis.zscore(keyspace.watch_expiries(TEAM), "42") == IN_A_WEEK.timestamp()
     found = await stored(store, 42)
-    assert (found.created_at, found.expires_at) == (NOW, IN_A_WEEK)
+    assert (found.created_at, found.expires_at) == (None, IN_A_WEEK)
 
 
 async def test_an_expiry_with_a_fraction_of_a_second_is_kept_to_the_next_second(
