@@ -44,7 +44,6 @@ import datetime as dt
 import enum
 import json
 import logging
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -208,8 +207,7 @@ class WatchStore:
                 new.step,
                 optional_int(new.eta),
                 iso(now),
-                # Whole seconds: Redis keeps an integer score in fewer bytes.
-                math.ceil(aware(expires_at).timestamp()),
+                aware(expires_at).timestamp(),
                 due,
                 encode_new_card(new.card_ts, new.user_id),
                 self.max_watches,

@@ -74,14 +74,6 @@ async def test_a_new_record_is_compact(store: WatchStore, redis: RedisClient) ->
     assert (found.created_at, found.expires_at) == (None, IN_A_WEEK)
 
 
-async def test_an_expiry_with_a_fraction_of_a_second_is_kept_to_the_next_second(
-    store: WatchStore,
-) -> None:
-    await watch(store, 42, expires_at=IN_A_WEEK - dt.timedelta(microseconds=250_000))
-
-    assert (await stored(store, 42)).expires_at == IN_A_WEEK
-
-
 async def test_an_old_record_reads_as_it_was_written(store: WatchStore, redis: RedisClient) -> None:
     await write_old_record(redis)
 
