@@ -157,6 +157,8 @@ class FakeSlack:
         self._add_team(team_id)
         for token in (BOT_TOKEN,) if tokens is None else tokens:
             self.install(team_id, token)
+        # One offset for the workspace's lifetime, so a call's ``at`` never changes.
+        self._to_monotonic = time.monotonic() - self.workspace.clock()
         self._served: ServedWorkspace | None = None
         self._serving: contextlib.AbstractAsyncContextManager[ServedWorkspace] | None = None
 
@@ -371,7 +373,7 @@ class FakeSlack:
     @property
     def calls(self) -> list[SlackCall]:
         """Every Web API call, oldest first; ``at`` on ``time.monotonic()``'s clock."""
-        to_monotonic = time.monotonic() - self.workspace.clock()
+        to_monotonic = self._to_monotonic
         return [
             SlackCall(call.method, call.args, call.token, call.at + to_monotonic, call.error)
             for call in self.workspace.calls

@@ -279,6 +279,7 @@ async def test_no_secret_is_in_redis_or_the_logs_after_a_full_scenario(
 
     with production_log(opsbot.settings) as written_log:
         await _full_scenario(opsbot, slack_client, fake_slack, simulator, sim_key)
+    ended = time.time()
 
     assert await find_secrets_in_redis(opsbot.services.redis, secrets) == []
     leaks = [
@@ -291,7 +292,9 @@ async def test_no_secret_is_in_redis_or_the_logs_after_a_full_scenario(
     assert leaks == []
     assert len(caplog.records) > 10  # the scenario did log, at DEBUG
     written = written_log.getvalue()
-    assert written.count("\n") >= len(caplog.records)
+    # Records logged once the production handler was gone (a late answer's) are not in it.
+    during = [record for record in caplog.records if record.created <= ended]
+    assert written.count("\n") >= len(during)
     assert [secret for secret in secrets if secret in written] == []
 
 
