@@ -18,6 +18,7 @@ from opsbot.slack_installations import RedisInstallationStore, RedisOAuthStateSt
 from opsbot.store.audit import AuditLog
 from opsbot.store.connection import RedisClient, open_redis
 from opsbot.store.locks import ActionLocks
+from opsbot.store.pacing import ChannelPacing
 from opsbot.store.pauses import TeamPauses
 from opsbot.store.schedule import Schedule
 from opsbot.store.subscriptions import SubscriptionStore
@@ -41,6 +42,8 @@ class Services:
     locks: ActionLocks
     pauses: TeamPauses
     team_data: TeamData
+    # Each channel's post bucket, shared with the watcher's poster.
+    pacing: ChannelPacing
     # Used in OAuth mode only: where installations and OAuth states are kept.
     installations: RedisInstallationStore
     oauth_states: RedisOAuthStateStore
@@ -66,6 +69,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             locks=ActionLocks(redis),
             pauses=TeamPauses(redis),
             team_data=TeamData(redis),
+            pacing=ChannelPacing.from_settings(redis, settings),
             installations=RedisInstallationStore(redis, vault),
             oauth_states=RedisOAuthStateStore(redis),
         )

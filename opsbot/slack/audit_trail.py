@@ -10,6 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from opsbot.clock import utc_now
 from opsbot.services import Services
+from opsbot.slack.posting import post_paced
 from opsbot.slack.requests import Requester
 from opsbot.store import audit
 from opsbot.ui.audit import audit_message
@@ -47,8 +48,13 @@ async def record_action(
         at=utc_now(),
     )
     try:
-        await client.chat_postMessage(
-            channel=channel, text=message["text"], blocks=message["blocks"]
+        await post_paced(
+            client,
+            services.pacing,
+            requester.team_id,
+            channel,
+            text=message["text"],
+            blocks=message["blocks"],
         )
     except SlackApiError as error:
         # The audit stream already has the entry; a channel post is a copy.

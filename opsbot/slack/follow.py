@@ -26,6 +26,7 @@ from opsbot.slack.interaction import (
     Interaction,
     on_operation_button,
 )
+from opsbot.slack.posting import post_paced
 from opsbot.store.vault import VaultError
 from opsbot.store.watches import AddResult, WatchLimitReached
 from opsbot.ui import ids
@@ -127,8 +128,13 @@ async def _post_card(asked: Interaction, op_id: int) -> str | None:
         return None
     card = watch_card_message(watch, now=utc_now(), channel=channel)
     try:
-        posted = await asked.client.chat_postMessage(
-            channel=channel, text=card["text"], blocks=card["blocks"]
+        posted = await post_paced(
+            asked.client,
+            asked.services.pacing,
+            asked.team_id,
+            channel,
+            text=card["text"],
+            blocks=card["blocks"],
         )
     except SlackApiError as error:
         reason = str(error.response.get("error") or "unknown error")
@@ -168,8 +174,14 @@ async def watch_in_thread(
         # Joined: the thread of the card already in this channel gets the changes.
         note = watch_note(_JOINED_NOTE if added is AddResult.JOINED else _THREAD_NOTE)
     try:
-        await asked.client.chat_postMessage(
-            channel=channel, thread_ts=ts, text=note["text"], blocks=note["blocks"]
+        await post_paced(
+            asked.client,
+            asked.services.pacing,
+            asked.team_id,
+            channel,
+            thread_ts=ts,
+            text=note["text"],
+            blocks=note["blocks"],
         )
     except SlackApiError as error:
         log.info("could not say the watch started: %s", error.response.get("error"))

@@ -37,6 +37,7 @@ from opsbot.api.client import OperationClient
 from opsbot.config import Settings
 from opsbot.logs import log_text
 from opsbot.slack_installations import RedisInstallationStore
+from opsbot.store.card_edits import CardEdits
 from opsbot.store.connection import RedisClient
 from opsbot.store.outbox import Outbox
 from opsbot.store.pacing import ChannelPacing
@@ -338,5 +339,6 @@ async def open_worker(
             watch_days=settings.watch_days,
         )
         schedule = Schedule(redis, lease_s=lease_s)
-        poster = Poster(watches, outbox, ChannelPacing(redis), clients)
+        pacing = ChannelPacing.from_settings(redis, settings)
+        poster = Poster(watches, outbox, pacing, clients, CardEdits(redis), clock=clock)
         yield Worker(deps, schedule, poster, clock=clock)
