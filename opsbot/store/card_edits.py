@@ -22,6 +22,8 @@ from opsbot.store.connection import RedisClient
 
 _logger = logging.getLogger(__name__)
 
+# The op_id of a channel's burst summary (opsbot.store.bursts): no operation has it.
+SUMMARY_EDIT: Final = 0
 # Edits read per pass at most: more than a pass can make at Tier 3's pace.
 BATCH: Final = 50
 

@@ -188,6 +188,12 @@ def edit_bucket(team_id: str) -> str:
     return f"{team_tag(team_id)}:edits:bucket"
 
 
+def burst(team_id: str, channel_id: str) -> str:
+    """Hash: burst mode's summary of that channel (its message, and what it tells)."""
+    channel = check_slack_id(channel_id, "channel id")
+    return f"{team_tag(team_id)}:channel:{channel}:burst"
+
+
 def card_edits(team_id: str) -> str:
     """Hash: ``op:channel`` → the JSON of the newest card edit not yet made."""
     return f"{team_tag(team_id)}:edits:cards"

@@ -82,11 +82,13 @@ def watch_final_reply(
     operation: Operation | None,
     now: dt.datetime,
     earlier: Sequence[Post] = (),
+    mention: bool = True,
 ) -> Message:
     """The final step, for reply_broadcast: mentions the watchers of ``post``'s channel.
 
     ``operation`` (as last polled) brings errortype and last_error; the
-    Relaunch button shows where the type and step allow it.
+    Relaunch button shows where the type and step allow it. Without
+    ``mention`` the watchers were told elsewhere (burst mode's summary).
     """
     operation_type = operation.type if operation is not None else watch.type
     # A DONE operation may still carry the error of an earlier, relaunched run.
@@ -99,7 +101,7 @@ def watch_final_reply(
         step=post.new or humanize.MISSING,
         emoji=humanize.step_emoji(post.new),
         at=humanize.when(post.at, now),
-        mentions=watchers_of(watch, post.channel)[:WATCHERS_MENTIONED],
+        mentions=watchers_of(watch, post.channel)[:WATCHERS_MENTIONED] if mention else (),
         errortype=errortype,
         last_error=humanize.code_block_safe(last_error) if last_error else None,
         can_relaunch=can_relaunch(operation_type, post.new),

@@ -66,11 +66,14 @@ from opsbot.api.errors import ApiError
 from opsbot.api.operation import DONE, Operation
 from opsbot.clock import moment
 from opsbot.logs import Repeats, log_text
-from opsbot.store.card_edits import CardEdit, CardEdits
+from opsbot.store.bursts import Bursts, Summary
+from opsbot.store.card_edits import SUMMARY_EDIT, CardEdit, CardEdits
 from opsbot.store.outbox import Outbox, Post, PostKind
 from opsbot.store.pacing import ChannelPacing
 from opsbot.store.watches import Card, Watch, WatchStore
+from opsbot.ui.burst_summary import burst_summary_message
 from opsbot.ui.watching import watch_card_message, watch_final_reply, watch_note, watch_step_reply
+from opsbot.watcher.burst_mode import BurstMode
 from opsbot.watcher.clients import TeamClients
 from opsbot.watcher.intervals import ERROR_LOG_PERIOD_S
 from opsbot.watcher.lanes import Delivery, channel_queues
@@ -140,6 +143,7 @@ class Poster:
         *,
         page: int = PAGE,
         clock: Callable[[], float] = time.time,
+        burst_mode: BurstMode | None = None,
     ) -> None:
         self.watches = watches
         self.outbox = outbox
@@ -147,6 +151,8 @@ class Poster:
         self.clients = clients
         self.card_edits = card_edits
         self.page = page
+        # None: every outcome is broadcast, however long the queue.
+        self.burst_mode = burst_mode
         # Tokens are taken at the moment of each call, not the pass's start.
         self.clock = clock
         # Slack down or refusing for hours says so once per team and period.
@@ -250,9 +256,17 @@ class _TeamPass:
 
     async def _channel(self, deliveries: Sequence[Delivery]) -> None:
         """One channel's deliveries in lane order, until its bucket is empty."""
+        try:
+            told = await self._summarize(deliveries)
+        except _Wait as wait:
+            self.result.wait_until(wait.ready_at)
+            return
+        except _ChannelGone:
+            self.gone.add(deliveries[0].channel)
+            told = frozenset()
         for delivery in deliveries:
             try:
-                await self._deliver(delivery)
+                await self._deliver(delivery, told=delivery.op_id in told)
             except _Wait as wait:
                 self.result.wait_until(wait.ready_at)
                 return
@@ -260,7 +274,42 @@ class _TeamPass:
                 self.gone.add(delivery.channel)
                 await self._done(delivery)
 
-    async def _deliver(self, delivery: Delivery) -> None:
+    async def _summarize(self, deliveries: Sequence[Delivery]) -> frozenset[int]:
+        """Burst mode (:mod:`opsbot.watcher.burst_mode`): the operations its summary tells."""
+        burst_mode = self.poster.burst_mode
+        if burst_mode is None:
+            return frozenset()
+        update = await burst_mode.update(self.team_id, deliveries, self.watches, self.now)
+        if update is None:
+            return frozenset()
+        summary = update.summary
+        if summary.open and (update.changed or not summary.ts):
+            await self._publish(summary)
+        return frozenset(summary.outcomes)
+
+    async def _publish(self, summary: Summary) -> None:
+        """Post the summary, the channel's first message of the pass, or have it edited."""
+        message = burst_summary_message(summary)
+        if summary.ts:
+            await self.poster.card_edits.queue(
+                self.team_id,
+                op_id=SUMMARY_EDIT,
+                channel=summary.channel,
+                ts=summary.ts,
+                message=message,
+                at=summary.since,
+            )
+            return
+        summary.ts = await self._post(summary.channel, message, None)
+        await self._bursts().posted(self.team_id, summary.channel, summary.ts)
+
+    def _bursts(self) -> Bursts:
+        burst_mode = self.poster.burst_mode
+        assert burst_mode is not None  # only burst mode publishes a summary
+        return burst_mode.bursts
+
+    async def _deliver(self, delivery: Delivery, *, told: bool) -> None:
+        """Deliver one; ``told``: burst mode's summary has its outcome (no broadcast)."""
         watch = self.watches.get(delivery.op_id)
         card = watch.card(delivery.channel) if watch is not None else None
         if watch is None or card is None or delivery.channel in self.gone:
@@ -274,10 +323,10 @@ class _TeamPass:
         ends = self._ends_watch(watch, delivery)
         await self._post(
             card.channel,
-            self._reply_message(watch, delivery),
+            self._reply_message(watch, delivery, mention=not told),
             delivery,
             thread_ts=card.ts,
-            broadcast=delivery.kind is PostKind.FINAL,
+            broadcast=delivery.kind is PostKind.FINAL and not told,
         )
         await self._queue_card_edit(watch, card)
         if ends:
@@ -304,12 +353,14 @@ class _TeamPass:
             self.pending[post.op_id] -= 1
             self.poster.attempts.pop(post.entry_id, None)
 
-    def _reply_message(self, watch: Watch, delivery: Delivery) -> dict[str, Any]:
+    def _reply_message(self, watch: Watch, delivery: Delivery, *, mention: bool) -> dict[str, Any]:
         post, steps = delivery.last, delivery.steps
         earlier = steps[:-1] if steps and steps[-1] is post else ()
         if post.kind is PostKind.FINAL:
             operation = self.operations.get(post.op_id)
-            return watch_final_reply(watch, post, operation=operation, now=self.at, earlier=earlier)
+            return watch_final_reply(
+                watch, post, operation=operation, now=self.at, earlier=earlier, mention=mention
+            )
         if post.kind in (PostKind.NOTE, PostKind.FAREWELL):
             return watch_note(post.text)
         return watch_step_reply(post, now=self.at, earlier=earlier)
@@ -399,7 +450,7 @@ class _TeamPass:
         self,
         channel: str,
         message: Mapping[str, Any],
-        delivery: Delivery,
+        delivery: Delivery | None,
         *,
         thread_ts: str | None = None,
         broadcast: bool = False,
@@ -477,9 +528,9 @@ class _TeamPass:
         """A line that may come back at every pass: once per team, kind and period."""
         self.poster.errors.log(level, (self.team_id, *kind), self.now, message, *args)
 
-    async def _failed(self, delivery: Delivery) -> None:
+    async def _failed(self, delivery: Delivery | None) -> None:
         """Count a failed attempt; a post Slack always refuses is given up at last."""
-        if self._given_up(delivery.posts[0].entry_id):
+        if delivery is not None and self._given_up(delivery.posts[0].entry_id):
             log.error("giving up on a post to %s after %d attempts", delivery.channel, MAX_ATTEMPTS)
             await self._done(delivery)
 
