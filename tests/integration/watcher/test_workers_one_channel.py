@@ -18,6 +18,7 @@ import datetime as dt
 import re
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
@@ -103,7 +104,7 @@ async def post_cards(settings: Settings, op_ids: list[int], sim: ServedSimulator
 async def running_workers(settings: Settings, sim_key: str) -> AsyncIterator[None]:
     stop = asyncio.Event()
     async with contextlib.AsyncExitStack() as stack:
-        tasks = []
+        tasks: list[asyncio.Task[None]] = []
         for _ in range(WORKERS):
             redis = await stack.enter_async_context(open_redis(settings))
             vault = Vault(load_keyring(settings))
@@ -118,9 +119,9 @@ async def running_workers(settings: Settings, sim_key: str) -> AsyncIterator[Non
             await asyncio.gather(*tasks)
 
 
-def path_of(message: dict[str, object]) -> list[str]:
+def path_of(message: dict[str, Any]) -> list[str]:
     """The steps a reply tells, from its line with arrows ("*WAIT* → *RUN* …")."""
-    blocks = message.get("blocks") or []
+    blocks: list[Any] = message.get("blocks") or []
     texts = [str(b.get("text", {}).get("text", "")) for b in blocks if isinstance(b, dict)]
     texts += [
         str(e.get("text", ""))
