@@ -17,6 +17,8 @@ from opsbot.config import Settings
 from opsbot.slack_installations import RedisInstallationStore, RedisOAuthStateStore
 from opsbot.store.audit import AuditLog
 from opsbot.store.connection import RedisClient, open_redis
+from opsbot.store.group_members import GroupMembers
+from opsbot.store.guardrail_store import GuardrailStore
 from opsbot.store.locks import ActionLocks
 from opsbot.store.pacing import ChannelPacing
 from opsbot.store.pauses import TeamPauses
@@ -44,6 +46,8 @@ class Services:
     team_data: TeamData
     # Each channel's post bucket, shared with the watcher's poster.
     pacing: ChannelPacing
+    guardrails: GuardrailStore
+    group_members: GroupMembers
     # Used in OAuth mode only: where installations and OAuth states are kept.
     installations: RedisInstallationStore
     oauth_states: RedisOAuthStateStore
@@ -70,6 +74,8 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             pauses=TeamPauses(redis),
             team_data=TeamData(redis),
             pacing=ChannelPacing.from_settings(redis, settings),
+            guardrails=GuardrailStore(redis),
+            group_members=GroupMembers(redis),
             installations=RedisInstallationStore(redis, vault),
             oauth_states=RedisOAuthStateStore(redis),
         )

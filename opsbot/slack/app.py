@@ -16,15 +16,32 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.web.async_client import AsyncWebClient
 
 from opsbot.services import Services
-from opsbot.slack import cancel, events, failures, follow, look, ops_command, relaunch, team_key
+from opsbot.slack import (
+    cancel,
+    events,
+    failures,
+    follow,
+    look,
+    ops_command,
+    relaunch,
+    team_config,
+    team_key,
+)
 from opsbot.slack_installations import RedisInstallationStore
 
 log = logging.getLogger(__name__)
 
 # Exactly the bot scopes the code uses (a test keeps app_manifest.yml in step):
 # commands for /ops, chat:write and chat:write.public for cards and reports in
-# channels the bot was not invited to, users:read for the admin check.
-BOT_SCOPES: Final = ("commands", "chat:write", "chat:write.public", "users:read")
+# channels the bot was not invited to, users:read for the admin check,
+# usergroups:read for the guardrails' user groups (usergroups.list, .users.list).
+BOT_SCOPES: Final = (
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "users:read",
+    "usergroups:read",
+)
 EVENTS_PATH: Final = "/slack/events"
 INSTALL_PATH: Final = "/slack/install"
 REDIRECT_PATH: Final = "/slack/oauth_redirect"
@@ -114,4 +131,5 @@ def register_listeners(
     relaunch.register(app, services)
     follow.register(app, services)
     team_key.register(app, services)
+    team_config.register(app, services)
     events.register(app, services, installation_store)

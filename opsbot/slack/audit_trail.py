@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Final
 
 from slack_sdk.errors import SlackApiError
@@ -21,31 +22,37 @@ log = logging.getLogger(__name__)
 NOT_DONE: Final = "error: the API answered false"
 
 
+@dataclass(frozen=True)
+class Entry:
+    """What was done: the action, on what, how it ended, and anything more to say."""
+
+    action: str
+    target: str = ""
+    outcome: str = audit.OK
+    detail: str = ""
+
+
 async def record_action(
-    services: Services,
-    client: AsyncWebClient,
-    requester: Requester,
-    *,
-    action: str,
-    target: str = "",
-    outcome: str = audit.OK,
+    services: Services, client: AsyncWebClient, requester: Requester, entry: Entry
 ) -> None:
     await services.audit.record(
         requester.team_id,
         user_id=requester.user_id,
-        action=action,
-        target=target,
-        outcome=outcome,
+        action=entry.action,
+        target=entry.target,
+        outcome=entry.outcome,
+        detail=entry.detail,
     )
     channel = services.settings.audit_channel
     if not channel:
         return
     message = audit_message(
         user_id=requester.user_id,
-        action=action,
-        target=target,
-        outcome=outcome,
+        action=entry.action,
+        target=entry.target,
+        outcome=entry.outcome,
         at=utc_now(),
+        detail=entry.detail,
     )
     try:
         await post_paced(

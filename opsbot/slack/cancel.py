@@ -20,7 +20,7 @@ from opsbot.services import Services
 from opsbot.slack import audit_trail, failures, look
 from opsbot.slack.follow import watch_in_thread
 from opsbot.slack.grammar import Command
-from opsbot.slack.interaction import NEEDS_KEY, Action, Interaction, on_button
+from opsbot.slack.interaction import CANCELS, Action, Interaction, on_button
 from opsbot.store import audit
 from opsbot.ui import ids
 from opsbot.ui.common import api_error_message, error_message, notice_message
@@ -38,8 +38,8 @@ log = logging.getLogger(__name__)
 
 def register(app: AsyncApp, services: Services) -> None:
     # A Cancel on a card or a row, and the "Cancel it" answer to `/ops cancel ID`.
-    on_button(app, services, ids.ACTION_CANCEL, _cancel_button, NEEDS_KEY)
-    on_button(app, services, ids.ACTION_CANCEL_CONFIRM, _cancel_button, NEEDS_KEY)
+    on_button(app, services, ids.ACTION_CANCEL, _cancel_button, CANCELS)
+    on_button(app, services, ids.ACTION_CANCEL_CONFIRM, _cancel_button, CANCELS)
 
     @app.action(ids.ACTION_CANCEL_KEEP)
     async def keep(ack: AsyncAck, respond: AsyncRespond) -> None:

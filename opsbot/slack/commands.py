@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from opsbot.api.filters import closest_names
-from opsbot.slack import cancel, follow, look, relaunch, subscribe, team_key
+from opsbot.slack import cancel, follow, look, relaunch, subscribe, team_config, team_key
 from opsbot.slack.grammar import (
     Arguments,
     Command,
@@ -27,6 +27,8 @@ from opsbot.slack.grammar import (
 from opsbot.slack.interaction import (
     IN_CHANNEL,
     IN_CHANNEL_WITH_KEY,
+    MAY_CANCEL,
+    MAY_RELAUNCH,
     NEEDS_KEY,
     NO_GUARDS,
     Guards,
@@ -50,13 +52,15 @@ SUBSCRIBE: Final = "subscribe"
 SUBSCRIPTIONS: Final = "subscriptions"
 UNSUBSCRIBE: Final = "unsubscribe"
 KEY: Final = "key"
+CONFIG: Final = "config"
 
 # The headings of /ops help, in order.
 LOOK: Final = "Look"
 ACT: Final = "Act"
 FOLLOW: Final = "Follow"
 API_KEY: Final = "API key"
-SECTIONS: Final = (LOOK, ACT, FOLLOW, API_KEY)
+SETTINGS: Final = "Settings"
+SECTIONS: Final = (LOOK, ACT, FOLLOW, API_KEY, SETTINGS)
 
 
 @dataclass(frozen=True)
@@ -141,7 +145,7 @@ TABLE: Final[tuple[SubCommand, ...]] = (
         help=(("/ops cancel ID", "cancel an operation (asks to confirm first)"),),
         section=ACT,
         run=cancel.cancel_command,
-        guards=NEEDS_KEY,
+        guards=MAY_CANCEL,
     ),
     SubCommand(
         RELAUNCH,
@@ -150,7 +154,7 @@ TABLE: Final[tuple[SubCommand, ...]] = (
         help=(("/ops relaunch ID", "relaunch a failed operation, changing parameters in a form"),),
         section=ACT,
         run=relaunch.relaunch_command,
-        guards=NEEDS_KEY,
+        guards=MAY_RELAUNCH,
     ),
     SubCommand(
         WATCH,
@@ -220,6 +224,19 @@ TABLE: Final[tuple[SubCommand, ...]] = (
         ),
         section=API_KEY,
         run=team_key.key_command,
+    ),
+    SubCommand(
+        CONFIG,
+        Arguments.NONE,
+        "/ops config",
+        help=(
+            (
+                "/ops config",
+                "who may cancel and relaunch, read-only channels, approvals (workspace admins)",
+            ),
+        ),
+        section=SETTINGS,
+        run=team_config.config_command,
     ),
 )
 

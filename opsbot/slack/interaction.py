@@ -26,13 +26,14 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from opsbot.services import Services
-from opsbot.slack import failures, replies
-from opsbot.slack.audit_trail import record_action
+from opsbot.slack import failures, replies, who_may_act
+from opsbot.slack.audit_trail import Entry, record_action
 from opsbot.slack.posting import post_paced
 from opsbot.slack.requests import Requester
-from opsbot.store import audit
+from opsbot.store import audit, guardrails
 from opsbot.store.vault import VaultError
 from opsbot.ui.common import error_message
+from opsbot.ui.guardrails import not_allowed_message
 from opsbot.ui.payloads import OperationButtonValue, PayloadError
 from opsbot.ui.render import Message
 from opsbot.ui.team_key import key_required_message, key_unreadable_message
@@ -50,12 +51,21 @@ class Guards:
 
     in_channel: bool = False
     needs_key: bool = False
+    # The guarded action (cancel, relaunch): the team's guardrails must let the person take it.
+    acts: str | None = None
+    # The request carries the action out: group membership is asked of Slack afresh.
+    decides: bool = False
 
 
 NO_GUARDS: Final = Guards()
 NEEDS_KEY: Final = Guards(needs_key=True)
 IN_CHANNEL: Final = Guards(in_channel=True)
 IN_CHANNEL_WITH_KEY: Final = Guards(in_channel=True, needs_key=True)
+# /ops cancel and /ops relaunch ask first (a question, a form): a recent copy
+# of group membership is enough; a Cancel click cancels, so Slack is asked again.
+MAY_CANCEL: Final = Guards(needs_key=True, acts=guardrails.CANCEL)
+CANCELS: Final = Guards(needs_key=True, acts=guardrails.CANCEL, decides=True)
+MAY_RELAUNCH: Final = Guards(needs_key=True, acts=guardrails.RELAUNCH)
 
 
 @dataclass(frozen=True)
@@ -96,10 +106,21 @@ class Interaction:
         if guards.in_channel and not self.requester.channel_id:
             await self.tell(error_message(IN_A_CHANNEL))
             return None
+        if guards.acts is not None and not await self.may(guards.acts, fresh=guards.decides):
+            return None
         if not guards.needs_key:
             return self
         key = await self.team_key_or_ask()
         return None if key is None else self.with_key(key)
+
+    async def may(self, action: str, *, fresh: bool) -> bool:
+        """Whether the guardrails let the person take ``action`` here; if not, they are told."""
+        refused = await who_may_act.refusal(
+            self.services, self.client, self.requester, action, fresh=fresh
+        )
+        if refused is not None:
+            await self.tell(not_allowed_message(refused))
+        return refused is None
 
     async def team_key_or_ask(self) -> str | None:
         """The team's API key; without a usable one, tell the person how to set it
@@ -163,16 +184,12 @@ class Interaction:
         view_opened: dict[str, Any] = opened["view"]
         return view_opened
 
-    async def record(self, action: str, *, target: str = "", outcome: str = audit.OK) -> None:
+    async def record(
+        self, action: str, *, target: str = "", outcome: str = audit.OK, detail: str = ""
+    ) -> None:
         """Who did what: the audit stream, and the audit channel when one is set."""
-        await record_action(
-            self.services,
-            self.client,
-            self.requester,
-            action=action,
-            target=target,
-            outcome=outcome,
-        )
+        entry = Entry(action, target, outcome, detail)
+        await record_action(self.services, self.client, self.requester, entry)
 
     def _respond(self) -> AsyncRespond:
         assert self.respond is not None, "a modal submission has no response_url to answer on"

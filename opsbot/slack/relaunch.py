@@ -21,16 +21,22 @@ from opsbot.api.catalog import RELAUNCH_PARAMETERS, choose_relaunch_fields
 from opsbot.api.errors import ApiError, BadParameterError, InvalidStepError, TemporaryError
 from opsbot.api.operation import RELAUNCHABLE_TYPES, Operation
 from opsbot.services import Services
-from opsbot.slack import audit_trail, failures
+from opsbot.slack import audit_trail, failures, who_may_act
 from opsbot.slack.ack_budget import within_budget
 from opsbot.slack.follow import watch_in_thread
 from opsbot.slack.grammar import Command
-from opsbot.slack.interaction import NEEDS_KEY, Action, Interaction, on_operation_button
+from opsbot.slack.interaction import (
+    MAY_RELAUNCH,
+    Action,
+    Interaction,
+    on_operation_button,
+)
 from opsbot.slack.posting import post_paced
 from opsbot.slack.requests import Requester
 from opsbot.store import audit
 from opsbot.ui import ids
 from opsbot.ui.common import api_error_message, notice_message, notice_modal
+from opsbot.ui.guardrails import not_allowed_modal
 from opsbot.ui.payloads import RelaunchMetadata
 from opsbot.ui.relaunch import relaunch_loading_modal, relaunch_modal, relaunched_message
 from opsbot.ui.relaunch_inputs import field_names_in, read_values, refusals
@@ -45,7 +51,7 @@ FORM = "the relaunch form"
 
 
 def register(app: AsyncApp, services: Services) -> None:
-    on_operation_button(app, services, ids.ACTION_RELAUNCH, _relaunch_button, NEEDS_KEY)
+    on_operation_button(app, services, ids.ACTION_RELAUNCH, _relaunch_button, MAY_RELAUNCH)
 
     @app.action(ids.ACTION_ADD_FIELD)
     async def add_field(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
@@ -257,6 +263,12 @@ def _done(op_id: int) -> str:
 
 
 async def _relaunch_with_key(asked: Interaction, op_id: int, values: dict[str, str]) -> _Outcome:
+    # Checked again at submit: the rules, or a group's members, may have changed.
+    refused = await who_may_act.refusal(
+        asked.services, asked.client, asked.requester, audit.RELAUNCH, fresh=True
+    )
+    if refused is not None:
+        return _Outcome(view=not_allowed_modal(refused))
     key = await asked.services.team_keys.get(asked.team_id)
     if key is None:
         message = key_required_message()

@@ -19,6 +19,8 @@ CANCEL: Final = "cancel"
 RELAUNCH: Final = "relaunch"
 KEY_SET: Final = "key_set"
 KEY_REMOVE: Final = "key_remove"
+# /ops config changed the team's guardrails (the detail says what).
+CONFIG: Final = "config"
 OK: Final = "ok"
 
 

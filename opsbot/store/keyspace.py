@@ -132,6 +132,20 @@ def action_lock(team_id: str, op_id: int) -> str:
     return f"{team_tag(team_id)}:lock:action:{_operation_id(op_id)}"
 
 
+# Guardrails: who may act, where, and with whose approval.
+
+
+def guardrails(team_id: str) -> str:
+    """JSON: the team's rules from ``/ops config``; absent means everyone, everywhere."""
+    return f"{team_tag(team_id)}:guardrails"
+
+
+def group_members(team_id: str, group_id: str) -> str:
+    """JSON list of a user group's members, kept a minute (Slack asks them at Tier 2)."""
+    group = check_slack_id(group_id, "user group id")
+    return f"{team_tag(team_id)}:usergroup:{group}:members"
+
+
 # The watcher's keys (watches, outbox, subscriptions, pauses, pacing, schedule).
 # Operation ids are integers and channel ids Slack ids, both checked, so no
 # id can carry a ``:`` or ``}`` into a key.

@@ -9,7 +9,7 @@ from opsbot.ui.render import Message, render_message
 
 
 def audit_message(
-    *, user_id: str, action: str, target: str, outcome: str, at: dt.datetime
+    *, user_id: str, action: str, target: str, outcome: str, at: dt.datetime, detail: str = ""
 ) -> Message:
     return render_message(
         "audit.j2",
@@ -17,5 +17,6 @@ def audit_message(
         action=action,
         target=target,
         outcome=outcome,
+        detail=detail,
         at=humanize.timestamp(at),
     )

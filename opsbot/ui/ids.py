@@ -46,3 +46,20 @@ BLOCK_API_KEY: Final = "api_key"
 
 # The action_id of every modal input whose block_id names what it holds.
 ACTION_VALUE: Final = "value"
+
+# The /ops config modal (guardrails). Per action (cancel, relaunch): a radio
+# block "<action>_who" (CONFIG_EVERYONE or CONFIG_CHOSEN), a user-group select
+# "<action>_groups" and a people select "<action>_people"; then the read-only
+# channels, the actions needing approval and the approval's lifetime. Every
+# input's action_id is ACTION_VALUE; read back by ui.guardrails.read_config.
+CALLBACK_CONFIG: Final = "ops_config"
+CONFIG_EVERYONE: Final = "everyone"
+CONFIG_CHOSEN: Final = "chosen"
+BLOCK_READ_ONLY: Final = "read_only_channels"
+BLOCK_APPROVALS: Final = "approvals"
+BLOCK_APPROVAL_MINUTES: Final = "approval_minutes"
+
+
+def config_block(action: str, part: str) -> str:
+    """The block_id of one of an action's inputs: ``who``, ``groups`` or ``people``."""
+    return f"{action}_{part}"

@@ -16,6 +16,7 @@ CHANNEL: Final = "C0OPS"
 # Where opsbot's audit trail goes in the playground (OPSBOT_AUDIT_CHANNEL).
 ALERTS: Final = "C0ALERTS"
 CHANNELS: Final = (CHANNEL, ALERTS, "C0RANDOM", "G0PRIVATE")
+ONCALL: Final = "S0ONCALL"
 PEOPLE: Final[tuple[tuple[str, str, Role], ...]] = (
     ("U0ADMIN", "ada", "admin"),
     ("U0MEMBER", "mia", "member"),
@@ -31,4 +32,6 @@ def populate(workspace: Workspace) -> Installation:
     workspace.add_channel("G0PRIVATE", TEAM, name="ops-private", private=True)
     for user_id, name, role in PEOPLE:
         workspace.add_user(user_id, TEAM, name=name, role=role, channels=CHANNELS)
+    # A user group to choose in `/ops config` (who may cancel, who may relaunch).
+    workspace.add_usergroup(ONCALL, TEAM, handle="oncall", users=["U0ADMIN"])
     return workspace.install(TEAM, installer="U0ADMIN")

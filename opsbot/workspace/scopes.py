@@ -29,6 +29,8 @@ METHOD_SCOPES: Final[Mapping[str, str]] = MappingProxyType(
         "chat.update": "chat:write",
         "chat.delete": "chat:write",
         "users.info": "users:read",
+        "usergroups.list": "usergroups:read",
+        "usergroups.users.list": "usergroups:read",
     }
 )
 # chat:write posts where the bot is a member; chat:write.public also in public

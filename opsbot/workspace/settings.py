@@ -51,6 +51,8 @@ METHOD_TIERS: Final[Mapping[str, Window]] = MappingProxyType(
         "views.push": TIER_3,
         "views.publish": TIER_3,
         "users.info": TIER_4,
+        "usergroups.list": TIER_2,
+        "usergroups.users.list": TIER_2,
         "conversations.info": TIER_3,
         "oauth.v2.access": TIER_4,
         "apps.uninstall": TIER_4,

@@ -192,6 +192,37 @@ class View:
 
 
 @dataclass
+class UserGroup:
+    """A user group (``@oncall``); Slack's API calls it a usergroup, its errors a subteam."""
+
+    id: str
+    team_id: str
+    handle: str
+    name: str
+    users: list[str] = field(default_factory=list)
+    # A disabled group is left out of usergroups.list unless include_disabled.
+    disabled: bool = False
+
+    def as_slack(self, *, include_users: bool = False) -> JSON:
+        group: JSON = {
+            "id": self.id,
+            "team_id": self.team_id,
+            "is_usergroup": True,
+            "name": self.name,
+            "description": "",
+            "handle": self.handle,
+            "is_external": False,
+            "date_delete": 1 if self.disabled else 0,
+            "auto_type": None,
+            "prefs": {"channels": [], "groups": []},
+            "user_count": len(self.users),
+        }
+        if include_users:
+            group["users"] = list(self.users)
+        return group
+
+
+@dataclass
 class Installation:
     """The app installed in one workspace: its bot token and what it was granted."""
 

@@ -30,6 +30,7 @@ from opsbot.workspace.state import (
     Team,
     Trigger,
     User,
+    UserGroup,
     View,
     Warning,
 )
@@ -85,6 +86,7 @@ class Workspace:
         self.teams: dict[str, Team] = {}
         self.users: dict[str, User] = {}
         self.channels: dict[str, Channel] = {}
+        self.usergroups: dict[str, UserGroup] = {}
         self.messages: dict[tuple[str, str], Message] = {}
         self.ephemerals: dict[tuple[str, str], Ephemeral] = {}
         self.views: dict[str, View] = {}
@@ -158,6 +160,25 @@ class Workspace:
         self.channels[channel_id] = channel
         self.publish("channel.added", channel=channel_id, team=team_id)
         return channel
+
+    def add_usergroup(
+        self,
+        group_id: str,
+        team_id: str,
+        *,
+        handle: str,
+        users: Iterable[str] = (),
+        name: str | None = None,
+    ) -> UserGroup:
+        """A user group of ``team_id`` (``@handle``); :meth:`set_group_members` changes it."""
+        group = UserGroup(group_id, team_id, handle, name or handle, list(users))
+        self.usergroups[group_id] = group
+        self.publish("usergroup.added", usergroup=group_id, team=team_id)
+        return group
+
+    def set_group_members(self, group_id: str, users: Iterable[str]) -> None:
+        self.usergroups[group_id].users = list(users)
+        self.publish("usergroup.changed", usergroup=group_id)
 
     def install(
         self,

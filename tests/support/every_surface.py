@@ -16,10 +16,21 @@ from opsbot.api.errors import NotFoundError
 from opsbot.api.operation import Operation
 from opsbot.slack.commands import help_sections
 from opsbot.store.bursts import Outcome, Summary
+from opsbot.store.guardrails import Guardrails, WhoMay
 from opsbot.store.outbox import Post, PostKind
 from opsbot.store.subscriptions import Subscription
 from opsbot.store.watches import Card, Watch
-from opsbot.ui import audit, burst_summary, common, operations, relaunch, render, team_key, watching
+from opsbot.ui import (
+    audit,
+    burst_summary,
+    common,
+    guardrails,
+    operations,
+    relaunch,
+    render,
+    team_key,
+    watching,
+)
 from opsbot.ui.views import WatchOutcome
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
@@ -42,6 +53,7 @@ def draw_every_surface() -> list[dict[str, Any]]:
         *_watching(),
         *_bursts(),
         *_audit(),
+        *_guardrails(),
     ]
 
 
@@ -174,3 +186,18 @@ def _bursts() -> list[dict[str, Any]]:
 
 def _audit() -> list[dict[str, Any]]:
     return [audit.audit_message(user_id=USER, action="cancel", target="123", outcome="ok", at=NOW)]
+
+
+def _guardrails() -> list[dict[str, Any]]:
+    rules = Guardrails(read_only_channels=frozenset({CHANNEL})).with_who_may(
+        "cancel", WhoMay.only(groups=["S0ONCALL"], people=[USER])
+    )
+    refusal = guardrails.Refusal.not_listed("cancel", rules.who_may_do("cancel"))
+    return [
+        guardrails.config_loading_modal(),
+        guardrails.config_modal(rules, [guardrails.UserGroup("S0ONCALL", "oncall")]),
+        guardrails.config_modal(Guardrails(), [], groups_note="No user groups."),
+        guardrails.config_saved_modal(["who may cancel: everyone"]),
+        guardrails.not_allowed_message(refusal),
+        guardrails.not_allowed_modal(guardrails.Refusal("read_only", "relaunch")),
+    ]

@@ -35,6 +35,8 @@ SCOPES_OF_METHOD: Final[dict[str, frozenset[str]]] = {
     "views_update": frozenset(),
     "views_push": frozenset(),
     "users_info": frozenset({"users:read"}),
+    "usergroups_list": frozenset({"usergroups:read"}),
+    "usergroups_users_list": frozenset({"usergroups:read"}),
     "auth_test": frozenset(),
 }
 # Scopes that no method's own page lists, with the method whose use needs

@@ -267,6 +267,8 @@ function viewContext(view) {
   const dirty = (state.dirty[view.id] ??= {});
   return {
     names: state.names,
+    people: state.setup.users,
+    channels: state.setup.channels,
     inputs,
     errors: state.errors[view.id] ?? {},
     initial: (blockId, element) => (blockId in dirty ? dirty[blockId] : stored(view, blockId, element)),
@@ -287,7 +289,8 @@ function viewContext(view) {
 function stored(view, blockId, element) {
   const value = view.state?.values?.[blockId]?.[element.action_id];
   if (!value) return null;
-  for (const key of ["value", "selected_date", "selected_option", "selected_options", "selected_time"]) {
+  const keys = ["value", "selected_date", "selected_option", "selected_options", "selected_time", "selected_users", "selected_conversations", "selected_channels"];
+  for (const key of keys) {
     if (key in value && value[key] !== undefined) return value[key];
   }
   return null;

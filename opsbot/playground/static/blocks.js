@@ -395,6 +395,12 @@ function inputControl(block, element, ctx, { labelId, errorId }) {
     case "checkboxes":
     case "radio_buttons":
       return choices(element, blockId, ctx, { labelId, current, changed });
+    case "multi_static_select":
+    case "multi_users_select":
+    case "multi_conversations_select":
+    case "multi_channels_select":
+      // Drawn as a list of boxes to tick: the page knows every person and channel.
+      return choices({ type: "checkboxes", options: multiOptions(element, ctx) }, blockId, ctx, { labelId, current, changed });
     default: {
       const multiline = Boolean(element.multiline);
       const input = el(multiline ? "textarea" : "input", {
@@ -422,6 +428,13 @@ function decorate(input, errorId) {
 
 function inputType(type) {
   return { number_input: "number", email_text_input: "email", url_text_input: "url" }[type] ?? "text";
+}
+
+function multiOptions(element, ctx) {
+  const plain = (text) => ({ type: "plain_text", text });
+  if (element.type === "multi_users_select") return (ctx.people ?? []).map((user) => ({ text: plain(user.name), value: user.id }));
+  if (element.type === "multi_static_select") return groupsOf(element).flatMap((group) => group.options);
+  return (ctx.channels ?? []).map((channel) => ({ text: plain(`#${channel.name}`), value: channel.id }));
 }
 
 function choices(element, blockId, ctx, { labelId, current, changed }) {

@@ -1,0 +1,139 @@
+"""opsbot served against the local workspace, the simulator and a real Redis.
+
+The workspace keeps Slack's rules (scopes, triggers, response_urls, block
+limits) and has what guardrails need: a user group, a read-only channel,
+an admin and two members. ``Guarded`` drives it as people would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Final, TypeVar
+
+import pytest
+from slack_sdk.web.async_client import AsyncWebClient
+
+from opsbot.api.operation import Operation
+from opsbot.services import Services
+from opsbot.simulator import ServedSimulator, Simulator
+from opsbot.store.guardrails import Guardrails
+from opsbot.ui.operations import info_message
+from opsbot.workspace import Outcome, ServedWorkspace, Target, Workspace, serve_workspace
+from opsbot.workspace.state import Ephemeral, View
+from tests.support.opsbot_app import RunningOpsbot, opsbot_env, running_opsbot
+
+TEAM: Final = "T0GUARD"
+OPS: Final = "C0OPS"
+READ_ONLY: Final = "C0READ"
+ADA: Final = "U0ADA"  # workspace admin
+MIA: Final = "U0MIA"  # member, in no group
+OTTO: Final = "U0OTTO"  # member of @oncall
+ONCALL: Final = "S0ONCALL"
+
+
+@dataclass
+class Guarded:
+    workspace: Workspace
+    served: ServedWorkspace
+    opsbot: RunningOpsbot
+    simulator: Simulator
+    bot_client: AsyncWebClient
+
+    @property
+    def services(self) -> Services:
+        return self.opsbot.services
+
+    async def set_rules(self, rules: Guardrails) -> None:
+        await self.services.guardrails.set(TEAM, rules)
+
+    async def command(self, user: str, text: str, channel: str = OPS) -> Outcome:
+        outcome = await self.served.interactions.slash_command(user, channel, text)
+        assert outcome.ok, outcome.failure
+        return outcome
+
+    async def answer_to(self, user: str, count: int = 1) -> list[Ephemeral]:
+        """What ``user`` has privately, once at least ``count`` messages reached them."""
+        return await eventually(lambda: _at_least(self.workspace.ephemerals_for(user), count))
+
+    def ephemerals(self) -> list[Ephemeral]:
+        return list(self.workspace.ephemerals.values())
+
+    async def post_card(self, op_id: int, channel: str = OPS) -> str:
+        """The operation's info card in the channel, as a watch card would be: its ts."""
+        operation = Operation.from_api(self.simulator.operation(op_id))
+        card = info_message(operation, now=dt.datetime.now(dt.UTC))
+        posted = await self.bot_client.chat_postMessage(
+            channel=channel, text=card["text"], blocks=card["blocks"]
+        )
+        return str(posted["ts"])
+
+    async def click(self, user: str, channel: str, ts: str, action_id: str) -> Outcome:
+        outcome = await self.served.interactions.click(user, Target.message(channel, ts), action_id)
+        assert outcome.ok, outcome.failure
+        return outcome
+
+    async def modal_of(self, user: str, title: str) -> View:
+        """``user``'s front modal once its title is ``title`` (it may open as "Loading")."""
+
+        def front() -> View | None:
+            views = self.workspace.open_views(user)
+            shown = views[-1] if views else None
+            return shown if shown and shown.body["title"]["text"] == title else None
+
+        return await eventually(front)
+
+    def step_of(self, op_id: int) -> str:
+        return str(self.simulator.operation(op_id)["step"])
+
+
+T = TypeVar("T")
+
+
+async def eventually(probe: Callable[[], T | None], timeout_s: float = 5.0) -> T:
+    """``probe()`` once it gives something, polled while opsbot answers in the background."""
+    async with asyncio.timeout(timeout_s):
+        while True:
+            found = probe()
+            if found:
+                return found
+            await asyncio.sleep(0.02)
+
+
+def _at_least(items: list[T], count: int) -> list[T] | None:
+    return items if len(items) >= count else None
+
+
+def populate(workspace: Workspace) -> None:
+    workspace.add_team(TEAM, "Guarded")
+    workspace.add_channel(OPS, TEAM, name="ops")
+    workspace.add_channel(READ_ONLY, TEAM, name="ops-watch")
+    everywhere = [OPS, READ_ONLY]
+    workspace.add_user(ADA, TEAM, name="ada", role="admin", channels=everywhere)
+    workspace.add_user(MIA, TEAM, name="mia", channels=everywhere)
+    workspace.add_user(OTTO, TEAM, name="otto", channels=everywhere)
+    workspace.add_usergroup(ONCALL, TEAM, handle="oncall", users=[OTTO])
+
+
+@pytest.fixture
+async def guarded(
+    sim_server: ServedSimulator, simulator: Simulator, sim_key: str, redis_url: str
+) -> AsyncIterator[Guarded]:
+    workspace = Workspace()
+    populate(workspace)
+    bot = workspace.install(TEAM)
+    async with serve_workspace(workspace) as served:
+        env = opsbot_env(
+            slack_api_url=served.api_url,
+            api_url=sim_server.url,
+            redis_url=redis_url,
+            SLACK_SIGNING_SECRET=workspace.app.signing_secret,
+            SLACK_BOT_TOKEN=bot.bot_token,
+        )
+        async with running_opsbot(env) as running:
+            workspace.app.request_url = f"{running.base_url}/slack/events"
+            await running.set_team_key(TEAM, sim_key)
+            client = AsyncWebClient(token=bot.bot_token, base_url=served.api_url)
+            yield Guarded(workspace, served, running, simulator, client)
