@@ -28,9 +28,12 @@ from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from opsbot import http_app, http_listener
+from opsbot.app_home import FromListeners
 from opsbot.config import Settings, SettingsError
 from opsbot.services import Services, open_services
 from opsbot.slack.app import build_bolt_app
+from opsbot.slack.commands import help_sections
+from opsbot.slack.home import relaunch_checker
 from opsbot.watcher.worker import Worker, open_worker
 
 if TYPE_CHECKING:
@@ -158,7 +161,8 @@ async def watcher_running(services: Services) -> AsyncIterator[Worker]:
 
 
 def _worker(services: Services) -> contextlib.AbstractAsyncContextManager[Worker]:
-    return open_worker(services.settings, services.redis, services.vault)
+    home = FromListeners(help_sections(), relaunch_checker(services))
+    return open_worker(services.settings, services.redis, services.vault, home=home)
 
 
 # --- playground ----------------------------------------------------------------------------

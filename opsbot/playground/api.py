@@ -21,6 +21,7 @@ from opsbot.api.operation import STEPS
 from opsbot.playground import snapshot
 from opsbot.playground.world import World
 from opsbot.workspace.interactions import Outcome, Target
+from opsbot.workspace.workspace import dm_channel_id
 
 API_PATH: Final = "/playground/api/"
 WORLD: Final = web.AppKey("playground_world", World)
@@ -40,6 +41,8 @@ def routes() -> list[web.RouteDef]:
         web.get(API_PATH + "channels/{channel}", _reading(_channel)),
         web.get(API_PATH + "channels/{channel}/threads/{ts}", _reading(_thread)),
         web.get(API_PATH + "views", _reading(_views)),
+        web.get(API_PATH + "home", _reading(_home)),
+        web.post(API_PATH + "home", _acting(_open_home)),
         web.post(API_PATH + "command", _acting(_command)),
         web.post(API_PATH + "action", _acting(_action)),
         web.post(API_PATH + "suggest", _acting(_suggest)),
@@ -71,8 +74,17 @@ def _setup(world: World, _request: web.Request) -> JSON:
 
 
 def _channel(world: World, request: web.Request) -> JSON:
-    channel_id = _known_channel(world, request.match_info["channel"])
-    return snapshot.channel(world.workspace.workspace, channel_id, _viewer(world, request))
+    viewer = _viewer(world, request)
+    wanted = request.match_info["channel"]
+    # The person's own DM with the app (its Messages tab), open or not yet.
+    if wanted != dm_channel_id(viewer):
+        wanted = _known_channel(world, wanted)
+    return snapshot.channel(world.workspace.workspace, wanted, viewer)
+
+
+def _home(world: World, request: web.Request) -> JSON:
+    """The person's Home tab as opsbot last published it (None before the first time)."""
+    return snapshot.home(world.workspace.workspace, world.bot.team_id, _viewer(world, request))
 
 
 def _thread(world: World, request: web.Request) -> JSON:
@@ -155,6 +167,12 @@ async def _close(world: World, body: Mapping[str, Any]) -> JSON:
     return _shown(outcome)
 
 
+async def _open_home(world: World, body: Mapping[str, Any]) -> JSON:
+    """The person opens the app's Home tab: Slack sends ``app_home_opened``."""
+    user = _known_user(world, body.get("user"))
+    return _shown(await world.workspace.interactions.open_home(user))
+
+
 async def _move(world: World, body: Mapping[str, Any]) -> JSON:
     """The simulator's switch: operation ``id`` enters ``step`` now."""
     op_id, step = body.get("id"), body.get("step")
@@ -219,7 +237,8 @@ def _known_user(world: World, user_id: Any) -> str:
 
 def _known_channel(world: World, channel_id: Any) -> str:
     channel = world.workspace.workspace.channels.get(str(channel_id))
-    if channel is None or channel.team_id != world.bot.team_id:
+    # Someone's DM with the app is theirs alone (read through _channel).
+    if channel is None or channel.team_id != world.bot.team_id or channel.is_im:
         raise BadRequest("channel must be one of the team's channels")
     return channel.id
 

@@ -31,7 +31,7 @@ def setup(workspace: Workspace, team_id: str) -> JSON:
         "channels": [
             {"id": c.id, "name": c.name, "is_private": c.is_private, "is_member": c.bot_member}
             for c in workspace.channels.values()
-            if c.team_id == team_id and not c.is_archived
+            if c.team_id == team_id and not c.is_archived and not c.is_im
         ],
         "users": [
             {"id": u.id, "name": u.name, "is_admin": u.is_admin}
@@ -88,6 +88,12 @@ def thread(workspace: Workspace, channel_id: str, ts: str, user_id: str) -> JSON
 def views(workspace: Workspace, user_id: str) -> JSON:
     """``user_id``'s modal stack, root first (the page shows the last)."""
     return {"views": [view.as_slack() for view in workspace.open_views(user_id)]}
+
+
+def home(workspace: Workspace, team_id: str, user_id: str) -> JSON:
+    """``user_id``'s Home tab as the app last published it, or None."""
+    published = workspace.home(team_id, user_id)
+    return {"view": published.as_slack() if published is not None else None}
 
 
 def _message(workspace: Workspace, message: Message) -> JSON:

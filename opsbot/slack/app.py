@@ -21,12 +21,14 @@ from opsbot.slack import (
     events,
     failures,
     follow,
+    home,
     look,
     ops_command,
     relaunch,
     team_config,
     team_key,
 )
+from opsbot.slack.commands import help_sections
 from opsbot.slack_installations import RedisInstallationStore
 
 log = logging.getLogger(__name__)
@@ -34,12 +36,18 @@ log = logging.getLogger(__name__)
 # Exactly the bot scopes the code uses (a test keeps app_manifest.yml in step):
 # commands for /ops, chat:write and chat:write.public for cards and reports in
 # channels the bot was not invited to, users:read for the admin check,
+# im:write for `/ops watch … dm` and the Home tab's answers (conversations.open),
+# channels:read and groups:read for the Home tab's "subscriptions of channels
+# you are in" (users.conversations),
 # usergroups:read for the guardrails' user groups (usergroups.list, .users.list).
 BOT_SCOPES: Final = (
     "commands",
     "chat:write",
     "chat:write.public",
     "users:read",
+    "im:write",
+    "channels:read",
+    "groups:read",
     "usergroups:read",
 )
 EVENTS_PATH: Final = "/slack/events"
@@ -133,3 +141,4 @@ def register_listeners(
     team_key.register(app, services)
     team_config.register(app, services)
     events.register(app, services, installation_store)
+    home.register(app, services, help_sections())

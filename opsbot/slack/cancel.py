@@ -20,6 +20,7 @@ from opsbot.services import Services
 from opsbot.slack import audit_trail, failures, look
 from opsbot.slack.follow import watch_in_thread
 from opsbot.slack.grammar import Command
+from opsbot.slack.in_flight import in_flight_view
 from opsbot.slack.interaction import CANCELS, Action, Interaction, on_button
 from opsbot.store import audit
 from opsbot.ui import ids
@@ -67,7 +68,8 @@ async def _confirm_cancel(asked: Interaction, op_id: int) -> list[Message]:
                 "BILL, WAIT or ERROR can be cancelled.",
             )
         ]
-    return [cancel_confirm_message(operation)]
+    others = await in_flight_view(asked, operation, warn_duplicates=False)
+    return [cancel_confirm_message(operation, in_flight=others)]
 
 
 async def _cancel_button(asked: Interaction, action: Action) -> None:

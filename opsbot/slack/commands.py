@@ -159,8 +159,11 @@ TABLE: Final[tuple[SubCommand, ...]] = (
     SubCommand(
         WATCH,
         Arguments.IDS,
-        "/ops watch ID [ID…]   e.g. /ops watch 123 124",
-        help=(("/ops watch ID [ID…]", "follow operations step by step in a thread"),),
+        "/ops watch ID [ID…] [dm]   e.g. /ops watch 123 124",
+        help=(
+            ("/ops watch ID [ID…]", "follow operations step by step in a thread"),
+            ("/ops watch ID [ID…] dm", "the same in your direct messages with the app"),
+        ),
         section=FOLLOW,
         run=follow.watch_command,
         guards=IN_CHANNEL_WITH_KEY,

@@ -19,6 +19,7 @@ from opsbot.api.errors import ApiError
 from opsbot.api.operation import Operation
 from opsbot.clock import utc_now
 from opsbot.services import Services
+from opsbot.slack.direct_messages import open_direct_message
 from opsbot.slack.grammar import Command
 from opsbot.slack.interaction import (
     IN_CHANNEL,
@@ -30,7 +31,7 @@ from opsbot.slack.posting import post_paced
 from opsbot.store.vault import VaultError
 from opsbot.store.watches import AddResult, WatchLimitReached
 from opsbot.ui import ids
-from opsbot.ui.common import api_error_message
+from opsbot.ui.common import api_error_message, error_message
 from opsbot.ui.render import Message
 from opsbot.ui.views import WatchOutcome
 from opsbot.ui.watching import (
@@ -47,6 +48,10 @@ from opsbot.watching import Follower, start_watch
 log = logging.getLogger(__name__)
 
 _THREAD_NOTE: Final = "Watching: every step change of this operation is posted in this thread."
+_NO_DM: Final = (
+    "Slack would not open a direct message with you, so nothing is watched. "
+    "`/ops watch ID` without `dm` follows it in this channel."
+)
 _JOINED_NOTE: Final = (
     "This operation is already watched in this channel: its card's thread follows it, "
     "and you will be mentioned when it ends."
@@ -63,7 +68,24 @@ def register(app: AsyncApp, services: Services) -> None:
 
 
 async def watch_command(asked: Interaction, command: Command) -> None:
+    if command.to_dm:
+        await _watch_in_dm(asked, command.operation_ids)
+        return
     await _watch(asked, command.operation_ids)
+
+
+async def _watch_in_dm(asked: Interaction, op_ids: Sequence[int]) -> None:
+    """``/ops watch 123 dm``: the card, its thread and the outcome go to the person's DM.
+
+    The answer to the command itself stays where it was typed, privately.
+    """
+    dm = await open_direct_message(asked.client, asked.user_id)
+    if dm is None:
+        await asked.tell(error_message(_NO_DM))
+        return
+    await asked.answer_when_ready(
+        _start_watches(asked, op_ids, channel=dm), what="Starting to watch"
+    )
 
 
 async def _watch_button(asked: Interaction, op_id: int) -> None:
@@ -74,7 +96,11 @@ async def _watch(asked: Interaction, op_ids: Sequence[int]) -> None:
     await asked.answer_when_ready(_start_watches(asked, op_ids), what="Starting to watch")
 
 
-async def _start_watches(asked: Interaction, op_ids: Sequence[int]) -> list[Message]:
+async def _start_watches(
+    asked: Interaction, op_ids: Sequence[int], *, channel: str | None = None
+) -> list[Message]:
+    """Watch each of ``op_ids`` in ``channel`` (the channel asked from by default)."""
+    channel = channel or asked.channel
     try:
         # One call for every id, as the watcher itself polls.
         options = {"id": list(op_ids), "items_per_page": len(op_ids)}
@@ -91,20 +117,20 @@ async def _start_watches(asked: Interaction, op_ids: Sequence[int]) -> list[Mess
         elif operation.is_final:
             outcomes.append(WatchOutcome(op_id, "final", operation.step))
         else:
-            outcomes.append(await _start_watch(asked, operation))
+            outcomes.append(await _start_watch(asked, operation, channel))
     return [watch_outcomes_message(outcomes)]
 
 
-async def _start_watch(asked: Interaction, operation: Operation) -> WatchOutcome:
+async def _start_watch(asked: Interaction, operation: Operation, channel: str) -> WatchOutcome:
     try:
-        added = await _add_watch(asked, operation, channel=asked.channel)
+        added = await _add_watch(asked, operation, channel=channel)
     except WatchLimitReached as limit:
         return WatchOutcome(operation.id, "limit", watched=limit.count, limit=limit.limit)
     if added is AddResult.JOINED:
         return WatchOutcome(operation.id, "joined")
-    not_posted = await _post_card(asked, operation.id)
+    not_posted = await _post_card(asked, operation.id, channel)
     if not_posted:
-        await asked.services.watches.remove_card(asked.team_id, operation.id, asked.channel)
+        await asked.services.watches.remove_card(asked.team_id, operation.id, channel)
         return WatchOutcome(operation.id, "not_posted", not_posted)
     return WatchOutcome(operation.id, "started")
 
@@ -120,9 +146,9 @@ async def _add_watch(
     )
 
 
-async def _post_card(asked: Interaction, op_id: int) -> str | None:
+async def _post_card(asked: Interaction, op_id: int, channel: str) -> str | None:
     """Post the card and record its ts; on failure, Slack's reason (the watch is then undone)."""
-    watches, channel = asked.services.watches, asked.channel
+    watches = asked.services.watches
     watch = await watches.get(asked.team_id, op_id)
     if watch is None:  # unwatched or ended in the meantime: nothing to show
         return None

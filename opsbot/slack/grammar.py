@@ -25,6 +25,8 @@ from opsbot.api_key import HIDDEN_KEY, looks_like_api_key
 
 KEY_ACTIONS: Final = ("set", "status", "remove")
 MAX_WATCH_IDS: Final = 20
+# The word after the ids that sends a watch to the person's direct messages.
+DM: Final = "dm"
 
 
 class Arguments(enum.Enum):
@@ -33,7 +35,7 @@ class Arguments(enum.Enum):
     NONE = "none"
     FILTERS = "filters"  # name=value words
     ONE_ID = "one id"
-    IDS = "ids"  # several operation ids, spaces or commas between them
+    IDS = "ids"  # several operation ids, spaces or commas between them, then maybe "dm"
     SUBSCRIPTION = "subscription"  # a subscription's number
     KEY_ACTION = "key action"  # set (nothing), status or remove
 
@@ -55,6 +57,8 @@ class Command:
     filters: CheckedFilters = field(default_factory=no_filters)
     subscription: int | None = None
     key_action: str = "set"
+    # `/ops watch 123 dm`: follow in the person's direct message with the app.
+    to_dm: bool = False
 
     @property
     def operation_id(self) -> int:
@@ -138,7 +142,11 @@ def _one_id(words: Words) -> Command:
 
 
 def _many_ids(words: Words) -> Command:
-    ids = [part for argument in words.arguments for part in argument.split(",") if part]
+    arguments = words.arguments
+    to_dm = bool(arguments) and arguments[-1].lower() == DM
+    if to_dm:
+        arguments = arguments[:-1]
+    ids = [part for argument in arguments for part in argument.split(",") if part]
     if not ids:
         raise CommandError(
             f"`/ops {words.name}` needs at least one operation id.", usage=words.usage
@@ -147,7 +155,8 @@ def _many_ids(words: Words) -> Command:
         raise CommandError(
             f"`/ops {words.name}` takes at most {MAX_WATCH_IDS} ids at a time.", usage=words.usage
         )
-    return Command(words.name, operation_ids=tuple(dict.fromkeys(map(parse_operation_id, ids))))
+    unique = tuple(dict.fromkeys(map(parse_operation_id, ids)))
+    return Command(words.name, operation_ids=unique, to_dm=to_dm)
 
 
 def _subscription_number(words: Words) -> Command:

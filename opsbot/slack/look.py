@@ -46,11 +46,11 @@ async def count_command(asked: Interaction, command: Command) -> None:
 
 
 async def info_command(asked: Interaction, command: Command) -> None:
-    await asked.answer_when_ready(_info(asked, command.operation_id), what=FETCHING)
+    await asked.answer_when_ready(info_messages(asked, command.operation_id), what=FETCHING)
 
 
 async def _info_button(asked: Interaction, op_id: int) -> None:
-    await asked.answer_when_ready(_info(asked, op_id), what=FETCHING)
+    await asked.answer_when_ready(info_messages(asked, op_id), what=FETCHING)
 
 
 async def _page_button(asked: Interaction, action: Action) -> None:
@@ -128,7 +128,7 @@ async def _count(asked: Interaction, filters: CheckedFilters) -> list[Message]:
     return [count_message(number, filters)]
 
 
-async def _info(asked: Interaction, op_id: int) -> list[Message]:
+async def info_messages(asked: Interaction, op_id: int) -> list[Message]:
     try:
         operation = await asked.services.api.info(asked.key, op_id)
     except ApiError as error:

@@ -25,6 +25,7 @@ from opsbot.slack import audit_trail, failures, who_may_act
 from opsbot.slack.ack_budget import within_budget
 from opsbot.slack.follow import watch_in_thread
 from opsbot.slack.grammar import Command
+from opsbot.slack.in_flight import in_flight_view
 from opsbot.slack.interaction import (
     MAY_RELAUNCH,
     Action,
@@ -37,6 +38,7 @@ from opsbot.store import audit
 from opsbot.ui import ids
 from opsbot.ui.common import api_error_message, notice_message, notice_modal
 from opsbot.ui.guardrails import not_allowed_modal
+from opsbot.ui.in_flight import with_in_flight
 from opsbot.ui.payloads import RelaunchMetadata
 from opsbot.ui.relaunch import relaunch_loading_modal, relaunch_modal, relaunched_message
 from opsbot.ui.relaunch_inputs import field_names_in, read_values, refusals
@@ -131,13 +133,15 @@ async def _relaunch_view(
     if fields is not None:
         chosen = [RELAUNCH_PARAMETERS[name] for name in fields]
     chosen_names = {parameter.name for parameter in chosen}
-    return relaunch_modal(
+    others = await in_flight_view(asked, operation, warn_duplicates=True)
+    form = relaunch_modal(
         operation,
         chosen,
         extra_choices=[p for p in RELAUNCH_PARAMETERS.values() if p.name not in chosen_names],
         channel_id=asked.requester.channel_id,
         response_url=asked.requester.response_url,
     )
+    return with_in_flight(form, others)
 
 
 def _not_relaunchable(operation: Operation) -> str:

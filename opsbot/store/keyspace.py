@@ -218,6 +218,22 @@ def card_edits_queue(team_id: str) -> str:
     return f"{team_tag(team_id)}:edits:queue"
 
 
+def home_refreshes(team_id: str) -> str:
+    """Sorted set: people whose Home tab shows a watch that changed step, by when it changed."""
+    return f"{team_tag(team_id)}:home:refresh"
+
+
+def home_viewers(team_id: str) -> str:
+    """Sorted set: people who opened the app's Home tab, by when they last did."""
+    return f"{team_tag(team_id)}:home:viewers"
+
+
+def home_published(team_id: str, user_id: str) -> str:
+    """Set for a few seconds after a person's Home tab is published: the debounce."""
+    user = check_slack_id(user_id, "user id")
+    return f"{team_tag(team_id)}:home:published:{user}"
+
+
 def schedule() -> str:
     """One sorted set of teams by next due time, shared by every team (see module doc)."""
     return f"{PREFIX}{{schedule}}:teams"

@@ -415,3 +415,14 @@ redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[3], ARGV[1])
 return 1
 """
+
+
+# The Home tab of KEYS[1]'s person ARGV[1] was published from what was known
+# when it was marked at ARGV[2]: drop the mark unless a newer change re-marked it.
+HOME_REFRESHED: Final = """
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if score and tonumber(score) <= tonumber(ARGV[2]) then
+  return redis.call('ZREM', KEYS[1], ARGV[1])
+end
+return 0
+"""

@@ -331,6 +331,21 @@ class WatchStore:
             if op_id in watches and watches[op_id].card(channel) is not None
         ]
 
+    async def followed_by(self, team_id: str, user_id: str) -> list[Watch]:
+        """The watches ``user_id`` is a watcher of, on any card, by operation id.
+
+        Reads every watch of the team (at most ``max_watches``, one round
+        trip): a person's Home tab asks, never the polling.
+        """
+        members = await self._redis.zrange(keyspace.watch_expiries(team_id), 0, -1)
+        watched = sorted(op_ids(members, keyspace.watch_expiries(team_id)))
+        watches = await self.get_many(team_id, watched)
+        return [
+            watch
+            for op_id, watch in sorted(watches.items())
+            if any(user_id in card.watchers for card in watch.cards)
+        ]
+
     async def due(self, team_id: str, now: float, limit: int = 1000) -> list[int]:
         """Operation ids due for a poll at ``now``, earliest first."""
         members = await self._redis.zrangebyscore(

@@ -22,6 +22,12 @@ ACTION_UNWATCH: Final = "op_unwatch"
 ACTION_CANCEL: Final = "op_cancel"
 ACTION_RELAUNCH: Final = "op_relaunch"
 
+# The Home tab's buttons on a failed operation: they answer in the person's
+# direct message with the app (a Home tab has no channel and no response_url).
+# Value: payloads.OperationButtonValue.
+ACTION_HOME_INFO: Final = "home_info"
+ACTION_HOME_RELAUNCH: Final = "home_relaunch"
+
 # The two answers to "/ops cancel ID". Value: payloads.OperationButtonValue.
 ACTION_CANCEL_CONFIRM: Final = "op_cancel_confirm"
 ACTION_CANCEL_KEEP: Final = "op_cancel_keep"

@@ -20,7 +20,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final, Literal
 
-Surface = Literal["message", "modal"]
+Surface = Literal["message", "modal", "home"]
 
 ELLIPSIS: Final = "…"
 
@@ -29,7 +29,13 @@ MESSAGE_BLOCKS: Final = 50
 # a command can be, however long.
 RESPONSE_URL_POSTS: Final = 5
 MODAL_BLOCKS: Final = 100
-MAX_BLOCKS: Final[Mapping[Surface, int]] = {"message": MESSAGE_BLOCKS, "modal": MODAL_BLOCKS}
+# The Home tab takes as many blocks as a modal (docs.slack.dev/surfaces/app-home).
+HOME_BLOCKS: Final = 100
+MAX_BLOCKS: Final[Mapping[Surface, int]] = {
+    "message": MESSAGE_BLOCKS,
+    "modal": MODAL_BLOCKS,
+    "home": HOME_BLOCKS,
+}
 
 # Slack accepts 40,000 characters of message `text`; nobody reads that much in a
 # notification, and the blocks carry the detail.
@@ -153,7 +159,7 @@ class Fitter:
         self.violations: list[str] = []
 
     def surface(self, payload: dict[str, Any], surface: Surface) -> None:
-        if surface == "modal":
+        if surface in ("modal", "home"):
             self._view(payload)
         else:
             self._message(payload)

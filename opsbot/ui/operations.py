@@ -18,6 +18,7 @@ from opsbot.api.secret_params import is_secret_parameter
 from opsbot.clock import utc_now
 from opsbot.ui import humanize, limits
 from opsbot.ui.echo import button_filters, filters_text
+from opsbot.ui.in_flight import InFlightView
 from opsbot.ui.payloads import CancelButtonValue, ListedPage, PageButtonValue
 from opsbot.ui.render import Message, render_message
 from opsbot.ui.views import OperationView
@@ -248,11 +249,15 @@ def _param_text(name: str, value: Any) -> str:
     return humanize.value_text(value)
 
 
-def cancel_confirm_message(operation: Operation, *, now: dt.datetime | None = None) -> Message:
+def cancel_confirm_message(
+    operation: Operation, *, now: dt.datetime | None = None, in_flight: InFlightView | None = None
+) -> Message:
+    """``/ops cancel ID``'s question, with what else is in flight on the same object."""
     return render_message(
         "cancel_confirm.j2",
         row=OperationView.of(operation, now or utc_now()),
         cancellable_steps=humanize.steps_text(CANCELLABLE_STEPS),
+        in_flight=in_flight,
     )
 
 

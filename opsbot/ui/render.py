@@ -94,6 +94,13 @@ def render_modal(template_name: str, **context: Any) -> Modal:
     )
 
 
+def render_home(template_name: str, **context: Any) -> Modal:
+    """A Home tab view for views.publish that fits Slack's limits."""
+    return limits.enforce_limits(
+        _as_object(template_name, render(template_name, **context)), "home"
+    )
+
+
 def _as_object(template_name: str, rendered: Any) -> dict[str, Any]:
     if not isinstance(rendered, dict):
         raise TemplateOutputError(f"{template_name} must render a JSON object")

@@ -119,6 +119,8 @@ class CycleResult:
     farewells: dict[int, str] = field(default_factory=dict)
     # The team's API key, for the poster's look-ups; never shown.
     key: str | None = field(default=None, repr=False)
+    # Operations whose step change this cycle recorded (their watchers' Home tabs).
+    changed: list[int] = field(default_factory=list)
 
 
 async def run_team_cycle(
@@ -429,6 +431,8 @@ async def _record(
     team.memory.seen.compared(team_id, operation)
     # False: another worker recorded this change first; it posts it.
     result.changes += int(recorded)
+    if recorded:
+        result.changed.append(operation.id)
     return True
 
 

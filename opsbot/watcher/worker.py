@@ -34,12 +34,14 @@ from typing import Final
 from redis.exceptions import RedisError
 
 from opsbot.api.client import OperationClient
+from opsbot.app_home import FromListeners, HomeRefresher, HomeSources
 from opsbot.config import Settings
 from opsbot.logs import log_text
 from opsbot.slack_installations import RedisInstallationStore
 from opsbot.store.bursts import Bursts
 from opsbot.store.card_edits import CardEdits
 from opsbot.store.connection import RedisClient
+from opsbot.store.home_refreshes import HomeRefreshes
 from opsbot.store.outbox import Outbox
 from opsbot.store.pacing import ChannelPacing
 from opsbot.store.pauses import TeamPauses
@@ -56,6 +58,10 @@ from opsbot.watcher.memory import WorkerMemory
 from opsbot.watcher.poster import DeliveryResult, Poster
 
 log = logging.getLogger("opsbot.watcher")
+
+# A worker started without the listeners' side (tests, benchmarks): Home tabs
+# without the grammar, Relaunch buttons for everyone (a click is checked anyway).
+NOTHING_FROM_LISTENERS: Final = FromListeners()
 
 # A team's lease: renewed every third of it while the worker works on the team.
 LEASE_S: Final = 10.0
@@ -117,8 +123,10 @@ class Worker:
         *,
         concurrency: int = CONCURRENCY,
         clock: Callable[[], float] = time.time,
+        homes: HomeRefresher | None = None,
     ) -> None:
         self._deps = deps
+        self._homes = homes
         self._schedule = schedule
         self._poster = poster
         self._concurrency = concurrency
@@ -219,6 +227,9 @@ class Worker:
         self, lease: Lease, now: float
     ) -> tuple[CycleResult, DeliveryResult]:
         cycle = await run_team_cycle(self._deps, lease.team_id, now, self._memory)
+        if self._homes is not None:
+            # Before delivery: a final post ends its watch, and with it who watched.
+            await self._homes.mark_safely(lease.team_id, cycle.changed, now)
         lookup = (
             None
             if cycle.key is None
@@ -232,6 +243,8 @@ class Worker:
             lookup=lookup,
             holding=functools.partial(self._holding, lease),
         )
+        if self._homes is not None:
+            await self._homes.refresh_safely(lease.team_id, now)
         return cycle, delivery
 
     async def _holding(self, lease: Lease) -> bool:
@@ -320,8 +333,12 @@ async def open_worker(
     *,
     lease_s: float = LEASE_S,
     clock: Callable[[], float] = time.time,
+    home: FromListeners = NOTHING_FROM_LISTENERS,
 ) -> AsyncIterator[Worker]:
-    """A worker with its own API client and Slack clients, on the given Redis."""
+    """A worker with its own API client and Slack clients, on the given Redis.
+
+    ``home``: what the Home tabs it refreshes take from the listeners' side.
+    """
     # No retries inside the client: a refused call waits for the team's next
     # turn, backing off there, rather than holding the team's lease.
     api = OperationClient.from_settings(settings, retry_attempts=1)
@@ -346,4 +363,14 @@ async def open_worker(
         poster = Poster(
             watches, outbox, pacing, clients, CardEdits(redis), clock=clock, burst_mode=burst_mode
         )
-        yield Worker(deps, schedule, poster, clock=clock)
+        sources = HomeSources(
+            watches,
+            deps.subscriptions,
+            deps.team_keys,
+            deps.pauses,
+            api,
+            home.grammar,
+            home.may_relaunch,
+        )
+        homes = HomeRefresher(sources, HomeRefreshes(redis), clients.for_team)
+        yield Worker(deps, schedule, poster, clock=clock, homes=homes)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from opsbot.workspace.calls import JSON, Call
 from opsbot.workspace.errors import SlackError
-from opsbot.workspace.scopes import PRIVATE_CHANNELS_READ, PUBLIC_CHANNELS_READ, require
-from opsbot.workspace.state import User
+from opsbot.workspace.scopes import IM_READ, PRIVATE_CHANNELS_READ, PUBLIC_CHANNELS_READ, require
+from opsbot.workspace.state import Channel, User
 
 
 def auth_test(call: Call) -> JSON:
@@ -26,7 +26,7 @@ def auth_test(call: Call) -> JSON:
 
 def users_info(call: Call) -> JSON:
     user = call.workspace.users.get(call.arg("user"))
-    if user is None or not _visible(call, user):
+    if user is None or not visible(call, user):
         raise SlackError("user_not_found")
     return {"ok": True, "user": user.as_slack()}
 
@@ -36,11 +36,17 @@ def conversations_info(call: Call) -> JSON:
     channel = call.workspace.channel_of(call.bot.team_id, call.arg("channel"))
     if channel.is_private and not channel.bot_member:
         raise SlackError("channel_not_found")
-    require(PRIVATE_CHANNELS_READ if channel.is_private else PUBLIC_CHANNELS_READ, call.bot.scopes)
+    require(_read_scope(channel), call.bot.scopes)
     return {"ok": True, "channel": channel.as_slack()}
 
 
-def _visible(call: Call, user: User) -> bool:
+def _read_scope(channel: Channel) -> str:
+    if channel.is_im:
+        return IM_READ
+    return PRIVATE_CHANNELS_READ if channel.is_private else PUBLIC_CHANNELS_READ
+
+
+def visible(call: Call, user: User) -> bool:
     """A person of the same workspace or org, or one sharing a channel with it."""
     bot = call.bot
     if user.team_id == bot.team_id:

@@ -34,7 +34,7 @@ from opsbot.workspace.view_state import (
     value_for,
 )
 from opsbot.workspace.views import close_view
-from opsbot.workspace.workspace import Workspace
+from opsbot.workspace.workspace import Workspace, dm_channel_id
 
 JSON = dict[str, Any]
 
@@ -193,7 +193,7 @@ class Interactions:
         event: JSON = {
             "type": "app_home_opened",
             "user": user_id,
-            "channel": f"D{user_id}",
+            "channel": dm_channel_id(user_id),
             "tab": "home",
         }
         home = self.workspace.home(user.team_id, user_id)

@@ -29,6 +29,8 @@ METHOD_SCOPES: Final[Mapping[str, str]] = MappingProxyType(
         "chat.update": "chat:write",
         "chat.delete": "chat:write",
         "users.info": "users:read",
+        # A 1:1 DM; a group DM would need mpim:write (opsbot.workspace.conversations).
+        "conversations.open": "im:write",
         "usergroups.list": "usergroups:read",
         "usergroups.users.list": "usergroups:read",
     }
@@ -39,6 +41,7 @@ POST_ANYWHERE: Final = "chat:write.public"
 # conversations.info needs the read scope of the conversation's kind.
 PUBLIC_CHANNELS_READ: Final = "channels:read"
 PRIVATE_CHANNELS_READ: Final = "groups:read"
+IM_READ: Final = "im:read"
 # An app-level token (xapp-) opens Socket Mode connections with this scope.
 CONNECTIONS_WRITE: Final = "connections:write"
 

@@ -54,6 +54,8 @@ METHOD_TIERS: Final[Mapping[str, Window]] = MappingProxyType(
         "usergroups.list": TIER_2,
         "usergroups.users.list": TIER_2,
         "conversations.info": TIER_3,
+        "conversations.open": TIER_3,
+        "users.conversations": TIER_3,
         "oauth.v2.access": TIER_4,
         "apps.uninstall": TIER_4,
         "apps.connections.open": TIER_1,

@@ -69,8 +69,24 @@ class Channel:
     bot_member: bool = True
     # People in the channel (ephemeral messages only reach members).
     members: set[str] = field(default_factory=set)
+    # A direct message between the app's bot and this person (conversations.open).
+    im_user: str | None = None
+
+    @property
+    def is_im(self) -> bool:
+        return self.im_user is not None
 
     def as_slack(self) -> JSON:
+        if self.im_user is not None:
+            # Slack's im object: no name, the other person in ``user``.
+            return {
+                "id": self.id,
+                "is_im": True,
+                "is_org_shared": False,
+                "context_team_id": self.team_id,
+                "user": self.im_user,
+                "is_user_deleted": False,
+            }
         return {
             "id": self.id,
             "name": self.name,

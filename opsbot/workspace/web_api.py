@@ -19,7 +19,7 @@ from typing import Any, Final, Literal
 
 from aiohttp import web
 
-from opsbot.workspace import chat, directory, oauth, usergroups, views
+from opsbot.workspace import chat, conversations, directory, oauth, usergroups, views
 from opsbot.workspace.calls import JSON, Call
 from opsbot.workspace.errors import SlackError
 from opsbot.workspace.scopes import METHOD_SCOPES, require_for_method
@@ -55,6 +55,8 @@ METHODS: Final[Mapping[str, Method]] = {
     "views.publish": Method(views.publish_home),
     "users.info": Method(directory.users_info),
     "conversations.info": Method(directory.conversations_info),
+    "conversations.open": Method(conversations.conversations_open),
+    "users.conversations": Method(conversations.users_conversations),
     "usergroups.list": Method(usergroups.usergroups_list),
     "usergroups.users.list": Method(usergroups.usergroups_users_list),
     "oauth.v2.access": Method(oauth.oauth_v2_access, auth="client"),

@@ -214,6 +214,22 @@ class Workspace:
         self.grants[code] = Grant(code, team_id, installer, enterprise_install)
         return code
 
+    def open_dm(self, team_id: str, user_id: str) -> tuple[Channel, bool]:
+        """The bot's direct message with ``user_id`` in ``team_id``, and whether it was open.
+
+        Its id is ``D`` and the person's id: the channel ``app_home_opened``
+        names for that person, so the Home tab and the Messages tab agree.
+        """
+        channel_id = dm_channel_id(user_id)
+        existing = self.channels.get(channel_id)
+        if existing is not None and existing.team_id == team_id:
+            return existing, True
+        channel = Channel(channel_id, team_id, channel_id.lower(), is_private=True, im_user=user_id)
+        channel.members.add(user_id)
+        self.channels[channel_id] = channel
+        self.publish("dm.opened", channel=channel_id, user=user_id, team=team_id)
+        return channel, False
+
     def join(self, user_id: str, channel_id: str) -> None:
         self.channels[channel_id].members.add(user_id)
         self.publish("channel.joined", channel=channel_id, user=user_id)
@@ -308,6 +324,10 @@ class Workspace:
 
     def next_ts(self) -> str:
         return self.ids.ts(self.clock())
+
+
+def dm_channel_id(user_id: str) -> str:
+    return f"D{user_id}"
 
 
 def _in_channel(message: Message) -> bool:

@@ -622,3 +622,15 @@ async def test_at_the_limit_a_watched_operation_still_takes_cards_and_watchers(
 
     await store.finish(TEAM, 2)  # a watch that ended frees its place
     assert await watch(store, 3) is AddResult.CREATED
+
+
+async def test_a_persons_watches_are_those_they_follow_on_any_card(store: WatchStore) -> None:
+    await watch(store, 41, channel="C0AAA", user_id="U0ANN")
+    await watch(store, 42, channel="C0AAA", user_id="U0BOB")
+    await watch(store, 42, channel="DU0ANN", user_id="U0ANN")
+    await watch(store, 43, channel="C0BBB", user_id="U0BOB")
+
+    followed = await store.followed_by(TEAM, "U0ANN")
+
+    assert [found.op_id for found in followed] == [41, 42]
+    assert await store.followed_by(TEAM, "U0NOBODY") == []

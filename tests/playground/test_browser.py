@@ -159,3 +159,24 @@ def test_modal_error_shown_under_its_input(page: Page) -> None:
     expect(dialog.get_by_text(error)).to_be_visible()
     expect(key).to_have_accessible_description(error)
     expect(key).to_have_attribute("aria-invalid", "true")
+
+
+def test_the_home_tab_follows_a_watch_and_its_buttons_answer_in_messages(page: Page) -> None:
+    op_id = 100100
+    move(page, op_id, "BILL")
+    send(page, f"/ops watch {op_id}")
+    card = page.locator("#messages article:not(.ephemeral)").filter(has_text=f"#{op_id}").first
+    expect(card).to_contain_text("BILL")
+    page.get_by_role("button", name="opsbot").click()
+    home = page.get_by_label("Home", exact=True)
+    expect(home).to_contain_text(f"#{op_id}")
+    expect(home).to_contain_text("BILL")
+    expect(home).to_contain_text("Operations in ERROR")
+    expect(home).to_contain_text("/ops watch ID [ID…] dm")
+    screenshot(page, "playground-home.png")
+    # A step change of one of the person's watches is published to their Home tab.
+    move(page, op_id, "RUN")
+    expect(home.get_by_text(re.compile(r"^RUN"))).to_be_visible()
+    home.get_by_role("button", name="Info").first.click()
+    page.get_by_role("button", name="Messages").click()
+    expect(page.locator("#messages article").filter(has_text="Operation #").first).to_be_visible()

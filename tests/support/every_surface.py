@@ -14,6 +14,7 @@ from typing import Any
 from opsbot.api.catalog import RELAUNCH_PARAMETERS, choose_relaunch_fields
 from opsbot.api.errors import NotFoundError
 from opsbot.api.operation import Operation
+from opsbot.api.related import InFlight, ObjectRef
 from opsbot.slack.commands import help_sections
 from opsbot.store.bursts import Outcome, Summary
 from opsbot.store.guardrails import Guardrails, WhoMay
@@ -31,6 +32,8 @@ from opsbot.ui import (
     team_key,
     watching,
 )
+from opsbot.ui.home import FailedOperations, HomeContent, home_view
+from opsbot.ui.in_flight import InFlightView, with_in_flight
 from opsbot.ui.views import WatchOutcome
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
@@ -53,6 +56,7 @@ def draw_every_surface() -> list[dict[str, Any]]:
         *_watching(),
         *_bursts(),
         *_audit(),
+        *_home(),
         *_guardrails(),
     ]
 
@@ -68,6 +72,12 @@ def _operation(step: str = "ERROR") -> Operation:
             "params": {"domain": "example.com", "authinfo": "secret"},
         }
     )
+
+
+def _in_flight(operation: Operation) -> InFlightView:
+    other = _operation("RUN")
+    found = InFlight(ObjectRef("domain", "example.com", "domain"), [other], [other])
+    return InFlightView.of(found, NOW, warn_duplicates=operation.step == "ERROR")
 
 
 def _common() -> list[dict[str, Any]]:
@@ -111,6 +121,7 @@ def _operations() -> list[dict[str, Any]]:
         operations.count_message(2, {"step": "WAIT"}),
         operations.info_message(waiting, now=NOW),
         operations.cancel_confirm_message(waiting, now=NOW),
+        operations.cancel_confirm_message(waiting, now=NOW, in_flight=_in_flight(waiting)),
         operations.cancel_result_message(_operation("CANCEL"), user_id=USER, now=NOW),
     ]
 
@@ -122,6 +133,10 @@ def _relaunch() -> list[dict[str, Any]]:
     return [
         relaunch.relaunch_loading_modal(123, channel_id=CHANNEL),
         relaunch.relaunch_modal(failed, fields, extra_choices=extra, now=NOW),
+        with_in_flight(
+            relaunch.relaunch_modal(failed, fields, extra_choices=[], now=NOW),
+            _in_flight(failed),
+        ),
         relaunch.relaunched_message(123, user_id=USER, params={"authinfo": "new"}),
     ]
 
@@ -186,6 +201,31 @@ def _bursts() -> list[dict[str, Any]]:
 
 def _audit() -> list[dict[str, Any]]:
     return [audit.audit_message(user_id=USER, action="cancel", target="123", outcome="ok", at=NOW)]
+
+
+def _home() -> list[dict[str, Any]]:
+    card = Card(channel=CHANNEL, ts="1700000000.000100", watchers=(USER,), started_by=USER)
+    watch = Watch(
+        team_id="T0123",
+        op_id=124,
+        type="domain_renew",
+        label="example.com",
+        step="WAIT",
+        step_at=NOW,
+        created_at=NOW,
+        expires_at=NOW + dt.timedelta(days=7),
+        eta=None,
+        cards=(card,),
+    )
+    content = HomeContent(
+        user_id=USER,
+        watches=[watch],
+        failed=FailedOperations(count=1, newest=[_operation()]),
+        subscriptions=[Subscription(1, CHANNEL, {"step": "ERROR"}, USER, NOW, NOW)],
+        key=_KeyStatus(),
+        grammar=help_sections(),
+    )
+    return [home_view(content, now=NOW)]
 
 
 def _guardrails() -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ from slack_sdk.models.views import View
 
 from opsbot.api.operation import Operation
 from opsbot.ui import limits
+from opsbot.workspace.blocks import problems_as_messages, view_problems
 from tests.support.limits import check_limits
 
 NOW: Final = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
@@ -72,8 +73,23 @@ def assert_modal_ok(view: dict[str, Any], *, may_mention: Iterable[str] = ()) ->
     assert_nothing_live_from_data(view, may_mention=may_mention)
 
 
+def assert_home_ok(
+    view: dict[str, Any], *, may_mention: Iterable[str] = (), may_link: Iterable[str] = ()
+) -> None:
+    """A Home tab: within the limits, accepted by the workspace's block rules, and
+    nothing live but mentions of ``may_mention`` and links to channels ``may_link``."""
+    assert view["type"] == "home"
+    assert 0 < len(view["blocks"]) <= limits.HOME_BLOCKS
+    assert check_limits(view, "home") == []
+    assert View(**view).to_dict() == view
+    assert problems_as_messages(view_problems(view)) == []
+    links = [f"#{channel}" for channel in may_link]
+    assert_nothing_live_from_data(view, may_mention=[*may_mention, *links])
+
+
 def assert_nothing_live_from_data(payload: Any, *, may_mention: Iterable[str] = ()) -> None:
-    allowed = {f"<@{user}>" for user in may_mention}
+    """Only ``<@U…>`` for each id of ``may_mention`` (a ``#C…`` there allows ``<#C…>``)."""
+    allowed = {f"<{user}>" if user.startswith("#") else f"<@{user}>" for user in may_mention}
     assert mentions(payload) <= allowed, f"live markup {mentions(payload) - allowed}"
     for text in texts(payload):
         assert not _AMPERSAND.search(text), f"unescaped & in {text!r}"

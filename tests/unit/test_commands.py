@@ -66,6 +66,17 @@ def test_missing_or_extra_ids_are_refused_with_usage() -> None:
     assert "one operation id only" in extra.value.message
 
 
+def test_watch_dm_sends_the_watch_to_direct_messages() -> None:
+    assert parse_command("watch 123 dm") == Command("watch", operation_ids=(123,), to_dm=True)
+    assert parse_command("watch 1,2 DM").to_dm
+    assert not parse_command("watch 123").to_dm
+    with pytest.raises(CommandError, match="at least one operation id"):
+        parse_command("watch dm")
+    # "dm" anywhere but last is not an id.
+    with pytest.raises(CommandError):
+        parse_command("watch dm 123")
+
+
 def test_watch_takes_several_ids_deduplicated() -> None:
     assert parse_command("watch 3 1,2 3").operation_ids == (3, 1, 2)
     with pytest.raises(CommandError):

@@ -18,7 +18,7 @@ import yaml
 from slack_sdk.web.async_client import AsyncWebClient
 
 import opsbot
-from opsbot.slack import app, commands, events, ops_command
+from opsbot.slack import app, commands, events, home, ops_command
 
 ROOT: Final = Path(__file__).resolve().parents[2]
 SOURCE: Final = Path(opsbot.__file__).resolve().parent
@@ -38,6 +38,10 @@ SCOPES_OF_METHOD: Final[dict[str, frozenset[str]]] = {
     "usergroups_list": frozenset({"usergroups:read"}),
     "usergroups_users_list": frozenset({"usergroups:read"}),
     "auth_test": frozenset(),
+    "views_publish": frozenset(),
+    "conversations_open": frozenset({"im:write"}),
+    # opsbot asks for public and private channels (the Home tab's subscriptions).
+    "users_conversations": frozenset({"channels:read", "groups:read"}),
 }
 # Scopes that no method's own page lists, with the method whose use needs
 # them (None: always). /ops needs "commands"; chat.postMessage into a channel
@@ -97,7 +101,9 @@ def test_every_request_url_is_the_events_endpoint(manifest: dict[str, Any]) -> N
 def test_the_events_are_those_the_app_handles(manifest: dict[str, Any]) -> None:
     bot_events = manifest["settings"]["event_subscriptions"]["bot_events"]
 
-    assert sorted(bot_events) == sorted([events.APP_UNINSTALLED, events.TOKENS_REVOKED])
+    assert sorted(bot_events) == sorted(
+        [events.APP_UNINSTALLED, events.TOKENS_REVOKED, home.APP_HOME_OPENED]
+    )
     assert len(set(bot_events)) == len(bot_events)
 
 
@@ -120,6 +126,11 @@ def test_the_bot_scopes_are_exactly_what_the_web_api_calls_need() -> None:
     assert sorted(needed) == sorted(app.BOT_SCOPES)
     # The scan does see the calls: these are the ones the product cannot do without.
     assert {"views_open", "chat_postMessage", "users_info"} <= set(called)
+
+
+def test_the_home_tab_is_enabled_for_views_publish(manifest: dict[str, Any]) -> None:
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    assert "views_publish" in web_api_methods_called()
 
 
 def test_socket_mode_is_off_with_a_note_on_turning_it_on(manifest: dict[str, Any]) -> None:

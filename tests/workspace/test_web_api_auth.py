@@ -118,12 +118,13 @@ async def test_conversations_info_needs_the_read_scope_of_the_channels_kind(
     assert invisible["error"] == "channel_not_found"
 
 
-async def test_the_manifest_lacks_channels_read(client: AsyncWebClient) -> None:
-    """The manifest asks for no channels:read, so conversations.info is refused.
+async def test_conversations_info_needs_channels_read(
+    served: ServedWorkspace, workspace: Workspace
+) -> None:
+    """An installation without channels:read is refused conversations.info."""
+    narrow = client_for(served, workspace.install(TEAM, scopes=["chat:write"]).bot_token)
 
-    opsbot never calls it; this is what it would get if it did.
-    """
-    answer = await refusal(client.conversations_info(channel=CHANNEL))
+    answer = await refusal(narrow.conversations_info(channel=CHANNEL))
 
     assert (answer["error"], answer["needed"]) == ("missing_scope", "channels:read")
 

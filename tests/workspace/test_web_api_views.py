@@ -196,7 +196,12 @@ def home() -> JSON:
     }
 
 
-async def test_a_home_tab_needs_the_manifest_to_enable_it(client: AsyncWebClient) -> None:
+async def test_a_home_tab_needs_the_manifest_to_enable_it(
+    client: AsyncWebClient, workspace: Workspace
+) -> None:
+    manifest = workspace.app.manifest
+    workspace.app.manifest = Manifest(manifest.bot_scopes, home_tab_enabled=False)
+
     answer = await refusal(client.views_publish(user_id=MEMBER, view=home()))
 
     assert answer["error"] == "not_enabled"

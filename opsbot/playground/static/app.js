@@ -12,6 +12,8 @@ const state = {
   setup: null,
   me: null,
   channel: null,
+  place: "channel", // "channel", or the app's "home" or "messages" tab
+  home: null, // the Home tab view opsbot last published for this person
   thread: null, // the open thread's parent ts
   views: [],
   dirty: {}, // viewId -> {blockId: value} typed but not yet sent
@@ -93,6 +95,11 @@ const refresh = {
   views: coalesced(async () => {
     state.views = (await get(`views?user=${state.me}`)).views;
     drawModal();
+  }),
+  home: coalesced(async () => {
+    if (state.place !== "home") return;
+    state.home = (await get(`home?user=${state.me}`)).view;
+    drawHome();
   }),
 };
 
@@ -506,6 +513,52 @@ async function move(event) {
   $("move-result").textContent = response.ok ? `Operation ${answer.id} is now in ${answer.step}.` : answer.error;
 }
 
+// --- the app's Home and Messages tabs --------------------------------------------------
+
+function drawHome() {
+  const root = $("home");
+  if (!state.home) {
+    root.replaceChildren(el("p", { class: "empty", text: "Opening opsbot's Home tab…" }));
+    return;
+  }
+  const key = JSON.stringify(state.home);
+  if (root.dataset.key === key) return;
+  root.dataset.key = key;
+  root.replaceChildren(renderBlocks(state.home.blocks, viewContext(state.home)));
+}
+
+function showPlace(place) {
+  state.place = place;
+  const inApp = place !== "channel";
+  $("app-tabs").hidden = !inApp;
+  $("home").hidden = place !== "home";
+  $("messages").hidden = place === "home";
+  $("composer-form").hidden = inApp; // the Messages tab is read-only (app_manifest.yml)
+  $("tab-home").classList.toggle("current", place === "home");
+  $("tab-messages").classList.toggle("current", place === "messages");
+  $("app-link").classList.toggle("current", inApp);
+}
+
+async function openApp(tab = "home") {
+  closeThread();
+  state.channel = tab === "messages" ? `D${state.me}` : null;
+  $("channel-title").textContent = "opsbot";
+  document.title = "opsbot · opsbot playground";
+  showPlace(tab);
+  drawSidebar();
+  if (tab === "messages") {
+    $("messages").replaceChildren();
+    $("messages").dataset.fresh = "1";
+    refresh.channel();
+    return;
+  }
+  state.home = null;
+  $("home").dataset.key = "";
+  drawHome();
+  failed(await post("home", {}), "Opening the Home tab");
+  refresh.home();
+}
+
 // --- channels and people ---------------------------------------------------------------
 
 function drawSidebar() {
@@ -519,7 +572,7 @@ function drawSidebar() {
       el("li", {}, [
         el("button", {
           type: "button",
-          class: `channel-link${channel.id === state.channel ? " current" : ""}`,
+          class: `channel-link${channel.id === state.channel && state.place === "channel" ? " current" : ""}`,
           "aria-current": channel.id === state.channel ? "page" : undefined,
           onclick: () => switchChannel(channel.id),
         }, [el("span", { class: "channel-sigil", "aria-hidden": "true", text: channel.is_private ? "🔒" : "#" }), el("span", { text: channel.name })]),
@@ -532,6 +585,7 @@ function drawSidebar() {
 
 function switchChannel(channelId) {
   state.channel = channelId;
+  showPlace("channel");
   const name = state.names.channels[channelId];
   $("channel-title").textContent = `# ${name}`;
   $("composer").setAttribute("aria-label", `Message #${name}`);
@@ -552,10 +606,14 @@ function switchUser(userId) {
   const url = new URL(window.location);
   url.searchParams.set("as", state.names.users[userId]);
   history.replaceState(null, "", url);
-  $("messages").replaceChildren();
-  $("messages").dataset.fresh = "1";
-  refresh.channel();
-  refresh.thread();
+  if (state.place !== "channel") {
+    openApp(state.place);
+  } else {
+    $("messages").replaceChildren();
+    $("messages").dataset.fresh = "1";
+    refresh.channel();
+    refresh.thread();
+  }
   refresh.views();
 }
 
@@ -570,6 +628,8 @@ function onChange(change) {
     }
   } else if (kind.startsWith("view.") && kind !== "view.typed") {
     if (!data.user || data.user === state.me) refresh.views();
+  } else if (kind === "home.published" && data.user === state.me) {
+    refresh.home();
   }
 }
 
@@ -610,6 +670,9 @@ async function start() {
   });
   $("thread-close").addEventListener("click", closeThread);
   $("move-form").addEventListener("submit", move);
+  $("app-link").addEventListener("click", () => openApp("home"));
+  $("tab-home").addEventListener("click", () => openApp("home"));
+  $("tab-messages").addEventListener("click", () => openApp("messages"));
   switchChannel((wantedChannel ?? state.setup.channels[0]).id);
   refresh.views();
   connect();
