@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from opsbot.api.client import OperationClient
 from opsbot.config import Settings
 from opsbot.slack_installations import RedisInstallationStore, RedisOAuthStateStore
+from opsbot.store.approvals import ApprovalStore
 from opsbot.store.audit import AuditLog
 from opsbot.store.connection import RedisClient, open_redis
 from opsbot.store.group_members import GroupMembers
@@ -48,6 +49,7 @@ class Services:
     pacing: ChannelPacing
     guardrails: GuardrailStore
     group_members: GroupMembers
+    approvals: ApprovalStore
     # Used in OAuth mode only: where installations and OAuth states are kept.
     installations: RedisInstallationStore
     oauth_states: RedisOAuthStateStore
@@ -76,6 +78,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             pacing=ChannelPacing.from_settings(redis, settings),
             guardrails=GuardrailStore(redis),
             group_members=GroupMembers(redis),
+            approvals=ApprovalStore(redis, vault),
             installations=RedisInstallationStore(redis, vault),
             oauth_states=RedisOAuthStateStore(redis),
         )

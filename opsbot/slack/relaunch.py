@@ -21,7 +21,7 @@ from opsbot.api.catalog import RELAUNCH_PARAMETERS, choose_relaunch_fields
 from opsbot.api.errors import ApiError, BadParameterError, InvalidStepError, TemporaryError
 from opsbot.api.operation import RELAUNCHABLE_TYPES, Operation
 from opsbot.services import Services
-from opsbot.slack import audit_trail, failures, who_may_act
+from opsbot.slack import approvals, audit_trail, failures, who_may_act
 from opsbot.slack.ack_budget import within_budget
 from opsbot.slack.follow import watch_in_thread
 from opsbot.slack.grammar import Command
@@ -277,6 +277,9 @@ async def _relaunch_with_key(asked: Interaction, op_id: int, values: dict[str, s
     if key is None:
         message = key_required_message()
         return _Outcome(view=_message_modal("API key needed", message))
+    if await approvals.needed(asked, audit.RELAUNCH):
+        asked_for = await approvals.ask_to_relaunch(asked.with_key(key), op_id, values)
+        return _Outcome(view=notice_modal("Approval requested", asked_for))
     return await _relaunch_once(asked.with_key(key), op_id, values)
 
 
