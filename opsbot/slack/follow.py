@@ -28,6 +28,7 @@ from opsbot.slack.interaction import (
     on_operation_button,
 )
 from opsbot.slack.posting import post_paced
+from opsbot.slack_web import patiently
 from opsbot.store.vault import VaultError
 from opsbot.store.watches import AddResult, WatchLimitReached
 from opsbot.ui import ids
@@ -154,13 +155,16 @@ async def _post_card(asked: Interaction, op_id: int, channel: str) -> str | None
         return None
     card = watch_card_message(watch, now=utc_now(), channel=channel)
     try:
-        posted = await post_paced(
-            asked.client,
-            asked.services.pacing,
-            asked.team_id,
-            channel,
-            text=card["text"],
-            blocks=card["blocks"],
+        # A 429 is Slack's "later", not "never": 20 cards in one channel meet it.
+        posted = await patiently(
+            lambda: post_paced(
+                asked.client,
+                asked.services.pacing,
+                asked.team_id,
+                channel,
+                text=card["text"],
+                blocks=card["blocks"],
+            )
         )
     except SlackApiError as error:
         reason = str(error.response.get("error") or "unknown error")
