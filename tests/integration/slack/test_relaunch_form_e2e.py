@@ -8,6 +8,7 @@ and a view_submission that carries every input, pre-filled ones included.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -20,7 +21,7 @@ from opsbot.ui.limits import OPTIONS
 from opsbot.workspace import Interactions, Target
 from tests.support.opsbot_app import RunningOpsbot
 from tests.support.slack_api import FakeSlack
-from tests.support.slack_requests import CHANNEL_ID, USER_ID
+from tests.support.slack_requests import CHANNEL_ID, TEAM_ID, USER_ID
 
 JSON = dict[str, Any]
 
@@ -38,6 +39,19 @@ async def open_form(people: Interactions, fake_slack: FakeSlack, op_id: int) -> 
     return fake_slack.front_view()
 
 
+async def settled(opsbot: RunningOpsbot, op_id: int) -> None:
+    """Wait until opsbot is done with the form (it lets go of the operation's lock),
+    so that the test never ends with a Redis call of opsbot's still in flight."""
+    locks = opsbot.services.locks
+    for _ in range(250):  # 5 s at most
+        token = await locks.acquire(TEAM_ID, op_id)
+        if token is not None:
+            await locks.release(TEAM_ID, op_id, token)
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"opsbot still holds operation {op_id}'s lock after 5 s")
+
+
 def inputs(view: JSON) -> list[str]:
     return [block["block_id"] for block in view["blocks"] if block["type"] == "input"]
 
@@ -49,7 +63,7 @@ def entered(fake_slack: FakeSlack, block_id: str) -> Any:
 
 
 async def test_a_field_is_added_by_typing_part_of_its_name_and_typed_values_stay(
-    people: Interactions, fake_slack: FakeSlack, simulator: Simulator
+    people: Interactions, fake_slack: FakeSlack, simulator: Simulator, keyed_opsbot: RunningOpsbot
 ) -> None:
     op_id = simulator.create("domain_create", step=ERROR, domain="ejemplo.es")
     form = await open_form(people, fake_slack, op_id)
@@ -77,6 +91,7 @@ async def test_a_field_is_added_by_typing_part_of_its_name_and_typed_values_stay
     # Nothing typed offers fields too: the menu opens on a click.
     untyped = await people.suggest(USER_ID, Target.view(form["id"]), ids.ACTION_ADD_FIELD, "")
     assert 0 < len(untyped.options) <= OPTIONS
+    await settled(keyed_opsbot, op_id)
 
 
 async def test_the_form_sends_and_announces_only_what_the_person_changed(
@@ -107,7 +122,7 @@ async def test_the_form_sends_and_announces_only_what_the_person_changed(
 
 
 async def test_a_form_slack_refuses_is_replaced_by_an_error_never_left_loading(
-    people: Interactions, fake_slack: FakeSlack, simulator: Simulator
+    people: Interactions, fake_slack: FakeSlack, simulator: Simulator, keyed_opsbot: RunningOpsbot
 ) -> None:
     op_id = simulator.create("domain_create", step=ERROR, domain="ejemplo.es")
     fake_slack.fail("views.update", "invalid_arguments", times=1)
@@ -119,3 +134,4 @@ async def test_a_form_slack_refuses_is_replaced_by_an_error_never_left_loading(
     shown = json.dumps(fake_slack.front_view())
     assert "Fetching operation" not in shown
     assert "Slack would not show this form (invalid_arguments)" in shown
+    await settled(keyed_opsbot, op_id)
