@@ -104,22 +104,6 @@ async def eventually(probe: Callable[[], T | None], timeout_s: float = 5.0) -> T
             await asyncio.sleep(0.02)
 
 
-# bolt acks first, then runs the listener as a task of its own (asyncio_runner.py).
-_LISTENER_TASK: Final = "run_ack_function_asynchronously"
-
-
-async def listeners_done(timeout_s: float = 5.0) -> None:
-    """Wait for the listeners still answering (a test may end before a click's last
-    step); opsbot's Redis and HTTP clients close only after them."""
-    running = [
-        task
-        for task in asyncio.all_tasks()
-        if not task.done() and _LISTENER_TASK in task.get_coro().__qualname__  # type: ignore[union-attr]
-    ]
-    if running:
-        await asyncio.wait(running, timeout=timeout_s)
-
-
 def _at_least(items: list[T], count: int) -> list[T] | None:
     return items if len(items) >= count else None
 
@@ -155,4 +139,3 @@ async def guarded(
             await running.set_team_key(TEAM, sim_key)
             client = AsyncWebClient(token=bot.bot_token, base_url=served.api_url)
             yield Guarded(workspace, served, running, simulator, client, env)
-            await listeners_done()
