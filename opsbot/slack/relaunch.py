@@ -32,6 +32,7 @@ from opsbot.slack.interaction import (
     Interaction,
     on_operation_button,
 )
+from opsbot.slack.posting import post_paced
 from opsbot.slack.requests import Requester
 from opsbot.store import audit
 from opsbot.ui import ids
@@ -361,8 +362,13 @@ async def _announce(
     message = relaunched_message(op_id, user_id=asked.user_id, params=values)
     for channel in filter(None, (asked.requester.channel_id, asked.user_id)):
         try:
-            reply = await asked.client.chat_postMessage(
-                channel=channel, text=message["text"], blocks=message["blocks"]
+            reply = await post_paced(
+                asked.client,
+                asked.services.pacing,
+                asked.team_id,
+                channel,
+                text=message["text"],
+                blocks=message["blocks"],
             )
             return str(reply["channel"]), str(reply["ts"])
         except SlackApiError as error:
