@@ -393,8 +393,11 @@ if redis.call('HGET', KEYS[2], team) ~= ARGV[2] then
 end
 redis.call('HDEL', KEYS[2], team)
 local due = tonumber(ARGV[3])
-local woken = tonumber(redis.call('HGET', KEYS[3], team))
-redis.call('HDEL', KEYS[3], team)
+local raw_woken = redis.call('HGET', KEYS[3], team)
+if raw_woken then  -- most releases find none: no HDEL for nothing (a pass a team)
+    redis.call('HDEL', KEYS[3], team)
+end
+local woken = tonumber(raw_woken)
 if woken and (not due or woken < due) then
     due = woken
 end
