@@ -87,6 +87,11 @@ async def request(
     approval = await asked.services.approvals.create(
         asked.team_id, wanted, now=now, expires_at=expires_at
     )
+    if approval is None:
+        return (
+            f"A request to {action} operation {operation.id} is already waiting for approval "
+            "in the channel: nothing more was asked."
+        )
     card = approval_card(approval, wanted, now=utc_now())
     try:
         posted = await post_paced(

@@ -153,6 +153,7 @@ def group_members(team_id: str, group_id: str) -> str:
 # we issued; checked like any id before it goes into a key.
 
 _APPROVAL_ID = re.compile(r"[0-9a-f]{16}")
+_ACTION = re.compile(r"[a-z]{1,32}")
 
 
 def check_approval_id(value: str) -> str:
@@ -164,6 +165,13 @@ def check_approval_id(value: str) -> str:
 def approval(team_id: str, approval_id: str) -> str:
     """Hash: one request waiting for (or given) a second person's approval."""
     return f"{team_tag(team_id)}:approval:{check_approval_id(approval_id)}"
+
+
+def approval_pending(team_id: str, action: str, op_id: int) -> str:
+    """The id of the pending request for ``action`` on an operation: one at a time."""
+    if not _ACTION.fullmatch(action):
+        raise ValueError("action must be lower-case letters")
+    return f"{team_tag(team_id)}:approval:pending:{action}:{_operation_id(op_id)}"
 
 
 def approvals_due() -> str:
