@@ -108,11 +108,6 @@ def fast_settings() -> WorkspaceSettings:
     return WorkspaceSettings(rates=FAST_RATES)
 
 
-# Benchmarks measure opsbot, not Slack: one bot token stands for many teams
-# there, so Slack's per-workspace rates would measure the stand-in instead.
-UNRATED: Final = WorkspaceSettings(rates=Rates(enabled=False))
-
-
 @dataclass(frozen=True)
 class SlackCall:
     """One Web API call as the workspace received it; ``error`` is its refusal, if any.
