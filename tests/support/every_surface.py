@@ -20,7 +20,17 @@ from opsbot.store.guardrails import Guardrails, WhoMay
 from opsbot.store.outbox import Post, PostKind
 from opsbot.store.subscriptions import Subscription
 from opsbot.store.watches import Card, Watch
-from opsbot.ui import audit, common, guardrails, operations, relaunch, render, team_key, watching
+from opsbot.ui import (
+    audit,
+    common,
+    guardrails,
+    operations,
+    relaunch,
+    relaunch_review,
+    render,
+    team_key,
+    watching,
+)
 from opsbot.ui.home import FailedOperations, HomeContent, home_view
 from opsbot.ui.in_flight import InFlightView, with_in_flight
 from opsbot.ui.views import WatchOutcome
@@ -126,6 +136,17 @@ def _relaunch() -> list[dict[str, Any]]:
             _in_flight(failed),
         ),
         relaunch.relaunched_message(123, user_id=USER, params={"authinfo": "new"}),
+        relaunch_review.mark_asked(
+            relaunch.relaunch_modal(failed, fields, extra_choices=[], now=NOW), ["authinfo"]
+        ),
+        relaunch_review.review_modal(
+            123,
+            [
+                relaunch_review.FieldChange("authinfo", None, "new-code"),
+                relaunch_review.FieldChange("x-es_identification", "X1", "X2"),
+            ],
+            metadata="sealed",
+        ),
     ]
 
 
