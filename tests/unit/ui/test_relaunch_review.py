@@ -12,7 +12,6 @@ from opsbot.ui.relaunch_review import (
     CHANGES_SHOWN,
     FieldChange,
     changed_fields,
-    drawn_values,
     mark_asked,
     review_modal,
 )
@@ -46,25 +45,26 @@ def test_the_fields_the_registry_asked_for_are_marked() -> None:
     assert labels["x-es_owner_identification"] == "x-es_owner_identification"
 
 
-def test_what_changed_is_read_against_the_values_the_form_was_drawn_with() -> None:
-    form = _form()
-    # A secret is never drawn: typing one is a change; a drawn value kept is not.
-    assert drawn_values(form) == {"x-es_owner_identification": "X123"}
+def test_what_changed_is_read_against_the_operations_current_params() -> None:
+    params = {"x-es_owner_identification": "X123", "authinfo": "old-secret", "nested": {"a": 1}}
 
     changes = changed_fields(
-        form,
+        params,
         {
             "x-es_owner_identification": "X123",
             "x-es_owner_tipo_identification": "1",
             "authinfo": "new-secret",
+            "nested": "flat",
         },
     )
 
     assert changes == [
         FieldChange("x-es_owner_tipo_identification", None, "1"),
-        FieldChange("authinfo", None, "new-secret"),
+        FieldChange("authinfo", "old-secret", "new-secret"),
+        FieldChange("nested", None, "flat"),
     ]
-    assert changed_fields(form, {"x-es_owner_identification": "X123"}) == []
+    assert changed_fields(params, {"x-es_owner_identification": "X123"}) == []
+    assert changed_fields(params, {"authinfo": "old-secret"}) == []
 
 
 def test_the_review_shows_old_and_new_values_with_secrets_masked() -> None:
