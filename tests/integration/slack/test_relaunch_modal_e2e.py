@@ -38,6 +38,7 @@ from tests.support.slack_requests import (
 )
 
 JSON = dict[str, Any]
+REVIEW_ID = "V0REVIEW"
 OLD_AUTHINFO = "Old-Transfer-Code-1x2y"
 NEW_AUTHINFO = "New-Transfer-Code-9z8w"
 
@@ -89,11 +90,15 @@ async def confirm_review(slack_client: SlackClient, reply: EventsReply) -> Event
     """Press Relaunch on the review the form's submit pushed, as Slack would send it."""
     body = reply.json()
     assert body["response_action"] == "push"
-    review = body["view"]
+    return await relaunch_reviewed(slack_client, body["view"])
+
+
+async def relaunch_reviewed(slack_client: SlackClient, review: JSON) -> EventsReply:
+    """The review's submission (its Relaunch button)."""
     assert review["callback_id"] == "relaunch_review"
     answer = await slack_client.post(
         view_submission_body(
-            "relaunch_review", {}, private_metadata=review["private_metadata"], view_id="V0REVIEW"
+            "relaunch_review", {}, private_metadata=review["private_metadata"], view_id=REVIEW_ID
         )
     )
     assert answer.status == 200
