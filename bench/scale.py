@@ -16,17 +16,22 @@ simulator, not opsbot.
 
 It prints, per engine:
 
-- checks per second per worker core: operations looked at by the workers'
-  cycles over the measured window, divided by the CPU the worker processes
-  used in it (all of it, from /proc, not only their cycles);
+- checks per second per worker core: operations the workers asked the
+  simulator about over the measured window (counted by the simulator, so a
+  cycle still under way at the window's end counts too), divided by the CPU
+  the worker processes used in it (all of it, from /proc, not only their
+  cycles); with how many were read in full and how many the API's answers held;
 - Redis commands per check: ``INFO commandstats`` (every primary's) before
-  and after the window, over the checks in it;
+  and after the window, over the checks in it, with the most used commands;
 - Redis memory per watch: ``used_memory`` (summed over primaries) before
   and after the watches are stored;
 - the delay of each step change's reply: from the move to the post (which
   includes the wait for the team's next poll, up to one interval), and
   from the moment the simulator first answered with the new step to the
   post (what opsbot adds once a poll has seen the change), median and p99.
+
+``--profile DIR`` runs the workers under cProfile (CPU time) over the
+measured window and writes ``DIR/<engine>-worker<N>.prof``.
 
 Last line: ``scale: checks_per_core_s=C redis_cmds_per_check=R bytes_per_watch=B
 p99_delay_s=D cluster_p99_delay_s=E``, where D and E are the seen-to-post
@@ -40,11 +45,12 @@ import asyncio
 import contextlib
 import datetime as dt
 import os
-import re
+import signal
 import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,7 +81,6 @@ from tests.support.worker_process import WorkerProcess, worker_env  # noqa: E402
 CHANNELS_PER_TEAM = 10
 SIMULATOR_SPEED = 0.001  # an operation's own next step is days away
 WATCHER = "U0BENCH"
-CYCLE_LINE = re.compile(r"cycle: teams=\d+ operations=(?P<operations>\d+) .* cpu=(?P<cpu>[0-9.]+)s")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -90,6 +95,8 @@ class Options:
     measured_s: float
     moves_per_s: int
     engines: tuple[str, ...]
+    # Where each worker writes its cProfile statistics (one file per engine and worker).
+    profile_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -112,8 +119,13 @@ class Move:
 @dataclass
 class Figures:
     checks: int = 0
+    read_in_full: int = 0  # of the checks
+    api_calls: int = 0
+    returned: int = 0  # operations in the API's answers
     worker_cpu_s: float = 0.0
     redis_commands: int = 0
+    # The window's commands by name (EVALSHA, HMGET, …), to see where they go.
+    commands_by_name: Counter[str] = field(default_factory=Counter)
     bytes_per_watch: float = 0.0
     delays: list[float] = field(default_factory=list)  # move → post
     seen_delays: list[float] = field(default_factory=list)  # first answer → post
@@ -158,12 +170,22 @@ def list_by_id(account: Account, call: Any, opts: object = None) -> list[dict[st
 
 
 class IndexedSimulator(Simulator):
-    """The simulator with ``list_by_id``, noting when a moved operation is first seen moved."""
+    """The simulator with ``list_by_id``, noting when a moved operation is first seen moved.
+
+    It also counts what the workers ask of it (``asked``): ``checks``, the
+    operations asked for by id; ``read_in_full``, those of them asked for
+    without ``>date_updated``; ``returned``, the operations answered; and
+    ``calls``. Counted here, a check is counted whether or not the cycle that
+    made it ends (and logs its line) within the measured window.
+    """
 
     moves: dict[int, Move]
+    asked: Counter[str]
 
     def call(self, method: str, params: tuple[Any, ...]) -> Any:
         answer = super().call(method, params)
+        if method == "operation.list":
+            self.count_asked(params, answer)
         if method == "operation.list" and self.moves:
             now = time.monotonic()
             for item in answer:
@@ -171,6 +193,16 @@ class IndexedSimulator(Simulator):
                 if move is not None and move.seen_at is None and item.get("step") == move.new_step:
                     move.seen_at = now
         return answer
+
+    def count_asked(self, params: tuple[Any, ...], answer: list[dict[str, Any]]) -> None:
+        options = params[1] if len(params) > 1 and isinstance(params[1], dict) else {}
+        ids = options.get("id")
+        if isinstance(ids, list):
+            self.asked["checks"] += len(ids)
+            if ">date_updated" not in options:
+                self.asked["read_in_full"] += len(ids)
+        self.asked["calls"] += 1
+        self.asked["returned"] += len(answer)
 
 
 def standing_still(account: Account, now: dt.datetime) -> None:
@@ -207,6 +239,7 @@ class Operations:
     def __init__(self, simulator: IndexedSimulator, sizes: list[int]) -> None:
         self.simulator = simulator
         self.simulator.moves = {}
+        self.simulator.asked = Counter()
         self.teams: list[list[Watched]] = []
         self.steps: dict[int, str] = {}
         self.moves: list[Move] = []
@@ -281,12 +314,13 @@ async def used_memory(redis: RedisClient) -> int:
     return sum(int(info["used_memory"]) for info in await redis_totals(redis, "memory"))
 
 
-async def commands_run(redis: RedisClient) -> int:
-    total = 0
+async def commands_run(redis: RedisClient) -> Counter[str]:
+    """Commands run so far by name, summed over the primaries."""
+    total: Counter[str] = Counter()
     for info in await redis_totals(redis, "commandstats"):
-        total += sum(
-            int(stat["calls"]) for name, stat in info.items() if name.startswith("cmdstat")
-        )
+        for name, stat in info.items():
+            if name.startswith("cmdstat_"):
+                total[name.removeprefix("cmdstat_").upper()] += int(stat["calls"])
     return total
 
 
@@ -300,22 +334,37 @@ def workers_cpu_s(workers: Iterable[WorkerProcess]) -> float:
     return sum(process_cpu_s(worker.process.pid) for worker in workers)
 
 
-def checks_between(workers: Iterable[WorkerProcess], first: list[int]) -> int:
-    """Operations looked at by the cycles logged since each worker's ``first`` line."""
-    total = 0
-    for worker, start in zip(workers, first, strict=True):
-        for line in worker.cycle_lines()[start:]:
-            match = CYCLE_LINE.search(line)
-            total += int(match["operations"]) if match else 0
-    return total
+# Run as ``python -c PROFILED OUT -m opsbot.cli worker``: cProfile on CPU time,
+# not wall time (on a shared machine a process waits for a core, which wall
+# time would count), over the measured window only: SIGUSR1 starts it,
+# SIGUSR2 stops it and writes the statistics to OUT.
+PROFILED = """
+import cProfile, runpy, signal, sys, time
+profile = cProfile.Profile(time.process_time)
+out, module, sys.argv = sys.argv[1], sys.argv[3], [sys.argv[3], *sys.argv[4:]]
+def stop(*_):
+    profile.disable()
+    profile.dump_stats(out)
+signal.signal(signal.SIGUSR1, lambda *_: profile.enable())
+signal.signal(signal.SIGUSR2, stop)
+runpy.run_module(module, run_name="__main__", alter_sys=True)
+"""
+
+
+def profiler_args(profile_dir: Path | None, name: str) -> tuple[str, ...]:
+    """Run a worker under cProfile, writing its statistics to ``profile_dir/name.prof``."""
+    if profile_dir is None:
+        return ()
+    return ("-c", PROFILED, str(profile_dir / f"{name}.prof"))
 
 
 @contextlib.asynccontextmanager
 async def running_workers(
-    settings: Settings, count: int, data_dir: Path
+    settings: Settings, count: int, data_dir: Path, profile_dir: Path | None = None
 ) -> AsyncIterator[list[WorkerProcess]]:
     env = worker_env(settings, OPSBOT_DATA_DIR=str(data_dir))
-    workers = [WorkerProcess(env, f"worker{index}") for index in range(count)]
+    names = [f"{data_dir.name}-worker{index}" for index in range(count)]
+    workers = [WorkerProcess(env, name, profiler_args(profile_dir, name)) for name in names]
     try:
         for worker in workers:
             await worker.start()
@@ -348,7 +397,9 @@ async def measure(options: Options, redis_url: str, data_dir: Path) -> Figures:
         )
         async with open_redis(settings) as redis:
             await store_everything(operations, redis, settings, figures)
-            async with running_workers(settings, options.workers, data_dir) as workers:
+            async with running_workers(
+                settings, options.workers, data_dir, options.profile_dir
+            ) as workers:
                 since = await run_moves(options, operations, redis, workers, figures)
         operations.delays(slack, since, figures)
     return figures
@@ -379,23 +430,32 @@ async def run_moves(
     started = time.monotonic()
     measured_from = started + options.warm_up_s
     total_s = int(options.warm_up_s + options.measured_s)
-    marks: tuple[int, float, list[int]] | None = None
+    marks: tuple[Counter[str], float, Counter[str]] | None = None
     for second in range(total_s):
         if marks is None and time.monotonic() >= measured_from:
-            marks = (await commands_run(redis), workers_cpu_s(workers), cycle_counts(workers))
+            asked = Counter(operations.simulator.asked)
+            marks = (await commands_run(redis), workers_cpu_s(workers), asked)
+            signal_all(workers, signal.SIGUSR1, options.profile_dir)
         operations.move_some(second, options.moves_per_s)
         await asyncio.sleep(max(0.0, started + second + 1 - time.monotonic()))
     assert marks is not None, "the warm-up took the whole run"
-    figures.redis_commands = await commands_run(redis) - marks[0]
+    figures.commands_by_name = await commands_run(redis) - marks[0]
+    figures.redis_commands = figures.commands_by_name.total()
     figures.worker_cpu_s = workers_cpu_s(workers) - marks[1]
-    figures.checks = checks_between(workers, marks[2])
+    asked = operations.simulator.asked - marks[2]
+    figures.checks, figures.read_in_full = asked["checks"], asked["read_in_full"]
+    figures.api_calls, figures.returned = asked["calls"], asked["returned"]
+    signal_all(workers, signal.SIGUSR2, options.profile_dir)
     # The last moves get an interval and a bit to reach Slack.
     await asyncio.sleep(options.interval_s + 3)
     return measured_from
 
 
-def cycle_counts(workers: Iterable[WorkerProcess]) -> list[int]:
-    return [len(worker.cycle_lines()) for worker in workers]
+def signal_all(workers: Iterable[WorkerProcess], sent: int, profile_dir: Path | None) -> None:
+    """Start (SIGUSR1) or stop (SIGUSR2) the workers' profilers, when they run one."""
+    if profile_dir is not None:
+        for worker in workers:
+            worker.process.send_signal(sent)
 
 
 # --- engines and report --------------------------------------------------------------------
@@ -417,9 +477,16 @@ async def on_engine(options: Options, engine: str, tmp: Path) -> Figures:
 def report(engine: str, figures: Figures) -> None:
     delays, seen = figures.delays, figures.seen_delays
     print(f"{engine}:")
-    print(f"  checks in the window     {figures.checks}, worker CPU {figures.worker_cpu_s:.1f} s")
+    print(
+        f"  checks in the window     {figures.checks} ({figures.read_in_full} read in full, "
+        f"{figures.api_calls} API calls answering {figures.returned} operations), "
+        f"worker CPU {figures.worker_cpu_s:.1f} s"
+    )
     print(f"  checks per worker core   {figures.checks_per_core_s:.0f} per CPU second")
     print(f"  Redis commands per check {figures.commands_per_check:.3f}")
+    if figures.checks:
+        top = figures.commands_by_name.most_common(8)
+        print("    " + ", ".join(f"{name} {count / figures.checks:.3f}" for name, count in top))
     print(f"  Redis memory per watch   {figures.bytes_per_watch:.0f} bytes")
     print(f"  step changes measured    {len(delays) + figures.missing}, missing {figures.missing}")
     if delays:
@@ -445,6 +512,13 @@ def parse(argv: list[str] | None = None) -> Options:
     parser.add_argument("--measured", type=float, default=60.0)
     parser.add_argument("--moves", type=int, default=20, help="step changes a second")
     parser.add_argument("--engines", default="standalone,cluster")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="run the workers under cProfile, writing DIR/<engine>-worker<N>.prof "
+        "(CPU figures then include the profiler's cost)",
+    )
     args = parser.parse_args(argv)
     if not 0 <= args.big_team <= args.watches or args.teams < 1:
         parser.error("--big-team must be between 0 and --watches, --teams at least 1")
@@ -458,6 +532,7 @@ def parse(argv: list[str] | None = None) -> Options:
         measured_s=args.measured,
         moves_per_s=args.moves,
         engines=tuple(args.engines.split(",")),
+        profile_dir=args.profile,
     )
 
 

@@ -34,6 +34,7 @@ from opsbot.services import Services, open_services
 from opsbot.slack.app import build_bolt_app
 from opsbot.slack.commands import help_sections
 from opsbot.slack.home import relaunch_checker
+from opsbot.watcher.approval_expiry import ApprovalExpiry, open_approval_expiry
 from opsbot.watcher.worker import Worker, open_worker
 
 if TYPE_CHECKING:
@@ -141,28 +142,39 @@ async def run_worker(settings: Settings) -> None:
     """``opsbot worker``: watch until SIGTERM or SIGINT, then stop cleanly."""
     stop = asyncio.Event()
     with stopped_by_signals(stop):
-        async with open_services(settings) as services, _worker(services) as worker:
+        async with (
+            open_services(settings) as services,
+            _worker(services) as worker,
+            _approval_expiry(services) as expiry,
+        ):
             watcher_log.info("worker started: poll interval %g s", settings.poll_interval_s)
-            await worker.run(stop)
+            await asyncio.gather(worker.run(stop), expiry.run(stop))
     watcher_log.info("worker stopped")
 
 
 @contextlib.asynccontextmanager
 async def watcher_running(services: Services) -> AsyncIterator[Worker]:
     """Run a watcher in the background for as long as the block lasts."""
-    async with _worker(services) as worker:
+    async with _worker(services) as worker, _approval_expiry(services) as expiry:
         stop = asyncio.Event()
         task = asyncio.create_task(worker.run(stop), name="opsbot-watcher")
+        sweep = asyncio.create_task(expiry.run(stop), name="opsbot-approval-expiry")
         try:
             yield worker
         finally:
             stop.set()
             await task
+            await sweep
 
 
 def _worker(services: Services) -> contextlib.AbstractAsyncContextManager[Worker]:
     home = FromListeners(help_sections(), relaunch_checker(services))
     return open_worker(services.settings, services.redis, services.vault, home=home)
+
+
+def _approval_expiry(services: Services) -> contextlib.AbstractAsyncContextManager[ApprovalExpiry]:
+    # Beside every watcher: approval requests nobody decided expire on their cards.
+    return open_approval_expiry(services.settings, services.redis, services.vault)
 
 
 # --- playground ----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from opsbot.api.client import OperationClient
 from opsbot.config import Settings
 from opsbot.slack_installations import RedisInstallationStore, RedisOAuthStateStore
+from opsbot.store.approvals import ApprovalStore
 from opsbot.store.audit import AuditLog
 from opsbot.store.connection import RedisClient, open_redis
 from opsbot.store.group_members import GroupMembers
@@ -45,6 +46,7 @@ class Services:
     team_data: TeamData
     guardrails: GuardrailStore
     group_members: GroupMembers
+    approvals: ApprovalStore
     # Used in OAuth mode only: where installations and OAuth states are kept.
     installations: RedisInstallationStore
     oauth_states: RedisOAuthStateStore
@@ -72,6 +74,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             team_data=TeamData(redis),
             guardrails=GuardrailStore(redis),
             group_members=GroupMembers(redis),
+            approvals=ApprovalStore(redis, vault),
             installations=RedisInstallationStore(redis, vault),
             oauth_states=RedisOAuthStateStore(redis),
         )

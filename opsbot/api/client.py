@@ -38,6 +38,7 @@ from yarl import URL
 from opsbot.api import xmlrpc
 from opsbot.api.errors import ApiError, ProtocolError, TemporaryError, error_from_fault
 from opsbot.api.filters import CheckedFilters, on_api_clock, validate_options
+from opsbot.api.glance import GLANCED, GlanceReply, read_glances
 from opsbot.api.list_reply import ListReply, read_list
 from opsbot.api.operation import Operation, UnreadableOperation
 from opsbot.api.retry import RetryPolicy
@@ -154,13 +155,25 @@ class OperationClient:
         At most ``items_per_page`` items are read, whatever the API sent
         (``ListReply.more_than_asked`` says it sent more).
         """
+        asked, result = await self._list(key, opts, partial=None)
+        return read_list(result, method="operation.list", asked=asked)
+
+    async def glance_items(self, key: str, opts: Mapping[str, Any]) -> GlanceReply:
+        """``list_items`` for a check: each item's id, step, eta and date_updated are
+        read, its other values only when :meth:`Glance.operation` asks for them."""
+        asked, result = await self._list(key, opts, partial=GLANCED)
+        return read_glances(result, method="operation.list", asked=asked)
+
+    async def _list(
+        self, key: str, opts: Mapping[str, Any] | None, *, partial: frozenset[str] | None
+    ) -> tuple[int | None, Any]:
+        """``items_per_page``, and ``operation.list``'s answer (see xmlrpc.decode_response)."""
         checked = None if opts is None else validate_options(opts)
         asked = _items_per_page(checked)
         # One item more than asked, to tell whether the API sent more.
-        items = None if asked is None else asked + 1
+        items = _Items(None if asked is None else asked + 1, partial)
         params = self._with_options(key, checked)
-        result = await self._call("operation.list", params, key=key, action=False, items=items)
-        return read_list(result, method="operation.list", asked=asked)
+        return asked, await self._call("operation.list", params, key=key, action=False, items=items)
 
     async def count(self, key: str, opts: Mapping[str, Any] | None = None) -> int:
         params = self._with_options(key, None if opts is None else validate_options(opts))
@@ -206,11 +219,11 @@ class OperationClient:
         key: str,
         action: bool,
         secrets: builtins.list[str] | None = None,
-        items: int | None = None,
+        items: _Items | None = None,
     ) -> Any:
-        """``items``: of an array reply, read at most that many values."""
+        """``items``: how much of an array reply to read."""
         body = xmlrpc.encode_call(method, params, zone=self.api_zone)
-        reading = _Reading(method, (key, *(secrets or ())), self.api_zone, items)
+        reading = _Reading(method, (key, *(secrets or ())), self.api_zone, items or _Items())
         decision = self._retry.decision(action=action)
         return await self._retrying(decision, self._attempt, body, reading)
 
@@ -349,18 +362,29 @@ def _looks_like_html(content_type: str, body: bytes) -> bool:
 
 
 @dataclass(frozen=True)
+class _Items:
+    """Of an array reply: at most ``count`` values; of each struct among them,
+    only the members named in ``partial`` now (xmlrpc.decode_response)."""
+
+    count: int | None = None
+    partial: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
 class _Reading:
     """How one call's reply is read: its method, what to hide, the API's clock, how many items."""
 
     method: str
     hidden: tuple[str, ...]
     zone: ZoneInfo
-    items: int | None = None
+    items: _Items
 
     def decode(self, body: bytes) -> Any:
         failure: ApiError
         try:
-            return xmlrpc.decode_response(body, zone=self.zone, items=self.items)
+            return xmlrpc.decode_response(
+                body, zone=self.zone, items=self.items.count, partial=self.items.partial
+            )
         except xmlrpc.Fault as fault:
             message = redact(fault.message, self.hidden)
             failure = error_from_fault(fault.code, message, method=self.method)

@@ -159,6 +159,18 @@ class Operation:
         return None
 
 
+def check_fields(raw: Mapping[str, Any]) -> tuple[int, str, int | None, dt.datetime | None]:
+    """What a check compares: id, step, eta and date_updated, read as :meth:`Operation.from_api`
+    reads them (and refused as it refuses them, with :class:`UnreadableOperation`)."""
+    op_id = _op_id(raw.get("id"))
+    return (
+        op_id,
+        _text(raw.get("step")),
+        _eta(raw.get("eta"), op_id),
+        _date(raw.get("date_updated"), "date_updated", op_id),
+    )
+
+
 def _op_id(value: Any) -> int:
     if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 10:
         value = int(value)

@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from opsbot.services import Services
 from opsbot.slack import (
+    approvals,
     cancel,
     events,
     failures,
@@ -140,5 +141,6 @@ def register_listeners(
     follow.register(app, services)
     team_key.register(app, services)
     team_config.register(app, services)
+    approvals.register(app, services)
     events.register(app, services, installation_store)
     home.register(app, services, help_sections())

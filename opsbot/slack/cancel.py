@@ -17,7 +17,7 @@ from opsbot.api.filters import FilterError, validate_options
 from opsbot.api.operation import Operation
 from opsbot.clock import utc_now
 from opsbot.services import Services
-from opsbot.slack import audit_trail, failures, look
+from opsbot.slack import approvals, audit_trail, failures, look
 from opsbot.slack.follow import watch_in_thread
 from opsbot.slack.grammar import Command
 from opsbot.slack.in_flight import in_flight_view
@@ -80,6 +80,9 @@ async def _cancel_button(asked: Interaction, action: Action) -> None:
         await asked.tell(message)
         return
     op_id = button.op_id
+    if await approvals.needed(asked, audit.CANCEL):
+        await approvals.ask_to_cancel(asked, op_id)
+        return
     # Two fast clicks (or two people) reach us as two requests: one cancels.
     # The lock is kept after a success, so a late second click is refused too.
     locks = asked.services.locks

@@ -23,7 +23,7 @@ from opsbot.api.error_fields import fields_asked_for
 from opsbot.api.errors import ApiError, BadParameterError, InvalidStepError, TemporaryError
 from opsbot.api.operation import RELAUNCHABLE_TYPES, Operation
 from opsbot.services import Services
-from opsbot.slack import audit_trail, failures, who_may_act
+from opsbot.slack import approvals, audit_trail, failures, who_may_act
 from opsbot.slack.ack_budget import within_budget
 from opsbot.slack.follow import watch_in_thread
 from opsbot.slack.grammar import Command
@@ -331,20 +331,28 @@ async def _relaunch_with_key(
         message = key_required_message()
         return _Outcome(view=_message_modal("API key needed", message))
     if review:
-        return await _review_or_relaunch(asked.with_key(key), op_id, values)
+        reviewed = await _review(asked.with_key(key), op_id, values)
+        if isinstance(reviewed, _Outcome):
+            return reviewed
+        values = reviewed
+    if await approvals.needed(asked, audit.RELAUNCH):
+        asked_for = await approvals.ask_to_relaunch(asked.with_key(key), op_id, values)
+        return _Outcome(view=notice_modal("Approval requested", asked_for))
     return await _relaunch_once(asked.with_key(key), op_id, values)
 
 
-async def _review_or_relaunch(asked: Interaction, op_id: int, values: dict[str, str]) -> _Outcome:
-    """The review when fields change; else a relaunch as is, at once."""
+async def _review(
+    asked: Interaction, op_id: int, values: dict[str, str]
+) -> _Outcome | dict[str, str]:
+    """The review to push when fields change; else the values to send (none: as is)."""
     try:
         review = await review_of(asked, op_id, values)
     except ApiError:
         # The relaunch itself will say what the API says; send what was submitted.
-        return await _relaunch_once(asked, op_id, values)
+        return values
     if review.view is not None:
         return _Outcome(push=review.view)
-    return await _relaunch_once(asked, op_id, review.values)
+    return review.values
 
 
 async def _relaunch_once(asked: Interaction, op_id: int, values: dict[str, str]) -> _Outcome:

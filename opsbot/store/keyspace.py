@@ -6,7 +6,7 @@ that belongs to one Slack team is tagged with that team's id
 script or MULTI over several of the team's keys is legal on a cluster. The
 rule every script follows: it touches the keys of one tag only.
 
-Two tags are not a team:
+Some tags are not a team:
 
 - ``{schedule}``: the watcher's schedule (a sorted set of teams, with their
   leases and wake-ups) spans all teams, so it cannot be tagged by any one of
@@ -14,6 +14,9 @@ Two tags are not a team:
   then read separately.
 - ``{oauth}``: an OAuth state is issued before Slack tells us which team is
   installing, so no team tag is known yet.
+- ``{approvals}``: the approval requests of every team waiting to expire,
+  swept by any worker; like the schedule, no script touches it together
+  with a team's keys.
 - ``{health}``: the key the health check deletes (it never exists) to learn
   that Redis takes writes.
 
@@ -144,6 +147,30 @@ def group_members(team_id: str, group_id: str) -> str:
     """JSON list of a user group's members, kept a minute (Slack asks them at Tier 2)."""
     group = check_slack_id(group_id, "user group id")
     return f"{team_tag(team_id)}:usergroup:{group}:members"
+
+
+# Approval requests (a second pair of eyes). An approval id is 16 hex digits
+# we issued; checked like any id before it goes into a key.
+
+_APPROVAL_ID = re.compile(r"[0-9a-f]{16}")
+
+
+def check_approval_id(value: str) -> str:
+    if not isinstance(value, str) or not _APPROVAL_ID.fullmatch(value):
+        raise ValueError("approval id must be 16 hex digits")
+    return value
+
+
+def approval(team_id: str, approval_id: str) -> str:
+    """Hash: one request waiting for (or given) a second person's approval."""
+    return f"{team_tag(team_id)}:approval:{check_approval_id(approval_id)}"
+
+
+def approvals_due() -> str:
+    """Sorted set of every team's pending requests ("T…:id") by expiry, for the sweep.
+
+    It spans teams, so it has its own tag, like the schedule's keys."""
+    return f"{PREFIX}{{approvals}}:due"
 
 
 # The watcher's keys (watches, outbox, subscriptions, pauses, pacing, schedule).

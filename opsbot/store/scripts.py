@@ -350,6 +350,37 @@ redis.call('HDEL', KEYS[3], ARGV[1])
 return 1
 """
 
+# --- approvals (opsbot.store.approvals) ---------------------------------------------
+
+# KEYS: one approval request. ARGV: the state wanted (approved, denied,
+# expired), who decides ('' for the sweep), now (epoch).
+# Returns {changed, state}: {1, wanted} when this call moved the request from
+# pending; {0, its state} otherwise: already decided, 'pending' (the sweep came
+# early), 'requester' (the requester may not decide), 'missing'. A decision
+# after the expiry expires the request instead: {1, 'expired'}. One script,
+# so two approvers clicking at once cannot both be told they won.
+DECIDE_APPROVAL: Final = """
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then
+    return {0, 'missing'}
+end
+if state ~= 'pending' then
+    return {0, state}
+end
+local wanted, by, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local expires_at = tonumber(redis.call('HGET', KEYS[1], 'expires_at')) or 0
+if wanted == 'expired' then
+    if now < expires_at then
+        return {0, 'pending'}
+    end
+elseif now >= expires_at then
+    wanted, by = 'expired', ''
+elseif by == redis.call('HGET', KEYS[1], 'requester') then
+    return {0, 'requester'}
+end
+redis.call('HSET', KEYS[1], 'state', wanted, 'decided_by', by, 'decided_at', ARGV[3])
+return {1, wanted}
+"""
 
 # The Home tab of KEYS[1]'s person ARGV[1] was published from what was known
 # when it was marked at ARGV[2]: drop the mark unless a newer change re-marked it.

@@ -72,3 +72,9 @@ BLOCK_APPROVAL_MINUTES: Final = "approval_minutes"
 def config_block(action: str, part: str) -> str:
     """The block_id of one of an action's inputs: ``who``, ``groups`` or ``people``."""
     return f"{action}_{part}"
+
+
+# The approval card's buttons. Value: the request's id (16 hex digits, see
+# store.keyspace.check_approval_id).
+ACTION_APPROVE: Final = "approval_approve"
+ACTION_DENY: Final = "approval_deny"

@@ -49,7 +49,8 @@ from typing import Final
 from opsbot.api.client import OperationClient
 from opsbot.api.errors import ApiError, AuthorizationError, TemporaryError
 from opsbot.api.filters import FilterError
-from opsbot.api.operation import Operation, is_final
+from opsbot.api.glance import Glance
+from opsbot.api.operation import Operation, UnreadableOperation, is_final
 from opsbot.clock import moment
 from opsbot.logs import log_text
 from opsbot.store.outbox import Outbox
@@ -133,7 +134,7 @@ async def run_team_cycle(
         result.next_due = now + deps.policy.paused_recheck_delay
         return result
     result.key = key
-    team = _Pass(team_id, key, now, memory)
+    team = _Pass(team_id, key, now, memory, result)
     try:
         view = await deps.watches.poll_view(team_id, moment(now))
         _end_expired(deps, view, result)
@@ -187,6 +188,7 @@ class _Pass:
     key: str = field(repr=False)
     now: float
     memory: WorkerMemory
+    result: CycleResult
 
 
 async def _team_key(deps: CycleDeps, team_id: str, now: float, memory: WorkerMemory) -> str | None:
@@ -307,16 +309,18 @@ async def _poll_batch(
     read = await read_batch(deps.api, team.key, chunk, options)
     result.api_calls += read.calls
     result.operations += len(chunk)
-    await _skip_unreadable(deps, team, read)
     readable = [op_id for op_id in chunk if op_id not in read.unreadable]
-    for op_id in readable:
-        team.memory.unreadable.release(team_id, op_id)
     if since is None:
         result.read_in_full += len(chunk)
-        await _read_in_full(deps, team, readable, read.operations, result)
+        await _read_in_full(deps, team, readable, read)
     else:
-        await _take_changes(deps, team, read.operations, result)
-    changes.answered(team_id, readable, read.operations)
+        await _take_changes(deps, team, read)
+    changes.answered(team_id, readable, read.glances)
+    # Last: an operation found unreadable only once read whole (a change) is among them.
+    await _skip_unreadable(deps, team, read)
+    for op_id in chunk:
+        if op_id not in read.unreadable:
+            team.memory.unreadable.release(team_id, op_id)
 
 
 async def _skip_unreadable(deps: CycleDeps, team: _Pass, read: BatchRead) -> None:
@@ -340,31 +344,27 @@ async def _skip_unreadable(deps: CycleDeps, team: _Pass, read: BatchRead) -> Non
 
 
 async def _read_in_full(
-    deps: CycleDeps,
-    team: _Pass,
-    chunk: Sequence[int],
-    operations: Sequence[Operation],
-    result: CycleResult,
+    deps: CycleDeps, team: _Pass, chunk: Sequence[int], read: BatchRead
 ) -> None:
     """Record what a full read says: changes, and the operations it no longer returns."""
-    team_id, now = team.team_id, team.now
-    returned = {operation.id: operation for operation in operations}
+    team_id, now, result = team.team_id, team.now, team.result
+    returned = {glance.id: glance for glance in read.glances}
     watches = await deps.watches.polled_states(team_id, chunk)
-    await _readable_again(deps, team_id, watches, returned)
+    await _readable_again(deps, team_id, watches, returned, read)
     # One spread for the whole batch, so that the batch stays due together
     # and batches added at the same moment drift apart.
     spread = random.uniform(MIN_SPREAD, 1.0)
     unchanged: dict[int, float] = {}
     for op_id in chunk:
         watch = watches.get(op_id)
-        if watch is None or watch.final:
-            continue  # unwatched or ended meanwhile
-        operation = returned.get(op_id)
-        if operation is None:
+        if watch is None or watch.final or op_id in read.unreadable:
+            continue  # unwatched or ended meanwhile, or found unreadable
+        glance = returned.get(op_id)
+        if glance is None:
             result.farewells[op_id] = notes.no_longer_visible(op_id)
             continue
-        next_read = now + deps.policy.operation_delay(operation.eta) * spread
-        if not await _record(deps, team, watch, operation, next_read, result):
+        next_read = now + deps.policy.operation_delay(glance.eta) * spread
+        if not await _record(deps, team, watch, glance, next_read, read):
             unchanged[op_id] = next_read
     await deps.watches.reschedule_many(team_id, unchanged)
 
@@ -373,66 +373,77 @@ async def _readable_again(
     deps: CycleDeps,
     team_id: str,
     watches: Mapping[int, PolledState],
-    returned: Mapping[int, Operation],
+    returned: Mapping[int, Glance],
+    read: BatchRead,
 ) -> None:
+    """Clear the flag of those flagged unreadable that read whole now; the others stay apart."""
     for op_id, watch in watches.items():
-        if watch.unreadable and op_id in returned:
-            await deps.watches.clear_unreadable(team_id, op_id)
-            log.info("team %s: operation %s can be read again", team_id, op_id)
+        glance = returned.get(op_id)
+        if not watch.unreadable or glance is None:
+            continue
+        try:
+            glance.operation()
+        except UnreadableOperation as error:
+            read.unreadable[op_id] = error.reason
+            continue
+        await deps.watches.clear_unreadable(team_id, op_id)
+        log.info("team %s: operation %s can be read again", team_id, op_id)
 
 
-async def _take_changes(
-    deps: CycleDeps, team: _Pass, operations: Sequence[Operation], result: CycleResult
-) -> None:
+async def _take_changes(deps: CycleDeps, team: _Pass, read: BatchRead) -> None:
     """Record what a changes-only answer says; what it leaves out did not change.
 
     What comes back as this worker last compared it is not compared again
     (see :class:`~opsbot.watcher.memory.SeenSteps`).
     """
     team_id, seen = team.team_id, team.memory.seen
-    for operation in operations:
-        result.polled[operation.id] = operation
-    moved = [operation for operation in operations if not seen.unchanged(team_id, operation)]
-    watches = await deps.watches.polled_states(team_id, [operation.id for operation in moved])
-    for operation in moved:
-        watch = watches.get(operation.id)
+    moved = [glance for glance in read.glances if not seen.unchanged(team_id, glance)]
+    watches = await deps.watches.polled_states(team_id, [glance.id for glance in moved])
+    for glance in moved:
+        watch = watches.get(glance.id)
         if watch is not None and not watch.final:
-            next_read = team.now + deps.policy.operation_delay(operation.eta)
-            await _record(deps, team, watch, operation, next_read, result)
+            next_read = team.now + deps.policy.operation_delay(glance.eta)
+            await _record(deps, team, watch, glance, next_read, read)
 
 
 async def _record(
     deps: CycleDeps,
     team: _Pass,
     watch: PolledState,
-    operation: Operation,
+    glance: Glance,
     next_read: float,
-    result: CycleResult,
+    read: BatchRead,
 ) -> bool:
     """Record a step change, if there is one; True if the operation moved.
 
-    ``next_read``: when the operation is next due for a full read.
+    ``next_read``: when the operation is next due for a full read. A moved
+    operation is read whole (its posts show it); one that cannot be is added
+    to the batch's unreadable ones, and its change waits until it can be.
     """
-    team_id, now = team.team_id, team.now
-    result.polled[operation.id] = operation
-    if not operation.step or operation.step == watch.step:
-        team.memory.seen.compared(team_id, operation)
+    team_id, now, result = team.team_id, team.now, team.result
+    if not glance.step or glance.step == watch.step:
+        team.memory.seen.compared(team_id, glance)
         return False
+    try:
+        result.polled[glance.id] = glance.operation()
+    except UnreadableOperation as error:
+        read.unreadable[glance.id] = error.reason
+        return True
     change = StepChange(
-        op_id=operation.id,
+        op_id=glance.id,
         old=watch.step,
-        new=operation.step,
-        at=operation.date_updated or moment(now),
-        final=is_final(operation.step),
-        eta=operation.eta,
+        new=glance.step,
+        at=glance.date_updated or moment(now),
+        final=is_final(glance.step),
+        eta=glance.eta,
     )
     recorded = await deps.watches.record_step(team_id, change, next_due=next_read)
     # Only once Redis holds it: a failed write is compared again next time.
-    team.memory.seen.compared(team_id, operation)
+    team.memory.seen.compared(team_id, glance)
     # False: another worker recorded this change first; it posts it.
     result.changes += int(recorded)
     if recorded:
-        result.changed.append(operation.id)
+        result.changed.append(glance.id)
     return True
 
 

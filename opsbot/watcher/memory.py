@@ -33,7 +33,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import Final
 
-from opsbot.api.operation import Operation
+from opsbot.api.glance import Glance
 from opsbot.logs import Repeats
 from opsbot.watcher.intervals import ERROR_LOG_PERIOD_S
 
@@ -54,11 +54,9 @@ class ChangesSince:
             return None
         return min(moment for moment in moments if moment is not None) - MARGIN
 
-    def answered(
-        self, team_id: str, op_ids: Iterable[int], operations: Sequence[Operation]
-    ) -> None:
-        """The API answered for ``op_ids`` (in full, or changes only) with ``operations``."""
-        dates = [operation.date_updated for operation in operations if operation.date_updated]
+    def answered(self, team_id: str, op_ids: Iterable[int], glances: Sequence[Glance]) -> None:
+        """The API answered for ``op_ids`` (in full, or changes only) with ``glances``."""
+        dates = [glance.date_updated for glance in glances if glance.date_updated]
         if not dates:
             return  # an empty answer tells no time: what was remembered still holds
         newest = max(dates)
@@ -90,16 +88,16 @@ class SeenSteps:
     def __init__(self) -> None:
         self._seen: dict[str, dict[int, tuple[dt.datetime, str]]] = {}
 
-    def unchanged(self, team_id: str, operation: Operation) -> bool:
-        if operation.date_updated is None:
+    def unchanged(self, team_id: str, glance: Glance) -> bool:
+        if glance.date_updated is None:
             return False
-        known = self._seen.get(team_id, {}).get(operation.id)
-        return known == (operation.date_updated, operation.step)
+        known = self._seen.get(team_id, {}).get(glance.id)
+        return known == (glance.date_updated, glance.step)
 
-    def compared(self, team_id: str, operation: Operation) -> None:
-        if operation.date_updated is not None:
+    def compared(self, team_id: str, glance: Glance) -> None:
+        if glance.date_updated is not None:
             known = self._seen.setdefault(team_id, {})
-            known[operation.id] = (operation.date_updated, operation.step)
+            known[glance.id] = (glance.date_updated, glance.step)
 
     def keep_only(self, team_id: str, op_ids: Iterable[int]) -> None:
         known = self._seen.get(team_id)

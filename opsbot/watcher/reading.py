@@ -30,7 +30,7 @@ from typing import Any, Final
 
 from opsbot.api.client import OperationClient
 from opsbot.api.errors import ApiError, ProtocolError
-from opsbot.api.operation import Operation
+from opsbot.api.glance import Glance
 
 # The API's page: one operation.list answers for at most this many ids.
 BATCH: Final = 100
@@ -40,7 +40,8 @@ BATCH: Final = 100
 class BatchRead:
     """What a batch's reading found, and what it cost."""
 
-    operations: list[Operation] = field(default_factory=list)
+    # Each operation read: what a check compares, the rest on demand.
+    glances: list[Glance] = field(default_factory=list)
     # Operation id → what is wrong with how the API describes it.
     unreadable: dict[int, str] = field(default_factory=dict)
     calls: int = 0
@@ -72,14 +73,14 @@ class _Reader:
         self.found.calls += 1
         query = {**self.options, "id": op_ids, "items_per_page": BATCH}
         try:
-            reply = await self.api.list_items(self.key, query)
+            reply = await self.api.glance_items(self.key, query)
         except ProtocolError as error:
             if not await self._api_answers(op_ids):
                 raise
             await self._split(op_ids, error.message)
             return
         asked = set(op_ids)
-        self.found.operations.extend(op for op in reply.operations if op.id in asked)
+        self.found.glances.extend(glance for glance in reply.glances if glance.id in asked)
         unnamed = None
         for item in reply.unreadable:
             if item.op_id in asked:
@@ -88,7 +89,7 @@ class _Reader:
                 unnamed = item.reason
         if unnamed is not None:
             # One of those asked for and not returned, if any: the others are known.
-            known = {op.id for op in reply.operations} | set(self.found.unreadable)
+            known = {glance.id for glance in reply.glances} | set(self.found.unreadable)
             await self._split([op_id for op_id in op_ids if op_id not in known], unnamed)
 
     async def _split(self, suspects: list[int], reason: str) -> None:

@@ -167,6 +167,35 @@ def test_modal_error_shown_under_its_input(page: Page) -> None:
     expect(key).to_have_attribute("aria-invalid", "true")
 
 
+def test_config_asks_for_a_second_person_and_another_approves(page: Page) -> None:
+    send(page, "/ops config")
+    settings = page.get_by_role("dialog", name="opsbot settings")
+    expect(settings.get_by_label("@oncall").first).to_be_visible()  # a user group to choose
+    settings.get_by_label("Cancelling an operation").check()
+    settings.get_by_role("button", name="Save").click()
+    saved = page.get_by_role("dialog", name="Settings saved")
+    expect(saved).to_contain_text("approval needed for: cancel")
+    saved.locator("footer").get_by_role("button", name="Close").click()
+    page.get_by_label("Act as").select_option(MEMBER)
+    send(page, "/ops list step=ERROR items_per_page=2")
+    listed = message(page, "matching step=ERROR")
+    op_id = first_id(listed)
+    listed.get_by_role("button", name="Cancel").first.click()
+    confirm = page.get_by_role("alertdialog", name=f"Cancel operation {op_id}?")
+    confirm.get_by_role("button", name="Cancel operation").click()
+    card = page.locator("#messages article:not(.ephemeral)").filter(has_text="wants to cancel")
+    expect(card).to_contain_text(f"#{op_id}")
+    told = message(page, "must approve it within 30 min")
+    expect(told).to_be_visible()
+    told.scroll_into_view_if_needed()
+    screenshot(page, "playground-approval.png")
+    page.get_by_label("Act as").select_option(ADMIN)
+    card.get_by_role("button", name="Approve").click()
+    decided = page.locator("#messages article:not(.ephemeral)").filter(has_text="asked to cancel")
+    expect(decided).to_contain_text("Approved by @ada")
+    expect(decided.get_by_role("button", name="Approve")).to_have_count(0)
+
+
 def test_the_home_tab_follows_a_watch_and_its_buttons_answer_in_messages(page: Page) -> None:
     op_id = 100100
     move(page, op_id, "BILL")

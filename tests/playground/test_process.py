@@ -25,6 +25,8 @@ from tests.playground.browser import MISSING
 from tests.playground.conftest import ROOT, Playground
 from tests.unit.ui.test_wheel import _build_wheel as build_wheel
 
+BROWSER_TESTS: Final = "tests/playground/test_browser.py"
+
 
 def call(playground: Playground, path: str, body: dict[str, Any] | None = None) -> Any:
     data = None if body is None else json.dumps(body).encode()
@@ -180,7 +182,7 @@ def _pytest_browser_tests(env: dict[str, str]) -> subprocess.CompletedProcess[st
             "-q",
             "-p",
             "no:cacheprovider",
-            "tests/playground/test_browser.py",
+            BROWSER_TESTS,
         ],
         cwd=ROOT,
         env=env,

@@ -21,6 +21,7 @@ from opsbot.store.outbox import Post, PostKind
 from opsbot.store.subscriptions import Subscription
 from opsbot.store.watches import Card, Watch
 from opsbot.ui import (
+    approvals,
     audit,
     common,
     guardrails,
@@ -56,6 +57,7 @@ def draw_every_surface() -> list[dict[str, Any]]:
         *_audit(),
         *_home(),
         *_guardrails(),
+        *_approvals(),
     ]
 
 
@@ -226,4 +228,42 @@ def _guardrails() -> list[dict[str, Any]]:
         guardrails.config_saved_modal(["who may cancel: everyone"]),
         guardrails.not_allowed_message(refusal),
         guardrails.not_allowed_modal(guardrails.Refusal("read_only", "relaunch")),
+    ]
+
+
+class _Request:
+    action = "relaunch"
+    op_id = 123
+    requester = USER
+    op_type = "domain_transfer_in"
+    label = "example.com"
+    step = "ERROR"
+    shown_params = approvals.shown_params({"authinfo": "secret", "duration": "2"})
+
+
+class _Approval:
+    id = "0123456789abcdef"
+    state = "pending"
+    created_at = NOW
+    expires_at = NOW + dt.timedelta(minutes=30)
+    decided_by = ""
+
+
+class _Approved(_Approval):
+    state = "approved"
+    decided_by = "U0BOB"
+
+
+class _Expired(_Approval):
+    state = "expired"
+
+
+def _approvals() -> list[dict[str, Any]]:
+    request = _Request()
+    return [
+        approvals.approval_card(_Approval(), request, now=NOW),
+        approvals.approval_card(
+            _Approved(), request, now=NOW, result="Operation 123 was relaunched."
+        ),
+        approvals.approval_card(_Expired(), request, now=NOW),
     ]

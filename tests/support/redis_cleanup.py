@@ -23,7 +23,7 @@ from opsbot.store.connection import RedisClient
 
 _SCAN_BATCH: Final = 1000
 # The shared keys, by type: members, not keys, are what a test adds to them.
-_SHARED_SORTED_SETS: Final = (keyspace.schedule(),)
+_SHARED_SORTED_SETS: Final = (keyspace.schedule(), keyspace.approvals_due())
 _SHARED_HASHES: Final = (keyspace.schedule_leases(), keyspace.schedule_wakes())
 
 

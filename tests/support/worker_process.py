@@ -44,9 +44,13 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
 class WorkerProcess:
     """``opsbot worker`` in a subprocess; its log lines are collected as they come."""
 
-    def __init__(self, env: dict[str, str], name: str = "worker") -> None:
+    def __init__(
+        self, env: dict[str, str], name: str = "worker", python_args: tuple[str, ...] = ()
+    ) -> None:
+        """``python_args``: given to the interpreter before ``-m opsbot.cli`` (a profiler)."""
         self.env = env
         self.name = name
+        self.python_args = python_args
         self.lines: list[str] = []
         self._process: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task[None] | None = None
@@ -59,6 +63,7 @@ class WorkerProcess:
     async def start(self) -> WorkerProcess:
         self._process = await asyncio.create_subprocess_exec(
             sys.executable,
+            *self.python_args,
             "-m",
             "opsbot.cli",
             "worker",

@@ -652,3 +652,83 @@ def test_rows_past_the_first_items_are_not_read() -> None:
     rows = [{"id": 100100 + n, "type": "domain_renew", "step": "DONE"} for n in range(40_000)]
     body = xmlrpc.encode_response(rows, zone=dt.UTC)
     assert xmlrpc.decode_response(body, zone=dt.UTC, items=21) == rows[:21]
+
+
+# Reading part of each struct of an array (the watcher's checks): the members
+# named now, the whole on demand, each as the careful path reads them.
+
+PARTLY = frozenset({"x", "1", "id"})
+
+
+def partial_outcome(body: bytes) -> list[Any] | None:
+    """The plain path's partial reading, each struct read whole; None when it hands over."""
+    markup = xmlrpc._plain_markup_start(body)
+    if markup is None:
+        return None
+    try:
+        items = xmlrpc._read_plain_response(body, markup, dt.UTC, 10, PARTLY)
+    except xmlrpc._PLAIN_MISSES:
+        return None
+    read = []
+    for item in items:
+        if not isinstance(item, xmlrpc.PartialStruct):
+            read.append(item)
+            continue
+        whole = item.whole()
+        assert item.members == {name: whole[name] for name in PARTLY if name in whole}
+        read.append(whole)
+    return read
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(xmlrpc_like(), max_size=4))
+def test_a_partial_read_agrees_with_the_careful_path(values: list[str]) -> None:
+    body = response_around(f"<value><array><data>{''.join(values)}</data></array></value>", "")
+    careful = careful_outcome(body)
+    if careful[0] != "value":
+        return  # a reply the careful path refuses: no value to agree with
+    try:
+        partial = partial_outcome(body)
+    except ProtocolError:
+        partial = None  # a struct read whole on its own: refused, as in the reply
+    if partial is not None:
+        assert partial == careful[1][:10]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.dictionaries(st.sampled_from(["x", "1", "id", "y", "z"]), api_values)))
+def test_structs_read_partly_hold_the_same_values(structs: list[dict[str, Any]]) -> None:
+    body = xmlrpc.encode_response(structs, zone=dt.UTC)
+    items = xmlrpc.decode_response(body, zone=dt.UTC, items=len(structs), partial=PARTLY)
+    assert [item.whole() for item in items] == structs
+    assert [dict(item.members) for item in items] == [
+        {name: struct[name] for name in PARTLY if name in struct} for struct in structs
+    ]
+
+
+def test_a_value_the_plain_reader_does_not_know_is_read_carefully_when_asked() -> None:
+    body = reply(
+        "<array><data><value><struct>"
+        "<member><name>id</name><value><int>7</int></value></member>"
+        "<member><name>blob</name><value><base64>aGk=</base64></value></member>"
+        "</struct></value></data></array>"
+    )
+    [item] = xmlrpc.decode_response(body, zone=dt.UTC, items=1, partial=PARTLY)
+    assert isinstance(item, xmlrpc.PartialStruct)
+    assert item.members == {"id": 7}
+    whole = item.whole()
+    assert whole["id"] == 7
+    assert bytes(whole["blob"].data) == b"hi"
+
+
+def test_a_member_that_is_not_xmlrpc_is_a_protocol_error_once_read() -> None:
+    body = reply(
+        "<array><data><value><struct>"
+        "<member><name>id</name><value><int>7</int></value></member>"
+        "<member><name>odd</name><value><foo>1</foo></value></member>"
+        "</struct></value></data></array>"
+    )
+    [item] = xmlrpc.decode_response(body, zone=dt.UTC, items=1, partial=PARTLY)
+    assert item.members == {"id": 7}
+    with pytest.raises(ProtocolError):
+        item.whole()

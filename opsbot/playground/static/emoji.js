@@ -18,7 +18,7 @@ export const EMOJI = {
   construction: "🚧", rotating_light: "🚨", lock_with_ink_pen: "🔏", closed_lock_with_key: "🔐",
   bust_in_silhouette: "👤", busts_in_silhouette: "👥", robot_face: "🤖", ok: "🆗", new: "🆕",
   heavy_plus_sign: "➕", heavy_minus_sign: "➖", heavy_multiplication_x: "✖️",
-  exclamation: "❗", bangbang: "‼️", interrobang: "⁉️", arrows_counterclockwise: "🔄",
+  raised_hand: "✋", exclamation: "❗", bangbang: "‼️", interrobang: "⁉️", arrows_counterclockwise: "🔄",
   leftwards_arrow_with_hook: "↩️", arrow_forward: "▶️", pause_button: "⏸️", stop_button: "⏹️",
   clipboard: "📋", page_facing_up: "📄", bar_chart: "📊", chart_with_upwards_trend: "📈",
 };

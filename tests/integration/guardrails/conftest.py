@@ -41,6 +41,8 @@ class Guarded:
     opsbot: RunningOpsbot
     simulator: Simulator
     bot_client: AsyncWebClient
+    # opsbot's settings, to start another process of it on the same Redis.
+    env: dict[str, str]
 
     @property
     def services(self) -> Services:
@@ -136,4 +138,4 @@ async def guarded(
             workspace.app.request_url = f"{running.base_url}/slack/events"
             await running.set_team_key(TEAM, sim_key)
             client = AsyncWebClient(token=bot.bot_token, base_url=served.api_url)
-            yield Guarded(workspace, served, running, simulator, client)
+            yield Guarded(workspace, served, running, simulator, client, env)

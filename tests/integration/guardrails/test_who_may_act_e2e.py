@@ -91,8 +91,12 @@ async def test_an_allowed_click_cancels(guarded: Guarded) -> None:
     card = await guarded.post_card(op_id)
 
     await guarded.click(OTTO, OPS, card, ids.ACTION_CANCEL)
-    await eventually(lambda: guarded.step_of(op_id) == "CANCEL")
+    # The report in the channel is the click's last word.
+    await eventually(
+        lambda: [m for m in guarded.workspace.history(OPS) if "cancelled by" in all_text(m.blocks)]
+    )
 
+    assert guarded.step_of(op_id) == "CANCEL"
     entries = await recent_audit(guarded.services.redis, "T0GUARD")
     assert [(e.action, e.user_id, e.target) for e in entries] == [(CANCEL, OTTO, str(op_id))]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from opsbot.api.glance import Glance
 from opsbot.api.operation import Operation
 from opsbot.watcher.memory import MARGIN, ChangesSince, TeamBackoff
 
@@ -12,8 +13,8 @@ OTHER_TEAM = "T0456"
 NOON = dt.datetime(2026, 11, 2, 12, 0, tzinfo=dt.UTC)
 
 
-def updated(op_id: int, at: dt.datetime) -> Operation:
-    return Operation(id=op_id, type="domain_renew", step="RUN", date_updated=at)
+def updated(op_id: int, at: dt.datetime) -> Glance:
+    return Glance.of(Operation(id=op_id, type="domain_renew", step="RUN", date_updated=at))
 
 
 def test_operations_never_answered_for_are_read_in_full() -> None:

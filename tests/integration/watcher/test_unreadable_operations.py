@@ -154,3 +154,35 @@ async def test_finding_the_one_among_a_hundred_costs_a_few_calls_once(
     calls = watching.list_calls()
     await watching.cycles(5)
     assert watching.list_calls() - calls == 5  # the 99, one call a cycle
+
+
+async def test_params_it_cannot_read_matter_only_once_the_operation_moves(
+    watching: Watching, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A check reads id, step, eta and date_updated; the rest is read for a change only.
+
+    (Params 40 deep, too deep for opsbot but within what the plain reader
+    parses; a reply it hands to the careful path is read whole at once.)
+    """
+    caplog.set_level(logging.INFO)
+    simulator = watching.simulator
+    op_ids, cards = await watch_five(watching)
+    simulator.serve_hostile(op_ids[BAD], "deep_params", depth=40)
+
+    await watching.cycles(3)
+
+    # Followed as before: no note, no log line, read with its batch.
+    assert watching.replies(CHANNELS[BAD], cards[BAD]) == []
+    assert skipped_lines(caplog, op_ids[BAD]) == []
+    calls = watching.list_calls()
+    simulator.move(op_ids[BAD], RUN)
+    await watching.cycle()
+
+    # Moved, it must be read whole for its post: now it is skipped, with its note.
+    assert watching.list_calls() - calls == 1
+    [note] = watching.replies(CHANNELS[BAD], cards[BAD])
+    assert f"operation {op_ids[BAD]} in a way opsbot cannot read" in str(note["text"])
+    assert len(skipped_lines(caplog, op_ids[BAD])) == 1
+    watch = await watching.watches.get(TEAM_ID, op_ids[BAD])
+    assert watch is not None
+    assert watch.step == WAIT
