@@ -133,7 +133,7 @@ async def measure(redis_url: str) -> None:
             opsbot_env(slack_api_url=slack.api_url, api_url=sim.url, redis_url=redis_url)
         ) as opsbot,
         bare_bolt(slack.api_url) as bolt_url,
-        SlackClient(opsbot.base_url, SIGNING_SECRET) as opsbot_client,
+        SlackClient(opsbot.base_url, SIGNING_SECRET, slack=slack) as opsbot_client,
         SlackClient(bolt_url, SIGNING_SECRET) as bolt_client,
     ):
         await opsbot.set_team_key("T0123", SIM_KEY)

@@ -188,7 +188,9 @@ async def measure(redis_url: str) -> None:
         contextlib.AsyncExitStack() as stack,
     ):
         await opsbot.set_team_key(TEAM_ID, HOSTILE_KEY)
-        hostile = await stack.enter_async_context(SlackClient(opsbot.base_url, SIGNING_SECRET))
+        hostile = await stack.enter_async_context(
+            SlackClient(opsbot.base_url, SIGNING_SECRET, slack=slack)
+        )
         others = [
             await stack.enter_async_context(SlackClient(opsbot.base_url, SIGNING_SECRET))
             for _ in range(CONCURRENT_HELPS)

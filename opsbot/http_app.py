@@ -29,7 +29,7 @@ from slack_bolt.async_app import AsyncApp
 from opsbot.config import Settings
 from opsbot.services import Services, open_services
 from opsbot.slack import inbound
-from opsbot.slack.app import EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH, build_bolt_app
+from opsbot.slack.app import EVENTS_PATH, INSTALL_PATH, REDIRECT_PATH, start_bolt_app
 from opsbot.store.connection import redis_health
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def _services(settings: Settings) -> Resource:
 
 
 async def _bolt(web_app: web.Application) -> AsyncIterator[None]:
-    web_app[BOLT] = build_bolt_app(web_app[SERVICES])
+    web_app[BOLT] = await start_bolt_app(web_app[SERVICES])
     yield
 
 

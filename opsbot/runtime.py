@@ -31,7 +31,7 @@ from opsbot import http_app, http_listener
 from opsbot.app_home import FromListeners
 from opsbot.config import Settings, SettingsError
 from opsbot.services import Services, open_services
-from opsbot.slack.app import build_bolt_app
+from opsbot.slack.app import start_bolt_app
 from opsbot.slack.commands import help_sections
 from opsbot.slack.home import relaunch_checker
 from opsbot.watcher.approval_expiry import ApprovalExpiry, open_approval_expiry
@@ -120,7 +120,9 @@ async def run_socket(settings: Settings, *, watcher: bool) -> None:
     stop = asyncio.Event()
     with stopped_by_signals(stop):
         async with open_services(settings) as services, _maybe_watcher(services, watcher=watcher):
-            handler = AsyncSocketModeHandler(build_bolt_app(services), settings.slack.app_token)
+            handler = AsyncSocketModeHandler(
+                await start_bolt_app(services), settings.slack.app_token
+            )
             # slack_bolt leaves these two untyped.
             await handler.connect_async()  # type: ignore[no-untyped-call]
             try:

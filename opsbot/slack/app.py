@@ -13,7 +13,6 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
-from slack_sdk.web.async_client import AsyncWebClient
 
 from opsbot.services import Services
 from opsbot.slack import (
@@ -30,7 +29,9 @@ from opsbot.slack import (
     team_key,
 )
 from opsbot.slack.commands import help_sections
+from opsbot.slack.single_workspace import SingleWorkspaceAuthorize
 from opsbot.slack_installations import RedisInstallationStore
+from opsbot.slack_web import web_client
 
 log = logging.getLogger(__name__)
 
@@ -75,17 +76,39 @@ def _bolt_logger() -> logging.Logger:
     return logger
 
 
-def build_bolt_app(services: Services) -> AsyncApp:
+async def start_bolt_app(services: Services) -> AsyncApp:
+    """The bolt app, having asked Slack who its bot is (single-workspace mode).
+
+    Asked before the first request, so that no burst of requests waits on
+    Slack's answer to the first of them.
+    """
+    single = single_workspace_authorize(services)
+    if single is not None:
+        await single.warm_up()
+    return build_bolt_app(services, single)
+
+
+def single_workspace_authorize(services: Services) -> SingleWorkspaceAuthorize | None:
+    credentials = services.settings.slack
+    if credentials.oauth or credentials.bot_token is None:
+        return None
+    return SingleWorkspaceAuthorize(
+        web_client(services.settings.slack_api_url), credentials.bot_token
+    )
+
+
+def build_bolt_app(services: Services, single: SingleWorkspaceAuthorize | None = None) -> AsyncApp:
     """The bolt app in single-workspace or OAuth mode, with every listener."""
     settings = services.settings
     credentials = settings.slack
-    client = AsyncWebClient(
-        token=None if credentials.oauth else credentials.bot_token,
-        base_url=settings.slack_api_url,
-    )
+    # No token on the app's client: bolt then asks ``authorize`` for each
+    # request's token, and gives each request a client of its own with it.
+    client = web_client(settings.slack_api_url)
     installation_store = None
     oauth_flow = None
-    authorize = None
+    authorize: SingleWorkspaceAuthorize | AsyncInstallationStoreAuthorize | None = (
+        single or single_workspace_authorize(services)
+    )
     if credentials.oauth:
         installation_store = services.installations
         # bolt's default asks Slack (auth.test) before every ack; once per
@@ -100,7 +123,7 @@ def build_bolt_app(services: Services) -> AsyncApp:
             client=client,
         )
         oauth_flow = AsyncOAuthFlow(
-            client=AsyncWebClient(base_url=settings.slack_api_url),
+            client=web_client(settings.slack_api_url),
             settings=AsyncOAuthSettings(
                 client_id=credentials.client_id,
                 client_secret=credentials.client_secret,

@@ -27,6 +27,7 @@ from opsbot.slack.interaction import (
     Interaction,
     on_operation_button,
 )
+from opsbot.slack_web import patiently
 from opsbot.store.vault import VaultError
 from opsbot.store.watches import AddResult, WatchLimitReached
 from opsbot.ui import ids
@@ -153,8 +154,11 @@ async def _post_card(asked: Interaction, op_id: int, channel: str) -> str | None
         return None
     card = watch_card_message(watch, now=utc_now(), channel=channel)
     try:
-        posted = await asked.client.chat_postMessage(
-            channel=channel, text=card["text"], blocks=card["blocks"]
+        # A 429 is Slack's "later", not "never": 20 cards in one channel meet it.
+        posted = await patiently(
+            lambda: asked.client.chat_postMessage(
+                channel=channel, text=card["text"], blocks=card["blocks"]
+            )
         )
     except SlackApiError as error:
         reason = str(error.response.get("error") or "unknown error")

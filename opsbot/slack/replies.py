@@ -1,9 +1,13 @@
-"""Answering after the ack: through ``respond`` (response_url), with a
-"working…" placeholder when the answer takes a while.
+"""Answering after the ack: through ``respond`` (response_url).
 
-Slack shows nothing until we answer, so a person who typed ``/ops list`` and
-waits on a slow API sees a placeholder after :data:`PLACEHOLDER_DELAY_S`,
-replaced by the result when it comes.
+A "working…" placeholder is shown only where the answer can replace it: in
+the message whose button was clicked, when the answer redraws that message
+(paging, Cancel). ``replace_original`` acts on the message that carried the
+clicked component and on nothing else (docs.slack.dev/interactivity/
+handling-user-interaction; bolt-python #1268): after a slash command, or a
+click answered in a new message (Info on a public card), a placeholder
+could never be replaced and would stay behind looking like the answer, and
+replacing would turn the clicked message itself into the answer.
 
 Slack takes at most :data:`RESPONSE_URL_USES` posts on one response_url, the
 placeholder included; an answer longer than that ends with a note on what
@@ -42,20 +46,24 @@ async def answer_when_ready(
     what: str,
     replace: bool = False,
 ) -> None:
-    """Post the messages ``work`` produces, with a placeholder if it is slow.
+    """Post the messages ``work`` produces.
 
-    The first message replaces the placeholder (or the original message when
-    ``replace``); the rest follow as new private messages. When ``work``
-    fails unexpectedly, the answer says so, with the log line's reference.
+    With ``replace`` the first one replaces the clicked message (after a
+    placeholder in its place if ``work`` is slow); the rest follow as new
+    private messages. When ``work`` fails unexpectedly, the answer says so,
+    with the log line's reference.
     """
     answer = failures.or_failure(work, what, lambda ref: [failures.unexpected_message(ref)])
-    done, task = await within_budget(answer, PLACEHOLDER_DELAY_S)
     uses_left = RESPONSE_URL_USES
-    if not done:
-        await respond_privately(respond, working_message(what), replace=replace)
-        uses_left -= 1
-        replace = True
-    messages = _within_uses(await task, uses_left)
+    if replace:
+        done, task = await within_budget(answer, PLACEHOLDER_DELAY_S)
+        if not done:
+            await respond_privately(respond, working_message(what), replace=True)
+            uses_left -= 1
+        result = await task
+    else:
+        result = await answer
+    messages = _within_uses(result, uses_left)
     for index, message in enumerate(messages):
         await respond_privately(respond, message, replace=replace and index == 0)
 

@@ -52,9 +52,14 @@ return 1
 # --- watches (opsbot.store.watches) -----------------------------------------------
 
 # KEYS: watch, cards, watches, expiries, outbox.
-# ARGV: op, channel, user, type, label, step, eta ('' = none), created_at
-# (iso), expires_at (epoch), due (epoch), the JSON of a new card, the most
-# watches the team may have.
+# ARGV: op, channel, user, type, label, step, eta ('' = none), now (iso),
+# expires_at (epoch), due (epoch), the JSON of a new card, the most watches
+# the team may have.
+# The watch's expiry is its score in `expiries`, not a field of its own, and
+# no `created_at` is kept (nothing read it); records written before keep
+# both fields, `created_at` still read, `expires_at` no longer. A card
+# is {"t": ts, "w": [watchers]}; cards written before spell these "ts" and
+# "watchers", and are read and extended as they are.
 # Returns 'created', 'new_channel', 'joined', or 'limit' when the watch would
 # be new and the team has that many already (every watch until it is
 # finished counts, as `expiries` holds it): checked in the script, so two
@@ -67,33 +72,42 @@ ADD_WATCH: Final = """
 local op, channel, user = ARGV[1], ARGV[2], ARGV[3]
 local expires_at, due, new_card = ARGV[9], ARGV[10], ARGV[11]
 
--- What Python reads as a card: a string ts and a non-empty list of strings.
-local function is_card(card)
-    if type(card) ~= 'table' or type(card.ts) ~= 'string' or type(card.watchers) ~= 'table' then
-        return false
+-- A card's watchers, or nil unless it is what Python reads as a card: a
+-- string ts and a non-empty list of strings.
+local function watchers_of(card)
+    if type(card) ~= 'table' then
+        return nil
+    end
+    local ts, watchers = card.t or card.ts, card.w or card.watchers
+    if type(ts) ~= 'string' or type(watchers) ~= 'table' then
+        return nil
     end
     local count = 0
-    for index, watcher in pairs(card.watchers) do
+    for index, watcher in pairs(watchers) do
         if type(index) ~= 'number' or type(watcher) ~= 'string' then
-            return false
+            return nil
         end
         count = count + 1
     end
-    return count > 0 and count == #card.watchers
+    if count > 0 and count == #watchers then
+        return watchers
+    end
+    return nil
 end
 
 -- The card with `user` among its watchers, or nil when it does not parse.
 local function joined(raw)
     local ok, card = pcall(cjson.decode, raw)
-    if not ok or not is_card(card) then
+    local watchers = ok and watchers_of(card)
+    if not watchers then
         return nil
     end
-    for _, watcher in ipairs(card.watchers) do
+    for _, watcher in ipairs(watchers) do
         if watcher == user then
             return raw
         end
     end
-    table.insert(card.watchers, user)
+    table.insert(watchers, user)
     local encoded, document = pcall(cjson.encode, card)
     if encoded then
         return document
@@ -105,8 +119,7 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
     if redis.call('ZCARD', KEYS[4]) >= tonumber(ARGV[12]) then
         return 'limit'
     end
-    redis.call('HSET', KEYS[1], 'type', ARGV[4], 'label', ARGV[5], 'step', ARGV[6],
-        'created_at', ARGV[8], 'expires_at', expires_at)
+    redis.call('HSET', KEYS[1], 'type', ARGV[4], 'label', ARGV[5], 'step', ARGV[6])
     if ARGV[7] ~= '' then
         redis.call('HSET', KEYS[1], 'eta', ARGV[7])
     end
@@ -117,10 +130,6 @@ if redis.call('EXISTS', KEYS[1]) == 0 then
     return 'created'
 end
 
-local stored_expiry = tonumber(redis.call('HGET', KEYS[1], 'expires_at'))
-if not stored_expiry or tonumber(expires_at) > stored_expiry then
-    redis.call('HSET', KEYS[1], 'expires_at', expires_at)
-end
 redis.call('ZADD', KEYS[4], 'GT', expires_at, op)
 
 local raw = redis.call('HGET', KEYS[2], channel)
@@ -152,7 +161,11 @@ local ok, card = pcall(cjson.decode, raw)
 if not ok or type(card) ~= 'table' then
     return -1
 end
-card.ts = ARGV[2]
+if card.ts ~= nil then
+    card.ts = ARGV[2]  -- a card written before the compact spelling
+else
+    card.t = ARGV[2]
+end
 local encoded, document = pcall(cjson.encode, card)
 if not encoded then
     return -1

@@ -6,16 +6,23 @@ per card, the *watchers* to mention at the final step. Per watch, Redis holds
 (key names in :mod:`opsbot.store.keyspace`):
 
 - ``watch:<op>``: a small hash: ``type``, ``label``, ``step`` (last seen),
-  ``step_at``, ``created_at``, ``expires_at``, ``eta``, ``final`` once
-  the final step is recorded, and ``unreadable`` (when) while the API's
-  answers describe the operation in a way that cannot be read;
-- ``cards:<op>``: a hash, channel id → JSON ``{"ts", "watchers"}`` (``ts``
-  is "" until the card is posted). The first watcher is the one who started
-  the card: watchers are only ever appended, so it needs no field of its
-  own, and a one-watcher card stays under the 64 bytes that keep the hash in
-  Redis's compact encoding;
+  ``step_at``, ``eta``, ``final`` once the final step is recorded, and
+  ``unreadable`` (when) while the API's answers describe the operation in a
+  way that cannot be read;
+- ``cards:<op>``: a hash, channel id → JSON ``{"t": ts, "w": [watchers]}``
+  (``ts`` is "" until the card is posted). The first watcher is the one who
+  started the card: watchers are only ever appended, so it needs no field of
+  its own;
 - a member in ``watches`` (scored by next poll due) while it is polled, and
-  in ``expiries`` (scored by expiry) until it is finished.
+  in ``expiries`` (scored by expiry, the watch's only record of it) until it
+  is finished.
+
+Records are kept small (a hundred thousand watches are a few hundred bytes
+each, see bench/scale.py): the expiry is not repeated in the hash, no
+``created_at`` is kept (nothing read it), and a card's keys are one letter.
+Records written before (a ``created_at`` and an ``expires_at`` field, cards
+with ``"ts"`` and ``"watchers"``) are read as they are, by Python and by the
+scripts alike.
 
 A team watches at most ``max_watches`` operations (``OPSBOT_MAX_WATCHES``):
 :meth:`WatchStore.add` checks it in the same script that adds the watch, so
@@ -27,7 +34,7 @@ team's outbox (:mod:`opsbot.store.outbox`): of two workers that saw the same
 change, one records it, and a crash after recording cannot lose its posts.
 
 Times follow :mod:`opsbot.store.codec`: ``expires_at`` and the scores are
-epoch seconds, ``step_at`` and ``created_at`` ISO strings. A watch or card
+epoch seconds, ``step_at`` an ISO string. A watch or card
 that does not parse is skipped with a log line; it never stops the others.
 """
 
@@ -97,7 +104,8 @@ class Watch:
     label: str
     step: str
     step_at: dt.datetime | None
-    created_at: dt.datetime
+    # When it was first watched, in records written before they were compacted (None since).
+    created_at: dt.datetime | None
     expires_at: dt.datetime
     eta: int | None
     cards: tuple[Card, ...]
@@ -246,15 +254,20 @@ class WatchStore:
         wanted = list(dict.fromkeys(op_ids))
         if not wanted:
             return {}
+        expiries = keyspace.watch_expiries(team_id)
         async with self._redis.pipeline(transaction=False) as pipe:
             for op_id in wanted:
                 watch_key, cards_key = _watch_keys(team_id, op_id)
                 pipe.hgetall(watch_key)
                 pipe.hgetall(cards_key)
+                pipe.zscore(expiries, str(op_id))
             replies = await pipe.execute()
         found = {}
-        for op_id, fields, cards in zip(wanted, replies[::2], replies[1::2], strict=True):
-            watch = decode_watch(team_id, op_id, decoded_map(fields), decoded_map(cards))
+        for index, op_id in enumerate(wanted):
+            fields, cards, expiry = replies[3 * index : 3 * index + 3]
+            watch = decode_watch(
+                team_id, op_id, decoded_map(fields), decoded_map(cards), expires_at=expiry
+            )
             if watch is not None:
                 found[op_id] = watch
         return found
@@ -440,15 +453,23 @@ def _all_watch_keys(team_id: str, op_id: int) -> list[str]:
 
 def encode_new_card(ts: str, started_by: str) -> str:
     """A card's JSON, compact so that a one-watcher card keeps its hash small."""
-    return json.dumps({"ts": ts, "watchers": [started_by]}, separators=(",", ":"))
+    return json.dumps({"t": ts, "w": [started_by]}, separators=(",", ":"))
 
 
 def decode_watch(
-    team_id: str, op_id: int, fields: Mapping[str, str], cards: Mapping[str, str]
+    team_id: str,
+    op_id: int,
+    fields: Mapping[str, str],
+    cards: Mapping[str, str],
+    *,
+    expires_at: float | str | bytes | None = None,
 ) -> Watch | None:
+    """``expires_at``: the watch's score in ``expiries``; a record written before
+    the compact one also has it as a field, read when there is no score."""
     if not fields:
         return None
     try:
+        expiry = fields["expires_at"] if expires_at is None else expires_at
         return Watch(
             team_id=team_id,
             op_id=op_id,
@@ -456,8 +477,8 @@ def decode_watch(
             label=fields.get("label", ""),
             step=fields["step"],
             step_at=parse_iso(fields["step_at"]) if fields.get("step_at") else None,
-            created_at=parse_iso(fields["created_at"]),
-            expires_at=moment(float(fields["expires_at"])),
+            created_at=parse_iso(fields["created_at"]) if "created_at" in fields else None,
+            expires_at=moment(float(expiry)),
             eta=int(fields["eta"]) if fields.get("eta") else None,
             cards=tuple(_cards(op_id, cards)),
             final="final" in fields,
@@ -481,7 +502,8 @@ def decode_card(channel: str, document: str) -> Card | None:
     parsed = json_object(document)
     if parsed is None:
         return None
-    ts, watchers = parsed.get("ts"), parsed.get("watchers")
+    # Compact keys, or those of a card written before them.
+    ts, watchers = parsed.get("t", parsed.get("ts")), parsed.get("w", parsed.get("watchers"))
     if not (isinstance(ts, str) and isinstance(watchers, list) and watchers):
         return None
     if not all(isinstance(watcher, str) for watcher in watchers):

@@ -17,6 +17,7 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.web.async_client import AsyncWebClient
 
 from opsbot.config import Settings
+from opsbot.slack_web import web_client
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +60,7 @@ class TeamClients:
             return None
         client = self._clients.get(token)
         if client is None:
-            client = AsyncWebClient(
-                token=token, base_url=self._settings.slack_api_url, session=self._open_session()
-            )
+            client = web_client(self._settings.slack_api_url, token, session=self._open_session())
             self._clients[token] = client
         return client
 

@@ -346,16 +346,27 @@ async def _skip_unreadable(deps: CycleDeps, team: _Pass, read: BatchRead) -> Non
 async def _read_in_full(
     deps: CycleDeps, team: _Pass, chunk: Sequence[int], read: BatchRead
 ) -> None:
-    """Record what a full read says: changes, and the operations it no longer returns."""
+    """Record what a full read says: changes, and the operations it no longer returns.
+
+    An operation returned exactly as this worker last compared it with its
+    stored watch (:class:`~opsbot.watcher.memory.SeenSteps`) is not compared
+    again: only rescheduled. The others are compared, with one ``HMGET`` each.
+    """
     team_id, now, result = team.team_id, team.now, team.result
     returned = {glance.id: glance for glance in read.glances}
-    watches = await deps.watches.polled_states(team_id, chunk)
+    settled = {
+        op_id for op_id, glance in returned.items() if team.memory.seen.unchanged(team_id, glance)
+    }
+    watches = await deps.watches.polled_states(team_id, [op for op in chunk if op not in settled])
     await _readable_again(deps, team_id, watches, returned, read)
     # One spread for the whole batch, so that the batch stays due together
     # and batches added at the same moment drift apart.
     spread = random.uniform(MIN_SPREAD, 1.0)
     unchanged: dict[int, float] = {}
     for op_id in chunk:
+        if op_id in settled:
+            unchanged[op_id] = now + deps.policy.operation_delay(returned[op_id].eta) * spread
+            continue
         watch = watches.get(op_id)
         if watch is None or watch.final or op_id in read.unreadable:
             continue  # unwatched or ended meanwhile, or found unreadable
@@ -422,7 +433,8 @@ async def _record(
     """
     team_id, now, result = team.team_id, team.now, team.result
     if not glance.step or glance.step == watch.step:
-        team.memory.seen.compared(team_id, glance)
+        if not watch.unreadable:  # a flagged one is compared until its flag is cleared
+            team.memory.seen.compared(team_id, glance)
         return False
     try:
         result.polled[glance.id] = glance.operation()

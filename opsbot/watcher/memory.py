@@ -82,7 +82,9 @@ class SeenSteps:
     as this worker last compared it with the stored step needs no compare
     again: a step change always moves ``date_updated`` on, so an equal pair
     is the same state (and whoever recorded it, Redis holds it). Full reads
-    still compare everything: they are the safety net.
+    do not compare it again either: they are the safety net against what the
+    API leaves out of changes-only answers, and they still read every
+    operation; what they would compare it with is what was compared already.
     """
 
     def __init__(self) -> None:

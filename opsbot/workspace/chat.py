@@ -160,7 +160,7 @@ def delete_message(workspace: Workspace, message: Message) -> None:
 
 def writable_channel(call: Call) -> Channel:
     """The channel ``call`` posts to, if the bot may post there."""
-    channel = call.workspace.channel_of(call.bot.team_id, call.arg("channel"))
+    channel = call.workspace.channel_for(call.bot, call.arg("channel"))
     if channel.is_private and not channel.bot_member:
         raise SlackError("channel_not_found")
     if channel.is_archived:
@@ -202,7 +202,7 @@ def _thread_parent(workspace: Workspace, channel: Channel, thread_ts: Any) -> st
 
 
 def _own_message(call: Call, not_ours: str) -> Message:
-    channel = call.workspace.channel_of(call.bot.team_id, call.arg("channel"))
+    channel = call.workspace.channel_for(call.bot, call.arg("channel"))
     ts = call.arg("ts")
     message = call.workspace.messages.get((channel.id, ts))
     if message is None:

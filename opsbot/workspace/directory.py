@@ -33,7 +33,7 @@ def users_info(call: Call) -> JSON:
 
 def conversations_info(call: Call) -> JSON:
     """Needs the read scope of the channel's kind (channels:read or groups:read)."""
-    channel = call.workspace.channel_of(call.bot.team_id, call.arg("channel"))
+    channel = call.workspace.channel_for(call.bot, call.arg("channel"))
     if channel.is_private and not channel.bot_member:
         raise SlackError("channel_not_found")
     require(_read_scope(channel), call.bot.scopes)

@@ -25,7 +25,9 @@ def oauth_v2_access(call: Call) -> JSON:
     grant = call.workspace.grants.pop(str(call.args.get("code")), None)
     if grant is None:
         raise SlackError("invalid_code")
-    installation = call.workspace.install(grant.team_id, installer=grant.installer_user_id)
+    installation = call.workspace.install(
+        grant.team_id, bot_token=grant.bot_token, installer=grant.installer_user_id
+    )
     installation.is_enterprise_install = grant.is_enterprise_install
     _rotate_if_enabled(call, installation)
     return _answer(call, installation, grant)

@@ -14,6 +14,7 @@ with Slack's short text (``used_url``, ``expired_url``, ``no_text``,
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -48,6 +49,8 @@ def response_handler(workspace: Workspace) -> Callable[[web.Request], Awaitable[
         except Refused as refused:
             workspace.publish("response_url.refused", reason=refused.text)
             return web.Response(status=refused.status, text=refused.text)
+        if workspace.faults.latency:
+            await asyncio.sleep(workspace.faults.latency)
         return web.Response(text="ok")
 
     return answer
@@ -65,6 +68,8 @@ def respond(workspace: Workspace, url_id: str, body: dict[str, Any]) -> None:
         else:
             _post_new(workspace, url, content, body)
     url.uses += 1
+    url.posts.append(body)
+    workspace.publish("response_url.used", url=url_id, uses=url.uses)
 
 
 def _usable(workspace: Workspace, url_id: str) -> ResponseUrl:

@@ -280,6 +280,8 @@ class ResponseUrl:
     issued_at: float
     source: tuple[str, str, bool] | None = None  # (channel, ts, ephemeral)
     uses: int = 0
+    # What the app posted to it, as it posted it (accepted posts only).
+    posts: list[JSON] = field(default_factory=list)
 
 
 @dataclass
@@ -290,6 +292,7 @@ class Grant:
     team_id: str
     installer_user_id: str
     is_enterprise_install: bool = False
+    bot_token: str | None = None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ expects from https://slack.com/api/.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -77,11 +78,16 @@ def api_handler(
             body = dispatch(workspace, methods.get(name), Call(workspace, name, args, token))
         except SlackError as error:
             workspace.calls.append(ApiCall(name, args, token, workspace.clock(), error.error))
-            return web.json_response(
+            response = web.json_response(
                 error.body(), status=error.status, headers={**headers, **error.headers}
             )
-        workspace.calls.append(ApiCall(name, args, token, workspace.clock(), None))
-        return web.json_response(body, headers=headers)
+        else:
+            workspace.calls.append(ApiCall(name, args, token, workspace.clock(), None))
+            response = web.json_response(body, headers=headers)
+        # Recorded first, so a test woken by the call sees its effects at once.
+        if workspace.faults.latency:
+            await asyncio.sleep(workspace.faults.latency)
+        return response
 
     return answer
 
@@ -89,6 +95,9 @@ def api_handler(
 def dispatch(workspace: Workspace, method: Method | None, call: Call) -> JSON:
     if method is None:
         raise SlackError("unknown_method")
+    scripted = workspace.faults.take(call.method, _channel(call.args), rate_limits=True)
+    if scripted is not None:
+        raise scripted
     if method.auth == "app":
         check_app_token(workspace, call.token)
         workspace.rates.check("app", call.method)
@@ -97,6 +106,9 @@ def dispatch(workspace: Workspace, method: Method | None, call: Call) -> JSON:
         workspace.rates.check("client", call.method)
         return method.handler(call)
     installation = installation_for(workspace, call.token)
+    scripted = workspace.faults.take(call.method, _channel(call.args), rate_limits=False)
+    if scripted is not None:
+        raise scripted
     require_for_method(call.method, installation.scopes)
     workspace.rates.check(installation.team_id, call.method, _channel(call.args))
     return method.handler(Call(workspace, call.method, call.args, call.token, installation))

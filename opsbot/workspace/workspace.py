@@ -16,6 +16,7 @@ from typing import Any, Literal
 from opsbot.workspace.changes import Change, ChangeFeed
 from opsbot.workspace.clock import Clock, system_clock
 from opsbot.workspace.errors import SlackError
+from opsbot.workspace.faults import Faults
 from opsbot.workspace.rates import RateLimiter
 from opsbot.workspace.scopes import Manifest
 from opsbot.workspace.settings import WorkspaceSettings
@@ -83,6 +84,7 @@ class Workspace:
         self.ids = Ids()
         self.feed = ChangeFeed()
         self.rates = RateLimiter(self.settings.rates, clock)
+        self.faults = Faults()
         self.teams: dict[str, Team] = {}
         self.users: dict[str, User] = {}
         self.channels: dict[str, Channel] = {}
@@ -187,6 +189,7 @@ class Workspace:
         bot_token: str | None = None,
         scopes: Iterable[str] | None = None,
         installer: str | None = None,
+        org_wide: bool = False,
     ) -> Installation:
         """The app installed in ``team_id``: its bot token works from now on.
 
@@ -202,16 +205,27 @@ class Workspace:
             bot_id=f"B0BOT{team_id}",
             scopes=frozenset(self.app.manifest.bot_scopes if scopes is None else scopes),
             enterprise_id=team.enterprise_id,
+            is_enterprise_install=org_wide and team.enterprise_id is not None,
             installer_user_id=installer,
         )
         self.installations[installation.bot_token] = installation
         self.publish("app.installed", team=team_id)
         return installation
 
-    def grant_code(self, team_id: str, installer: str, *, enterprise_install: bool = False) -> str:
-        """An OAuth code, as Slack hands one to the redirect after a person approves."""
+    def grant_code(
+        self,
+        team_id: str,
+        installer: str,
+        *,
+        enterprise_install: bool = False,
+        bot_token: str | None = None,
+    ) -> str:
+        """An OAuth code, as Slack hands one to the redirect after a person approves.
+
+        ``bot_token``: the token the exchange hands out (default: a fresh one).
+        """
         code = f"code-{self.ids.next()}"
-        self.grants[code] = Grant(code, team_id, installer, enterprise_install)
+        self.grants[code] = Grant(code, team_id, installer, enterprise_install, bot_token)
         return code
 
     def open_dm(self, team_id: str, user_id: str) -> tuple[Channel, bool]:
@@ -313,6 +327,26 @@ class Workspace:
         url = ResponseUrl(self.ids.of("R"), team_id, channel_id, user_id, self.clock(), source)
         self.response_urls[url.id] = url
         return f"{self.base_url}/response/{url.id}"
+
+    def reach(self, installation: Installation) -> set[str]:
+        """The workspaces a bot token acts in: its own, or its whole org for an org-wide install.
+
+        docs.slack.dev/enterprise: an app installed at the org level "can
+        access all workspaces within the organization" that it is added to;
+        here it is taken as added to all of them.
+        """
+        if not (installation.is_enterprise_install and installation.enterprise_id):
+            return {installation.team_id}
+        return {t.id for t in self.teams.values() if t.enterprise_id == installation.enterprise_id}
+
+    def channel_for(self, installation: Installation, name_or_id: str) -> Channel:
+        """The channel a bot token means, in any workspace it reaches."""
+        for team_id in sorted(self.reach(installation)):
+            try:
+                return self.channel_of(team_id, name_or_id)
+            except SlackError:
+                continue
+        raise SlackError("channel_not_found")
 
     def channel_of(self, team_id: str, name_or_id: str) -> Channel:
         """The channel ``team_id``'s app means by an id or ``#name``; else ``channel_not_found``."""

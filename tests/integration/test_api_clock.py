@@ -92,7 +92,7 @@ async def answer_to(url: str, redis_url: str, text: str) -> tuple[JSON, dt.datet
         env = opsbot_env(slack_api_url=slack.api_url, api_url=url, redis_url=redis_url)
         async with (
             running_opsbot(env) as opsbot,
-            SlackClient(opsbot.base_url, SIGNING_SECRET) as client,
+            SlackClient(opsbot.base_url, SIGNING_SECRET, slack=slack) as client,
         ):
             await opsbot.set_team_key(TEAM_ID, KEY)
             asked = dt.datetime.now(dt.UTC)

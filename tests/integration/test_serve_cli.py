@@ -294,7 +294,7 @@ async def _set_key_through_slack(
 ) -> None:
     fake_slack.set_user(USER_ID, is_admin=True)
     typed = {"api_key": {"value": plain_text_state(api_key)}}
-    async with SlackClient(serving.base_url, SIGNING_SECRET) as client:
+    async with SlackClient(serving.base_url, SIGNING_SECRET, slack=fake_slack) as client:
         reply = await client.post(view_submission_body("api_key", typed))
     assert reply.status == 200
     assert "saved" in reply.text
@@ -302,7 +302,7 @@ async def _set_key_through_slack(
 
 async def _key_status(serving: ServeProcess, fake_slack: FakeSlack, name: str) -> str:
     body = slash_command_body("key status", response_url=fake_slack.response_url(name))
-    async with SlackClient(serving.base_url, SIGNING_SECRET) as client:
+    async with SlackClient(serving.base_url, SIGNING_SECRET, slack=fake_slack) as client:
         assert (await client.post(body)).status == 200
     [answer] = await fake_slack.wait_for_responses(name)
     return str(answer["text"])

@@ -60,7 +60,6 @@ async def test_a_first_watch_is_created_with_its_card_and_polled_now(
         "example.com",
     )
     assert (found.step, found.step_at, found.eta, found.final) == ("WAIT", None, 600, False)
-    assert found.created_at == NOW
     assert found.expires_at == IN_A_WEEK
     assert found.cards == (Card(channel="C0AAA", ts="", watchers=("U0ANN",), started_by="U0ANN"),)
     assert await store.due(TEAM, NOW.timestamp()) == [42]
@@ -82,9 +81,9 @@ async def test_times_come_back_as_aware_utc(store: WatchStore) -> None:
 
     found = await stored(store, 42)
     assert found.step_at is not None
-    for moment in (found.created_at, found.expires_at, found.step_at):
+    for moment in (found.expires_at, found.step_at):
         assert moment.tzinfo == dt.UTC
-    assert (found.created_at, found.expires_at, found.step_at) == (NOW, IN_A_WEEK, LATER)
+    assert (found.expires_at, found.step_at) == (IN_A_WEEK, LATER)
 
 
 async def test_naive_datetimes_are_refused(store: WatchStore) -> None:

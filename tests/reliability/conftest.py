@@ -22,7 +22,7 @@ import datetime as dt
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import aiohttp
@@ -40,13 +40,28 @@ from opsbot.store.server import RedisServer
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Vault, load_keyring
 from opsbot.store.watches import NewWatch, WatchStore
+from opsbot.workspace import Window, WorkspaceSettings
 from tests.support.opsbot_app import CLIENT_ID, CLIENT_SECRET, new_encryption_key
 from tests.support.ports import free_port
 from tests.support.redis_engines import SentinelEngine
-from tests.support.slack_api import JSON, FakeSlack
+from tests.support.slack_api import FAST_RATES, JSON, FakeSlack
 from tests.support.worker_process import WorkerProcess, worker_env
 
 TEAMS = ("TREL1", "TREL2", "TREL3", "TREL4", "TREL5")
+ENTERPRISE = "E0RELIABILITY"
+# Workers in one-workspace mode get tokens of their own, installed beforehand.
+MAX_WORKERS = 8
+# The tests' fast per-channel rate; the org-wide tokens' posts all count
+# against one workspace, so its minute allows the whole fleet's rounds, and
+# so does chat.update's (Tier 3, 50 a minute: 300 cards edited at once would
+# take 6 minutes a round in Slack; these tests are about workers, not rates).
+FLEET_SLACK = WorkspaceSettings(
+    rates=replace(
+        FAST_RATES,
+        post_per_team=Window(calls=5000),
+        tiers={**FAST_RATES.tiers, "chat.update": Window(calls=5000)},
+    )
+)
 OPERATIONS_PER_TEAM = 60
 # These operations are also watched in a second channel: two cards, one poll.
 TWICE_WATCHED_PER_TEAM = 2
@@ -99,7 +114,7 @@ class Fleet:
 
         ``oauth``: each team's bot token comes from the installation store.
         Otherwise each worker runs in one-workspace mode with a token of its
-        own (FakeSlack takes any), which tells in Slack's log who posted what.
+        own (an org-wide install), which tells in Slack's log who posted what.
         """
         started = []
         for _ in range(count):
@@ -281,9 +296,10 @@ async def open_fleet(redis_url: str, tmp_path: Path) -> AsyncIterator[Fleet]:
         simulator.add_account(team_key(team), operations=0)
     async with (
         serve_simulator(simulator) as served,
-        FakeSlack() as slack,
+        FakeSlack(tokens=(), settings=FLEET_SLACK) as slack,
         aiohttp.ClientSession() as http,
     ):
+        _open_teams(slack)
         settings = Settings(
             api_url=served.url,
             api_timeout_s=5.0,
@@ -300,6 +316,23 @@ async def open_fleet(redis_url: str, tmp_path: Path) -> AsyncIterator[Fleet]:
                 yield fleet
             finally:
                 await asyncio.gather(*(worker.stop() for worker in fleet.workers))
+
+
+def _open_teams(slack: FakeSlack) -> None:
+    """The teams, in one Enterprise Grid org, each with the app and its channels.
+
+    Workers in one-workspace mode post with tokens of their own: org-wide
+    installs, which Slack lets act in every workspace of the org.
+    """
+    for number, team in enumerate(TEAMS, start=1):
+        slack.add_team(team, enterprise_id=ENTERPRISE)
+        slack.install(team, bot_token(team))
+        for index in range(OPERATIONS_PER_TEAM):
+            slack.add_channel(f"C{number}{index:03d}", team_id=team)
+        for index in range(TWICE_WATCHED_PER_TEAM):
+            slack.add_channel(f"C{number}9{index:02d}", team_id=team)
+    for number in range(MAX_WORKERS):
+        slack.install(TEAMS[0], worker_token(number), org_wide=True)
 
 
 async def _install(fleet: Fleet) -> None:

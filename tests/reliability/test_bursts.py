@@ -56,7 +56,7 @@ async def test_200_simultaneous_lists_are_all_acked_in_time_and_answered(
     async with (
         keyed_serve(fake_slack, api, redis_url, OPSBOT_REDIS_MAX_CONNECTIONS=POOL_SIZE) as opsbot,
         aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=0)) as http,
-        SlackClient(opsbot.base_url, SIGNING_SECRET, session=http) as client,
+        SlackClient(opsbot.base_url, SIGNING_SECRET, session=http, slack=fake_slack) as client,
     ):
         replies = await burst(client, fake_slack, BURST)
         assert [reply.status for reply in replies] == [200] * BURST

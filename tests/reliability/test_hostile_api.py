@@ -143,20 +143,17 @@ async def opsbot_on(
     env = opsbot_env(slack_api_url=fake_slack.api_url, api_url=api_url, redis_url=redis_url)
     async with (
         running_opsbot(env) as opsbot,
-        SlackClient(opsbot.base_url, SIGNING_SECRET) as client,
+        SlackClient(opsbot.base_url, SIGNING_SECRET, slack=fake_slack) as client,
     ):
         await opsbot.set_team_key(TEAM_ID, key)
         yield opsbot, client
 
 
 async def answer_to(client: SlackClient, fake_slack: FakeSlack, text: str, name: str) -> JSON:
-    """The private answer to ``/ops text`` (after its ack and any "working" placeholder)."""
+    """The private answer to ``/ops text`` (one post: a command gets no placeholder)."""
     reply = await client.post(slash_command_body(text, response_url=fake_slack.response_url(name)))
     assert reply.status == 200
-    [first] = await fake_slack.wait_for_responses(name, timeout=ANSWER_TIMEOUT_S)
-    answer = first
-    if first["text"].startswith("Working on it"):
-        _, answer = await fake_slack.wait_for_responses(name, count=2, timeout=ANSWER_TIMEOUT_S)
+    [answer] = await fake_slack.wait_for_responses(name, timeout=ANSWER_TIMEOUT_S)
     assert answer["response_type"] == "ephemeral"
     return answer
 

@@ -92,7 +92,7 @@ async def list_command(opsbot: ServeProcess, fake_slack: FakeSlack, name: str) -
     timeout = aiohttp.ClientTimeout(total=ACK_TIMEOUT_S)
     async with (
         aiohttp.ClientSession(timeout=timeout) as http,
-        SlackClient(opsbot.base_url, SIGNING_SECRET, session=http) as client,
+        SlackClient(opsbot.base_url, SIGNING_SECRET, session=http, slack=fake_slack) as client,
     ):
         reply = await client.post(
             slash_command_body("list", response_url=fake_slack.response_url(name))

@@ -83,7 +83,7 @@ async def healthz_and_help(opsbot: ServeProcess, fake_slack: FakeSlack) -> tuple
     async with aiohttp.ClientSession(timeout=timeout) as http:
         async with http.get(f"{opsbot.base_url}/healthz") as health:
             health_status = health.status
-        client = SlackClient(opsbot.base_url, SIGNING_SECRET, session=http)
+        client = SlackClient(opsbot.base_url, SIGNING_SECRET, session=http, slack=fake_slack)
         body = slash_command_body("help", response_url=fake_slack.response_url("help"))
         helped = await client.post(body)
     # A refused connection answers 503 without a body: only an answer is read.

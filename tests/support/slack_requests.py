@@ -19,7 +19,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 import aiohttp
@@ -281,11 +281,19 @@ class EventsReply:
         return json.loads(self.text)
 
 
+class Deliverer(Protocol):
+    """What Slack does to a request before sending it (``FakeSlack.deliver``)."""
+
+    def deliver(self, body: str) -> str: ...
+
+
 class SlackClient:
     """Posts signed bodies to an app's ``/slack/events`` as Slack would.
 
     ``async with SlackClient(base_url, secret) as slack_client:`` owns its
-    aiohttp session unless one is given.
+    aiohttp session unless one is given. With ``slack`` (the tests' local
+    workspace), each body first gets what Slack adds to it: a fresh
+    trigger_id, a response_url tied to the message clicked.
     """
 
     def __init__(
@@ -295,9 +303,11 @@ class SlackClient:
         *,
         path: str = "/slack/events",
         session: aiohttp.ClientSession | None = None,
+        slack: Deliverer | None = None,
     ) -> None:
         self.url = base_url.rstrip("/") + path
         self._secret = signing_secret
+        self._slack = slack
         self._session = session
         self._owns_session = session is None
 
@@ -331,6 +341,8 @@ class SlackClient:
         """
         if self._session is None:
             raise RuntimeError("SlackClient used outside `async with`")
+        if self._slack is not None:
+            body = self._slack.deliver(body)
         request_headers = {
             "Content-Type": JSON_CONTENT_TYPE if body.startswith("{") else FORM_CONTENT_TYPE,
             "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",

@@ -24,7 +24,9 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from tests.support.slack_api import RESPONSE_URL_USES, FakeSlack
+from opsbot.workspace import Limits
+from tests.support.opsbot_app import CLIENT_ID, CLIENT_SECRET
+from tests.support.slack_api import FakeSlack
 from tests.support.slack_requests import (
     CHANNEL_ID,
     TEAM_ID,
@@ -95,18 +97,18 @@ async def test_post_then_update_then_delete_a_message(
     slack: FakeSlack, client: AsyncWebClient
 ) -> None:
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "*1*"}}]
-    first = await client.chat_postMessage(channel="C1", text="one", blocks=blocks)
-    second = await client.chat_postMessage(channel="C1", text="two", thread_ts=first["ts"])
+    first = await client.chat_postMessage(channel=CHANNEL_ID, text="one", blocks=blocks)
+    second = await client.chat_postMessage(channel=CHANNEL_ID, text="two", thread_ts=first["ts"])
     assert float(second["ts"]) > float(first["ts"])
     assert first["message"]["blocks"] == blocks
 
-    updated = await client.chat_update(channel="C1", ts=first["ts"], text="one, edited")
+    updated = await client.chat_update(channel=CHANNEL_ID, ts=first["ts"], text="one, edited")
     assert updated["ts"] == first["ts"]
-    assert slack.message("C1", first["ts"])["text"] == "one, edited"
-    assert slack.message("C1", second["ts"])["thread_ts"] == first["ts"]
+    assert slack.message(CHANNEL_ID, first["ts"])["text"] == "one, edited"
+    assert slack.message(CHANNEL_ID, second["ts"])["thread_ts"] == first["ts"]
 
-    await client.chat_delete(channel="C1", ts=second["ts"])
-    assert [m["ts"] for m in slack.messages("C1")] == [first["ts"]]
+    await client.chat_delete(channel=CHANNEL_ID, ts=second["ts"])
+    assert [m["ts"] for m in slack.messages(CHANNEL_ID)] == [first["ts"]]
     assert [call.method for call in slack.calls] == [
         "chat.postMessage",
         "chat.postMessage",
@@ -116,9 +118,12 @@ async def test_post_then_update_then_delete_a_message(
     assert {call.token for call in slack.calls} == {BOT_TOKEN}
 
 
-async def test_ephemeral_message_gets_a_message_ts(client: AsyncWebClient) -> None:
-    response = await client.chat_postEphemeral(channel="C1", user="U1", text="only you")
-    assert response["message_ts"].startswith("1700000000.")
+async def test_ephemeral_message_gets_a_message_ts(
+    slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    response = await client.chat_postEphemeral(channel=CHANNEL_ID, user=USER_ID, text="only you")
+    [shown] = slack.workspace.ephemerals_for(USER_ID, CHANNEL_ID)
+    assert shown.ts == response["message_ts"]
 
 
 async def test_form_encoded_calls_are_parsed_like_json_ones(
@@ -126,10 +131,10 @@ async def test_form_encoded_calls_are_parsed_like_json_ones(
 ) -> None:
     blocks = [{"type": "divider"}]
     await client.api_call(
-        "chat.postMessage", data={"channel": "C1", "text": "t", "blocks": json.dumps(blocks)}
+        "chat.postMessage", data={"channel": CHANNEL_ID, "text": "t", "blocks": json.dumps(blocks)}
     )
     assert slack.calls_to("chat.postMessage")[0].args == {
-        "channel": "C1",
+        "channel": CHANNEL_ID,
         "text": "t",
         "blocks": blocks,
     }
@@ -138,7 +143,7 @@ async def test_form_encoded_calls_are_parsed_like_json_ones(
 async def test_a_message_over_fifty_blocks_is_refused(client: AsyncWebClient) -> None:
     blocks = [{"type": "divider"}] * 51
     with pytest.raises(SlackApiError) as refused:
-        await client.chat_postMessage(channel="C1", text="t", blocks=blocks)
+        await client.chat_postMessage(channel=CHANNEL_ID, text="t", blocks=blocks)
     assert refused.value.response["error"] == "invalid_blocks"
 
 
@@ -152,7 +157,8 @@ async def test_views_update_needs_the_current_hash(
         "blocks": [],
         "private_metadata": "42",
     }
-    opened = (await client.views_open(trigger_id="t1", view=modal))["view"]
+    trigger_id = slack.workspace.issue_trigger(TEAM_ID, USER_ID)
+    opened = (await client.views_open(trigger_id=trigger_id, view=modal))["view"]
     assert opened["id"].startswith("V")
     assert opened["private_metadata"] == "42"
 
@@ -174,7 +180,7 @@ async def test_users_info_tells_admins_and_owners(slack: FakeSlack, client: Asyn
     }
     assert {uid: (u["is_admin"], u["is_owner"]) for uid, u in users.items()} == {
         "U_ADMIN": (True, False),
-        "U_OWNER": (False, True),
+        "U_OWNER": (True, True),  # Slack marks an owner an admin too
         "U_PLAIN": (False, False),
     }
     assert slack.calls_to("users.info")[0].args == {"user": "U_ADMIN"}
@@ -182,8 +188,8 @@ async def test_users_info_tells_admins_and_owners(slack: FakeSlack, client: Asyn
 
 async def test_auth_test_and_conversations_info_name_the_team(client: AsyncWebClient) -> None:
     identity = await client.auth_test()
-    channel = await client.conversations_info(channel="C9")
-    assert (identity["team_id"], channel["channel"]["id"]) == (TEAM_ID, "C9")
+    channel = await client.conversations_info(channel=CHANNEL_ID)
+    assert (identity["team_id"], channel["channel"]["id"]) == (TEAM_ID, CHANNEL_ID)
 
 
 @pytest.mark.parametrize(
@@ -220,15 +226,17 @@ async def test_unknown_method_is_refused_and_recorded(
 async def test_oauth_code_is_exchanged_once_for_a_working_token(slack: FakeSlack) -> None:
     code = slack.oauth_code(team_id="T_OTHER", bot_token="xoxb-other")
     anonymous = AsyncWebClient(base_url=slack.api_url)
-    grant = await anonymous.oauth_v2_access(client_id="111.222", client_secret="shh", code=code)
+    grant = await anonymous.oauth_v2_access(
+        client_id=CLIENT_ID, client_secret=CLIENT_SECRET, code=code
+    )
     assert (grant["team"]["id"], grant["access_token"]) == ("T_OTHER", "xoxb-other")
-    assert slack.calls_to("oauth.v2.access")[0].args["client_id"] == "111.222"
+    assert slack.calls_to("oauth.v2.access")[0].args["client_id"] == CLIENT_ID
 
     identity = await AsyncWebClient(base_url=slack.api_url, token="xoxb-other").auth_test()
     assert identity["team_id"] == "T_OTHER"
 
     with pytest.raises(SlackApiError) as reused:
-        await anonymous.oauth_v2_access(client_id="111.222", client_secret="shh", code=code)
+        await anonymous.oauth_v2_access(client_id=CLIENT_ID, client_secret=CLIENT_SECRET, code=code)
     assert reused.value.response["error"] == "invalid_code"
 
 
@@ -238,9 +246,10 @@ async def test_oauth_code_is_exchanged_once_for_a_working_token(slack: FakeSlack
 async def test_fail_answers_the_error_the_given_number_of_times(
     slack: FakeSlack, client: AsyncWebClient
 ) -> None:
+    slack.add_channel("C_CLOSED")
     slack.fail("chat.postMessage", error="not_in_channel", times=2, channel="C_CLOSED")
     errors = []
-    for channel in ("C_OPEN", "C_CLOSED", "C_CLOSED", "C_CLOSED"):
+    for channel in (CHANNEL_ID, "C_CLOSED", "C_CLOSED", "C_CLOSED"):
         try:
             await client.chat_postMessage(channel=channel, text="hi")
             errors.append("ok")
@@ -253,7 +262,7 @@ async def test_rate_limit_is_a_429_with_retry_after(slack: FakeSlack) -> None:
     slack.rate_limit("chat.postMessage", retry_after=7)
     client = AsyncWebClient(base_url=slack.api_url, token=BOT_TOKEN, retry_handlers=[])
     with pytest.raises(SlackApiError) as limited:
-        await client.chat_postMessage(channel="C1", text="hi")
+        await client.chat_postMessage(channel=CHANNEL_ID, text="hi")
     assert limited.value.response.status_code == 429
     assert limited.value.response.headers["Retry-After"] == "7"
     assert limited.value.response["error"] == "ratelimited"
@@ -268,7 +277,7 @@ async def test_slack_sdk_retry_handler_gets_through_after_the_rate_limit(
         token=BOT_TOKEN,
         retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=1)],
     )
-    response = await retrying.chat_postMessage(channel="C1", text="hi")
+    response = await retrying.chat_postMessage(channel=CHANNEL_ID, text="hi")
     assert response["ok"]
     assert len(slack.calls_to("chat.postMessage")) == 2
 
@@ -298,7 +307,7 @@ async def test_wait_for_returns_once_a_later_call_arrives(
 ) -> None:
     async def post_later() -> None:
         await asyncio.sleep(0.05)
-        await client.chat_postMessage(channel="C1", text="late")
+        await client.chat_postMessage(channel=CHANNEL_ID, text="late")
 
     task = asyncio.create_task(post_later())
     calls = await slack.wait_for("chat.postMessage")
@@ -356,7 +365,7 @@ async def bolt_url(slack: FakeSlack) -> AsyncIterator[str]:
     @app.event("app_uninstalled")
     async def uninstalled(ack: AsyncAck, context: dict[str, Any], say: AsyncSay) -> None:
         await ack()
-        await say(channel="C_AUDIT", text=f"uninstalled from {context['team_id']}")
+        await say(channel="C0AUDIT", text=f"uninstalled from {context['team_id']}")
 
     runner = web.AppRunner(app.web_app(path="/slack/events"), access_log=None)
     await runner.setup()
@@ -408,7 +417,8 @@ async def test_bolt_runs_a_select_inside_a_modal(
 ) -> None:
     title = {"type": "plain_text", "text": "Relaunch"}
     modal = {"type": "modal", "callback_id": "relaunch", "title": title, "blocks": []}
-    opened = (await client.views_open(trigger_id="t", view=modal))["view"]
+    trigger_id = slack.workspace.issue_trigger(TEAM_ID, USER_ID)
+    opened = (await client.views_open(trigger_id=trigger_id, view=modal))["view"]
     body = view_select_body(opened, "add_field", option("duration", "Duration"))
     async with SlackClient(bolt_url, SECRET) as slack_client:
         assert (await slack_client.post(body)).status == 200
@@ -439,7 +449,7 @@ async def test_bolt_runs_an_event(slack: FakeSlack, bolt_url: str) -> None:
         reply = await slack_client.post(event_body(app_uninstalled_event(), team_id=TEAM_ID))
     assert reply.status == 200
     posted = await slack.wait_for("chat.postMessage")
-    assert posted[0].args["text"] == f"uninstalled from {TEAM_ID}"
+    assert (posted[0].error, posted[0].args["text"]) == (None, f"uninstalled from {TEAM_ID}")
 
 
 async def test_bolt_answers_the_url_verification_challenge(bolt_url: str) -> None:
@@ -452,8 +462,8 @@ async def test_a_response_url_takes_five_posts_like_slack() -> None:
     async with FakeSlack() as slack, aiohttp.ClientSession() as session:
         url = slack.response_url("five")
         statuses = []
-        for number in range(RESPONSE_URL_USES + 1):
+        for number in range(Limits().response_url_uses + 1):
             async with session.post(url, json={"text": f"post {number}"}) as reply:
                 statuses.append(reply.status)
-    assert statuses == [200] * RESPONSE_URL_USES + [404]
-    assert len(slack.responses("five")) == RESPONSE_URL_USES
+    assert statuses == [200] * Limits().response_url_uses + [404]
+    assert len(slack.responses("five")) == Limits().response_url_uses

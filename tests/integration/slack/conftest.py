@@ -1,4 +1,4 @@
-"""opsbot served over real HTTP against the simulator, FakeSlack and a real Redis."""
+"""opsbot served over real HTTP against the simulator, the local Slack workspace and Redis."""
 
 from __future__ import annotations
 
@@ -45,6 +45,6 @@ async def keyed_opsbot(opsbot: RunningOpsbot, sim_key: str) -> RunningOpsbot:
 
 
 @pytest.fixture
-async def slack_client(opsbot: RunningOpsbot) -> AsyncIterator[SlackClient]:
-    async with SlackClient(opsbot.base_url, SIGNING_SECRET) as client:
+async def slack_client(opsbot: RunningOpsbot, fake_slack: FakeSlack) -> AsyncIterator[SlackClient]:
+    async with SlackClient(opsbot.base_url, SIGNING_SECRET, slack=fake_slack) as client:
         yield client

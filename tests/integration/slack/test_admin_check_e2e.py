@@ -24,7 +24,8 @@ NOT_ADMIN = "Only workspace admins and owners"
 
 Failure = Callable[[FakeSlack], None]
 FAILURES: dict[str, Failure] = {
-    "rate limited": lambda slack: slack.rate_limit("users.info", times=None),
+    # Longer than opsbot's clients wait out by themselves (slack_web.LONGEST_RETRY_AFTER_S).
+    "rate limited": lambda slack: slack.rate_limit("users.info", retry_after=30, times=None),
     "bad token": lambda slack: slack.fail("users.info", "invalid_auth", times=None),
     "revoked token": lambda slack: slack.fail("users.info", "token_revoked", times=None),
 }

@@ -32,7 +32,7 @@ from opsbot.slack.commands import parse_command
 from opsbot.slack.grammar import CommandError
 from tests.support.opsbot_app import SIGNING_SECRET, opsbot_env, running_opsbot
 from tests.support.slack_api import FakeSlack
-from tests.support.slack_requests import TEAM_ID, Sender, SlackClient, slash_command_body
+from tests.support.slack_requests import TEAM_ID, SlackClient, slash_command_body
 
 # Slack gives up on a request not answered within 3 s.
 SLACK_TIMEOUT_S = 3.0
@@ -146,7 +146,7 @@ async def serve_opsbot(
             aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SLACK_TIMEOUT_S))
         )
         slack_client = await stack.enter_async_context(
-            SlackClient(opsbot.base_url, SIGNING_SECRET, session=session)
+            SlackClient(opsbot.base_url, SIGNING_SECRET, session=session, slack=fake_slack)
         )
         yield Harness(fake_slack, slack_client, itertools.count(1))
 
@@ -166,12 +166,10 @@ async def answer_to(harness: Harness, text: str) -> dict[str, Any]:
     """Send ``/ops text``; return the private message or modal it got."""
     slack = harness.fake_slack
     n = next(harness.examples)
-    name, trigger_id = f"fuzz-{n}", f"1700000000.{n}.fuzz"
+    name = f"fuzz-{n}"
     opened_before = len(slack.calls_to("views.open"))
     updated_before = len(slack.calls_to("views.update"))
-    body = slash_command_body(
-        text, response_url=slack.response_url(name), sender=Sender(trigger_id=trigger_id)
-    )
+    body = slash_command_body(text, response_url=slack.response_url(name))
 
     reply = await harness.slack_client.post(body)
 
@@ -183,7 +181,9 @@ async def answer_to(harness: Harness, text: str) -> dict[str, Any]:
     if _opens_a_modal(text):
         # Opened at once, then filled (or refused) with views.update.
         [*_, opened] = await slack.wait_for("views.open", count=opened_before + 1)
-        assert opened.args["trigger_id"] == trigger_id
+        # With the trigger_id Slack issued for this very command.
+        assert slack.workspace.triggers[opened.args["trigger_id"]].used
+        assert opened.error is None
         [*_, updated] = await slack.wait_for("views.update", count=updated_before + 1)
         view: dict[str, Any] = updated.args["view"]
         return {"text": str(view["title"]["text"]), "view": view}

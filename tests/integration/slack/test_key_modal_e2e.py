@@ -21,7 +21,6 @@ from tests.support.slack_api import FakeSlack
 from tests.support.slack_requests import (
     TEAM_ID,
     USER_ID,
-    VIEW_ID,
     EventsReply,
     SlackClient,
     plain_text_state,
@@ -47,8 +46,7 @@ async def open_key_modal(slack_client: SlackClient, fake_slack: FakeSlack) -> JS
     await key_command(slack_client, fake_slack)
     [opened] = await fake_slack.wait_for("views.open")
     assert opened.args["view"]["callback_id"] == "api_key"
-    # The first view FakeSlack opens gets the id the request builders default to.
-    return fake_slack.view(VIEW_ID)
+    return fake_slack.front_view()
 
 
 async def submit_key(slack_client: SlackClient, view: JSON, typed: str) -> EventsReply:

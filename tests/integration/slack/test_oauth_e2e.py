@@ -119,8 +119,8 @@ async def browser(opsbot: RunningOpsbot) -> AsyncIterator[Browser]:
 
 
 @pytest.fixture
-async def slack_client(opsbot: RunningOpsbot) -> AsyncIterator[SlackClient]:
-    async with SlackClient(opsbot.base_url, SIGNING_SECRET) as client:
+async def slack_client(opsbot: RunningOpsbot, fake_slack: FakeSlack) -> AsyncIterator[SlackClient]:
+    async with SlackClient(opsbot.base_url, SIGNING_SECRET, slack=fake_slack) as client:
         yield client
 
 
@@ -253,8 +253,12 @@ async def test_each_team_is_answered_with_its_own_token(
     assert help_reply.json()["response_type"] == "ephemeral"
     assert "/ops list" in help_reply.text
     token_of_team = {TEAM_A: TOKEN_A, TEAM_B: TOKEN_B}
-    opened = {c.args["trigger_id"]: c.token for c in fake_slack.calls_to("views.open")}
-    assert opened == {f"trigger-{team}": token for team, token in token_of_team.items()}
+    # Each modal opened with the trigger_id Slack issued for its team's command.
+    triggers = fake_slack.workspace.triggers
+    opened = {
+        triggers[c.args["trigger_id"]].team_id: c.token for c in fake_slack.calls_to("views.open")
+    }
+    assert opened == token_of_team
     # bolt names the team in every call it makes for a request.
     looked_up = {c.args["team_id"]: c.token for c in fake_slack.calls_to("users.info")}
     assert looked_up == token_of_team
@@ -265,6 +269,8 @@ async def test_each_team_is_answered_with_its_own_token(
 async def test_a_team_that_never_installed_is_not_served(
     fake_slack: FakeSlack, slack_client: SlackClient
 ) -> None:
+    # Slack has the app in TEAM_A (it sends TEAM_A's requests); opsbot has no installation.
+    fake_slack.install(TEAM_A, "xoxb-opsbot-never-saw-this")
     reply = await slack_client.post(
         slash_command_body(
             "key", response_url=fake_slack.response_url("k"), sender=Sender(team_id=TEAM_A)

@@ -25,7 +25,7 @@ async def test_the_served_app_follows_a_watch_to_its_end(
     )
     async with (
         running_opsbot(env, watcher=True) as opsbot,
-        SlackClient(opsbot.base_url, SIGNING_SECRET) as slack_client,
+        SlackClient(opsbot.base_url, SIGNING_SECRET, slack=fake_slack) as slack_client,
     ):
         await opsbot.set_team_key(TEAM_ID, sim_key)
         body = slash_command_body(f"watch {op_id}", response_url=fake_slack.response_url("w"))

@@ -213,11 +213,14 @@ async def oauth_opsbot(
 
 
 async def test_redis_gone_before_the_ack_is_answered_on_the_ack(
-    oauth_opsbot: RunningOpsbot, own_redis: RedisServer, logged: pytest.LogCaptureFixture
+    oauth_opsbot: RunningOpsbot,
+    own_redis: RedisServer,
+    fake_slack: FakeSlack,
+    logged: pytest.LogCaptureFixture,
 ) -> None:
     # In OAuth mode the team's token is looked up in Redis before any listener runs.
     await stopped(own_redis)
-    async with SlackClient(oauth_opsbot.base_url, SIGNING_SECRET) as client:
+    async with SlackClient(oauth_opsbot.base_url, SIGNING_SECRET, slack=fake_slack) as client:
         reply = await client.post(slash_command_body("help", response_url="unused"))
 
     assert reply.status == 200
@@ -234,7 +237,7 @@ async def test_redis_gone_before_a_click_is_acked_is_told_privately(
     logged: pytest.LogCaptureFixture,
 ) -> None:
     await stopped(own_redis)
-    async with SlackClient(oauth_opsbot.base_url, SIGNING_SECRET) as client:
+    async with SlackClient(oauth_opsbot.base_url, SIGNING_SECRET, slack=fake_slack) as client:
         body = block_actions_body("op_info", "1", response_url=fake_slack.response_url("c"))
         reply = await client.post(body)
     [answer] = await fake_slack.wait_for_responses("c")

@@ -207,7 +207,8 @@ async def test_the_watch_button_posts_the_card_in_the_channel(
     [post] = cards_posted(fake_slack)
     assert post.args["text"] == f"Operation {op_id} (domain_renew button.example): WAIT"
     [card] = (await stored(keyed_opsbot, op_id)).cards
-    assert card.ts == fake_slack.messages(CHANNEL_ID)[0]["ts"]
+    [shown] = [m for m in fake_slack.messages(CHANNEL_ID) if m["text"] == post.args["text"]]
+    assert card.ts == shown["ts"]
 
 
 async def test_watching_again_in_the_same_channel_adds_to_the_mentions_without_a_second_card(

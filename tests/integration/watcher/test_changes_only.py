@@ -156,3 +156,33 @@ async def test_what_comes_back_unchanged_is_not_compared_with_redis_again(
     assert found.changes == 1
     replies = await watching.until_replies(CHANNEL_ID, ts, 1)
     assert [reply["text"] for reply in replies] == [f"Operation {moving}: BILL → WAIT"]
+
+
+async def test_a_full_read_compares_only_what_changed_since_this_worker_compared_it(
+    watching: Watching, sim_clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full read is the safety net against the API, not against Redis: what comes back
+    exactly as last compared is rescheduled, not compared again (one HMGET each)."""
+    compared: list[int] = []
+    real = WatchStore.polled_states
+
+    async def counted(self: WatchStore, team_id: str, op_ids: Iterable[int]) -> Any:
+        wanted = list(op_ids)
+        compared.extend(wanted)
+        return await real(self, team_id, wanted)
+
+    monkeypatch.setattr(WatchStore, "polled_states", counted)
+    simulator = watching.simulator
+    op_ids = [simulator.create("domain_renew", step=BILL) for _ in range(3)]
+    cards = [await watching.watch(op_id) for op_id in op_ids]
+    await watching.cycle()  # read in full: all three compared
+    sim_clock.advance(30)
+    simulator.move(op_ids[1], WAIT)
+    compared.clear()
+
+    reports = await watching.cycles(MAX_STRETCH)
+
+    assert sum(report.read_in_full for report in reports) >= 3
+    assert compared == [op_ids[1]]  # the one that moved, once
+    replies = await watching.until_replies(CHANNEL_ID, cards[1], 1)
+    assert [reply["text"] for reply in replies] == [f"Operation {op_ids[1]}: BILL → WAIT"]

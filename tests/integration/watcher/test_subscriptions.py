@@ -10,10 +10,13 @@ from __future__ import annotations
 import collections
 import re
 
+import pytest
+
 from opsbot.api.operation import BILL, DONE
 from opsbot.simulator import ManualClock
 from opsbot.watcher.cycle import BATCH
 from tests.integration.watcher.conftest import Watching
+from tests.support.slack_api import FakeSlack
 from tests.support.slack_requests import CHANNEL_ID, TEAM_ID, USER_ID
 
 # A card's text starts "Operation 123 (...)"; replies go in threads.
@@ -21,11 +24,11 @@ CARD = re.compile(r"Operation (\d+) ")
 
 
 def cards_per_operation(watching: Watching) -> collections.Counter[int]:
-    """How many cards (top-level posts) each operation got."""
+    """How many cards (top-level posts Slack took) each operation got."""
     counted: collections.Counter[int] = collections.Counter()
     for call in watching.slack.calls_to("chat.postMessage"):
         found = CARD.match(str(call.args.get("text", "")))
-        if "thread_ts" not in call.args and found:
+        if "thread_ts" not in call.args and found and call.error is None:
             counted[int(found.group(1))] += 1
     return counted
 
@@ -112,6 +115,13 @@ TYPES = (
 
 def channel_of(number: int) -> str:
     return f"C0S{number:02d}"
+
+
+@pytest.fixture(autouse=True)
+def subscription_channels(fake_slack: FakeSlack) -> None:
+    """The channels the subscriptions post in exist in the workspace."""
+    for number in range(10):
+        fake_slack.add_channel(channel_of(number))
 
 
 async def subscribe_to(watching: Watching, number: int, **filters: object) -> None:

@@ -77,7 +77,7 @@ async def served(
             open_worker(
                 opsbot.settings, services.redis, services.vault, lease_s=TEST_LEASE_S, clock=clock
             ) as worker,
-            SlackClient(opsbot.base_url, SIGNING_SECRET) as slack_client,
+            SlackClient(opsbot.base_url, SIGNING_SECRET, slack=fake_slack) as slack_client,
         ):
             yield Served(fake_slack, slack_client, worker, clock, sim_server.simulator)
 

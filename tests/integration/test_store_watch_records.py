@@ -1,0 +1,126 @@
+"""Watch records are compact, and those written before the compact encoding still read.
+
+A hundred thousand watches are a hundred thousand records, so each is kept
+small: no ``created_at`` (nothing read it), the expiry only as the score in
+``expiries``, a card's keys one letter each. A record written by an earlier
+opsbot (ISO ``created_at``, an ``expires_at`` field, a card spelt ``"ts"`` and
+``"watchers"``) is read, joined, posted and followed as before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+
+from opsbot.config import Settings
+from opsbot.store import keyspace
+from opsbot.store.codec import decoded_map
+from opsbot.store.connection import RedisClient, open_redis
+from opsbot.store.outbox import Outbox
+from opsbot.store.watches import AddResult, Card, WatchStore
+from tests.support.stored_watches import IN_A_WEEK, NOW, TEAM, record, stored, watch
+
+OLD = 77
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[RedisClient]:
+    async with open_redis(Settings(redis_url=redis_url)) as client:
+        yield client
+
+
+@pytest.fixture
+def store(redis: RedisClient) -> WatchStore:
+    return WatchStore(redis)
+
+
+async def write_old_record(redis: RedisClient) -> None:
+    """A watch as opsbot stored it before the compact encoding."""
+    await redis.hset(
+        keyspace.watch(TEAM, OLD),
+        mapping={
+            "type": "domain_renew",
+            "label": "example.com",
+            "step": "WAIT",
+            "created_at": NOW.isoformat(),
+            "expires_at": str(IN_A_WEEK.timestamp()),
+            "eta": "600",
+        },
+    )
+    card = json.dumps({"ts": "1790000000.000100", "watchers": ["U0ANN"]})
+    await redis.hset(keyspace.cards(TEAM, OLD), "C0AAA", card)
+    await redis.zadd(keyspace.watches(TEAM), {str(OLD): NOW.timestamp()})
+    await redis.zadd(keyspace.watch_expiries(TEAM), {str(OLD): IN_A_WEEK.timestamp()})
+
+
+async def test_a_new_record_is_compact(store: WatchStore, redis: RedisClient) -> None:
+    await watch(store, 42)
+
+    fields = decoded_map(await redis.hgetall(keyspace.watch(TEAM, 42)))
+    cards = decoded_map(await redis.hgetall(keyspace.cards(TEAM, 42)))
+
+    assert fields == {
+        "type": "domain_renew",
+        "label": "example.com",
+        "step": "WAIT",
+        "eta": "600",
+    }
+    assert cards == {"C0AAA": '{"t":"","w":["U0ANN"]}'}
+    assert await redis.zscore(keyspace.watch_expiries(TEAM), "42") == IN_A_WEEK.timestamp()
+    found = await stored(store, 42)
+    assert (found.created_at, found.expires_at) == (None, IN_A_WEEK)
+
+
+async def test_an_old_record_reads_as_it_was_written(store: WatchStore, redis: RedisClient) -> None:
+    await write_old_record(redis)
+
+    found = await stored(store, OLD)
+
+    assert (found.type, found.label, found.step, found.eta) == (
+        "domain_renew",
+        "example.com",
+        "WAIT",
+        600,
+    )
+    assert (found.created_at, found.expires_at) == (NOW, IN_A_WEEK)
+    assert found.cards == (
+        Card(channel="C0AAA", ts="1790000000.000100", watchers=("U0ANN",), started_by="U0ANN"),
+    )
+
+
+async def test_an_old_card_is_joined_and_its_ts_set_in_its_own_spelling(
+    store: WatchStore, redis: RedisClient
+) -> None:
+    await write_old_record(redis)
+
+    assert await watch(store, OLD, user_id="U0BOB") is AddResult.JOINED
+    await store.set_card_ts(TEAM, OLD, "C0AAA", "1790000000.000200")
+
+    document = await redis.hget(keyspace.cards(TEAM, OLD), "C0AAA")
+    assert document is not None
+    assert json.loads(document) == {"ts": "1790000000.000200", "watchers": ["U0ANN", "U0BOB"]}
+    [card] = (await stored(store, OLD)).cards
+    assert (card.ts, card.watchers, card.started_by) == (
+        "1790000000.000200",
+        ("U0ANN", "U0BOB"),
+        "U0ANN",
+    )
+
+
+async def test_an_old_record_extends_its_expiry_and_records_its_steps(
+    store: WatchStore, redis: RedisClient
+) -> None:
+    await write_old_record(redis)
+    longer = IN_A_WEEK + dt.timedelta(days=1)
+
+    assert await watch(store, OLD, channel="C0BBB", expires_at=longer) is AddResult.NEW_CHANNEL
+    assert await record(store, OLD, "WAIT", "RUN")
+
+    found = await stored(store, OLD)
+    assert (found.step, found.expires_at) == ("RUN", longer)
+    assert [card.channel for card in found.cards] == ["C0AAA", "C0BBB"]
+    posts = await Outbox(redis).pending(TEAM)
+    assert [(post.channel, post.new) for post in posts] == [("C0AAA", "RUN"), ("C0BBB", "RUN")]
