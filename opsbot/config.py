@@ -129,6 +129,13 @@ class Settings:
     watch_days: int = 7
     max_watches: int = DEFAULT_MAX_WATCHES
     max_subscriptions: int = DEFAULT_MAX_SUBSCRIPTIONS
+    # Posts per second into one channel, and how many may go at once: a
+    # little under Slack's one a second (see opsbot.store.pacing).
+    posts_per_s: float = 0.95
+    post_burst: int = 2
+    # A channel whose queue would take longer than this to drain gets one
+    # summary message instead of a broadcast per outcome (burst mode).
+    burst_threshold_s: float = 10.0
     slack: SlackCredentials = field(default_factory=SlackCredentials)
 
     @classmethod
@@ -160,6 +167,9 @@ class Settings:
             max_subscriptions=_positive_int(
                 env, "OPSBOT_MAX_SUBSCRIPTIONS", DEFAULT_MAX_SUBSCRIPTIONS
             ),
+            posts_per_s=_positive_float(env, "OPSBOT_POSTS_PER_SECOND", 0.95),
+            post_burst=_positive_int(env, "OPSBOT_POST_BURST", 2),
+            burst_threshold_s=_positive_float(env, "OPSBOT_BURST_THRESHOLD", 10.0),
             slack=SlackCredentials.from_env(env),
         )
 

@@ -21,6 +21,7 @@ from opsbot.store.connection import RedisClient, open_redis
 from opsbot.store.group_members import GroupMembers
 from opsbot.store.guardrail_store import GuardrailStore
 from opsbot.store.locks import ActionLocks
+from opsbot.store.pacing import ChannelPacing
 from opsbot.store.pauses import TeamPauses
 from opsbot.store.schedule import Schedule
 from opsbot.store.subscriptions import SubscriptionStore
@@ -44,6 +45,8 @@ class Services:
     locks: ActionLocks
     pauses: TeamPauses
     team_data: TeamData
+    # Each channel's post bucket, shared with the watcher's poster.
+    pacing: ChannelPacing
     guardrails: GuardrailStore
     group_members: GroupMembers
     approvals: ApprovalStore
@@ -72,6 +75,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             locks=ActionLocks(redis),
             pauses=TeamPauses(redis),
             team_data=TeamData(redis),
+            pacing=ChannelPacing.from_settings(redis, settings),
             guardrails=GuardrailStore(redis),
             group_members=GroupMembers(redis),
             approvals=ApprovalStore(redis, vault),

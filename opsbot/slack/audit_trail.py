@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from opsbot.clock import utc_now
 from opsbot.services import Services
+from opsbot.slack.posting import post_paced
 from opsbot.slack.requests import Requester
 from opsbot.store import audit
 from opsbot.ui.audit import audit_message
@@ -54,8 +55,13 @@ async def record_action(
         detail=entry.detail,
     )
     try:
-        await client.chat_postMessage(
-            channel=channel, text=message["text"], blocks=message["blocks"]
+        await post_paced(
+            client,
+            services.pacing,
+            requester.team_id,
+            channel,
+            text=message["text"],
+            blocks=message["blocks"],
         )
     except SlackApiError as error:
         # The audit stream already has the entry; a channel post is a copy.

@@ -27,6 +27,7 @@ from opsbot.slack.interaction import (
     Interaction,
     on_operation_button,
 )
+from opsbot.slack.posting import post_paced
 from opsbot.slack_web import patiently
 from opsbot.store.vault import VaultError
 from opsbot.store.watches import AddResult, WatchLimitReached
@@ -156,8 +157,13 @@ async def _post_card(asked: Interaction, op_id: int, channel: str) -> str | None
     try:
         # A 429 is Slack's "later", not "never": 20 cards in one channel meet it.
         posted = await patiently(
-            lambda: asked.client.chat_postMessage(
-                channel=channel, text=card["text"], blocks=card["blocks"]
+            lambda: post_paced(
+                asked.client,
+                asked.services.pacing,
+                asked.team_id,
+                channel,
+                text=card["text"],
+                blocks=card["blocks"],
             )
         )
     except SlackApiError as error:
@@ -198,8 +204,14 @@ async def watch_in_thread(
         # Joined: the thread of the card already in this channel gets the changes.
         note = watch_note(_JOINED_NOTE if added is AddResult.JOINED else _THREAD_NOTE)
     try:
-        await asked.client.chat_postMessage(
-            channel=channel, thread_ts=ts, text=note["text"], blocks=note["blocks"]
+        await post_paced(
+            asked.client,
+            asked.services.pacing,
+            asked.team_id,
+            channel,
+            thread_ts=ts,
+            text=note["text"],
+            blocks=note["blocks"],
         )
     except SlackApiError as error:
         log.info("could not say the watch started: %s", error.response.get("error"))

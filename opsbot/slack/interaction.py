@@ -28,6 +28,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from opsbot.services import Services
 from opsbot.slack import failures, replies, who_may_act
 from opsbot.slack.audit_trail import Entry, record_action
+from opsbot.slack.posting import post_paced
 from opsbot.slack.requests import Requester
 from opsbot.store import audit, guardrails
 from opsbot.store.vault import VaultError
@@ -157,8 +158,13 @@ class Interaction:
         if not self.requester.channel_id:
             return None
         try:
-            reply = await self.client.chat_postMessage(
-                channel=self.requester.channel_id, text=message["text"], blocks=message["blocks"]
+            reply = await post_paced(
+                self.client,
+                self.services.pacing,
+                self.team_id,
+                self.requester.channel_id,
+                text=message["text"],
+                blocks=message["blocks"],
             )
         except SlackApiError as error:
             log.info("could not post in the channel: %s", error.response.get("error"))

@@ -34,6 +34,7 @@ from opsbot.slack.interaction import (
     Interaction,
     on_operation_button,
 )
+from opsbot.slack.posting import post_paced
 from opsbot.slack.relaunch_review import read_reviewed, review_of
 from opsbot.slack.requests import Requester
 from opsbot.store import audit
@@ -434,8 +435,13 @@ async def _announce(
     message = relaunched_message(op_id, user_id=asked.user_id, params=values)
     for channel in filter(None, (asked.requester.channel_id, asked.user_id)):
         try:
-            reply = await asked.client.chat_postMessage(
-                channel=channel, text=message["text"], blocks=message["blocks"]
+            reply = await post_paced(
+                asked.client,
+                asked.services.pacing,
+                asked.team_id,
+                channel,
+                text=message["text"],
+                blocks=message["blocks"],
             )
             return str(reply["channel"]), str(reply["ts"])
         except SlackApiError as error:

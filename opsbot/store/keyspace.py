@@ -218,10 +218,31 @@ def paused(team_id: str) -> str:
     return f"{team_tag(team_id)}:paused"
 
 
-def channel_next_post(team_id: str, channel_id: str) -> str:
-    """Epoch seconds before which nothing more is posted to that channel."""
+def channel_bucket(team_id: str, channel_id: str) -> str:
+    """Hash: the token bucket of posts to that channel (tokens, updated, paused_until)."""
     channel = check_slack_id(channel_id, "channel id")
-    return f"{team_tag(team_id)}:channel:{channel}:next_post"
+    return f"{team_tag(team_id)}:channel:{channel}:bucket"
+
+
+def edit_bucket(team_id: str) -> str:
+    """Hash: the token bucket of the team's ``chat.update`` calls (Tier 3)."""
+    return f"{team_tag(team_id)}:edits:bucket"
+
+
+def burst(team_id: str, channel_id: str) -> str:
+    """Hash: burst mode's summary of that channel (its message, and what it tells)."""
+    channel = check_slack_id(channel_id, "channel id")
+    return f"{team_tag(team_id)}:channel:{channel}:burst"
+
+
+def card_edits(team_id: str) -> str:
+    """Hash: ``op:channel`` → the JSON of the newest card edit not yet made."""
+    return f"{team_tag(team_id)}:edits:cards"
+
+
+def card_edits_queue(team_id: str) -> str:
+    """Sorted set: the ``op:channel`` of each waiting card edit, by when it was first queued."""
+    return f"{team_tag(team_id)}:edits:queue"
 
 
 def home_refreshes(team_id: str) -> str:

@@ -100,9 +100,9 @@ class Outbox:
             await self._redis.xdel(keyspace.outbox(team_id), *unreadable)
         return posts
 
-    async def done(self, team_id: str, entry_id: str) -> None:
-        """The post was delivered (or can never be): take it off the outbox."""
-        await self._redis.xdel(keyspace.outbox(team_id), entry_id)
+    async def done(self, team_id: str, *entry_ids: str) -> None:
+        """The posts were delivered (or can never be): take them off the outbox, at once."""
+        await self._redis.xdel(keyspace.outbox(team_id), *entry_ids)
 
     async def _add(
         self, team_id: str, op_id: int, kind: PostKind, text: str, at: dt.datetime

@@ -270,6 +270,72 @@ end
 return #channels
 """
 
+# --- pacing (opsbot.store.pacing) ---------------------------------------------------
+
+# KEYS: a bucket (hash: tokens, updated, paused_until). ARGV: now, per second,
+# burst, take ('1' takes a token, '0' only looks), ttl. Returns '0' when a
+# token was there (and taken), else the time (epoch s, as a string: Lua
+# numbers come back truncated) when one will be. A paused bucket answers its
+# pause's end. Refill is counted from the latest time any caller gave, so a
+# worker whose clock lags cannot mint tokens by going back in time.
+RATE_BUCKET: Final = """
+local now, rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'updated', 'paused_until')
+local paused = tonumber(state[3]) or 0
+if paused > now then
+    return tostring(paused)
+end
+local tokens = tonumber(state[1]) or burst
+local updated = tonumber(state[2]) or now
+if now > updated then
+    tokens = math.min(burst, tokens + (now - updated) * rate)
+    updated = now
+end
+if tokens < 1 then
+    return tostring(updated + (1 - tokens) / rate)
+end
+if ARGV[4] == '1' then
+    redis.call('HSET', KEYS[1], 'tokens', tostring(tokens - 1), 'updated', tostring(updated))
+    redis.call('EXPIRE', KEYS[1], ARGV[5])
+end
+return '0'
+"""
+
+# KEYS: a bucket. ARGV: until (epoch s). Slack answered 429: the bucket gives
+# nothing before `until` (a later pause wins), then one token (Slack's
+# Retry-After is when one call may go), refilling at its pace from there.
+PAUSE_BUCKET: Final = """
+local paused = tonumber(redis.call('HGET', KEYS[1], 'paused_until')) or 0
+if tonumber(ARGV[1]) > paused then
+    redis.call('HSET', KEYS[1], 'paused_until', ARGV[1], 'tokens', '1', 'updated', ARGV[1])
+    redis.call('EXPIRE', KEYS[1], 86400)
+end
+return 1
+"""
+
+# --- card edits (opsbot.store.card_edits) ----------------------------------------
+
+# KEYS: card_edits, card_edits_queue. ARGV: field (op:channel), JSON, at.
+# The newest edit of a card replaces the one waiting; it keeps the waiting
+# one's place in line.
+QUEUE_CARD_EDIT: Final = """
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], 'NX', ARGV[3], ARGV[1])
+return 1
+"""
+
+# KEYS: card_edits, card_edits_queue. ARGV: field, the JSON edited. The edit
+# is done unless a newer one replaced it meanwhile (1), which then waits (0).
+DONE_CARD_EDIT: Final = """
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if current and current ~= ARGV[2] then
+    return 0
+end
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 1
+"""
+
 # --- subscriptions (opsbot.store.subscriptions) -----------------------------------
 
 # KEYS: subscriptions, counter. ARGV: JSON, the most subscriptions the team

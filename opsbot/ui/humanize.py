@@ -78,6 +78,11 @@ def timestamp(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def clock(moment: dt.datetime) -> str:
+    """ "13:45:07": a time of day, for steps a few seconds apart."""
+    return moment.astimezone(dt.UTC).strftime("%H:%M:%S")
+
+
 def when(moment: dt.datetime | None, now: dt.datetime) -> str:
     """ "2026-01-02 13:45 UTC (3 h ago)"."""
     if moment is None:

@@ -33,6 +33,9 @@ LIST_ROWS_PER_SECTION: Final = 5
 WATCHES_SHOWN: Final = (limits.MESSAGE_BLOCKS - 3) * LIST_ROWS_PER_SECTION
 SUBSCRIPTIONS_SHOWN: Final = (limits.MESSAGE_BLOCKS - 3) * LIST_ROWS_PER_SECTION
 
+# A merged reply shows this many step changes at most (a bouncing operation could have more).
+PATH_STEPS_SHOWN: Final = 10
+
 _Row = TypeVar("_Row")
 
 
@@ -44,8 +47,12 @@ def watch_card_message(watch: Watch, *, now: dt.datetime, channel: str | None = 
     return render_message("watch_card.j2", row=WatchView.of(watch, now, channel=channel))
 
 
-def watch_step_reply(post: Post, *, now: dt.datetime) -> Message:
-    """A reply in the card's thread: old step → new step, and when."""
+def watch_step_reply(post: Post, *, now: dt.datetime, earlier: Sequence[Post] = ()) -> Message:
+    """A reply in the card's thread: old step → new step, and when.
+
+    ``earlier``: step changes still waiting when ``post`` came, told in the
+    same reply as a path (``WAIT → RUN → DONE``, each with its time).
+    """
     return render_message(
         "watch_step.j2",
         operation_id=post.op_id,
@@ -53,16 +60,35 @@ def watch_step_reply(post: Post, *, now: dt.datetime) -> Message:
         new=post.new or humanize.MISSING,
         emoji=humanize.step_emoji(post.new),
         at=humanize.when(post.at, now),
+        path=step_path([*earlier, post]),
     )
 
 
+def step_path(steps: Sequence[Post]) -> list[dict[str, str]] | None:
+    """The steps one reply tells, for the templates; None for a single change."""
+    if len(steps) < 2:
+        return None
+    shown = steps[-PATH_STEPS_SHOWN:]
+    first = "…" if len(steps) > len(shown) else (shown[0].old or humanize.MISSING)
+    return [{"step": first, "at": ""}] + [
+        {"step": step.new or humanize.MISSING, "at": humanize.clock(step.at)} for step in shown
+    ]
+
+
 def watch_final_reply(
-    watch: Watch, post: Post, *, operation: Operation | None, now: dt.datetime
+    watch: Watch,
+    post: Post,
+    *,
+    operation: Operation | None,
+    now: dt.datetime,
+    earlier: Sequence[Post] = (),
+    mention: bool = True,
 ) -> Message:
     """The final step, for reply_broadcast: mentions the watchers of ``post``'s channel.
 
     ``operation`` (as last polled) brings errortype and last_error; the
-    Relaunch button shows where the type and step allow it.
+    Relaunch button shows where the type and step allow it. Without
+    ``mention`` the watchers were told elsewhere (burst mode's summary).
     """
     operation_type = operation.type if operation is not None else watch.type
     # A DONE operation may still carry the error of an earlier, relaunched run.
@@ -75,10 +101,11 @@ def watch_final_reply(
         step=post.new or humanize.MISSING,
         emoji=humanize.step_emoji(post.new),
         at=humanize.when(post.at, now),
-        mentions=watchers_of(watch, post.channel)[:WATCHERS_MENTIONED],
+        mentions=watchers_of(watch, post.channel)[:WATCHERS_MENTIONED] if mention else (),
         errortype=errortype,
         last_error=humanize.code_block_safe(last_error) if last_error else None,
         can_relaunch=can_relaunch(operation_type, post.new),
+        path=step_path([*earlier, post]),
     )
 
 

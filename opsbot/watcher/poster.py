@@ -2,20 +2,24 @@
 
 Every post was queued in Redis (the team's outbox stream) in the same Lua
 script that recorded its step change, so nothing is lost when a process dies.
-The poster takes posts oldest first and, for each one:
+The poster orders each channel's posts in lanes, merging an operation's step
+changes still waiting into one reply (:mod:`opsbot.watcher.lanes`), and for
+each delivery:
 
 1. makes sure the card exists: a card not posted yet (``ts`` "") is posted
-   first and its ``ts`` recorded; the post itself waits for the next pass
-   (a post of kind ``card`` asks for nothing more, and is done);
-2. edits the card to show the current step (``chat.update``: idempotent,
-   so it is simply done again after a crash);
-3. posts the reply in the card's thread, by the post's kind
-   (:class:`~opsbot.store.outbox.PostKind`): a step change, a note or a
-   farewell, or the final step broadcast to the channel (``reply_broadcast``)
-   mentioning the card's watchers;
+   first and its ``ts`` recorded; the delivery itself waits for the next
+   token (a delivery of kind ``card`` asks for nothing more, and is done);
+2. queues the card's edit to show the current step (:mod:`opsbot.store.card_edits`:
+   the newest edit of a card wins, made at Slack's ``chat.update`` pace);
+3. posts the reply in the card's thread, by the delivery's kind
+   (:class:`~opsbot.store.outbox.PostKind`): step changes (a path when
+   several were merged), a note or a farewell, or the final step broadcast
+   to the channel (``reply_broadcast``) mentioning the card's watchers;
 4. once the last post of a watch that has ended (its final step, or a
    farewell) is out, finishes the watch;
-5. deletes the outbox entry.
+5. deletes the delivery's outbox entries (one XDEL).
+
+Then it makes the card edits waiting, as many as the team's edit bucket allows.
 
 The duplicate window
 --------------------
@@ -36,9 +40,10 @@ stops), loses what it had not yet written to disk: with the default
 twice. No step change is ever lost, and outside these windows each is posted
 exactly once.
 
-Pace: at most one message per channel per pass and about one a second per
-channel (the channel's next post time is kept in Redis for every worker); a
-429 from Slack blocks the channel for its Retry-After and ends the pass,
+Pace: every message takes a token from its channel's bucket in Redis
+(:mod:`opsbot.store.pacing`, shared with every worker and ``opsbot serve``);
+a channel without one takes nothing more in this pass. A 429 from Slack
+pauses the channel for its Retry-After for everyone and ends the pass,
 leaving the post in the outbox. A channel that is gone (``not_in_channel``,
 ``channel_not_found``, ``is_archived``) drops its cards.
 """
@@ -47,6 +52,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -60,16 +66,20 @@ from opsbot.api.errors import ApiError
 from opsbot.api.operation import DONE, Operation
 from opsbot.clock import moment
 from opsbot.logs import Repeats, log_text
+from opsbot.store.bursts import Bursts, Summary
+from opsbot.store.card_edits import SUMMARY_EDIT, CardEdit, CardEdits
 from opsbot.store.outbox import Outbox, Post, PostKind
 from opsbot.store.pacing import ChannelPacing
 from opsbot.store.watches import Card, Watch, WatchStore
+from opsbot.ui.burst_summary import burst_summary_message
 from opsbot.ui.watching import watch_card_message, watch_final_reply, watch_note, watch_step_reply
+from opsbot.watcher.burst_mode import BurstMode
 from opsbot.watcher.clients import TeamClients
 from opsbot.watcher.intervals import ERROR_LOG_PERIOD_S
+from opsbot.watcher.lanes import Delivery, channel_queues
 
 log = logging.getLogger(__name__)
 
-SPACING_S: Final = 1.0
 PAGE: Final = 500
 # A post Slack keeps refusing for another reason is tried this many times, then dropped.
 MAX_ATTEMPTS: Final = 5
@@ -83,7 +93,7 @@ CHANNEL_GONE: Final = frozenset({"not_in_channel", "channel_not_found", "is_arch
 TOKEN_REFUSED: Final = frozenset(
     {"not_authed", "invalid_auth", "token_revoked", "token_expired", "account_inactive"}
 )
-# chat.update on a card that was deleted or can no longer be edited: the reply still goes.
+# chat.update on a card that was deleted or can no longer be edited: the edit is dropped.
 CARD_NOT_EDITABLE: Final = frozenset(
     {"message_not_found", "cant_update_message", "edit_window_closed"}
 )
@@ -123,22 +133,28 @@ class _ChannelGone(Exception):
 
 
 class Poster:
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the stores and clients it delivers with, and its clock
         self,
         watches: WatchStore,
         outbox: Outbox,
         pacing: ChannelPacing,
         clients: TeamClients,
+        card_edits: CardEdits,
         *,
-        spacing_s: float = SPACING_S,
         page: int = PAGE,
+        clock: Callable[[], float] = time.time,
+        burst_mode: BurstMode | None = None,
     ) -> None:
         self.watches = watches
         self.outbox = outbox
         self.pacing = pacing
         self.clients = clients
-        self.spacing_s = spacing_s
+        self.card_edits = card_edits
         self.page = page
+        # None: every outcome is broadcast, however long the queue.
+        self.burst_mode = burst_mode
+        # Tokens are taken at the moment of each call, not the pass's start.
+        self.clock = clock
         # Slack down or refusing for hours says so once per team and period.
         self.errors = Repeats(log, ERROR_LOG_PERIOD_S)
         # Failed attempts per outbox entry, to give up on a post Slack always refuses.
@@ -154,9 +170,10 @@ class Poster:
         lookup: OperationLookup | None,
         holding: StillHolding,
     ) -> DeliveryResult:
-        """One pass over the team's outbox (see the module doc)."""
+        """One pass over the team's outbox, then its card edits (see the module doc)."""
         posts = await self._pending_with_farewells(team_id, farewells, now)
-        if not posts:
+        edits = await self.card_edits.waiting(team_id)
+        if not posts and not edits:
             return DeliveryResult()
         client = await self.clients.for_team(team_id)
         if client is None:
@@ -164,7 +181,7 @@ class Poster:
         watches = await self.watches.get_many(team_id, {post.op_id for post in posts})
         operations = await _operations_for(posts, watches, polled, lookup)
         team_pass = _TeamPass(self, client, team_id, now, posts, watches, operations, holding)
-        return await team_pass.run()
+        return await team_pass.run(edits)
 
     async def _pending_with_farewells(
         self, team_id: str, farewells: Mapping[int, str], now: float
@@ -213,8 +230,6 @@ class _TeamPass:
     operations: Mapping[int, Operation]
     holding: StillHolding
     result: DeliveryResult = field(default_factory=DeliveryResult)
-    # Channels that take nothing more in this pass, and when they will.
-    blocked: dict[str, float] = field(default_factory=dict)
     gone: set[str] = field(default_factory=set)
     # Posts still in the outbox, per operation.
     pending: Counter[int] = field(init=False)
@@ -227,130 +242,223 @@ class _TeamPass:
         self.at = moment(self.now)
         self.whole_outbox = len(self.posts) < self.poster.page
 
-    async def run(self) -> DeliveryResult:
-        for post in self.posts:
-            if post.channel in self.blocked:
-                continue
-            try:
-                await self._deliver(post)
-            except _Wait as wait:
-                self.blocked[post.channel] = wait.ready_at
-                self.result.wait_until(wait.ready_at)
-            except _ChannelGone:
-                self.gone.add(post.channel)
-                await self._done(post)
-            except _Stop as stop:
-                self.result.wait_until(stop.retry_at)
-                return self.result
+    async def run(self, edits: Sequence[CardEdit]) -> DeliveryResult:
+        try:
+            for deliveries in channel_queues(self.posts).values():
+                await self._channel(deliveries)
+            await self._edit_cards(edits)
+        except _Stop as stop:
+            self.result.wait_until(stop.retry_at)
+            return self.result
         if not self.whole_outbox:
             self.result.wait_until(self.now + BACKLOG_DELAY_S)
         return self.result
 
-    async def _deliver(self, post: Post) -> None:
-        watch = self.watches.get(post.op_id)
-        card = watch.card(post.channel) if watch is not None else None
-        if watch is None or card is None or post.channel in self.gone:
-            await self._done(post)  # unwatched, ended, or its channel is gone
+    async def _channel(self, deliveries: Sequence[Delivery]) -> None:
+        """One channel's deliveries in lane order, until its bucket is empty."""
+        try:
+            told = await self._summarize(deliveries)
+        except _Wait as wait:
+            self.result.wait_until(wait.ready_at)
             return
-        await self._wait_for_channel(post.channel)
+        except _ChannelGone:
+            self.gone.add(deliveries[0].channel)
+            told = frozenset()
+        for delivery in deliveries:
+            try:
+                await self._deliver(delivery, told=delivery.op_id in told)
+            except _Wait as wait:
+                self.result.wait_until(wait.ready_at)
+                return
+            except _ChannelGone:
+                self.gone.add(delivery.channel)
+                await self._done(delivery)
+
+    async def _summarize(self, deliveries: Sequence[Delivery]) -> frozenset[int]:
+        """Burst mode (:mod:`opsbot.watcher.burst_mode`): the operations its summary tells."""
+        burst_mode = self.poster.burst_mode
+        if burst_mode is None:
+            return frozenset()
+        update = await burst_mode.update(self.team_id, deliveries, self.watches, self.now)
+        if update is None:
+            return frozenset()
+        summary = update.summary
+        if summary.open and (update.changed or not summary.ts):
+            await self._publish(summary)
+        return frozenset(summary.outcomes)
+
+    async def _publish(self, summary: Summary) -> None:
+        """Post the summary, the channel's first message of the pass, or have it edited."""
+        message = burst_summary_message(summary)
+        if summary.ts:
+            await self.poster.card_edits.queue(
+                self.team_id,
+                op_id=SUMMARY_EDIT,
+                channel=summary.channel,
+                ts=summary.ts,
+                message=message,
+                at=summary.since,
+            )
+            return
+        summary.ts = await self._post(summary.channel, message, None)
+        await self._bursts().posted(self.team_id, summary.channel, summary.ts)
+
+    def _bursts(self) -> Bursts:
+        burst_mode = self.poster.burst_mode
+        assert burst_mode is not None  # only burst mode publishes a summary
+        return burst_mode.bursts
+
+    async def _deliver(self, delivery: Delivery, *, told: bool) -> None:
+        """Deliver one; ``told``: burst mode's summary has its outcome (no broadcast)."""
+        watch = self.watches.get(delivery.op_id)
+        card = watch.card(delivery.channel) if watch is not None else None
+        if watch is None or card is None or delivery.channel in self.gone:
+            await self._done(delivery)  # unwatched, ended, or its channel is gone
+            return
         if not card.ts:
-            await self._post_card(watch, card, post)
-            if post.kind is PostKind.CARD:
-                await self._done(post)
-            return  # the channel has had its message for this pass
-        if post.kind is PostKind.CARD:
-            await self._done(post)
+            watch, card = await self._post_card(watch, card, delivery)
+        if delivery.kind is PostKind.CARD:
+            await self._done(delivery)
             return
-        ends = self._ends_watch(watch, post)
-        await self._update_card(watch, card)
+        ends = self._ends_watch(watch, delivery)
         await self._post(
             card.channel,
-            self._reply_message(watch, post),
-            post,
+            self._reply_message(watch, delivery, mention=not told),
+            delivery,
             thread_ts=card.ts,
-            broadcast=post.kind is PostKind.FINAL,
+            broadcast=delivery.kind is PostKind.FINAL and not told,
         )
+        await self._queue_card_edit(watch, card)
         if ends:
-            # Before the outbox entry goes: a crash in between finds no watch
-            # for the entry and drops it, instead of posting it twice.
-            await self.poster.watches.finish(self.team_id, post.op_id)
-            self.watches.pop(post.op_id, None)
-        await self._done(post)
+            # Before the outbox entries go: a crash in between finds no watch
+            # for them and drops them, instead of posting twice.
+            await self.poster.watches.finish(self.team_id, delivery.op_id)
+            self.watches.pop(delivery.op_id, None)
+        await self._done(delivery)
 
-    def _ends_watch(self, watch: Watch, post: Post) -> bool:
+    def _ends_watch(self, watch: Watch, delivery: Delivery) -> bool:
         """Whether this is the last post of a watch that has ended (final step, farewell)."""
-        if not (watch.final or post.kind is PostKind.FAREWELL) or self.pending[post.op_id] > 1:
+        if not (watch.final or delivery.kind is PostKind.FAREWELL):
             return False
-        if not self.whole_outbox and self.posts[-1].op_id == post.op_id:
+        if self.pending[delivery.op_id] > len(delivery.posts):
+            return False
+        if not self.whole_outbox and self.posts[-1].op_id == delivery.op_id:
             # More of this watch's posts may lie past the page: they go first.
             raise _Wait(self.now + BACKLOG_DELAY_S)
         return True
 
-    async def _done(self, post: Post) -> None:
-        await self.poster.outbox.done(self.team_id, post.entry_id)
-        self.pending[post.op_id] -= 1
-        self.poster.attempts.pop(post.entry_id, None)
+    async def _done(self, delivery: Delivery) -> None:
+        await self.poster.outbox.done(self.team_id, *(post.entry_id for post in delivery.posts))
+        for post in delivery.posts:
+            self.pending[post.op_id] -= 1
+            self.poster.attempts.pop(post.entry_id, None)
 
-    async def _wait_for_channel(self, channel: str) -> None:
-        ready_at = await self.poster.pacing.ready_at(self.team_id, channel)
-        if ready_at > self.now:
-            raise _Wait(ready_at)
-
-    def _reply_message(self, watch: Watch, post: Post) -> dict[str, Any]:
+    def _reply_message(self, watch: Watch, delivery: Delivery, *, mention: bool) -> dict[str, Any]:
+        post, steps = delivery.last, delivery.steps
+        earlier = steps[:-1] if steps and steps[-1] is post else ()
         if post.kind is PostKind.FINAL:
             operation = self.operations.get(post.op_id)
-            return watch_final_reply(watch, post, operation=operation, now=self.at)
+            return watch_final_reply(
+                watch, post, operation=operation, now=self.at, earlier=earlier, mention=mention
+            )
         if post.kind in (PostKind.NOTE, PostKind.FAREWELL):
             return watch_note(post.text)
-        return watch_step_reply(post, now=self.at)
+        return watch_step_reply(post, now=self.at, earlier=earlier)
 
     # --- Slack calls ---------------------------------------------------------------
 
-    async def _post_card(self, watch: Watch, card: Card, post: Post) -> None:
-        """Post the card ``post`` needs first; ``post`` itself waits for the next pass."""
+    async def _post_card(self, watch: Watch, card: Card, delivery: Delivery) -> tuple[Watch, Card]:
+        """Post the card ``delivery`` needs first; the watch and card as they are now."""
         message = watch_card_message(watch, now=self.at, channel=card.channel)
-        ts = await self._post(card.channel, message, post)
+        ts = await self._post(card.channel, message, delivery)
         await self.poster.watches.set_card_ts(self.team_id, watch.op_id, card.channel, ts)
         posted = replace(card, ts=ts)
         cards = tuple(posted if other.channel == card.channel else other for other in watch.cards)
-        self.watches[watch.op_id] = replace(watch, cards=cards)
+        self.watches[watch.op_id] = watch = replace(watch, cards=cards)
+        return watch, posted
 
-    async def _update_card(self, watch: Watch, card: Card) -> None:
-        """Show the current step on the card; a failed edit never holds the reply back."""
+    async def _queue_card_edit(self, watch: Watch, card: Card) -> None:
+        """Have the card show the current step, at Slack's edit pace (the newest edit wins)."""
         message = watch_card_message(watch, now=self.at, channel=card.channel)
+        await self.poster.card_edits.queue(
+            self.team_id,
+            op_id=watch.op_id,
+            channel=card.channel,
+            ts=card.ts,
+            message=message,
+            at=self.now,
+        )
+
+    async def _edit_cards(self, waiting: Sequence[CardEdit]) -> None:
+        """Make the card edits waiting (those queued in this pass too) while tokens last."""
+        edits = await self.poster.card_edits.waiting(self.team_id) if self.posts else waiting
+        for edit in edits:
+            ready = await self.poster.pacing.take_edit(self.team_id, self.poster.clock())
+            if ready:
+                self.result.wait_until(ready)
+                return
+            if await self._edit_card(edit):
+                await self.poster.card_edits.done(self.team_id, edit)
+
+    async def _edit_card(self, edit: CardEdit) -> bool:
+        """chat.update one card; False when it is to be tried again."""
+        if edit.channel in self.gone:
+            return True
         try:
-            await self.client.chat_update(channel=card.channel, ts=card.ts, **_content(message))
+            await self.client.chat_update(
+                channel=edit.channel, ts=edit.ts, text=edit.text, blocks=edit.blocks
+            )
         except SlackApiError as error:
-            reason = _error_code(error)
-            if reason not in CARD_NOT_EDITABLE:
-                await self._refused_for_all(error, card.channel)
-                self._log(
-                    logging.INFO,
-                    ("card not edited", reason),
-                    "card of %s in %s not edited: %s",
-                    watch.op_id,
-                    card.channel,
-                    log_text(reason),
-                )
+            return await self._edit_refused(edit, error)
         except (aiohttp.ClientError, TimeoutError) as error:
             self._log(
                 logging.INFO,
                 ("card not edited", type(error).__name__),
                 "card of %s not edited: %s",
-                watch.op_id,
+                edit.op_id,
                 type(error).__name__,
             )
+            self.result.wait_until(self.now + RETRY_LATER_S)
+            return False
+        return True
+
+    async def _edit_refused(self, edit: CardEdit, error: SlackApiError) -> bool:
+        reason = _error_code(error)
+        if _is_rate_limited(error):
+            retry_at = self.now + _retry_after(error)
+            await self.poster.pacing.pause_edits(self.team_id, retry_at)
+            raise _Stop(retry_at)
+        if reason in CHANNEL_GONE:
+            dropped = await self.poster.watches.drop_channel(self.team_id, edit.channel)
+            log.info("channel %s is gone (%s): %d cards dropped", edit.channel, reason, dropped)
+            self.gone.add(edit.channel)
+            return True
+        if reason in TOKEN_REFUSED:
+            await self._refused_for_all(error, edit.channel)
+        self._log(
+            logging.INFO,
+            ("card not edited", reason),
+            "card of %s in %s not edited: %s",
+            edit.op_id,
+            edit.channel,
+            log_text(reason),
+        )
+        # A card deleted or too old to edit never will be; others are tried again.
+        return reason in CARD_NOT_EDITABLE or self._given_up(edit.field)
 
     async def _post(
         self,
         channel: str,
         message: Mapping[str, Any],
-        post: Post,
+        delivery: Delivery | None,
         *,
         thread_ts: str | None = None,
         broadcast: bool = False,
     ) -> str:
-        """chat.postMessage for ``post``, then the channel's pause; returns the message's ts."""
+        """chat.postMessage for ``delivery`` once its channel has a token; returns the ts."""
+        ready = await self.poster.pacing.take_post(self.team_id, channel, self.poster.clock())
+        if ready:
+            raise _Wait(ready)
         if not await self.holding():
             log.warning("team %s: lease lost, its outbox is the new holder's", self.team_id)
             raise _Stop(self.now + BACKLOG_DELAY_S)
@@ -373,7 +481,7 @@ class _TeamPass:
                 channel,
                 log_text(reason),
             )
-            await self._failed(post)
+            await self._failed(delivery)
             raise _Wait(self.now + RETRY_LATER_S) from None
         except (aiohttp.ClientError, TimeoutError) as error:
             self._log(
@@ -383,24 +491,17 @@ class _TeamPass:
                 channel,
                 type(error).__name__,
             )
-            await self._failed(post)
+            await self._failed(delivery)
             raise _Wait(self.now + RETRY_LATER_S) from None
         self.result.posts += 1
-        await self._space(channel)
         return str(answer.get("ts", ""))
-
-    async def _space(self, channel: str) -> None:
-        ready_at = self.now + self.poster.spacing_s
-        await self.poster.pacing.hold_until(self.team_id, channel, ready_at)
-        self.blocked[channel] = ready_at
-        self.result.wait_until(ready_at)
 
     async def _refused_for_all(self, error: SlackApiError, channel: str) -> None:
         """Raise for a refusal that is about more than one message; return for the others."""
         reason = _error_code(error)
-        if error.response.status_code == 429 or reason == "ratelimited":
+        if _is_rate_limited(error):
             retry_at = self.now + _retry_after(error)
-            await self.poster.pacing.hold_until(self.team_id, channel, retry_at)
+            await self.poster.pacing.pause_channel(self.team_id, channel, retry_at)
             self._log(
                 logging.INFO,
                 ("ratelimited",),
@@ -427,13 +528,19 @@ class _TeamPass:
         """A line that may come back at every pass: once per team, kind and period."""
         self.poster.errors.log(level, (self.team_id, *kind), self.now, message, *args)
 
-    async def _failed(self, post: Post) -> None:
+    async def _failed(self, delivery: Delivery | None) -> None:
         """Count a failed attempt; a post Slack always refuses is given up at last."""
+        if delivery is not None and self._given_up(delivery.posts[0].entry_id):
+            log.error("giving up on a post to %s after %d attempts", delivery.channel, MAX_ATTEMPTS)
+            await self._done(delivery)
+
+    def _given_up(self, key: str) -> bool:
         attempts = self.poster.attempts
-        attempts[post.entry_id] += 1
-        if attempts[post.entry_id] >= MAX_ATTEMPTS:
-            log.error("giving up on a post to %s after %d attempts", post.channel, MAX_ATTEMPTS)
-            await self._done(post)
+        attempts[key] += 1
+        if attempts[key] < MAX_ATTEMPTS:
+            return False
+        attempts.pop(key, None)
+        return True
 
 
 def _content(message: Mapping[str, Any]) -> dict[str, Any]:
@@ -442,6 +549,10 @@ def _content(message: Mapping[str, Any]) -> dict[str, Any]:
 
 def _error_code(error: SlackApiError) -> str:
     return str(error.response.get("error") or "unknown_error")
+
+
+def _is_rate_limited(error: SlackApiError) -> bool:
+    return error.response.status_code == 429 or _error_code(error) == "ratelimited"
 
 
 def _retry_after(error: SlackApiError) -> float:

@@ -38,6 +38,8 @@ from opsbot.app_home import FromListeners, HomeRefresher, HomeSources
 from opsbot.config import Settings
 from opsbot.logs import log_text
 from opsbot.slack_installations import RedisInstallationStore
+from opsbot.store.bursts import Bursts
+from opsbot.store.card_edits import CardEdits
 from opsbot.store.connection import RedisClient
 from opsbot.store.home_refreshes import HomeRefreshes
 from opsbot.store.outbox import Outbox
@@ -48,6 +50,7 @@ from opsbot.store.subscriptions import SubscriptionStore
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import Vault
 from opsbot.store.watches import WatchStore
+from opsbot.watcher.burst_mode import BurstMode
 from opsbot.watcher.clients import TeamClients
 from opsbot.watcher.cycle import CycleDeps, CycleResult, fetch_operations, run_team_cycle
 from opsbot.watcher.intervals import PollPolicy
@@ -355,7 +358,11 @@ async def open_worker(
             watch_days=settings.watch_days,
         )
         schedule = Schedule(redis, lease_s=lease_s)
-        poster = Poster(watches, outbox, ChannelPacing(redis), clients)
+        pacing = ChannelPacing.from_settings(redis, settings)
+        burst_mode = BurstMode(Bursts(redis), settings.burst_threshold_s, settings.posts_per_s)
+        poster = Poster(
+            watches, outbox, pacing, clients, CardEdits(redis), clock=clock, burst_mode=burst_mode
+        )
         sources = HomeSources(
             watches,
             deps.subscriptions,

@@ -1,8 +1,7 @@
-"""Channel pacing: when each channel may take its next post, kept for a day at most."""
+"""The token buckets in Redis: posts per channel and edits per team, shared by every process."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 
 import pytest
@@ -10,8 +9,11 @@ import pytest
 from opsbot.config import Settings
 from opsbot.store import keyspace
 from opsbot.store.connection import RedisClient, open_redis
-from opsbot.store.pacing import ChannelPacing
+from opsbot.store.pacing import ChannelPacing, Rate
 from tests.support.stored_watches import TEAM
+
+T0 = 1_790_000_000.0
+ONE_A_SECOND = Rate(per_s=1.0, burst=2)
 
 
 @pytest.fixture
@@ -20,23 +22,101 @@ async def redis(redis_url: str) -> AsyncIterator[RedisClient]:
         yield client
 
 
-async def test_a_channel_is_ready_at_once_until_told_otherwise(redis: RedisClient) -> None:
-    pacing = ChannelPacing(redis)
-    assert await pacing.ready_at(TEAM, "C0AAA") == 0.0
-
-    await pacing.hold_until(TEAM, "C0AAA", 1790000001.5)
-
-    assert await pacing.ready_at(TEAM, "C0AAA") == 1790000001.5
-    assert await pacing.ready_at(TEAM, "C0BBB") == 0.0
-    assert await redis.ttl(keyspace.channel_next_post(TEAM, "C0AAA")) > 0
+def pacing(redis: RedisClient) -> ChannelPacing:
+    return ChannelPacing(redis, posts=ONE_A_SECOND, edits=Rate(per_s=0.5, burst=1))
 
 
-async def test_a_malformed_next_post_time_means_ready_now(
-    redis: RedisClient, caplog: pytest.LogCaptureFixture
-) -> None:
-    await redis.set(keyspace.channel_next_post(TEAM, "C0AAA"), "soon")
+async def test_a_channel_takes_its_burst_then_one_a_second(redis: RedisClient) -> None:
+    buckets = pacing(redis)
 
-    with caplog.at_level(logging.WARNING, logger="opsbot.store.pacing"):
-        assert await ChannelPacing(redis).ready_at(TEAM, "C0AAA") == 0.0
+    assert await buckets.take_post(TEAM, "C0AAA", T0) == 0.0
+    assert await buckets.take_post(TEAM, "C0AAA", T0) == 0.0
+    assert await buckets.take_post(TEAM, "C0AAA", T0) == T0 + 1.0
+    assert await buckets.take_post(TEAM, "C0AAA", T0 + 0.5) == T0 + 1.0
+    assert await buckets.take_post(TEAM, "C0AAA", T0 + 1.0) == 0.0
+    assert await buckets.take_post(TEAM, "C0AAA", T0 + 1.0) == T0 + 2.0
+    # Another channel has a bucket of its own.
+    assert await buckets.take_post(TEAM, "C0BBB", T0 + 1.0) == 0.0
+    assert await redis.ttl(keyspace.channel_bucket(TEAM, "C0AAA")) > 0
 
-    assert "malformed next post time" in caplog.text
+
+async def test_two_workers_share_one_bucket_per_channel(redis: RedisClient) -> None:
+    one, other = pacing(redis), pacing(redis)
+
+    taken = [
+        await worker.take_post(TEAM, "C0AAA", T0 + second)
+        for second in (0.0, 0.0, 1.0, 2.0)
+        for worker in (one, other)
+    ]
+
+    # Two at once, then one a second whichever worker asks.
+    assert [ready == 0.0 for ready in taken] == [True, True, False, False, True, False, True, False]
+
+
+async def test_looking_takes_nothing(redis: RedisClient) -> None:
+    buckets = pacing(redis)
+    assert await buckets.post_ready_at(TEAM, "C0AAA", T0) == T0
+    await buckets.take_post(TEAM, "C0AAA", T0)
+    await buckets.take_post(TEAM, "C0AAA", T0)
+
+    assert await buckets.post_ready_at(TEAM, "C0AAA", T0) == T0 + 1.0
+    assert await buckets.post_ready_at(TEAM, "C0AAA", T0 + 1.0) == T0 + 1.0
+    assert await buckets.take_post(TEAM, "C0AAA", T0 + 1.0) == 0.0
+
+
+async def test_a_429_pauses_the_channel_for_everyone_then_lets_one_go(redis: RedisClient) -> None:
+    one, other = pacing(redis), pacing(redis)
+    await one.pause_channel(TEAM, "C0AAA", T0 + 30)
+    await other.pause_channel(TEAM, "C0AAA", T0 + 10)  # an earlier end does not shorten it
+
+    assert await other.take_post(TEAM, "C0AAA", T0 + 29.9) == T0 + 30
+    assert await other.take_post(TEAM, "C0AAA", T0 + 30) == 0.0
+    assert await one.take_post(TEAM, "C0AAA", T0 + 30) == T0 + 31
+    assert await one.take_post(TEAM, "C0BBB", T0) == 0.0
+
+
+async def test_a_lagging_clock_mints_no_tokens(redis: RedisClient) -> None:
+    buckets = pacing(redis)
+    await buckets.take_post(TEAM, "C0AAA", T0 + 10)
+    await buckets.take_post(TEAM, "C0AAA", T0 + 10)
+
+    # A worker whose clock says 5 s earlier waits for the same token.
+    assert await buckets.take_post(TEAM, "C0AAA", T0 + 5) == T0 + 11
+
+
+async def test_edits_are_paced_per_team_and_paused_by_a_429(redis: RedisClient) -> None:
+    buckets = pacing(redis)
+
+    assert await buckets.take_edit(TEAM, T0) == 0.0
+    assert await buckets.take_edit(TEAM, T0) == T0 + 2.0
+    assert await buckets.take_edit("T0OTHER", T0) == 0.0
+    await buckets.pause_edits(TEAM, T0 + 60)
+    assert await buckets.take_edit(TEAM, T0 + 2.0) == T0 + 60
+
+
+async def test_the_settings_set_the_post_rate(redis: RedisClient) -> None:
+    buckets = ChannelPacing.from_settings(redis, Settings(posts_per_s=0.5, post_burst=1))
+    assert await buckets.take_post(TEAM, "C0AAA", T0) == 0.0
+    assert await buckets.take_post(TEAM, "C0AAA", T0) == T0 + 2.0
+
+
+async def test_an_answer_to_a_person_waits_for_its_token_then_goes(redis: RedisClient) -> None:
+    buckets = pacing(redis)
+    now = [T0]
+
+    async def clock_moves() -> None:
+        await buckets.wait_for_post(TEAM, "C0AAA", lambda: now[0], at_most_s=5.0)
+
+    await clock_moves()
+    await clock_moves()
+    # The bucket is empty: a third answer waits for its token (the clock moves on).
+    now[0] = T0 + 1.0
+    await clock_moves()
+    assert await buckets.take_post(TEAM, "C0AAA", T0 + 1.0) == T0 + 2.0
+
+
+async def test_an_answer_to_a_person_goes_late_rather_than_never(redis: RedisClient) -> None:
+    buckets = pacing(redis)
+    await buckets.pause_channel(TEAM, "C0AAA", T0 + 600)
+
+    await buckets.wait_for_post(TEAM, "C0AAA", lambda: T0, at_most_s=2.0)  # returns at once

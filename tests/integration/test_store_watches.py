@@ -521,7 +521,7 @@ async def test_every_key_is_the_teams_or_the_schedules(
     await record(store, 42, "WAIT", "RUN")
     await outbox.add_note(TEAM, 42, "note", LATER)
     await TeamPauses(redis).pause(TEAM, "why")
-    await ChannelPacing(redis).hold_until(TEAM, "C0AAA", 1.0)
+    await ChannelPacing(redis).take_post(TEAM, "C0AAA", 1.0)
 
     stored_keys = await all_keys(redis)
 
@@ -533,7 +533,7 @@ async def test_every_key_is_the_teams_or_the_schedules(
             keyspace.watch_expiries(TEAM),
             keyspace.outbox(TEAM),
             keyspace.paused(TEAM),
-            keyspace.channel_next_post(TEAM, "C0AAA"),
+            keyspace.channel_bucket(TEAM, "C0AAA"),
             keyspace.schedule(),
         ]
     )

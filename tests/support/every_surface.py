@@ -16,6 +16,7 @@ from opsbot.api.errors import NotFoundError
 from opsbot.api.operation import Operation
 from opsbot.api.related import InFlight, ObjectRef
 from opsbot.slack.commands import help_sections
+from opsbot.store.bursts import Outcome, Summary
 from opsbot.store.guardrails import Guardrails, WhoMay
 from opsbot.store.outbox import Post, PostKind
 from opsbot.store.subscriptions import Subscription
@@ -23,6 +24,7 @@ from opsbot.store.watches import Card, Watch
 from opsbot.ui import (
     approvals,
     audit,
+    burst_summary,
     common,
     guardrails,
     operations,
@@ -54,6 +56,7 @@ def draw_every_surface() -> list[dict[str, Any]]:
         *_operations(),
         *_relaunch(),
         *_watching(),
+        *_bursts(),
         *_audit(),
         *_home(),
         *_guardrails(),
@@ -172,7 +175,11 @@ def _watching() -> list[dict[str, Any]]:
     return [
         watching.watch_card_message(watch, now=NOW, channel=CHANNEL),
         watching.watch_step_reply(step, now=NOW),
+        watching.watch_step_reply(step, now=NOW, earlier=[step]),
         watching.watch_final_reply(watch, final, operation=_operation(), now=NOW),
+        watching.watch_final_reply(
+            watch, final, operation=_operation(), now=NOW, earlier=[step], mention=False
+        ),
         watching.watch_note("Paused."),
         watching.watch_unwatched_card(watch, user_id=USER, now=NOW),
         watching.watch_outcomes_message([WatchOutcome(123, "started")]),
@@ -185,6 +192,25 @@ def _watching() -> list[dict[str, Any]]:
         watching.subscriptions_message([subscription], now=NOW),
         watching.unsubscribe_message(1, removed=True),
     ]
+
+
+def _bursts() -> list[dict[str, Any]]:
+    """A burst summary as long as one gets: 500 outcomes (an outbox page), 100 watchers."""
+    steps = ("DONE", "ERROR", "SUPPORT", "CANCEL")
+    outcomes = {
+        op_id: Outcome(
+            op_id,
+            steps[op_id % 4],
+            "domain_transfer_in",
+            f"a-rather-long-domain-name-{op_id}.example.com",
+            f"1700000000.{op_id:06d}",
+            (f"U0W{op_id % 100:04d}",),
+        )
+        for op_id in range(2_000_000_000, 2_000_000_500)
+    }
+    summary = Summary(CHANNEL, "1700000000.000001", NOW.timestamp(), outcomes=outcomes)
+    one = Summary(CHANNEL, "", NOW.timestamp(), outcomes=dict(list(outcomes.items())[:1]))
+    return [burst_summary.burst_summary_message(summary), burst_summary.burst_summary_message(one)]
 
 
 def _audit() -> list[dict[str, Any]]:

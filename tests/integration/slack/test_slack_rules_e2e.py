@@ -147,8 +147,9 @@ async def test_watching_twenty_operations_posts_every_card_at_slacks_rate(
     assert shown.count("is watched: its card is posted") == 20
     cards = [m for m in fake_slack.messages(CHANNEL_ID) if m["text"].startswith("Operation")]
     assert len(cards) == 20
+    # Each card took its channel's token first (opsbot.store.pacing): Slack never had to refuse.
     refused = [c for c in fake_slack.calls_to("chat.postMessage") if c.error == "ratelimited"]
-    assert refused, "Slack's rate was met: the 429s were waited out"
+    assert refused == []
 
 
 @pytest.mark.usefixtures("keyed_opsbot")

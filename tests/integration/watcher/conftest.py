@@ -10,6 +10,7 @@ starts them: the watch is stored, its card posted, its ``ts`` recorded.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 from collections.abc import AsyncIterator, Callable
@@ -208,7 +209,22 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
 async def watching(
     sim_server: ServedSimulator, fake_slack: FakeSlack, redis_url: str, sim_key: str
 ) -> AsyncIterator[Watching]:
-    settings = watcher_settings(sim_server=sim_server, fake_slack=fake_slack, redis_url=redis_url)
+    async with watching_with(sim_server, fake_slack, redis_url, sim_key) as watching:
+        yield watching
+
+
+@contextlib.asynccontextmanager
+async def watching_with(
+    sim_server: ServedSimulator,
+    fake_slack: FakeSlack,
+    redis_url: str,
+    sim_key: str,
+    **overrides: Any,
+) -> AsyncIterator[Watching]:
+    """The ``watching`` fixture's worker, with settings of the test's own."""
+    settings = watcher_settings(
+        sim_server=sim_server, fake_slack=fake_slack, redis_url=redis_url, **overrides
+    )
     vault = Vault(load_keyring(settings))
     clock = HandClock()
     async with (

@@ -110,7 +110,9 @@ async def test_a_channel_gone_keeps_the_operation_watched_in_other_channels(
     op_id = simulator.create("domain_renew", step=WAIT)
     await watching.watch(op_id)
     there = await watching.watch(op_id, channel=OTHER_CHANNEL)
+    # An archived channel refuses posts and edits alike.
     watching.slack.fail("chat.update", "is_archived", times=None, channel=CHANNEL_ID)
+    watching.slack.fail("chat.postMessage", "is_archived", times=None, channel=CHANNEL_ID)
 
     simulator.move(op_id, RUN)
     await watching.until_replies(OTHER_CHANNEL, there, 1)

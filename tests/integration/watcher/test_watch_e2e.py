@@ -176,22 +176,22 @@ async def test_a_watch_expires_with_a_last_note_and_is_no_longer_polled(
     assert watching.list_calls() == polls
 
 
-async def test_posts_to_one_channel_are_spaced_about_a_second_apart(watching: Watching) -> None:
+async def test_posts_to_one_channel_go_at_the_buckets_pace(watching: Watching) -> None:
+    """A burst of two, then a little under one a second (the default bucket)."""
     simulator = watching.simulator
-    first, second = (simulator.create("domain_renew", step=WAIT) for _ in range(2))
-    first_ts = await watching.watch(first)
-    second_ts = await watching.watch(second)
-    simulator.move(first, RUN)
-    simulator.move(second, RUN)
+    op_ids = [simulator.create("domain_renew", step=WAIT) for _ in range(3)]
+    threads = [await watching.watch(op_id) for op_id in op_ids]
+    for op_id in op_ids:
+        simulator.move(op_id, RUN)
 
     report = await watching.cycle()
-    assert report.changes == 2
-    assert report.posts == 1
-    # Half a second later the channel still rests; a second after the post it takes the next.
+    assert report.changes == 3
+    assert report.posts == 2
+    # A second later the bucket holds 0.95 of a token; a tenth more and it has one.
     assert (await watching.cycle(seconds=0.5)).posts == 0
-    assert (await watching.cycle(seconds=0.5)).posts == 1
-    assert len(watching.replies(CHANNEL_ID, first_ts)) == 1
-    assert len(watching.replies(CHANNEL_ID, second_ts)) == 1
+    assert (await watching.cycle(seconds=0.5)).posts == 0
+    assert (await watching.cycle(seconds=0.1)).posts == 1
+    assert [len(watching.replies(CHANNEL_ID, ts)) for ts in threads] == [1, 1, 1]
 
 
 async def test_slack_rate_limits_are_waited_out_and_nothing_is_lost(watching: Watching) -> None:
