@@ -74,15 +74,20 @@ from opsbot.store.server import RedisServer  # noqa: E402
 from opsbot.store.team_keys import TeamKeyStore  # noqa: E402
 from opsbot.store.vault import Vault, load_keyring  # noqa: E402
 from opsbot.store.watches import WatchStore  # noqa: E402
+from opsbot.workspace.settings import Rates, WorkspaceSettings  # noqa: E402
 from tests.support.opsbot_app import BOT_TOKEN, new_encryption_key  # noqa: E402
 from tests.support.redis_engines import ClusterEngine  # noqa: E402
 from tests.support.slack_api import FakeSlack  # noqa: E402
-from tests.support.stored_watches import bench_watch, carded_watch  # noqa: E402
+from tests.support.stored_watches import bench_watch, carded_watch, seat_cards  # noqa: E402
 from tests.support.worker_process import WorkerProcess, worker_env  # noqa: E402
 
 CHANNELS_PER_TEAM = 10
 SIMULATOR_SPEED = 0.001  # an operation's own next step is days away
 WATCHER = "U0BENCH"
+# Each team of the benchmark is a Slack workspace of its own, with its own
+# rate limits; the local workspace holds them all in one, whose limits would
+# be all the teams' at once: its limits are off.
+ONE_WORKSPACE_A_TEAM = WorkspaceSettings(rates=Rates(enabled=False))
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -298,10 +303,12 @@ class Operations:
 
     def delays(self, slack: FakeSlack, since: float, figures: Figures) -> None:
         arrived: dict[tuple[str, str, str], float] = {}
+        # The workspace stamps its calls on the wall clock; moves are on the monotonic one.
+        wall_offset = time.time() - time.monotonic()
         for call in slack.calls_to("chat.postMessage"):
             args = call.args
             where = (str(args.get("channel")), str(args.get("thread_ts")), str(args.get("text")))
-            arrived.setdefault(where, call.at)
+            arrived.setdefault(where, call.at - wall_offset)
         for move in (move for move in self.moves if move.at >= since):
             at = arrived.get((move.watched.channel, move.watched.card_ts, move.reply))
             if at is None:
@@ -399,7 +406,11 @@ async def measure(options: Options, redis_url: str, data_dir: Path) -> Figures:
     simulator = IndexedSimulator(seed=1, keys=[team_key(0)], operations=0, speed=SIMULATOR_SPEED)
     operations = Operations(simulator, sizes, options.apart_s)
     figures = Figures()
-    async with serve_simulator(simulator) as served, FakeSlack() as slack:
+    async with (
+        serve_simulator(simulator) as served,
+        FakeSlack(settings=ONE_WORKSPACE_A_TEAM) as slack,
+    ):
+        seat_cards(slack, ((one.channel, one.card_ts) for team in operations.teams for one in team))
         settings = Settings(
             api_url=served.url,
             slack_api_url=slack.api_url,

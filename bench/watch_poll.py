@@ -46,9 +46,10 @@ from opsbot.store.server import RedisServer  # noqa: E402
 from opsbot.store.team_keys import TeamKeyStore  # noqa: E402
 from opsbot.store.vault import Vault, load_keyring  # noqa: E402
 from opsbot.store.watches import WatchStore  # noqa: E402
+from opsbot.workspace.settings import Rates, WorkspaceSettings  # noqa: E402
 from tests.support.opsbot_app import BOT_TOKEN, new_encryption_key  # noqa: E402
 from tests.support.slack_api import FakeSlack  # noqa: E402
-from tests.support.stored_watches import bench_watch, carded_watch  # noqa: E402
+from tests.support.stored_watches import bench_watch, carded_watch, seat_cards  # noqa: E402
 from tests.support.worker_process import worker_env  # noqa: E402
 
 TEAMS = 100
@@ -64,6 +65,10 @@ MEASURED_S = 45.0
 # The last moves get this long to reach Slack before the figures are taken.
 DRAIN_S = 10.0
 WATCHER = "U0BENCH"
+# Each team of the benchmark is a Slack workspace of its own, with its own
+# rate limits; the local workspace holds them all in one, whose limits would
+# be all the teams' at once: its limits are off.
+ONE_WORKSPACE_A_TEAM = WorkspaceSettings(rates=Rates(enabled=False))
 
 CYCLE_LINE = re.compile(
     r"cycle: teams=(?P<teams>\d+) operations=(?P<operations>\d+) "
@@ -84,7 +89,7 @@ class Watched:
 class Move:
     watched: Watched
     reply: str  # the text of the reply it should bring
-    at: float  # time.monotonic(), the clock FakeSlack stamps its calls with
+    at: float  # time.monotonic()
 
 
 @dataclass(frozen=True)
@@ -160,13 +165,15 @@ class Operations:
     def delays(self, slack: FakeSlack, since: float) -> tuple[list[float], int]:
         """Seconds from each move after ``since`` to its reply in Slack; how many never came."""
         arrived: dict[tuple[str, str, str], float] = {}
+        # The workspace stamps its calls on the wall clock; moves are on the monotonic one.
+        wall_offset = time.time() - time.monotonic()
         for call in slack.calls_to("chat.postMessage"):
             where = (
                 str(call.args.get("channel")),
                 str(call.args.get("thread_ts")),
                 str(call.args.get("text")),
             )
-            arrived.setdefault(where, call.at)
+            arrived.setdefault(where, call.at - wall_offset)
         delays, missing = [], 0
         for move in (move for move in self.moves if move.at >= since):
             at = arrived.get((move.watched.channel, move.watched.card_ts, move.reply))
@@ -208,7 +215,11 @@ async def measure(data_dir: Path, redis_url: str) -> None:
     simulator = Simulator(seed=1, keys=[team_key(0)], operations=0, speed=SIMULATOR_SPEED)
     operations = Operations(simulator)
     operations.create()
-    async with serve_simulator(simulator) as served, FakeSlack() as slack:
+    async with (
+        serve_simulator(simulator) as served,
+        FakeSlack(settings=ONE_WORKSPACE_A_TEAM) as slack,
+    ):
+        seat_cards(slack, ((one.channel, one.card_ts) for team in operations.teams for one in team))
         settings = Settings(
             api_url=served.url,
             slack_api_url=slack.api_url,

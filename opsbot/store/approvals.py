@@ -26,8 +26,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
-from redis.typing import EncodableT, FieldT
-
 from opsbot.clock import moment
 from opsbot.store import keyspace, scripts
 from opsbot.store.codec import decoded, decoded_map, int_or_none
@@ -38,8 +36,9 @@ PENDING: Final = "pending"
 APPROVED: Final = "approved"
 DENIED: Final = "denied"
 EXPIRED: Final = "expired"
-# The script's refusal when the decider is the requester.
+# The script's refusals: the decider is the requester; there is no such request.
 REQUESTER: Final = "requester"
+MISSING: Final = "missing"
 PARAMS_PURPOSE: Final = "relaunch_params"
 # A decided request is kept this long after its expiry, for its card to be redrawn.
 KEEP_S: Final = 24 * 3600
@@ -98,15 +97,43 @@ class ApprovalStore:
     def __init__(self, redis: RedisClient, vault: Vault) -> None:
         self._redis = redis
         self._vault = vault
+        self._create = redis.register_script(scripts.CREATE_APPROVAL)
         self._decide = redis.register_script(scripts.DECIDE_APPROVAL)
 
     async def create(
         self, team_id: str, request: Request, *, now: float, expires_at: float
-    ) -> Approval:
+    ) -> Approval | None:
+        """Store a pending request; None when one for that action and operation is pending.
+
+        One pending request per action and operation, so a double click on
+        Cancel posts one card. The sweep's entry is written first: a process
+        that dies before the request is stored leaves an entry the sweep drops.
+        """
         approval_id = secrets.token_hex(8)
+        due = _due_member(team_id, approval_id)
+        await self._redis.zadd(keyspace.approvals_due(), {due: expires_at})
+        created = await self._create(
+            keys=[
+                keyspace.approval_pending(team_id, request.action, request.op_id),
+                keyspace.approval(team_id, approval_id),
+            ],
+            args=[
+                approval_id,
+                int(expires_at) + 1,
+                int(expires_at + KEEP_S),
+                *self._fields(team_id, request, now=now, expires_at=expires_at),
+            ],
+        )
+        if not int(created):
+            await self._redis.zrem(keyspace.approvals_due(), due)
+            return None
+        return Approval(approval_id, team_id, request, PENDING, moment(now), moment(expires_at))
+
+    def _fields(
+        self, team_id: str, request: Request, *, now: float, expires_at: float
+    ) -> list[str]:
         sealed = self._vault.encrypt(team_id, PARAMS_PURPOSE, json.dumps(dict(request.params)))
-        key = keyspace.approval(team_id, approval_id)
-        fields: dict[FieldT, EncodableT] = {
+        fields = {
             "action": request.action,
             "op_id": str(request.op_id),
             "requester": request.requester,
@@ -122,13 +149,7 @@ class ApprovalStore:
             "ts": "",
             "decided_by": "",
         }
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(key, mapping=fields)
-            pipe.expireat(key, int(expires_at + KEEP_S))
-            await pipe.execute()
-        due = {_due_member(team_id, approval_id): expires_at}
-        await self._redis.zadd(keyspace.approvals_due(), due)
-        return Approval(approval_id, team_id, request, PENDING, moment(now), moment(expires_at))
+        return [item for pair in fields.items() for item in pair]
 
     async def set_card(self, team_id: str, approval_id: str, ts: str) -> None:
         await self._redis.hset(keyspace.approval(team_id, approval_id), "ts", ts)
@@ -153,9 +174,13 @@ class ApprovalStore:
         changed it calls that once its card shows the decision, so a process
         that dies in between leaves the card to the sweep.
         """
-        reply = await self._decide(
-            keys=[keyspace.approval(team_id, approval_id)], args=[state, by, repr(now)]
-        )
+        key = keyspace.approval(team_id, approval_id)
+        action, op_id = await self._redis.hmget(key, ["action", "op_id"])
+        op = int_or_none(decoded(op_id)) if op_id is not None else None
+        if action is None or op is None:
+            return Decision(False, MISSING)
+        pending = keyspace.approval_pending(team_id, decoded(action), op)
+        reply = await self._decide(keys=[key, pending], args=[state, by, repr(now), approval_id])
         return Decision(bool(int(reply[0])), decoded(reply[1]))
 
     async def due(self, now: float, limit: int = 50) -> list[tuple[str, str]]:

@@ -153,6 +153,7 @@ def group_members(team_id: str, group_id: str) -> str:
 # we issued; checked like any id before it goes into a key.
 
 _APPROVAL_ID = re.compile(r"[0-9a-f]{16}")
+_ACTION = re.compile(r"[a-z]{1,32}")
 
 
 def check_approval_id(value: str) -> str:
@@ -164,6 +165,13 @@ def check_approval_id(value: str) -> str:
 def approval(team_id: str, approval_id: str) -> str:
     """Hash: one request waiting for (or given) a second person's approval."""
     return f"{team_tag(team_id)}:approval:{check_approval_id(approval_id)}"
+
+
+def approval_pending(team_id: str, action: str, op_id: int) -> str:
+    """The id of the pending request for ``action`` on an operation: one at a time."""
+    if not _ACTION.fullmatch(action):
+        raise ValueError("action must be lower-case letters")
+    return f"{team_tag(team_id)}:approval:pending:{action}:{_operation_id(op_id)}"
 
 
 def approvals_due() -> str:
@@ -233,6 +241,17 @@ def burst(team_id: str, channel_id: str) -> str:
     """Hash: burst mode's summary of that channel (its message, and what it tells)."""
     channel = check_slack_id(channel_id, "channel id")
     return f"{team_tag(team_id)}:channel:{channel}:burst"
+
+
+def mutes(team_id: str) -> str:
+    """Sorted set: each muted channel of the team, by when its mute ends (epoch s)."""
+    return f"{team_tag(team_id)}:mutes"
+
+
+def mute(team_id: str, channel_id: str) -> str:
+    """Hash: one channel's mute (until, by, since) and the outcomes it kept quiet."""
+    channel = check_slack_id(channel_id, "channel id")
+    return f"{team_tag(team_id)}:channel:{channel}:mute"
 
 
 def card_edits(team_id: str) -> str:

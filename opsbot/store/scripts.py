@@ -174,6 +174,26 @@ redis.call('HSET', KEYS[1], ARGV[1], document)
 return 1
 """
 
+# KEYS: cards. ARGV: channel, field, value (a string). 1 when set, 0
+# without such a card, -1 when the card does not parse (left as it is).
+SET_CARD_FIELD: Final = """
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then
+    return 0
+end
+local ok, card = pcall(cjson.decode, raw)
+if not ok or type(card) ~= 'table' then
+    return -1
+end
+card[ARGV[2]] = ARGV[3]
+local encoded, document = pcall(cjson.encode, card)
+if not encoded then
+    return -1
+end
+redis.call('HSET', KEYS[1], ARGV[1], document)
+return 1
+"""
+
 # KEYS: watch, cards, watches, outbox.
 # ARGV: op, old, new, at (iso), final ('1' or ''), eta ('' = none), next due.
 # The step's compare-and-set: unless the stored step is `old` (and no final
@@ -393,8 +413,11 @@ if redis.call('HGET', KEYS[2], team) ~= ARGV[2] then
 end
 redis.call('HDEL', KEYS[2], team)
 local due = tonumber(ARGV[3])
-local woken = tonumber(redis.call('HGET', KEYS[3], team))
-redis.call('HDEL', KEYS[3], team)
+local raw_woken = redis.call('HGET', KEYS[3], team)
+if raw_woken then  -- most releases find none: no HDEL for nothing (a pass a team)
+    redis.call('HDEL', KEYS[3], team)
+end
+local woken = tonumber(raw_woken)
 if woken and (not due or woken < due) then
     due = woken
 end
@@ -431,8 +454,9 @@ return 1
 
 # --- approvals (opsbot.store.approvals) ---------------------------------------------
 
-# KEYS: one approval request. ARGV: the state wanted (approved, denied,
-# expired), who decides ('' for the sweep), now (epoch).
+# KEYS: one approval request, its action's pending marker for the operation.
+# ARGV: the state wanted (approved, denied, expired), who decides ('' for the
+# sweep), now (epoch), the request's id (the marker is dropped if it is its).
 # Returns {changed, state}: {1, wanted} when this call moved the request from
 # pending; {0, its state} otherwise: already decided, 'pending' (the sweep came
 # early), 'requester' (the requester may not decide), 'missing'. A decision
@@ -458,7 +482,26 @@ elseif by == redis.call('HGET', KEYS[1], 'requester') then
     return {0, 'requester'}
 end
 redis.call('HSET', KEYS[1], 'state', wanted, 'decided_by', by, 'decided_at', ARGV[3])
+if redis.call('GET', KEYS[2]) == ARGV[4] then
+    redis.call('DEL', KEYS[2])
+end
 return {1, wanted}
+"""
+
+# KEYS: the action's pending marker for the operation, the new request.
+# ARGV: the request's id, when the marker ends (epoch s), when the request's
+# hash ends, then the hash's field/value pairs. Returns 0 (nothing written)
+# when a request for that action and operation is already pending, else 1.
+CREATE_APPROVAL: Final = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+    return 0
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EXAT', ARGV[2])
+for i = 4, #ARGV, 2 do
+    redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+end
+redis.call('EXPIREAT', KEYS[2], ARGV[3])
+return 1
 """
 
 # The Home tab of KEYS[1]'s person ARGV[1] was published from what was known

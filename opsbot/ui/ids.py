@@ -19,6 +19,8 @@ from typing import Final
 ACTION_INFO: Final = "op_info"
 ACTION_WATCH: Final = "op_watch"
 ACTION_UNWATCH: Final = "op_unwatch"
+# On a watch card: the next broadcast preference (always → failures → never).
+ACTION_BROADCAST: Final = "op_broadcast"
 ACTION_CANCEL: Final = "op_cancel"
 ACTION_RELAUNCH: Final = "op_relaunch"
 

@@ -39,10 +39,10 @@ def store(redis: RedisClient) -> ApprovalStore:
     return ApprovalStore(redis, Vault(Keyring.parse(key)))
 
 
-def relaunch(requester: str = "U0MIA") -> Request:
+def relaunch(requester: str = "U0MIA", op_id: int = 42) -> Request:
     return Request(
         action="relaunch",
-        op_id=42,
+        op_id=op_id,
         requester=requester,
         channel="C0OPS",
         op_type="domain_transfer_in",
@@ -58,6 +58,7 @@ async def test_a_request_reads_back_with_its_parameters_encrypted_at_rest(
 ) -> None:
     now = time.time()
     created = await store.create(TEAM, relaunch(), now=now, expires_at=now + 1800)
+    assert created is not None
     await store.set_card(TEAM, created.id, "1700000000.000100")
 
     read = await store.get(TEAM, created.id)
@@ -74,6 +75,7 @@ async def test_a_request_reads_back_with_its_parameters_encrypted_at_rest(
 async def test_of_many_approvers_at_once_exactly_one_wins(store: ApprovalStore) -> None:
     now = time.time()
     created = await store.create(TEAM, relaunch(), now=now, expires_at=now + 60)
+    assert created is not None
 
     decisions = await asyncio.gather(
         *(
@@ -96,6 +98,7 @@ async def test_of_many_approvers_at_once_exactly_one_wins(store: ApprovalStore) 
 async def test_the_requester_cannot_decide(store: ApprovalStore) -> None:
     now = time.time()
     created = await store.create(TEAM, relaunch("U0MIA"), now=now, expires_at=now + 60)
+    assert created is not None
 
     decision = await store.decide(TEAM, created.id, state=APPROVED, by="U0MIA", now=now)
 
@@ -108,6 +111,7 @@ async def test_the_requester_cannot_decide(store: ApprovalStore) -> None:
 async def test_a_late_decision_expires_the_request_instead(store: ApprovalStore) -> None:
     now = time.time()
     created = await store.create(TEAM, relaunch(), now=now, expires_at=now + 60)
+    assert created is not None
 
     decision = await store.decide(TEAM, created.id, state=APPROVED, by="U0ADA", now=now + 61)
 
@@ -119,8 +123,10 @@ async def test_the_sweep_sees_only_what_is_due_until_told_its_card_is_done(
     store: ApprovalStore,
 ) -> None:
     now = time.time()
-    soon = await store.create(TEAM, relaunch(), now=now, expires_at=now + 60)
-    later = await store.create(TEAM, relaunch(), now=now, expires_at=now + 600)
+    soon = await store.create(TEAM, relaunch(op_id=1), now=now, expires_at=now + 60)
+    later = await store.create(TEAM, relaunch(op_id=2), now=now, expires_at=now + 600)
+    assert soon is not None
+    assert later is not None
 
     early = await store.due(now + 30)
     early_decision = await store.decide(TEAM, soon.id, state=EXPIRED, by="", now=now + 30)
@@ -148,3 +154,25 @@ def test_approval_keys_are_tagged_and_ids_checked() -> None:
     assert keyspace.approvals_due().startswith("opsbot:{approvals}:")
     with pytest.raises(ValueError, match="approval id"):
         keyspace.approval(TEAM, "0123}:evil")
+
+
+async def test_one_pending_request_per_action_and_operation(
+    store: ApprovalStore, redis: RedisClient
+) -> None:
+    now = time.time()
+    first = await store.create(TEAM, relaunch(), now=now, expires_at=now + 60)
+    assert first is not None
+
+    twice = await asyncio.gather(
+        *(store.create(TEAM, relaunch(), now=now, expires_at=now + 60) for _ in range(5))
+    )
+    other = await store.create(TEAM, relaunch(op_id=43), now=now, expires_at=now + 60)
+    await store.decide(TEAM, first.id, state=DENIED, by="U0ADA", now=now)
+    again = await store.create(TEAM, relaunch(), now=now, expires_at=now + 60)
+
+    assert twice == [None] * 5
+    assert other is not None
+    assert again is not None
+    due = await store.due(now + 61)
+    assert sorted(approval_id for _, approval_id in due) == sorted([first.id, other.id, again.id])
+    assert await redis.get(keyspace.approval_pending(TEAM, "relaunch", 42)) == again.id

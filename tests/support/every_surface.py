@@ -188,6 +188,9 @@ def _watching() -> list[dict[str, Any]]:
         watching.subscription_limit_message(20, 20),
         watching.unwatch_message(123, removed=True),
         watching.watches_message([watch], now=NOW, channel=CHANNEL),
+        watching.watches_message(
+            [watch], now=NOW, channel=CHANNEL, muted=(NOW.timestamp() + 3600, USER)
+        ),
         watching.subscribed_message(subscription),
         watching.subscriptions_message([subscription], now=NOW),
         watching.unsubscribe_message(1, removed=True),
@@ -210,7 +213,11 @@ def _bursts() -> list[dict[str, Any]]:
     }
     summary = Summary(CHANNEL, "1700000000.000001", NOW.timestamp(), outcomes=outcomes)
     one = Summary(CHANNEL, "", NOW.timestamp(), outcomes=dict(list(outcomes.items())[:1]))
-    return [burst_summary.burst_summary_message(summary), burst_summary.burst_summary_message(one)]
+    return [
+        burst_summary.burst_summary_message(summary),
+        burst_summary.burst_summary_message(one),
+        burst_summary.burst_summary_message(summary, muted_by=USER),
+    ]
 
 
 def _audit() -> list[dict[str, Any]]:

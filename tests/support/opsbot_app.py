@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import io
@@ -9,6 +10,7 @@ import logging
 import secrets
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Final
 
 from aiohttp import web
 
@@ -82,7 +84,25 @@ async def running_opsbot(
     try:
         yield RunningOpsbot(f"http://127.0.0.1:{port}", settings, web_app)
     finally:
+        await listeners_done()
         await runner.cleanup()
+
+
+# bolt acks first, then runs the listener as a task of its own (its asyncio_runner.py).
+_LISTENER_TASK: Final = "run_ack_function_asynchronously"
+
+
+async def listeners_done(timeout_s: float = 5.0) -> None:
+    """Wait for the listeners still answering: a test may end before a click's last
+    step (a lock released, an audit entry), and opsbot's Redis must outlive them, or
+    the connection they open leaks into whichever test runs next."""
+    running = [
+        task
+        for task in asyncio.all_tasks()
+        if not task.done() and _LISTENER_TASK in task.get_coro().__qualname__  # type: ignore[union-attr]
+    ]
+    if running:
+        await asyncio.wait(running, timeout=timeout_s)
 
 
 @contextlib.contextmanager

@@ -7,9 +7,13 @@ that a test overrides by keyword.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from opsbot.store.watches import AddResult, NewWatch, StepChange, Watch, WatchStore
+from opsbot.workspace.state import Message
+from tests.support.slack_api import FakeSlack
+from tests.support.slack_requests import API_APP_ID, BOT_ID, BOT_USER_ID, TEAM_ID
 
 TEAM = "T0123"
 NOW = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
@@ -83,3 +87,22 @@ def bench_watch(op_id: int, *, channel: str, user_id: str, card_ts: str, label: 
         user_id=user_id,
         card_ts=card_ts,
     )
+
+
+def seat_cards(slack: FakeSlack, cards: Iterable[tuple[str, str]]) -> None:
+    """Each ``(channel, ts)`` card as Slack would hold it: the channel, with the bot
+    in it, and the bot's message at ``ts``; so that the benchmarks' thread replies
+    and card edits, to watches written straight into the store, are taken."""
+    workspace = slack.workspace
+    for channel, ts in cards:
+        if channel not in workspace.channels:
+            slack.add_channel(channel)
+        workspace.messages[(channel, ts)] = Message(
+            channel=channel,
+            ts=ts,
+            user=BOT_USER_ID,
+            text="card",
+            bot_id=BOT_ID,
+            app_id=API_APP_ID,
+            team=TEAM_ID,
+        )

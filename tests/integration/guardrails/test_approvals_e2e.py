@@ -66,8 +66,11 @@ async def request_cancel(guarded: Guarded, requester: str = MIA) -> tuple[int, M
     """``requester`` clicks Cancel on a card: the approval card it posts, once posted."""
     op_id = guarded.simulator.create("domain_renew", step=WAIT, domain="example.com")
     card = await guarded.post_card(op_id)
+    told_before = len(guarded.workspace.ephemerals_for(requester))
     await guarded.click(requester, OPS, card, ids.ACTION_CANCEL)
     posted = await eventually(lambda: approval_cards(guarded))
+    # Telling the requester is the click's last step.
+    await guarded.answer_to(requester, told_before + 1)
     return op_id, posted[-1]
 
 
@@ -177,9 +180,10 @@ async def test_a_relaunch_approved_sends_exactly_the_parameters_asked_for(
     asked = await guarded.modal_of(MIA, "Approval requested")
     [card] = await eventually(lambda: approval_cards(guarded))
     pending = all_text(card.blocks) + card.text
+    requests = f"opsbot:{{{TEAM}}}:approval:[0-9a-f]*"
     stored = [
         await guarded.services.redis.hgetall(key)
-        async for key in guarded.services.redis.scan_iter(match=f"opsbot:{{{TEAM}}}:approval:*")
+        async for key in guarded.services.redis.scan_iter(match=requests)
     ]
     step_while_pending = guarded.step_of(op_id)
     await guarded.click(ADA, OPS, card.ts, ids.ACTION_APPROVE)
@@ -245,4 +249,19 @@ async def test_another_process_expires_a_request_it_never_saw(guarded: Guarded) 
             timeout_s=15,
         )
 
+    assert guarded.step_of(op_id) == WAIT
+
+
+async def test_a_double_click_on_cancel_posts_one_request(guarded: Guarded) -> None:
+    await guarded.set_rules(Guardrails(approvals=frozenset({CANCEL})))
+    op_id = guarded.simulator.create("domain_renew", step=WAIT, domain="example.com")
+    card = Target.message(OPS, await guarded.post_card(op_id))
+
+    await asyncio.gather(
+        *(guarded.served.interactions.click(MIA, card, ids.ACTION_CANCEL) for _ in range(2))
+    )
+    told = await guarded.answer_to(MIA, 2)
+
+    assert len(approval_cards(guarded)) == 1
+    assert any("already waiting for approval" in e.text for e in told)
     assert guarded.step_of(op_id) == WAIT
