@@ -532,7 +532,7 @@ def parse(argv: list[str] | None = None) -> Options:
     parser.add_argument("--big-team", type=int, default=50_000, help="watches of the largest team")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--interval", type=float, default=10.0)
-    parser.add_argument("--warm-up", type=float, default=30.0)
+    parser.add_argument("--warm-up", type=float, default=60.0)
     parser.add_argument("--measured", type=float, default=60.0)
     parser.add_argument("--moves", type=int, default=20, help="step changes a second")
     parser.add_argument("--engines", default="standalone,cluster")

@@ -21,6 +21,7 @@ from opsbot.store.connection import RedisClient, open_redis
 from opsbot.store.group_members import GroupMembers
 from opsbot.store.guardrail_store import GuardrailStore
 from opsbot.store.locks import ActionLocks
+from opsbot.store.mutes import Mutes
 from opsbot.store.pacing import ChannelPacing
 from opsbot.store.pauses import TeamPauses
 from opsbot.store.schedule import Schedule
@@ -47,6 +48,7 @@ class Services:
     team_data: TeamData
     # Each channel's post bucket, shared with the watcher's poster.
     pacing: ChannelPacing
+    mutes: Mutes
     guardrails: GuardrailStore
     group_members: GroupMembers
     approvals: ApprovalStore
@@ -76,6 +78,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             pauses=TeamPauses(redis),
             team_data=TeamData(redis),
             pacing=ChannelPacing.from_settings(redis, settings),
+            mutes=Mutes(redis),
             guardrails=GuardrailStore(redis),
             group_members=GroupMembers(redis),
             approvals=ApprovalStore(redis, vault),

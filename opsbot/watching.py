@@ -26,7 +26,7 @@ class Follower:
     user_id: str
 
 
-async def start_watch(
+async def start_watch(  # noqa: PLR0913 - who, what, when, and the card's preferences
     watches: WatchStore,
     operation: Operation,
     follower: Follower,
@@ -34,6 +34,8 @@ async def start_watch(
     now: dt.datetime,
     days: int,
     card_ts: str = "",
+    broadcast: str = "",
+    only: tuple[str, ...] = (),
 ) -> AddResult:
     """Watch ``operation`` for ``follower`` for ``days`` from ``now``.
 
@@ -49,6 +51,8 @@ async def start_watch(
         channel=follower.channel,
         user_id=follower.user_id,
         card_ts=card_ts,
+        broadcast=broadcast,
+        only=only,
     )
     expires_at = now + dt.timedelta(days=days)
     return await watches.add(follower.team_id, new, now=now, expires_at=expires_at)

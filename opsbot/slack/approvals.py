@@ -29,6 +29,7 @@ from opsbot.services import Services
 from opsbot.slack import audit_trail
 from opsbot.slack.follow import watch_in_thread
 from opsbot.slack.interaction import Action, Interaction, on_button
+from opsbot.slack.posting import post_paced
 from opsbot.store import audit, keyspace
 from opsbot.store.approvals import APPROVED, DENIED, EXPIRED, Approval, Request
 from opsbot.store.guardrails import CANCEL, RELAUNCH
@@ -93,8 +94,13 @@ async def request(
         )
     card = approval_card(approval, wanted, now=utc_now())
     try:
-        posted = await asked.client.chat_postMessage(
-            channel=channel, text=card["text"], blocks=card["blocks"]
+        posted = await post_paced(
+            asked.client,
+            asked.services.pacing,
+            asked.team_id,
+            channel,
+            text=card["text"],
+            blocks=card["blocks"],
         )
     except SlackApiError as error:
         reason = error.response.get("error") or "no reason given"

@@ -14,7 +14,16 @@ from dataclasses import dataclass
 from typing import Final
 
 from opsbot.api.filters import closest_names
-from opsbot.slack import cancel, follow, look, relaunch, subscribe, team_config, team_key
+from opsbot.slack import (
+    cancel,
+    follow,
+    look,
+    mute,
+    relaunch,
+    subscribe,
+    team_config,
+    team_key,
+)
 from opsbot.slack.grammar import (
     Arguments,
     Command,
@@ -52,6 +61,8 @@ SUBSCRIBE: Final = "subscribe"
 SUBSCRIPTIONS: Final = "subscriptions"
 UNSUBSCRIBE: Final = "unsubscribe"
 KEY: Final = "key"
+MUTE: Final = "mute"
+UNMUTE: Final = "unmute"
 CONFIG: Final = "config"
 
 # The headings of /ops help, in order.
@@ -159,10 +170,14 @@ TABLE: Final[tuple[SubCommand, ...]] = (
     SubCommand(
         WATCH,
         Arguments.IDS,
-        "/ops watch ID [ID…] [dm]   e.g. /ops watch 123 124",
+        "/ops watch ID [ID…] [broadcast=always|failures|never] [dm]   e.g. /ops watch 123 124",
         help=(
             ("/ops watch ID [ID…]", "follow operations step by step in a thread"),
             ("/ops watch ID [ID…] dm", "the same in your direct messages with the app"),
+            (
+                "/ops watch ID broadcast=failures",
+                "its end goes to the channel only if it failed (`never`: its thread only)",
+            ),
         ),
         section=FOLLOW,
         run=follow.watch_command,
@@ -188,14 +203,42 @@ TABLE: Final[tuple[SubCommand, ...]] = (
     ),
     SubCommand(
         SUBSCRIBE,
-        Arguments.FILTERS,
-        "/ops subscribe [filters]   e.g. /ops subscribe type=domain_create",
+        Arguments.SUBSCRIPTION_FILTERS,
+        "/ops subscribe [filters] [broadcast=always|failures|never] [only=ERROR,SUPPORT]"
+        "   e.g. /ops subscribe type=domain_create",
         help=(
             ("/ops subscribe [filters]", "a card and a thread for every new matching operation"),
+            (
+                "/ops subscribe [filters] only=ERROR,SUPPORT",
+                "nothing until one ends in those steps, then one message",
+            ),
         ),
         section=FOLLOW,
         run=subscribe.subscribe_command,
         # The key is asked for by the handler, once the filters are known to fit.
+        guards=IN_CHANNEL,
+    ),
+    SubCommand(
+        MUTE,
+        Arguments.MUTE_LENGTH,
+        "/ops mute LENGTH | until HH:MM (UTC)   e.g. /ops mute 2h",
+        help=(
+            (
+                "/ops mute 2h | until 18:00",
+                "keep this channel quiet (no broadcasts, no new cards), then one summary",
+            ),
+        ),
+        section=FOLLOW,
+        run=mute.mute_command,
+        guards=IN_CHANNEL,
+    ),
+    SubCommand(
+        UNMUTE,
+        Arguments.NONE,
+        "/ops unmute",
+        help=(("/ops unmute", "end the mute now, with its summary"),),
+        section=FOLLOW,
+        run=mute.unmute_command,
         guards=IN_CHANNEL,
     ),
     SubCommand(

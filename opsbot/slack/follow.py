@@ -9,6 +9,7 @@ operation and posts; this module only starts and stops watches
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from typing import Final
 
@@ -30,7 +31,7 @@ from opsbot.slack.interaction import (
 from opsbot.slack.posting import post_paced
 from opsbot.slack_web import patiently
 from opsbot.store.vault import VaultError
-from opsbot.store.watches import AddResult, WatchLimitReached
+from opsbot.store.watches import BROADCASTS, AddResult, WatchLimitReached
 from opsbot.ui import ids
 from opsbot.ui.common import api_error_message, error_message
 from opsbot.ui.render import Message
@@ -63,6 +64,7 @@ def register(app: AsyncApp, services: Services) -> None:
     """The Watch button (list rows, info cards) and the Unwatch button (watch cards)."""
     on_operation_button(app, services, ids.ACTION_WATCH, _watch_button, IN_CHANNEL_WITH_KEY)
     on_operation_button(app, services, ids.ACTION_UNWATCH, _unwatch_button, IN_CHANNEL)
+    on_operation_button(app, services, ids.ACTION_BROADCAST, _broadcast_button, IN_CHANNEL)
 
 
 # --- watch -----------------------------------------------------------------------------
@@ -70,12 +72,12 @@ def register(app: AsyncApp, services: Services) -> None:
 
 async def watch_command(asked: Interaction, command: Command) -> None:
     if command.to_dm:
-        await _watch_in_dm(asked, command.operation_ids)
+        await _watch_in_dm(asked, command.operation_ids, broadcast=command.broadcast)
         return
-    await _watch(asked, command.operation_ids)
+    await _watch(asked, command.operation_ids, broadcast=command.broadcast)
 
 
-async def _watch_in_dm(asked: Interaction, op_ids: Sequence[int]) -> None:
+async def _watch_in_dm(asked: Interaction, op_ids: Sequence[int], *, broadcast: str = "") -> None:
     """``/ops watch 123 dm``: the card, its thread and the outcome go to the person's DM.
 
     The answer to the command itself stays where it was typed, privately.
@@ -85,7 +87,7 @@ async def _watch_in_dm(asked: Interaction, op_ids: Sequence[int]) -> None:
         await asked.tell(error_message(_NO_DM))
         return
     await asked.answer_when_ready(
-        _start_watches(asked, op_ids, channel=dm), what="Starting to watch"
+        _start_watches(asked, op_ids, channel=dm, broadcast=broadcast), what="Starting to watch"
     )
 
 
@@ -93,14 +95,16 @@ async def _watch_button(asked: Interaction, op_id: int) -> None:
     await _watch(asked, (op_id,))
 
 
-async def _watch(asked: Interaction, op_ids: Sequence[int]) -> None:
-    await asked.answer_when_ready(_start_watches(asked, op_ids), what="Starting to watch")
+async def _watch(asked: Interaction, op_ids: Sequence[int], *, broadcast: str = "") -> None:
+    started = _start_watches(asked, op_ids, broadcast=broadcast)
+    await asked.answer_when_ready(started, what="Starting to watch")
 
 
 async def _start_watches(
-    asked: Interaction, op_ids: Sequence[int], *, channel: str | None = None
+    asked: Interaction, op_ids: Sequence[int], *, channel: str | None = None, broadcast: str = ""
 ) -> list[Message]:
-    """Watch each of ``op_ids`` in ``channel`` (the channel asked from by default)."""
+    """Watch each of ``op_ids`` in ``channel`` (the channel asked from by default),
+    its card broadcasting the end as ``broadcast`` says (unchanged when "")."""
     channel = channel or asked.channel
     try:
         # One call for every id, as the watcher itself polls.
@@ -119,6 +123,11 @@ async def _start_watches(
             outcomes.append(WatchOutcome(op_id, "final", operation.step))
         else:
             outcomes.append(await _start_watch(asked, operation, channel))
+    if broadcast:
+        watches = asked.services.watches
+        for outcome in outcomes:
+            if outcome.result in ("started", "joined"):
+                await watches.set_broadcast(asked.team_id, outcome.op_id, channel, broadcast)
     return [watch_outcomes_message(outcomes)]
 
 
@@ -263,9 +272,37 @@ async def _unwatch(asked: Interaction, op_id: int, *, clicked_ts: str | None = N
     return removed
 
 
+async def _broadcast_button(asked: Interaction, op_id: int) -> None:
+    """The card's Broadcast button: the next preference, shown on the card at once."""
+    watches, channel = asked.services.watches, asked.channel
+    watch = await watches.get(asked.team_id, op_id)
+    card = watch.card(channel) if watch is not None else None
+    if card is None:
+        await asked.tell(unwatch_message(op_id, removed=False))
+        return
+    current = BROADCASTS.index(card.broadcast or BROADCASTS[0])
+    choice = BROADCASTS[(current + 1) % len(BROADCASTS)]
+    await watches.set_broadcast(asked.team_id, op_id, channel, choice)
+    changed = await watches.get(asked.team_id, op_id)
+    card_ts = card.ts or asked.requester.message_ts
+    if changed is None or not card_ts:
+        return
+    message = watch_card_message(changed, now=utc_now(), channel=channel)
+    try:
+        await asked.client.chat_update(
+            channel=channel, ts=card_ts, text=message["text"], blocks=message["blocks"]
+        )
+    except SlackApiError as error:
+        log.info("could not redraw a card: %s", error.response.get("error"))
+
+
 async def watches_command(asked: Interaction, _command: Command) -> None:
     watches = asked.services.watches
     in_channel = await watches.in_channel(asked.team_id, asked.channel)
     paused = await asked.services.pauses.reason(asked.team_id)
-    message = watches_message(in_channel, now=utc_now(), channel=asked.channel, paused=paused)
+    mute = await asked.services.mutes.get(asked.team_id, asked.channel)
+    muted = (mute.until, mute.by) if mute is not None and mute.until > time.time() else None
+    message = watches_message(
+        in_channel, now=utc_now(), channel=asked.channel, paused=paused, muted=muted
+    )
     await asked.tell(message)

@@ -8,7 +8,9 @@ table of sub-commands (:mod:`opsbot.slack.commands`) says which
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+import re
 import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +26,14 @@ from opsbot.api.filters import (
 from opsbot.api_key import HIDDEN_KEY, looks_like_api_key
 
 KEY_ACTIONS: Final = ("set", "status", "remove")
+BROADCAST: Final = "broadcast"
+BROADCAST_CHOICES: Final = ("always", "failures", "never")
+ONLY: Final = "only"
+ONLY_CHOICES: Final = ("ERROR", "SUPPORT", "CANCEL", "DONE")
+MAX_MUTE_S: Final = 7 * 86_400
+_MUTE_PART: Final = re.compile(r"(\d+)([dhm])")
+_MUTE_UNITS: Final = {"d": 86_400, "h": 3_600, "m": 60}
+_TIME_OF_DAY: Final = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 MAX_WATCH_IDS: Final = 20
 # The word after the ids that sends a watch to the person's direct messages.
 DM: Final = "dm"
@@ -38,6 +48,8 @@ class Arguments(enum.Enum):
     IDS = "ids"  # several operation ids, spaces or commas between them, then maybe "dm"
     SUBSCRIPTION = "subscription"  # a subscription's number
     KEY_ACTION = "key action"  # set (nothing), status or remove
+    SUBSCRIPTION_FILTERS = "subscription filters"  # filters, broadcast=…, only=…
+    MUTE_LENGTH = "mute length"  # 2h, 30m, 1d, 1h30m, or until 18:00 (UTC)
 
 
 class CommandError(ValueError):
@@ -57,6 +69,13 @@ class Command:
     filters: CheckedFilters = field(default_factory=no_filters)
     subscription: int | None = None
     key_action: str = "set"
+    # /ops watch and subscribe: what reaches the channel ("" : the default),
+    # and for an outcome subscription the final steps worth a message.
+    broadcast: str = ""
+    only: tuple[str, ...] = ()
+    # /ops mute: for how long (seconds), or until which time of day (UTC hour, minute).
+    mute_s: int | None = None
+    mute_until: tuple[int, int] | None = None
     # `/ops watch 123 dm`: follow in the person's direct message with the app.
     to_dm: bool = False
 
@@ -142,7 +161,7 @@ def _one_id(words: Words) -> Command:
 
 
 def _many_ids(words: Words) -> Command:
-    arguments = words.arguments
+    broadcast, arguments = _option(words, BROADCAST, BROADCAST_CHOICES)
     to_dm = bool(arguments) and arguments[-1].lower() == DM
     if to_dm:
         arguments = arguments[:-1]
@@ -156,7 +175,36 @@ def _many_ids(words: Words) -> Command:
             f"`/ops {words.name}` takes at most {MAX_WATCH_IDS} ids at a time.", usage=words.usage
         )
     unique = tuple(dict.fromkeys(map(parse_operation_id, ids)))
-    return Command(words.name, operation_ids=unique, to_dm=to_dm)
+    return Command(words.name, operation_ids=unique, to_dm=to_dm, broadcast=broadcast)
+
+
+def _subscription_filters(words: Words) -> Command:
+    broadcast, arguments = _option(words, BROADCAST, BROADCAST_CHOICES)
+    only, arguments = _option(Words(words.name, arguments, words.usage), ONLY, ONLY_CHOICES)
+    command = _filters(Words(words.name, arguments, words.usage))
+    steps = tuple(dict.fromkeys(only.split(","))) if only else ()
+    return dataclasses.replace(command, broadcast=broadcast, only=steps)
+
+
+def _option(words: Words, name: str, choices: Sequence[str]) -> tuple[str, list[str]]:
+    """``name=value`` taken out of ``words`` (checked against ``choices``, each of a
+    comma-separated list): its value ("" when absent), and the other words."""
+    prefix = f"{name}="
+    given = [word for word in words.arguments if word.lower().startswith(prefix)]
+    rest = [word for word in words.arguments if not word.lower().startswith(prefix)]
+    if not given:
+        return "", rest
+    value = given[-1][len(prefix) :]
+    value = value.upper() if name == ONLY else value.lower()
+    wrong = [part for part in value.split(",") if part not in choices]
+    if len(given) > 1 or not value or wrong:
+        raise CommandError(
+            f"`{name}=` takes {' or '.join(f'`{choice}`' for choice in choices)}"
+            f"{', several with commas' if name == ONLY else ''}, not {echoed(given[-1])}.",
+            suggestions=closest_names(wrong[0], choices, limit=2) if wrong else (),
+            usage=words.usage,
+        )
+    return value, rest
 
 
 def _subscription_number(words: Words) -> Command:
@@ -183,6 +231,31 @@ def _key_action(words: Words) -> Command:
     return Command(words.name, key_action=action)
 
 
+def _mute_length(words: Words) -> Command:
+    arguments = [word.lower() for word in words.arguments]
+    if len(arguments) == 2 and arguments[0] == "until":
+        time_of_day = _TIME_OF_DAY.fullmatch(arguments[1])
+        if time_of_day is not None:
+            hour, minute = int(time_of_day[1]), int(time_of_day[2])
+            return Command(words.name, mute_until=(hour, minute))
+    if len(arguments) == 1:
+        seconds = _length_s(arguments[0])
+        if seconds is not None and 60 <= seconds <= MAX_MUTE_S:
+            return Command(words.name, mute_s=seconds)
+    raise CommandError(
+        f"`/ops {words.name}` needs how long, from 1m to 7d, or a time of day (UTC).",
+        usage=words.usage,
+    )
+
+
+def _length_s(word: str) -> int | None:
+    """``2h``, ``30m``, ``1d``, ``1h30m`` in seconds; None when it is not one."""
+    parts = _MUTE_PART.findall(word)
+    if not parts or "".join(number + unit for number, unit in parts) != word:
+        return None
+    return sum(int(number) * _MUTE_UNITS[unit] for number, unit in parts)
+
+
 _READERS: Final[Mapping[Arguments, Callable[[Words], Command]]] = {
     Arguments.NONE: _no_arguments,
     Arguments.FILTERS: _filters,
@@ -190,4 +263,6 @@ _READERS: Final[Mapping[Arguments, Callable[[Words], Command]]] = {
     Arguments.IDS: _many_ids,
     Arguments.SUBSCRIPTION: _subscription_number,
     Arguments.KEY_ACTION: _key_action,
+    Arguments.SUBSCRIPTION_FILTERS: _subscription_filters,
+    Arguments.MUTE_LENGTH: _mute_length,
 }

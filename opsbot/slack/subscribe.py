@@ -45,6 +45,8 @@ async def subscribe_command(asked: Interaction, command: Command) -> None:
             filters=command.filters,
             created_by=asked.user_id,
             now=now,
+            broadcast=command.broadcast,
+            only=command.only,
         )
     except SubscriptionLimitReached as limit:
         await asked.tell(subscription_limit_message(limit.count, limit.limit))

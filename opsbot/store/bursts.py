@@ -108,7 +108,7 @@ def _decode(channel: str, fields: dict[str, str]) -> Summary:
     summary = Summary(channel, fields.get("ts", ""), since, fields.get("closed") == "1")
     for name, value in fields.items():
         if name.startswith(_OP):
-            outcome = _outcome(name[len(_OP) :], value)
+            outcome = decode_outcome(name[len(_OP) :], value)
             if outcome is None:
                 _logger.warning("ignoring an unreadable summary line %s in %s", name, channel)
             else:
@@ -116,7 +116,8 @@ def _decode(channel: str, fields: dict[str, str]) -> Summary:
     return summary
 
 
-def _outcome(op: str, value: str) -> Outcome | None:
+def decode_outcome(op: str, value: str) -> Outcome | None:
+    """An outcome as :meth:`Outcome.encoded` wrote it for operation ``op``, or None."""
     fields = json_object(value)
     if fields is None or not op.isdigit():
         return None

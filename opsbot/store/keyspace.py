@@ -254,6 +254,17 @@ def burst(team_id: str, channel_id: str) -> str:
     return f"{team_tag(team_id)}:channel:{channel}:burst"
 
 
+def mutes(team_id: str) -> str:
+    """Sorted set: each muted channel of the team, by when its mute ends (epoch s)."""
+    return f"{team_tag(team_id)}:mutes"
+
+
+def mute(team_id: str, channel_id: str) -> str:
+    """Hash: one channel's mute (until, by, since) and the outcomes it kept quiet."""
+    channel = check_slack_id(channel_id, "channel id")
+    return f"{team_tag(team_id)}:channel:{channel}:mute"
+
+
 def card_edits(team_id: str) -> str:
     """Hash: ``op:channel`` → the JSON of the newest card edit not yet made."""
     return f"{team_tag(team_id)}:edits:cards"

@@ -174,6 +174,26 @@ redis.call('HSET', KEYS[1], ARGV[1], document)
 return 1
 """
 
+# KEYS: cards. ARGV: channel, field, value (a string). 1 when set, 0
+# without such a card, -1 when the card does not parse (left as it is).
+SET_CARD_FIELD: Final = """
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then
+    return 0
+end
+local ok, card = pcall(cjson.decode, raw)
+if not ok or type(card) ~= 'table' then
+    return -1
+end
+card[ARGV[2]] = ARGV[3]
+local encoded, document = pcall(cjson.encode, card)
+if not encoded then
+    return -1
+end
+redis.call('HSET', KEYS[1], ARGV[1], document)
+return 1
+"""
+
 # KEYS: watch, cards, watches, outbox.
 # ARGV: op, old, new, at (iso), final ('1' or ''), eta ('' = none), next due.
 # The step's compare-and-set: unless the stored step is `old` (and no final

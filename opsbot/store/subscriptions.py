@@ -65,6 +65,10 @@ class Subscription:
     # Operations already matched that the next query may return again (the
     # overlap before last_seen): never matched twice.
     recent_ids: frozenset[int] = frozenset()
+    # What its cards broadcast ("" : failures, the default for subscriptions),
+    # and for an outcome subscription the final steps worth a message.
+    broadcast: str = ""
+    only: tuple[str, ...] = ()
 
 
 class SubscriptionLimitReached(Exception):
@@ -91,7 +95,7 @@ class SubscriptionStore:
         self._add = redis.register_script(scripts.ADD_SUBSCRIPTION)
         self._compare_and_set = CompareAndSet(redis)
 
-    async def add(
+    async def add(  # noqa: PLR0913 - a subscription's fields, by keyword
         self,
         team_id: str,
         *,
@@ -99,6 +103,8 @@ class SubscriptionStore:
         filters: Mapping[str, Any],
         created_by: str,
         now: dt.datetime,
+        broadcast: str = "",
+        only: tuple[str, ...] = (),
     ) -> Subscription:
         """Follow new operations matching ``filters`` from ``now`` on; numbered from 1.
 
@@ -106,7 +112,7 @@ class SubscriptionStore:
         ``max_subscriptions`` already.
         """
         keyspace.check_slack_id(channel, "channel id")
-        stored = encode_new_subscription(channel, filters, created_by, now)
+        stored = encode_new_subscription(channel, filters, created_by, now, broadcast, only)
         number = await self._add(
             keys=[keyspace.subscriptions(team_id), keyspace.subscriptions_counter(team_id)],
             args=[stored, self.max_subscriptions],
@@ -216,18 +222,26 @@ def _recent_after(recent: Mapping[int, dt.datetime], start: dt.datetime) -> dict
 
 
 def encode_new_subscription(
-    channel: str, filters: Mapping[str, Any], created_by: str, now: dt.datetime
+    channel: str,
+    filters: Mapping[str, Any],
+    created_by: str,
+    now: dt.datetime,
+    broadcast: str = "",
+    only: tuple[str, ...] = (),
 ) -> str:
-    return json.dumps(
-        {
-            "channel": channel,
-            "filters": dict(filters),
-            "created_by": created_by,
-            "created_at": iso(now),
-            "last_seen": iso(now),
-            _CLOCK: _UTC_CLOCK,
-        }
-    )
+    document: dict[str, Any] = {
+        "channel": channel,
+        "filters": dict(filters),
+        "created_by": created_by,
+        "created_at": iso(now),
+        "last_seen": iso(now),
+        _CLOCK: _UTC_CLOCK,
+    }
+    if broadcast:
+        document["broadcast"] = broadcast
+    if only:
+        document["only"] = list(only)
+    return json.dumps(document)
 
 
 def decode_subscription(
@@ -255,6 +269,8 @@ def decode_subscription(
             created_at=parse_iso(parsed["created_at"]),
             last_seen=_last_seen(parsed, api_zone),
             recent_ids=frozenset(_recent_ids(parsed)),
+            broadcast=str(parsed.get("broadcast") or ""),
+            only=tuple(str(step) for step in parsed.get("only") or ()),
         )
     except (KeyError, TypeError, ValueError) as error:
         _logger.warning("skipping unreadable subscription %s (%s)", number, log_text(error))

@@ -46,7 +46,7 @@ import json
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from opsbot.clock import moment
 from opsbot.config import DEFAULT_MAX_WATCHES
@@ -71,12 +71,25 @@ _logger = logging.getLogger(__name__)
 _LIMIT = "limit"
 
 
+# Which final steps a card broadcasts to the channel: every one, failures
+# (ERROR, SUPPORT, CANCEL) or none. "" on a card: the default, "always".
+ALWAYS: Final = "always"
+FAILURES: Final = "failures"
+NEVER: Final = "never"
+BROADCASTS: Final = (ALWAYS, FAILURES, NEVER)
+
+
 @dataclass(frozen=True)
 class Card:
     channel: str
     ts: str
     watchers: tuple[str, ...]
     started_by: str
+    # Optional, stored only when set (records stay small): the broadcast
+    # preference, and for an outcome subscription's card the final steps
+    # worth one message (nothing else is posted for it).
+    broadcast: str = ""
+    only: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -132,6 +145,9 @@ class NewWatch:
     user_id: str
     # The card's ts when it is posted already (a cancel or relaunch report); "" otherwise.
     card_ts: str = ""
+    # The card's preferences (see Card): "" and () for the defaults.
+    broadcast: str = ""
+    only: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -173,6 +189,7 @@ class WatchStore:
         self._add = redis.register_script(scripts.ADD_WATCH)
         self._mark_unreadable = redis.register_script(scripts.MARK_UNREADABLE)
         self._set_card_ts = redis.register_script(scripts.SET_CARD_TS)
+        self._set_card_field = redis.register_script(scripts.SET_CARD_FIELD)
         self._record_step = redis.register_script(scripts.RECORD_STEP)
         self._remove_card = redis.register_script(scripts.REMOVE_CARD)
         self._finish = redis.register_script(scripts.FINISH_WATCH)
@@ -209,7 +226,7 @@ class WatchStore:
                 iso(now),
                 aware(expires_at).timestamp(),
                 due,
-                encode_new_card(new.card_ts, new.user_id),
+                encode_new_card(new.card_ts, new.user_id, new.broadcast, new.only),
                 self.max_watches,
             ],
         )
@@ -237,6 +254,15 @@ class WatchStore:
     async def clear_unreadable(self, team_id: str, op_id: int) -> None:
         """The operation can be read again."""
         await self._redis.hdel(keyspace.watch(team_id, op_id), "unreadable")
+
+    async def set_broadcast(self, team_id: str, op_id: int, channel: str, broadcast: str) -> bool:
+        """Change the card's broadcast preference; False without such a card."""
+        if broadcast not in BROADCASTS:
+            raise ValueError(f"broadcast must be one of {', '.join(BROADCASTS)}")
+        changed = await self._set_card_field(
+            keys=[keyspace.cards(team_id, op_id)], args=[channel, "b", broadcast]
+        )
+        return int(changed) == 1
 
     async def set_card_ts(self, team_id: str, op_id: int, channel: str, ts: str) -> None:
         """Record the ``ts`` of the card posted in ``channel`` (its thread)."""
@@ -451,9 +477,17 @@ def _all_watch_keys(team_id: str, op_id: int) -> list[str]:
 # for garbage.
 
 
-def encode_new_card(ts: str, started_by: str) -> str:
-    """A card's JSON, compact so that a one-watcher card keeps its hash small."""
-    return json.dumps({"t": ts, "w": [started_by]}, separators=(",", ":"))
+def encode_new_card(
+    ts: str, started_by: str, broadcast: str = "", only: tuple[str, ...] = ()
+) -> str:
+    """A card's JSON, compact so that a one-watcher card keeps its hash small
+    (its preferences only when set)."""
+    card: dict[str, Any] = {"t": ts, "w": [started_by]}
+    if broadcast:
+        card["b"] = broadcast
+    if only:
+        card["o"] = list(only)
+    return json.dumps(card, separators=(",", ":"))
 
 
 def decode_watch(
@@ -508,4 +542,16 @@ def decode_card(channel: str, document: str) -> Card | None:
         return None
     if not all(isinstance(watcher, str) for watcher in watchers):
         return None
-    return Card(channel=channel, ts=ts, watchers=tuple(watchers), started_by=watchers[0])
+    broadcast, only = parsed.get("b", ""), parsed.get("o", [])
+    if broadcast not in ("", *BROADCASTS):
+        broadcast = ""  # an unknown preference is the default
+    if not isinstance(only, list) or not all(isinstance(step, str) for step in only):
+        only = []
+    return Card(
+        channel=channel,
+        ts=ts,
+        watchers=tuple(watchers),
+        started_by=watchers[0],
+        broadcast=broadcast,
+        only=tuple(only),
+    )

@@ -34,7 +34,8 @@ _STEP_ORDER: Final = {ERROR: 0, SUPPORT: 1, CANCEL: 2, DONE: 3}
 _ARCHIVES: Final = "https://slack.com/archives"
 
 
-def burst_summary_message(summary: Summary) -> Message:
+def burst_summary_message(summary: Summary, *, muted_by: str | None = None) -> Message:
+    """The summary of a burst, or (``muted_by``) of what ended while the channel was muted."""
     outcomes = sorted(summary.outcomes.values(), key=_order)
     shown, rest = outcomes[:ROWS_SHOWN], outcomes[ROWS_SHOWN:]
     rows = [_row(summary.channel, outcome) for outcome in shown]
@@ -47,6 +48,8 @@ def burst_summary_message(summary: Summary) -> Message:
             for step, n in sorted(counts.items(), key=lambda item: _step_rank(item[0]))
         ],
         since=humanize.clock(dt.datetime.fromtimestamp(summary.since, dt.UTC)) + " UTC",
+        muted=muted_by is not None,
+        muted_by=humanize.slack_user_id(muted_by) if muted_by else None,
         sections=[rows[i : i + ROWS_PER_SECTION] for i in range(0, len(rows), ROWS_PER_SECTION)],
         rest=_rest(rest),
         mentions=_mentions(outcomes),

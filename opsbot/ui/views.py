@@ -97,11 +97,14 @@ class WatchView:
     is_final: bool
     watchers: tuple[str, ...]
     more_watchers: int
+    # The channel's card's broadcast preference ("" without a channel).
+    broadcast: str = ""
 
     @classmethod
     def of(cls, watch: Watch, now: dt.datetime, *, channel: str | None = None) -> WatchView:
         """``channel`` picks whose watchers are named; without it, everyone's."""
         watchers = watchers_of(watch, channel)
+        card = watch.card(channel) if channel is not None else None
         return cls(
             id=watch.op_id,
             type=watch.type or humanize.MISSING,
@@ -114,6 +117,7 @@ class WatchView:
             is_final=is_final(watch.step),
             watchers=watchers[:WATCHERS_SHOWN],
             more_watchers=max(len(watchers) - WATCHERS_SHOWN, 0),
+            broadcast=(card.broadcast or "always") if card is not None else "",
         )
 
 

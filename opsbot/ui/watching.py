@@ -143,10 +143,12 @@ def watches_message(
     now: dt.datetime,
     channel: str | None = None,
     paused: str | None = None,
+    muted: tuple[float, str] | None = None,
 ) -> Message:
     """``/ops watches``: the channel's watches with their current steps.
 
-    ``paused``: why the team's watches are paused, if they are.
+    ``paused``: why the team's watches are paused, if they are; ``muted``:
+    until when (epoch s) and by whom the channel is muted, if it is.
     """
     rows = [
         WatchView.of(watch, now, channel=channel)
@@ -159,6 +161,10 @@ def watches_message(
         sections=_batched(shown, LIST_ROWS_PER_SECTION),
         more=len(rows) - len(shown),
         paused=paused,
+        muted_until=humanize.timestamp(dt.datetime.fromtimestamp(muted[0], dt.UTC))
+        if muted
+        else None,
+        muted_by=humanize.slack_user_id(muted[1]) if muted else None,
     )
 
 

@@ -64,14 +64,15 @@ class BurstMode:
             outcome
             for delivery in finals
             if delivery.op_id not in summary.outcomes
-            and (outcome := _outcome(delivery, watches)) is not None
+            and (outcome := outcome_of(delivery, watches)) is not None
         ]
         await self.bursts.add(team_id, channel, new)
         summary.outcomes.update((outcome.op_id, outcome) for outcome in new)
         return Update(summary, changed=bool(new))
 
 
-def _outcome(delivery: Delivery, watches: Mapping[int, Watch]) -> Outcome | None:
+def outcome_of(delivery: Delivery, watches: Mapping[int, Watch]) -> Outcome | None:
+    """A final delivery as a summary's line (None when its watch or card is gone)."""
     watch = watches.get(delivery.op_id)
     card = watch.card(delivery.channel) if watch is not None else None
     if watch is None or card is None:

@@ -59,6 +59,7 @@ from opsbot.store.subscriptions import Subscription, SubscriptionStore
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import VaultError
 from opsbot.store.watches import (
+    FAILURES,
     AddResult,
     PolledState,
     PollView,
@@ -531,7 +532,13 @@ async def _watch_new(
     for operation in operations:
         try:
             added = await start_watch(
-                deps.watches, operation, follower, now=at, days=deps.watch_days
+                deps.watches,
+                operation,
+                follower,
+                now=at,
+                days=deps.watch_days,
+                broadcast=subscription.broadcast or FAILURES,
+                only=subscription.only,
             )
         except WatchLimitReached as limit:
             team.memory.errors.log(

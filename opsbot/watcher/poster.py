@@ -63,17 +63,18 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from opsbot.api.errors import ApiError
-from opsbot.api.operation import DONE, Operation
+from opsbot.api.operation import CANCEL, DONE, ERROR, SUPPORT, Operation
 from opsbot.clock import moment
 from opsbot.logs import Repeats, log_text
 from opsbot.store.bursts import Bursts, Summary
 from opsbot.store.card_edits import SUMMARY_EDIT, CardEdit, CardEdits
+from opsbot.store.mutes import NOT_MUTED, MutedChannels, Mutes
 from opsbot.store.outbox import Outbox, Post, PostKind
 from opsbot.store.pacing import ChannelPacing
-from opsbot.store.watches import Card, Watch, WatchStore
+from opsbot.store.watches import ALWAYS, FAILURES, Card, Watch, WatchStore
 from opsbot.ui.burst_summary import burst_summary_message
 from opsbot.ui.watching import watch_card_message, watch_final_reply, watch_note, watch_step_reply
-from opsbot.watcher.burst_mode import BurstMode
+from opsbot.watcher.burst_mode import BurstMode, outcome_of
 from opsbot.watcher.clients import TeamClients
 from opsbot.watcher.intervals import ERROR_LOG_PERIOD_S
 from opsbot.watcher.lanes import Delivery, channel_queues
@@ -89,6 +90,8 @@ NO_CLIENT_RETRY_S: Final = 300.0
 # A full page may leave posts behind it: the team comes back for them this soon.
 BACKLOG_DELAY_S: Final = 0.1
 
+# What a card set to broadcast "failures" broadcasts.
+FAILURE_STEPS: Final = frozenset({ERROR, SUPPORT, CANCEL})
 CHANNEL_GONE: Final = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
 TOKEN_REFUSED: Final = frozenset(
     {"not_authed", "invalid_auth", "token_revoked", "token_expired", "account_inactive"}
@@ -144,6 +147,7 @@ class Poster:
         page: int = PAGE,
         clock: Callable[[], float] = time.time,
         burst_mode: BurstMode | None = None,
+        mutes: Mutes | None = None,
     ) -> None:
         self.watches = watches
         self.outbox = outbox
@@ -153,6 +157,8 @@ class Poster:
         self.page = page
         # None: every outcome is broadcast, however long the queue.
         self.burst_mode = burst_mode
+        # None: no channel is ever muted.
+        self.mutes = mutes
         # Tokens are taken at the moment of each call, not the pass's start.
         self.clock = clock
         # Slack down or refusing for hours says so once per team and period.
@@ -173,14 +179,18 @@ class Poster:
         """One pass over the team's outbox, then its card edits (see the module doc)."""
         posts = await self._pending_with_farewells(team_id, farewells, now)
         edits = await self.card_edits.waiting(team_id)
-        if not posts and not edits:
-            return DeliveryResult()
+        muted = await self.mutes.channels(team_id, now) if self.mutes else NOT_MUTED
+        if not posts and not edits and not muted.ended:
+            # A mute's end brings its summary: the team must come back then.
+            return DeliveryResult(retry_at=muted.next_end)
         client = await self.clients.for_team(team_id)
         if client is None:
             return DeliveryResult(retry_at=now + NO_CLIENT_RETRY_S)
         watches = await self.watches.get_many(team_id, {post.op_id for post in posts})
         operations = await _operations_for(posts, watches, polled, lookup)
-        team_pass = _TeamPass(self, client, team_id, now, posts, watches, operations, holding)
+        team_pass = _TeamPass(
+            self, client, team_id, now, posts, watches, operations, holding, muted
+        )
         return await team_pass.run(edits)
 
     async def _pending_with_farewells(
@@ -229,6 +239,7 @@ class _TeamPass:
     watches: dict[int, Watch]
     operations: Mapping[int, Operation]
     holding: StillHolding
+    muted: MutedChannels
     result: DeliveryResult = field(default_factory=DeliveryResult)
     gone: set[str] = field(default_factory=set)
     # Posts still in the outbox, per operation.
@@ -243,7 +254,11 @@ class _TeamPass:
         self.whole_outbox = len(self.posts) < self.poster.page
 
     async def run(self, edits: Sequence[CardEdit]) -> DeliveryResult:
+        if self.muted.next_end is not None:
+            self.result.wait_until(self.muted.next_end)
         try:
+            for channel in self.muted.ended:
+                await self._end_mute(channel)
             for deliveries in channel_queues(self.posts).values():
                 await self._channel(deliveries)
             await self._edit_cards(edits)
@@ -256,8 +271,9 @@ class _TeamPass:
 
     async def _channel(self, deliveries: Sequence[Delivery]) -> None:
         """One channel's deliveries in lane order, until its bucket is empty."""
+        quiet = deliveries[0].channel in self.muted.muted
         try:
-            told = await self._summarize(deliveries)
+            told = frozenset() if quiet else await self._summarize(deliveries)
         except _Wait as wait:
             self.result.wait_until(wait.ready_at)
             return
@@ -266,7 +282,7 @@ class _TeamPass:
             told = frozenset()
         for delivery in deliveries:
             try:
-                await self._deliver(delivery, told=delivery.op_id in told)
+                await self._deliver(delivery, told=delivery.op_id in told, quiet=quiet)
             except _Wait as wait:
                 self.result.wait_until(wait.ready_at)
                 return
@@ -303,19 +319,68 @@ class _TeamPass:
         summary.ts = await self._post(summary.channel, message, None)
         await self._bursts().posted(self.team_id, summary.channel, summary.ts)
 
+    async def _outcome_only(
+        self, watch: Watch, card: Card, delivery: Delivery, *, quiet: bool
+    ) -> None:
+        """An outcome subscription's card: one message when it ends in a step it wants.
+
+        Nothing else is posted for it, not even the card; the message is the
+        final reply, with its details and Relaunch button, in the channel.
+        """
+        ends = self._ends_watch(watch, delivery)
+        wanted = delivery.kind is PostKind.FINAL and delivery.last.new in card.only
+        if wanted and quiet:
+            await self._note_quietly(watch, delivery)
+        elif wanted:
+            message = self._reply_message(watch, delivery, mention=True)
+            await self._post(card.channel, message, delivery)
+        if ends:
+            await self.poster.watches.finish(self.team_id, delivery.op_id)
+            self.watches.pop(delivery.op_id, None)
+        await self._done(delivery)
+
+    async def _note_quietly(self, watch: Watch, delivery: Delivery) -> None:
+        """An outcome told in its thread only, for the mute's summary."""
+        outcome = outcome_of(delivery, {watch.op_id: watch})
+        if outcome is not None and self.poster.mutes is not None:
+            await self.poster.mutes.note(self.team_id, delivery.channel, outcome)
+
     def _bursts(self) -> Bursts:
         burst_mode = self.poster.burst_mode
         assert burst_mode is not None  # only burst mode publishes a summary
         return burst_mode.bursts
 
-    async def _deliver(self, delivery: Delivery, *, told: bool) -> None:
-        """Deliver one; ``told``: burst mode's summary has its outcome (no broadcast)."""
+    async def _end_mute(self, channel: str) -> None:
+        """The channel's mute is over: one summary of what ended meanwhile, then it is forgotten."""
+        mutes = self.poster.mutes
+        assert mutes is not None  # only mutes end
+        mute = await mutes.get(self.team_id, channel)
+        if mute is not None and mute.outcomes and channel not in self.gone:
+            summary = Summary(channel, since=mute.since, outcomes=mute.outcomes)
+            message = burst_summary_message(summary, muted_by=mute.by)
+            try:
+                await self._post(channel, message, None)
+            except _Wait as wait:
+                self.result.wait_until(wait.ready_at)
+                return
+            except _ChannelGone:
+                self.gone.add(channel)
+        await mutes.forget(self.team_id, channel)
+
+    async def _deliver(self, delivery: Delivery, *, told: bool, quiet: bool = False) -> None:
+        """Deliver one; ``told``: burst mode's summary has its outcome (no broadcast);
+        ``quiet``: the channel is muted (no broadcast, no new card, the outcome noted)."""
         watch = self.watches.get(delivery.op_id)
         card = watch.card(delivery.channel) if watch is not None else None
         if watch is None or card is None or delivery.channel in self.gone:
             await self._done(delivery)  # unwatched, ended, or its channel is gone
             return
+        if card.only:
+            await self._outcome_only(watch, card, delivery, quiet=quiet)
+            return
         if not card.ts:
+            if quiet:
+                return  # no new card while the channel is muted: it waits in the outbox
             watch, card = await self._post_card(watch, card, delivery)
         if delivery.kind is PostKind.CARD:
             await self._done(delivery)
@@ -323,11 +388,15 @@ class _TeamPass:
         ends = self._ends_watch(watch, delivery)
         await self._post(
             card.channel,
-            self._reply_message(watch, delivery, mention=not told),
+            self._reply_message(watch, delivery, mention=not (told or quiet)),
             delivery,
             thread_ts=card.ts,
-            broadcast=delivery.kind is PostKind.FINAL and not told,
+            broadcast=delivery.kind is PostKind.FINAL
+            and not (told or quiet)
+            and broadcasts(card, delivery.last.new),
         )
+        if quiet and delivery.kind is PostKind.FINAL:
+            await self._note_quietly(watch, delivery)
         await self._queue_card_edit(watch, card)
         if ends:
             # Before the outbox entries go: a crash in between finds no watch
@@ -541,6 +610,12 @@ class _TeamPass:
             return False
         attempts.pop(key, None)
         return True
+
+
+def broadcasts(card: Card, step: str) -> bool:
+    """Whether the card's final reply in ``step`` goes to the channel too (its preference)."""
+    preference = card.broadcast or ALWAYS
+    return preference == ALWAYS or (preference == FAILURES and step in FAILURE_STEPS)
 
 
 def _content(message: Mapping[str, Any]) -> dict[str, Any]:

@@ -42,6 +42,7 @@ from opsbot.store.bursts import Bursts
 from opsbot.store.card_edits import CardEdits
 from opsbot.store.connection import RedisClient
 from opsbot.store.home_refreshes import HomeRefreshes
+from opsbot.store.mutes import Mutes
 from opsbot.store.outbox import Outbox
 from opsbot.store.pacing import ChannelPacing
 from opsbot.store.pauses import TeamPauses
@@ -361,7 +362,14 @@ async def open_worker(
         pacing = ChannelPacing.from_settings(redis, settings)
         burst_mode = BurstMode(Bursts(redis), settings.burst_threshold_s, settings.posts_per_s)
         poster = Poster(
-            watches, outbox, pacing, clients, CardEdits(redis), clock=clock, burst_mode=burst_mode
+            watches,
+            outbox,
+            pacing,
+            clients,
+            CardEdits(redis),
+            clock=clock,
+            burst_mode=burst_mode,
+            mutes=Mutes(redis),
         )
         sources = HomeSources(
             watches,

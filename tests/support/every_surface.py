@@ -29,6 +29,7 @@ from opsbot.ui import (
     guardrails,
     operations,
     relaunch,
+    relaunch_review,
     render,
     team_key,
     watching,
@@ -140,6 +141,17 @@ def _relaunch() -> list[dict[str, Any]]:
             _in_flight(failed),
         ),
         relaunch.relaunched_message(123, user_id=USER, params={"authinfo": "new"}),
+        relaunch_review.mark_asked(
+            relaunch.relaunch_modal(failed, fields, extra_choices=[], now=NOW), ["authinfo"]
+        ),
+        relaunch_review.review_modal(
+            123,
+            [
+                relaunch_review.FieldChange("authinfo", None, "new-code"),
+                relaunch_review.FieldChange("x-es_identification", "X1", "X2"),
+            ],
+            metadata="sealed",
+        ),
     ]
 
 
@@ -176,6 +188,9 @@ def _watching() -> list[dict[str, Any]]:
         watching.subscription_limit_message(20, 20),
         watching.unwatch_message(123, removed=True),
         watching.watches_message([watch], now=NOW, channel=CHANNEL),
+        watching.watches_message(
+            [watch], now=NOW, channel=CHANNEL, muted=(NOW.timestamp() + 3600, USER)
+        ),
         watching.subscribed_message(subscription),
         watching.subscriptions_message([subscription], now=NOW),
         watching.unsubscribe_message(1, removed=True),
@@ -198,7 +213,11 @@ def _bursts() -> list[dict[str, Any]]:
     }
     summary = Summary(CHANNEL, "1700000000.000001", NOW.timestamp(), outcomes=outcomes)
     one = Summary(CHANNEL, "", NOW.timestamp(), outcomes=dict(list(outcomes.items())[:1]))
-    return [burst_summary.burst_summary_message(summary), burst_summary.burst_summary_message(one)]
+    return [
+        burst_summary.burst_summary_message(summary),
+        burst_summary.burst_summary_message(one),
+        burst_summary.burst_summary_message(summary, muted_by=USER),
+    ]
 
 
 def _audit() -> list[dict[str, Any]]:

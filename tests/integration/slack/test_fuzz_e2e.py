@@ -152,13 +152,13 @@ async def serve_opsbot(
 
 
 def _opens_a_modal(text: str) -> bool:
-    """``/ops key`` and ``/ops relaunch ID`` answer with a modal rather than a message."""
+    """``/ops key``, ``/ops relaunch ID`` and ``/ops config`` answer with a modal."""
     try:
         command = parse_command(text)
     except CommandError:
         return False
     return (command.name == commands.KEY and command.key_action == "set") or (
-        command.name == commands.RELAUNCH
+        command.name in (commands.RELAUNCH, commands.CONFIG)
     )
 
 

@@ -162,7 +162,11 @@ async def test_watch_posts_one_card_per_operation_and_stores_its_thread(
     vm_name = Operation.from_api(simulator.operation(running)).domain
     assert second["text"] == f"Operation {running} (vm_create {vm_name}): RUN"
     assert f"<@{USER_ID}>" in shown(first)
-    assert buttons(first) == {ids.ACTION_INFO: str(billing), ids.ACTION_UNWATCH: str(billing)}
+    assert buttons(first) == {
+        ids.ACTION_INFO: str(billing),
+        ids.ACTION_UNWATCH: str(billing),
+        ids.ACTION_BROADCAST: str(billing),
+    }
     for op_id, card in ((billing, first), (running, second)):
         watch = await stored(keyed_opsbot, op_id)
         [stored_card] = watch.cards

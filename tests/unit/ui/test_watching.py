@@ -127,7 +127,11 @@ def test_the_card_shows_type_label_step_and_this_channels_watchers_with_unwatch(
     assert "Watched by <@U0ALICE>, <@U0BOB>" in text
     assert "2026-03-08 12:00 UTC" in text  # when the watch expires
     assert mentions(message) == {"<@U0ALICE>", "<@U0BOB>"}
-    assert _buttons(message) == {ids.ACTION_INFO: "123", ids.ACTION_UNWATCH: "123"}
+    assert _buttons(message) == {
+        ids.ACTION_INFO: "123",
+        ids.ACTION_UNWATCH: "123",
+        ids.ACTION_BROADCAST: "123",
+    }
 
 
 def test_a_card_without_a_channel_names_every_watcher_once() -> None:
