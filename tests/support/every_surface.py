@@ -29,6 +29,7 @@ from opsbot.ui import (
     guardrails,
     operations,
     relaunch,
+    relaunch_review,
     render,
     team_key,
     watching,
@@ -141,6 +142,15 @@ def _relaunch() -> list[dict[str, Any]]:
         # block_suggestion answers: the "add a field" menu, untyped and typed.
         relaunch.add_field_options("", [field.name for field in fields]),
         relaunch.add_field_options("x-", []),
+        relaunch_review.mark_asked(relaunch.relaunch_modal(failed, fields, now=NOW), ["authinfo"]),
+        relaunch_review.review_modal(
+            123,
+            [
+                relaunch_review.FieldChange("authinfo", None, "new-code"),
+                relaunch_review.FieldChange("x-es_identification", "X1", "X2"),
+            ],
+            metadata="sealed",
+        ),
     ]
 
 
