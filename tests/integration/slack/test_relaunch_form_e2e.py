@@ -108,10 +108,14 @@ async def test_the_form_sends_and_announces_only_what_the_person_changed(
     assert {"x-ca_legaltype", "x-ca_owner_name"} <= set(inputs(form))
 
     submitted = await people.submit(USER_ID, form["id"], {"x-ca_owner_name": "Ann New-Owner"})
-
     # The untouched current value the catalog does not list blocks nothing.
     assert submitted.ok, submitted.failure
     assert submitted.errors == {}
+    review = fake_slack.front_view()
+    assert "x-ca_owner_name" in json.dumps(review)
+    assert "x-ca_legaltype" not in json.dumps(review)
+    confirmed = await people.submit(USER_ID, review["id"])
+    assert confirmed.ok, confirmed.failure
     operation = simulator.operation(op_id)
     assert operation["step"] == BILL
     assert operation["params"] == {**before, "x-ca_owner_name": "Ann New-Owner"}

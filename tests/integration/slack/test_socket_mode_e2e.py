@@ -135,6 +135,9 @@ async def test_the_relaunch_form_suggestions_and_submit_over_the_socket(
         USER_ID, Target.view(form["id"]), ids.ACTION_ADD_FIELD, "legal"
     )
     submitted = await people.submit(USER_ID, form["id"], {"x-es_legalform": "1"})
+    assert submitted.ok, submitted.failure
+    # What changed is shown for review before the API is called; confirmed here.
+    submitted = await people.submit(USER_ID, fake_slack.front_view()["id"])
 
     assert suggested.ok, suggested.failure
     assert suggested.options
