@@ -8,10 +8,10 @@ is in one click.
 
 from __future__ import annotations
 
-from typing import Any
-
+from opsbot.api.catalog import RELAUNCH_PARAMETERS
 from opsbot.api.operation import BILL, ERROR
 from opsbot.ui import ids
+from opsbot.ui.relaunch import fields_to_add
 from opsbot.ui.relaunch_review import ASKED_MARK
 from opsbot.workspace.state import View
 from tests.integration.home.conftest import ADA, CHANNEL, HomeWorld, blocks_text, until
@@ -41,10 +41,11 @@ def inputs(view: View) -> dict[str, str]:
 
 
 def add_field_options(view: View) -> set[str]:
+    """Every field the "add a field" menu (an external select) can offer this form."""
     [menu] = [b for b in view.body["blocks"] if b.get("block_id") == ids.BLOCK_ADD_FIELD]
-    element: dict[str, Any] = menu["elements"][0]
-    groups = element.get("option_groups") or [{"options": element.get("options") or []}]
-    return {option["value"] for group in groups for option in group["options"]}
+    assert menu["elements"][0]["type"] == "external_select"
+    shown = [b["block_id"] for b in view.body["blocks"] if b.get("type") == "input"]
+    return set(fields_to_add("", shown, limit=len(RELAUNCH_PARAMETERS)))
 
 
 async def test_the_form_starts_with_what_the_registry_asked_for(home_world: HomeWorld) -> None:
