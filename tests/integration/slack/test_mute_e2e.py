@@ -101,3 +101,14 @@ async def test_subscribe_with_only_stores_the_steps_and_the_preference(
     assert subscription.filters == {"type": "domain_renew"}
     assert subscription.only == ("ERROR", "SUPPORT")
     assert subscription.broadcast == "never"
+
+
+async def test_the_answer_to_an_outcome_subscription_says_what_it_will_post(
+    keyed_opsbot: RunningOpsbot, slack_client: SlackClient, fake_slack: FakeSlack
+) -> None:
+    answer = await answered(slack_client, fake_slack, "subscribe type=domain_renew only=ERROR")
+    plain = await answered(slack_client, fake_slack, "subscribe type=domain_create")
+
+    assert "until it ends in *ERROR*" in shown(answer)
+    assert "a card and a thread" not in shown(answer)
+    assert "broadcast to the channel: *failures*" in shown(plain)
