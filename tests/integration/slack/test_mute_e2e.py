@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from opsbot.api.operation import WAIT
 from opsbot.simulator import Simulator
 from opsbot.ui import ids
@@ -103,8 +105,9 @@ async def test_subscribe_with_only_stores_the_steps_and_the_preference(
     assert subscription.broadcast == "never"
 
 
+@pytest.mark.usefixtures("keyed_opsbot")
 async def test_the_answer_to_an_outcome_subscription_says_what_it_will_post(
-    keyed_opsbot: RunningOpsbot, slack_client: SlackClient, fake_slack: FakeSlack
+    slack_client: SlackClient, fake_slack: FakeSlack
 ) -> None:
     answer = await answered(slack_client, fake_slack, "subscribe type=domain_renew only=ERROR")
     plain = await answered(slack_client, fake_slack, "subscribe type=domain_create")
