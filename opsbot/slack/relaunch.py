@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Awaitable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -18,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from opsbot.api.catalog import RELAUNCH_PARAMETERS, choose_relaunch_fields
+from opsbot.api.error_fields import fields_asked_for
 from opsbot.api.errors import ApiError, BadParameterError, InvalidStepError, TemporaryError
 from opsbot.api.operation import RELAUNCHABLE_TYPES, Operation
 from opsbot.services import Services
@@ -33,15 +35,17 @@ from opsbot.slack.interaction import (
     on_operation_button,
 )
 from opsbot.slack.posting import post_paced
+from opsbot.slack.relaunch_review import read_reviewed, review_of
 from opsbot.slack.requests import Requester
 from opsbot.store import audit
 from opsbot.ui import ids
 from opsbot.ui.common import api_error_message, notice_message, notice_modal
 from opsbot.ui.guardrails import not_allowed_modal
 from opsbot.ui.in_flight import with_in_flight
-from opsbot.ui.payloads import RelaunchMetadata
+from opsbot.ui.payloads import PayloadError, RelaunchMetadata
 from opsbot.ui.relaunch import relaunch_loading_modal, relaunch_modal, relaunched_message
 from opsbot.ui.relaunch_inputs import field_names_in, read_values, refusals
+from opsbot.ui.relaunch_review import mark_asked
 from opsbot.ui.render import Message
 from opsbot.ui.team_key import key_required_message
 
@@ -65,6 +69,12 @@ def register(app: AsyncApp, services: Services) -> None:
     @app.view(ids.CALLBACK_RELAUNCH)
     async def submit(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await _submit(_in_modal(services, client, body), ack)
+
+    @app.view(ids.CALLBACK_RELAUNCH_REVIEW)
+    async def reviewed(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await _submit_reviewed(
+            Interaction(services, client, Requester.of_interaction(body)), body["view"], ack
+        )
 
 
 async def relaunch_command(asked: Interaction, command: Command) -> None:
@@ -129,7 +139,9 @@ async def _relaunch_view(
     if typed:
         # Keep what the person already typed when the modal is redrawn.
         operation = dataclasses.replace(operation, params={**operation.params, **typed})
-    chosen = choose_relaunch_fields(operation)
+    # Start from the error: the fields it names, the others behind "add a field".
+    asked_for = fields_asked_for(operation)
+    chosen = asked_for or choose_relaunch_fields(operation)
     if fields is not None:
         chosen = [RELAUNCH_PARAMETERS[name] for name in fields]
     chosen_names = {parameter.name for parameter in chosen}
@@ -141,7 +153,7 @@ async def _relaunch_view(
         channel_id=asked.requester.channel_id,
         response_url=asked.requester.response_url,
     )
-    return with_in_flight(form, others)
+    return with_in_flight(mark_asked(form, [p.name for p in asked_for]), others)
 
 
 def _not_relaunchable(operation: Operation) -> str:
@@ -218,17 +230,52 @@ async def _submit(modal: _InModal, ack: AsyncAck) -> None:
     if problems:
         await ack(response_action="errors", errors=problems)
         return
+    # What changed is reviewed before the API is called; nothing changed is "as is".
+    work = _relaunch_with_key(asked, op_id, values, review=True)
+    await _answer(asked, view["id"], op_id, work, ack)
+
+
+async def _submit_reviewed(asked: Interaction, view: View, ack: AsyncAck) -> None:
+    """Relaunch from the review: what it lists is sent; success closes form and review."""
+    try:
+        reviewed = read_reviewed(asked.services, asked, view)
+    except PayloadError:
+        await ack(response_action="update", view=notice_modal("Cannot relaunch", _BROKEN_REVIEW))
+        return
+    work = _relaunch_with_key(reviewed.asked, reviewed.op_id, reviewed.values)
+    await _answer(reviewed.asked, view["id"], reviewed.op_id, work, ack, inputs=False)
+
+
+_BROKEN_REVIEW = "This review cannot be read any more; run `/ops relaunch` again."
+
+
+async def _answer(
+    asked: Interaction,
+    view_id: str,
+    op_id: int,
+    work: Awaitable[_Outcome],
+    ack: AsyncAck,
+    *,
+    inputs: bool = True,
+) -> None:
+    """Ack a submission with ``work``'s outcome, or say it goes on and show it after.
+
+    ``inputs``: the submitted view has the form's inputs (errors go under
+    them); a review has none, so errors are shown as text.
+    """
     # Redis, the API and Slack are all asked inside the ack's budget.
-    work = failures.or_failure(_relaunch_with_key(asked, op_id, values), FORM, _failed)
-    in_time, call = await within_budget(work)
+    in_time, call = await within_budget(failures.or_failure(work, FORM, _failed))
     if in_time:
-        await _ack_outcome(ack, call.result())
+        outcome = call.result()
+        if outcome.errors and not inputs:
+            outcome = _Outcome(view=_final_view(outcome, op_id))
+        await _ack_outcome(ack, outcome)
         return
     relaunching = f"Relaunching operation {op_id}…"
     await ack(response_action="update", view=notice_modal("Relaunching", relaunching))
     # Past the ack, the modal is the only place left to say anything.
-    async with failures.reported(FORM, failures.in_modal(asked.client, view["id"])):
-        await _update_view(asked.client, view["id"], None, _final_view(await call, op_id))
+    async with failures.reported(FORM, failures.in_modal(asked.client, view_id)):
+        await _update_view(asked.client, view_id, None, _final_view(await call, op_id))
 
 
 def _final_view(outcome: _Outcome, op_id: int) -> View:
@@ -237,7 +284,8 @@ def _final_view(outcome: _Outcome, op_id: int) -> View:
         # The inputs are gone by now: show the refusal as text instead.
         reasons = "; ".join(f"{name}: {why}" for name, why in outcome.errors.items())
         return notice_modal("Relaunch refused", reasons)
-    return outcome.view or notice_modal("Relaunched", _done(op_id))
+    # A review that came too late to be pushed replaces the form (Back then closes).
+    return outcome.view or outcome.push or notice_modal("Relaunched", _done(op_id))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -247,11 +295,15 @@ class _Outcome:
     view: View | None = None
     errors: dict[str, str] = dataclasses.field(default_factory=dict)
     relaunched: bool = False
+    # The review of what changed, pushed on the form before anything is sent.
+    push: View | None = None
 
 
 async def _ack_outcome(ack: AsyncAck, outcome: _Outcome) -> None:
     if outcome.errors:
         await ack(response_action="errors", errors=outcome.errors)
+    elif outcome.push is not None:
+        await ack(response_action="push", view=outcome.push)
     elif outcome.view is not None:
         await ack(response_action="update", view=outcome.view)
     else:
@@ -266,7 +318,9 @@ def _done(op_id: int) -> str:
     return f"Operation {op_id} was relaunched; the channel has been told."
 
 
-async def _relaunch_with_key(asked: Interaction, op_id: int, values: dict[str, str]) -> _Outcome:
+async def _relaunch_with_key(
+    asked: Interaction, op_id: int, values: dict[str, str], *, review: bool = False
+) -> _Outcome:
     # Checked again at submit: the rules, or a group's members, may have changed.
     refused = await who_may_act.refusal(
         asked.services, asked.client, asked.requester, audit.RELAUNCH, fresh=True
@@ -277,10 +331,29 @@ async def _relaunch_with_key(asked: Interaction, op_id: int, values: dict[str, s
     if key is None:
         message = key_required_message()
         return _Outcome(view=_message_modal("API key needed", message))
+    if review:
+        reviewed = await _review(asked.with_key(key), op_id, values)
+        if isinstance(reviewed, _Outcome):
+            return reviewed
+        values = reviewed
     if await approvals.needed(asked, audit.RELAUNCH):
         asked_for = await approvals.ask_to_relaunch(asked.with_key(key), op_id, values)
         return _Outcome(view=notice_modal("Approval requested", asked_for))
     return await _relaunch_once(asked.with_key(key), op_id, values)
+
+
+async def _review(
+    asked: Interaction, op_id: int, values: dict[str, str]
+) -> _Outcome | dict[str, str]:
+    """The review to push when fields change; else the values to send (none: as is)."""
+    try:
+        review = await review_of(asked, op_id, values)
+    except ApiError:
+        # The relaunch itself will say what the API says; send what was submitted.
+        return values
+    if review.view is not None:
+        return _Outcome(push=review.view)
+    return review.values
 
 
 async def _relaunch_once(asked: Interaction, op_id: int, values: dict[str, str]) -> _Outcome:

@@ -245,3 +245,15 @@ def _epoch(text: str | None) -> float:
         return float(text or 0)
     except ValueError:
         return 0.0
+
+
+def reseal(vault: Vault, team_id: str, sealed: str) -> str | None:
+    """The request's parameters under the current key, or None when they are already.
+
+    Decrypted either way, so that parameters which do not decrypt raise
+    VaultError rather than pass for unchanged (``opsbot rotate-keys``).
+    """
+    params = vault.decrypt(team_id, PARAMS_PURPOSE, sealed)
+    if not vault.needs_rotation(sealed):
+        return None
+    return vault.encrypt(team_id, PARAMS_PURPOSE, params)

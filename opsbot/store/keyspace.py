@@ -167,6 +167,17 @@ def approval(team_id: str, approval_id: str) -> str:
     return f"{team_tag(team_id)}:approval:{check_approval_id(approval_id)}"
 
 
+def is_approval(key: str) -> bool:
+    """True for the keys :func:`approval` builds (a request, holding encrypted parameters)."""
+    parts = key.split(":")
+    return (
+        team_of(key) is not None
+        and len(parts) == 4
+        and parts[2] == "approval"
+        and _APPROVAL_ID.fullmatch(parts[3]) is not None
+    )
+
+
 def approval_pending(team_id: str, action: str, op_id: int) -> str:
     """The id of the pending request for ``action`` on an operation: one at a time."""
     if not _ACTION.fullmatch(action):

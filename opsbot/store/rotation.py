@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from opsbot.config import Settings
-from opsbot.store import installations, keyspace, team_keys
+from opsbot.store import approvals, installations, keyspace, team_keys
 from opsbot.store.codec import decoded
 from opsbot.store.compare_and_set import CompareAndSet
 from opsbot.store.connection import RedisClient, open_redis
@@ -141,6 +141,8 @@ class _Rotation:
             return self.api_key
         if keyspace.is_installation_record(key):
             return self.installation
+        if keyspace.is_approval(key):
+            return self.approval
         return None
 
     async def api_key(self, key: str) -> Outcome | None:
@@ -155,6 +157,22 @@ class _Rotation:
             return Outcome.UNCHANGED
         written = await self.compare_and_set.hash_fields(
             key, field="record", expected=decoded(record), new=fields
+        )
+        return Outcome.ROTATED if written else None
+
+    async def approval(self, key: str) -> Outcome | None:
+        """A relaunch waiting for approval keeps its parameters encrypted: they move too."""
+        sealed = await self.redis.hget(key, "params")
+        if sealed is None:
+            return Outcome.GONE
+        try:
+            resealed = approvals.reseal(self.vault, _team(key), decoded(sealed))
+        except VaultError:
+            raise _Unreadable([approvals.PARAMS_PURPOSE]) from None
+        if resealed is None:
+            return Outcome.UNCHANGED
+        written = await self.compare_and_set.hash_fields(
+            key, field="params", expected=decoded(sealed), new={"params": resealed}
         )
         return Outcome.ROTATED if written else None
 
@@ -191,6 +209,8 @@ def _record_name(key: str) -> str:
     """What a key holds, in words: "API key", "Slack bot", "Slack installation by U0…"."""
     if keyspace.is_api_key(key):
         return "API key record"
+    if keyspace.is_approval(key):
+        return "approval request record"
     parts = key.split(":")
     if parts[4:] == ["bot"]:
         return "Slack bot record"

@@ -45,6 +45,9 @@ ACTION_PAGE_PATTERN: Final = re.compile(rf"^{ACTION_PAGE}(_previous|_next)?$")
 # name, action_id ACTION_VALUE; read back by relaunch_inputs) and a select that
 # brings in another parameter. private_metadata: payloads.RelaunchMetadata.
 CALLBACK_RELAUNCH: Final = "relaunch"
+# The review pushed on the relaunch form when fields changed (ui.relaunch_review):
+# its private_metadata is encrypted (it holds the new values).
+CALLBACK_RELAUNCH_REVIEW: Final = "relaunch_review"
 ACTION_ADD_FIELD: Final = "relaunch_add_field"
 BLOCK_ADD_FIELD: Final = "relaunch_add_field"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -11,6 +12,7 @@ from slack_sdk.oauth.installation_store.models.installation import Installation
 from opsbot.config import Settings
 from opsbot.slack_installations import RedisInstallationStore
 from opsbot.store import keyspace
+from opsbot.store.approvals import ApprovalStore, Request
 from opsbot.store.audit import AuditLog
 from opsbot.store.connection import RedisClient, open_redis
 from opsbot.store.rotation import UnreadableRecord, rotate_keys
@@ -185,3 +187,42 @@ async def test_a_record_moved_between_teams_is_unreadable_not_a_rotation(
     assert report.rotated == 0
     with pytest.raises(VaultError):
         await TeamKeyStore(redis, rotated_vault).get("T0456")
+
+
+async def waiting_relaunch(redis: RedisClient, vault: Vault) -> str:
+    """A relaunch waiting for approval, its parameters encrypted with ``vault``: its id."""
+    now = time.time()
+    request = Request("relaunch", 7, "U0MIA", "C0OPS", params={"authinfo": "code-0123"})
+    created = await ApprovalStore(redis, vault).create(
+        "T0123", request, now=now, expires_at=now + 60
+    )
+    assert created is not None
+    return created.id
+
+
+async def test_a_relaunch_waiting_for_approval_keeps_its_parameters_readable(
+    redis: RedisClient,
+) -> None:
+    old = Keyring.generate()
+    approval_id = await waiting_relaunch(redis, Vault(old))
+    new = Keyring.generate()
+    rotated_vault = Vault(Keyring((new.current_key, old.current_key)))
+
+    report = await rotate_keys(redis, rotated_vault)
+    again = await rotate_keys(redis, rotated_vault)
+
+    assert (report.rotated, report.unreadable) == (1, [])
+    assert (again.rotated, again.unchanged) == (0, 1)
+    params = await ApprovalStore(redis, Vault(new)).params("T0123", approval_id)
+    assert params == {"authinfo": "code-0123"}
+
+
+async def test_approval_parameters_under_a_lost_key_are_named(redis: RedisClient) -> None:
+    await waiting_relaunch(redis, Vault(Keyring.generate()))
+
+    report = await rotate_keys(redis, Vault(Keyring.generate()))
+
+    assert report.unreadable == [
+        UnreadableRecord("T0123", "relaunch_params", "approval request record")
+    ]
+    assert not report.complete

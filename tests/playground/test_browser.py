@@ -107,6 +107,12 @@ def test_relaunch_a_failed_domain_create_with_an_added_field(page: Page) -> None
     added.fill("12345678901")
     screenshot(page, "playground-relaunch.png")
     dialog.get_by_role("button", name="Relaunch").click()
+    # What will change, before the API is called: Relaunch, or Back to the form.
+    review = page.get_by_role("dialog", name=f"Review #{op_id}")
+    expect(review).to_contain_text("x-au_registrant_id_number")
+    expect(review).to_contain_text("12345678901")
+    review.get_by_role("button", name="Relaunch").click()
+    expect(review).to_be_hidden()
     expect(dialog).to_be_hidden()
     announced = page.locator("#messages article:not(.ephemeral)").filter(has_text=str(op_id))
     expect(announced.first).to_be_visible()

@@ -29,6 +29,7 @@ from opsbot.ui import (
     guardrails,
     operations,
     relaunch,
+    relaunch_review,
     render,
     team_key,
     watching,
@@ -140,6 +141,17 @@ def _relaunch() -> list[dict[str, Any]]:
             _in_flight(failed),
         ),
         relaunch.relaunched_message(123, user_id=USER, params={"authinfo": "new"}),
+        relaunch_review.mark_asked(
+            relaunch.relaunch_modal(failed, fields, extra_choices=[], now=NOW), ["authinfo"]
+        ),
+        relaunch_review.review_modal(
+            123,
+            [
+                relaunch_review.FieldChange("authinfo", None, "new-code"),
+                relaunch_review.FieldChange("x-es_identification", "X1", "X2"),
+            ],
+            metadata="sealed",
+        ),
     ]
 
 

@@ -18,7 +18,11 @@ import pytest
 
 from opsbot.api.operation import BILL, ERROR, WAIT
 from opsbot.simulator import ServedSimulator, Simulator
-from tests.integration.slack.test_relaunch_modal_e2e import open_modal, submit
+from tests.integration.slack.test_relaunch_modal_e2e import (
+    open_modal,
+    relaunch_reviewed,
+    submit,
+)
 from tests.support.opsbot_app import RunningOpsbot
 from tests.support.redis_probe import recent_audit
 from tests.support.slack_api import FakeSlack
@@ -60,9 +64,11 @@ async def test_two_submits_of_one_relaunch_form_relaunch_once(
     op_id = simulator.create("domain_create", step=ERROR, domain="twice.es")
     view = await open_modal(slack_client, fake_slack, op_id)
     typed = {"x-es_legalform": plain_text_state("1")}
+    review = (await submit(slack_client, view, typed)).json()["view"]
 
+    # Relaunch pressed twice on the review of the change (a double click, a retry).
     replies = await asyncio.gather(
-        submit(slack_client, view, typed), submit(slack_client, view, typed)
+        relaunch_reviewed(slack_client, review), relaunch_reviewed(slack_client, review)
     )
 
     assert simulator.calls["operation.relaunch"] == 1
@@ -142,7 +148,8 @@ async def test_a_relaunch_the_api_answers_false_to_is_reported_as_not_done(
     view = await open_modal(slack_client, fake_slack, op_id)
     await decline(sim_server, "operation.relaunch")
 
-    reply = await submit(slack_client, view, {"x-es_legalform": plain_text_state("1")})
+    submitted = await submit(slack_client, view, {"x-es_legalform": plain_text_state("1")})
+    reply = await relaunch_reviewed(slack_client, submitted.json()["view"])
 
     answer = reply.json()
     assert answer["response_action"] == "update"

@@ -38,6 +38,7 @@ from tests.support.slack_requests import (
 )
 
 JSON = dict[str, Any]
+REVIEW_ID = "V0REVIEW"
 OLD_AUTHINFO = "Old-Transfer-Code-1x2y"
 NEW_AUTHINFO = "New-Transfer-Code-9z8w"
 
@@ -90,6 +91,25 @@ async def submit(slack_client: SlackClient, view: JSON, values: dict[str, JSON])
     return reply
 
 
+async def confirm_review(slack_client: SlackClient, reply: EventsReply) -> EventsReply:
+    """Press Relaunch on the review the form's submit pushed, as Slack would send it."""
+    body = reply.json()
+    assert body["response_action"] == "push"
+    return await relaunch_reviewed(slack_client, body["view"])
+
+
+async def relaunch_reviewed(slack_client: SlackClient, review: JSON) -> EventsReply:
+    """The review's submission (its Relaunch button)."""
+    assert review["callback_id"] == "relaunch_review"
+    answer = await slack_client.post(
+        view_submission_body(
+            "relaunch_review", {}, private_metadata=review["private_metadata"], view_id=REVIEW_ID
+        )
+    )
+    assert answer.status == 200
+    return answer
+
+
 def everything_slack_got(fake_slack: FakeSlack) -> str:
     calls = [call.args for call in fake_slack.calls]
     return json.dumps([calls, fake_slack.responses()], ensure_ascii=False)
@@ -108,7 +128,7 @@ async def test_relaunch_opens_a_loading_modal_then_fills_it_for_the_tld(
         "domain_create",
         step=ERROR,
         domain="ejemplo.es",
-        last_error="registry wants x-es_legalform",
+        last_error="registry refused the request",
         params={"x-es_identification": "X1234567Z"},
     )
 
@@ -304,7 +324,7 @@ async def test_a_valid_submit_relaunches_with_only_the_filled_fields(
     params_before = dict(simulator.operation(op_id)["params"])
     view = await open_modal(slack_client, fake_slack, op_id)
 
-    reply = await submit(
+    submitted = await submit(
         slack_client,
         view,
         {
@@ -313,6 +333,8 @@ async def test_a_valid_submit_relaunches_with_only_the_filled_fields(
             "x-document_type": plain_text_state(""),
         },
     )
+    assert simulator.calls["operation.relaunch"] == 0  # the review comes first
+    reply = await confirm_review(slack_client, submitted)
 
     assert reply.json() == {"response_action": "clear"}
     assert simulator.calls["operation.relaunch"] == 1
@@ -360,9 +382,10 @@ async def test_an_authinfo_value_never_reaches_slack(
         )
     )
     await fake_slack.wait_for("views.update", count=2)
-    reply = await submit(
+    reviewed = await submit(
         slack_client, fake_slack.view(view["id"]), {"authinfo": plain_text_state(NEW_AUTHINFO)}
     )
+    reply = await confirm_review(slack_client, reviewed)
 
     assert reply.json() == {"response_action": "clear"}
     assert simulator.operation(op_id)["params"]["authinfo"] == NEW_AUTHINFO
@@ -373,6 +396,8 @@ async def test_an_authinfo_value_never_reaches_slack(
     for secret in (OLD_AUTHINFO, NEW_AUTHINFO):
         assert secret not in everything_slack_got(fake_slack)
         assert secret not in reply.text
+        # The review masks it, and its metadata carries it encrypted.
+        assert secret not in reviewed.text
 
 
 async def test_a_refusal_by_the_api_is_shown_in_the_modal(
@@ -386,7 +411,8 @@ async def test_a_refusal_by_the_api_is_shown_in_the_modal(
     # Between opening and submitting, someone else relaunched it.
     simulator.move(op_id, RUN)
 
-    reply = await submit(slack_client, view, {"x-document_type": plain_text_state("passport")})
+    reviewed = await submit(slack_client, view, {"x-document_type": plain_text_state("passport")})
+    reply = await confirm_review(slack_client, reviewed)
 
     body = reply.json()
     assert body["response_action"] == "update"
@@ -431,7 +457,8 @@ async def test_a_relaunch_nobody_can_be_told_about_still_closes_the_modal(
     # Neither the channel nor a direct message takes the announcement.
     fake_slack.fail("chat.postMessage", "channel_not_found", times=2)
 
-    reply = await submit(slack_client, view, {"x-document_type": plain_text_state("passport")})
+    reviewed = await submit(slack_client, view, {"x-document_type": plain_text_state("passport")})
+    reply = await confirm_review(slack_client, reviewed)
 
     assert reply.json() == {"response_action": "clear"}
     assert simulator.operation(op_id)["step"] == BILL

@@ -258,7 +258,15 @@ async def _full_scenario(
         {"authinfo": {ids.ACTION_VALUE: plain_text_state(AUTHINFO)}},
         private_metadata=metadata,
     )
-    assert (await slack_client.post(relaunch)).status == 200
+    reviewed = await slack_client.post(relaunch)
+    assert reviewed.status == 200
+    # The review of the change, then Relaunch on it: its metadata is sealed, not clear.
+    assert AUTHINFO not in reviewed.text
+    review = reviewed.json()["view"]
+    confirmed = view_submission_body(
+        ids.CALLBACK_RELAUNCH_REVIEW, {}, private_metadata=review["private_metadata"]
+    )
+    assert (await slack_client.post(confirmed)).status == 200
     await fake_slack.wait_for("chat.postMessage", count=3)  # 2 audits and the announcement
     await command("key status", "status")
 

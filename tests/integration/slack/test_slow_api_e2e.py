@@ -16,6 +16,8 @@ import pytest
 
 from opsbot.api.operation import BILL, ERROR
 from opsbot.simulator import Simulator
+from opsbot.ui import ids
+from tests.integration.slack.test_relaunch_modal_e2e import REVIEW_ID
 from tests.support.opsbot_app import RunningOpsbot
 from tests.support.redis_probe import recent_audit
 from tests.support.slack_api import FakeSlack
@@ -87,9 +89,7 @@ async def test_a_slow_relaunch_submit_acks_with_a_working_view_then_updates_it(
     )
     [filled] = await fake_slack.wait_for("views.update")
     view = fake_slack.view(filled.args["view_id"])
-    simulator.set_latency(3)
-
-    reply = await post_within_slacks_limit(
+    submitted = await post_within_slacks_limit(
         slack_client,
         view_submission_body(
             "relaunch",
@@ -98,13 +98,25 @@ async def test_a_slow_relaunch_submit_acks_with_a_working_view_then_updates_it(
             view_id=view["id"],
         ),
     )
+    review = submitted.json()["view"]  # what will change, pushed on the form
+    simulator.set_latency(3)
+
+    reply = await post_within_slacks_limit(
+        slack_client,
+        view_submission_body(
+            ids.CALLBACK_RELAUNCH_REVIEW,
+            {},
+            private_metadata=review["private_metadata"],
+            view_id=REVIEW_ID,
+        ),
+    )
     updates = await fake_slack.wait_for("views.update", count=2, timeout=15)
 
     ack: JSON = reply.json()
     assert ack["response_action"] == "update"
     assert ack["view"]["title"]["text"] == "Relaunching"
     final = updates[-1].args
-    assert final["view_id"] == view["id"]
+    assert final["view_id"] == REVIEW_ID
     assert final["view"]["title"]["text"] == "Relaunched"
     assert simulator.calls["operation.relaunch"] == 1
     assert simulator.operation(op_id)["step"] == BILL
