@@ -174,6 +174,9 @@ def subscribed_message(subscription: Subscription) -> Message:
         "subscribed.j2",
         number=subscription.number,
         filters=filters_text(subscription.filters),
+        only=list(subscription.only),
+        # A subscription's cards broadcast failures unless it says otherwise.
+        broadcast=subscription.broadcast or "failures",
     )
 
 

@@ -191,6 +191,9 @@ def _watching() -> list[dict[str, Any]]:
             [watch], now=NOW, channel=CHANNEL, muted=(NOW.timestamp() + 3600, USER)
         ),
         watching.subscribed_message(subscription),
+        watching.subscribed_message(
+            Subscription(2, CHANNEL, {"type": "domain_renew"}, USER, NOW, NOW, only=("ERROR",))
+        ),
         watching.subscriptions_message([subscription], now=NOW),
         watching.unsubscribe_message(1, removed=True),
     ]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from opsbot.api.operation import WAIT
 from opsbot.simulator import Simulator
 from opsbot.ui import ids
@@ -101,3 +103,15 @@ async def test_subscribe_with_only_stores_the_steps_and_the_preference(
     assert subscription.filters == {"type": "domain_renew"}
     assert subscription.only == ("ERROR", "SUPPORT")
     assert subscription.broadcast == "never"
+
+
+@pytest.mark.usefixtures("keyed_opsbot")
+async def test_the_answer_to_an_outcome_subscription_says_what_it_will_post(
+    slack_client: SlackClient, fake_slack: FakeSlack
+) -> None:
+    answer = await answered(slack_client, fake_slack, "subscribe type=domain_renew only=ERROR")
+    plain = await answered(slack_client, fake_slack, "subscribe type=domain_create")
+
+    assert "until it ends in *ERROR*" in shown(answer)
+    assert "a card and a thread" not in shown(answer)
+    assert "broadcast to the channel: *failures*" in shown(plain)
