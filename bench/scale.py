@@ -303,12 +303,10 @@ class Operations:
 
     def delays(self, slack: FakeSlack, since: float, figures: Figures) -> None:
         arrived: dict[tuple[str, str, str], float] = {}
-        # The workspace stamps its calls on the wall clock; moves are on the monotonic one.
-        wall_offset = time.time() - time.monotonic()
         for call in slack.calls_to("chat.postMessage"):
             args = call.args
             where = (str(args.get("channel")), str(args.get("thread_ts")), str(args.get("text")))
-            arrived.setdefault(where, call.at - wall_offset)
+            arrived.setdefault(where, call.at)
         for move in (move for move in self.moves if move.at >= since):
             at = arrived.get((move.watched.channel, move.watched.card_ts, move.reply))
             if at is None:

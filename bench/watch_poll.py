@@ -165,15 +165,13 @@ class Operations:
     def delays(self, slack: FakeSlack, since: float) -> tuple[list[float], int]:
         """Seconds from each move after ``since`` to its reply in Slack; how many never came."""
         arrived: dict[tuple[str, str, str], float] = {}
-        # The workspace stamps its calls on the wall clock; moves are on the monotonic one.
-        wall_offset = time.time() - time.monotonic()
         for call in slack.calls_to("chat.postMessage"):
             where = (
                 str(call.args.get("channel")),
                 str(call.args.get("thread_ts")),
                 str(call.args.get("text")),
             )
-            arrived.setdefault(where, call.at - wall_offset)
+            arrived.setdefault(where, call.at)
         delays, missing = [], 0
         for move in (move for move in self.moves if move.at >= since):
             at = arrived.get((move.watched.channel, move.watched.card_ts, move.reply))
