@@ -150,32 +150,10 @@ end
 return 'new_channel'
 """
 
-# KEYS: cards. ARGV: channel, ts. 1 when set, 0 without such a card, -1 when
-# the card does not parse (left as it is).
-SET_CARD_TS: Final = """
-local raw = redis.call('HGET', KEYS[1], ARGV[1])
-if not raw then
-    return 0
-end
-local ok, card = pcall(cjson.decode, raw)
-if not ok or type(card) ~= 'table' then
-    return -1
-end
-if card.ts ~= nil then
-    card.ts = ARGV[2]  -- a card written before the compact spelling
-else
-    card.t = ARGV[2]
-end
-local encoded, document = pcall(cjson.encode, card)
-if not encoded then
-    return -1
-end
-redis.call('HSET', KEYS[1], ARGV[1], document)
-return 1
-"""
-
-# KEYS: cards. ARGV: channel, field, value (a string). 1 when set, 0
-# without such a card, -1 when the card does not parse (left as it is).
+# KEYS: cards. ARGV: channel, field, value (a string), and optionally the
+# field's name before the compact spelling: a card written then keeps it. 1
+# when set, 0 without such a card, -1 when the card does not parse (left as
+# it is).
 SET_CARD_FIELD: Final = """
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
 if not raw then
@@ -185,7 +163,11 @@ local ok, card = pcall(cjson.decode, raw)
 if not ok or type(card) ~= 'table' then
     return -1
 end
-card[ARGV[2]] = ARGV[3]
+local field = ARGV[2]
+if ARGV[4] and card[ARGV[4]] ~= nil then
+    field = ARGV[4]
+end
+card[field] = ARGV[3]
 local encoded, document = pcall(cjson.encode, card)
 if not encoded then
     return -1

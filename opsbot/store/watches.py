@@ -188,7 +188,6 @@ class WatchStore:
         self._schedule = Schedule(redis)
         self._add = redis.register_script(scripts.ADD_WATCH)
         self._mark_unreadable = redis.register_script(scripts.MARK_UNREADABLE)
-        self._set_card_ts = redis.register_script(scripts.SET_CARD_TS)
         self._set_card_field = redis.register_script(scripts.SET_CARD_FIELD)
         self._record_step = redis.register_script(scripts.RECORD_STEP)
         self._remove_card = redis.register_script(scripts.REMOVE_CARD)
@@ -266,7 +265,9 @@ class WatchStore:
 
     async def set_card_ts(self, team_id: str, op_id: int, channel: str, ts: str) -> None:
         """Record the ``ts`` of the card posted in ``channel`` (its thread)."""
-        outcome = await self._set_card_ts(keys=[keyspace.cards(team_id, op_id)], args=[channel, ts])
+        outcome = await self._set_card_field(
+            keys=[keyspace.cards(team_id, op_id)], args=[channel, "t", ts, "ts"]
+        )
         if outcome == -1:
             _logger.warning(
                 "card of operation %s in %s does not parse; its ts is not recorded", op_id, channel
