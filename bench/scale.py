@@ -79,7 +79,7 @@ from tests.support.opsbot_app import BOT_TOKEN, new_encryption_key  # noqa: E402
 from tests.support.redis_engines import ClusterEngine  # noqa: E402
 from tests.support.slack_api import FakeSlack  # noqa: E402
 from tests.support.stored_watches import bench_watch, carded_watch, seat_cards  # noqa: E402
-from tests.support.worker_process import WorkerProcess, worker_env  # noqa: E402
+from tests.support.worker_process import WorkerProcess, profiler_args, worker_env  # noqa: E402
 
 CHANNELS_PER_TEAM = 10
 SIMULATOR_SPEED = 0.001  # an operation's own next step is days away
@@ -350,30 +350,6 @@ def process_cpu_s(pid: int) -> float:
 
 def workers_cpu_s(workers: Iterable[WorkerProcess]) -> float:
     return sum(process_cpu_s(worker.process.pid) for worker in workers)
-
-
-# Run as ``python -c PROFILED OUT -m opsbot.cli worker``: cProfile on CPU time,
-# not wall time (on a shared machine a process waits for a core, which wall
-# time would count), over the measured window only: SIGUSR1 starts it,
-# SIGUSR2 stops it and writes the statistics to OUT.
-PROFILED = """
-import cProfile, runpy, signal, sys, time
-profile = cProfile.Profile(time.process_time)
-out, module, sys.argv = sys.argv[1], sys.argv[3], [sys.argv[3], *sys.argv[4:]]
-def stop(*_):
-    profile.disable()
-    profile.dump_stats(out)
-signal.signal(signal.SIGUSR1, lambda *_: profile.enable())
-signal.signal(signal.SIGUSR2, stop)
-runpy.run_module(module, run_name="__main__", alter_sys=True)
-"""
-
-
-def profiler_args(profile_dir: Path | None, name: str) -> tuple[str, ...]:
-    """Run a worker under cProfile, writing its statistics to ``profile_dir/name.prof``."""
-    if profile_dir is None:
-        return ()
-    return ("-c", PROFILED, str(profile_dir / f"{name}.prof"))
 
 
 @contextlib.asynccontextmanager
