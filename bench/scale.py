@@ -61,7 +61,6 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from redis.asyncio.cluster import RedisCluster  # noqa: E402
 
 from opsbot.api.operation import RUN, WAIT  # noqa: E402
 from opsbot.config import Settings, SlackCredentials  # noqa: E402
@@ -77,6 +76,7 @@ from opsbot.store.watches import WatchStore  # noqa: E402
 from opsbot.workspace.settings import Rates, WorkspaceSettings  # noqa: E402
 from tests.support.opsbot_app import BOT_TOKEN, new_encryption_key  # noqa: E402
 from tests.support.redis_engines import ClusterEngine  # noqa: E402
+from tests.support.redis_probe import commands_run, primaries_info  # noqa: E402
 from tests.support.slack_api import FakeSlack  # noqa: E402
 from tests.support.stored_watches import bench_watch, carded_watch, seat_cards  # noqa: E402
 from tests.support.worker_process import WorkerProcess, profiler_args, worker_env  # noqa: E402
@@ -320,26 +320,8 @@ class Operations:
 # --- Redis and the workers ----------------------------------------------------------------
 
 
-async def redis_totals(redis: RedisClient, section: str) -> list[dict[str, Any]]:
-    """INFO ``section`` of every primary."""
-    if isinstance(redis, RedisCluster):
-        per_node: dict[str, Any] = await redis.info(section, target_nodes=RedisCluster.PRIMARIES)
-        return [info for info in per_node.values() if isinstance(info, dict)]
-    return [await redis.info(section)]
-
-
 async def used_memory(redis: RedisClient) -> int:
-    return sum(int(info["used_memory"]) for info in await redis_totals(redis, "memory"))
-
-
-async def commands_run(redis: RedisClient) -> Counter[str]:
-    """Commands run so far by name, summed over the primaries."""
-    total: Counter[str] = Counter()
-    for info in await redis_totals(redis, "commandstats"):
-        for name, stat in info.items():
-            if name.startswith("cmdstat_"):
-                total[name.removeprefix("cmdstat_").upper()] += int(stat["calls"])
-    return total
+    return sum(int(info["used_memory"]) for info in await primaries_info(redis, "memory"))
 
 
 def process_cpu_s(pid: int) -> float:
