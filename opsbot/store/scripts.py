@@ -176,19 +176,27 @@ redis.call('HSET', KEYS[1], ARGV[1], document)
 return 1
 """
 
-# KEYS: watch, cards, watches, outbox.
+# KEYS: watch, cards, watches, outbox, expiries.
 # ARGV: op, old, new, at (iso), final ('1' or ''), eta ('' = none), next due.
 # The step's compare-and-set: unless the stored step is `old` (and no final
 # step is recorded yet) nothing changes and -1 is returned. Otherwise the step
 # is recorded, one post per card is appended to the outbox, the watch is due
-# at `next due` (or no longer polled after a final step), and the number of
-# posts is returned.
+# at `next due` (or no longer polled after a final step), and it returns
+# {posts, the watch's fields as they were, its cards, its expiry}: what the
+# poster needs of the watch, read here rather than again (a step change is
+# the watcher's most frequent write, and every command in it counts).
 RECORD_STEP: Final = """
 local op, old, new, at = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
--- One read for both checks, one write for the step: a step change is the
--- watcher's most frequent write, and every command in it counts.
-local stored = redis.call('HMGET', KEYS[1], 'step', 'final')
-if stored[1] ~= old or stored[2] then
+local stored = redis.call('HGETALL', KEYS[1])
+local step, final = false, false
+for i = 1, #stored, 2 do
+    if stored[i] == 'step' then
+        step = stored[i + 1]
+    elseif stored[i] == 'final' then
+        final = true
+    end
+end
+if step ~= old or final then
     return -1
 end
 local fields = {'step', new, 'step_at', at}
@@ -211,13 +219,17 @@ if kind == 'final' then
 else
     redis.call('ZADD', KEYS[3], ARGV[7], op)
 end
-local channels = redis.call('HKEYS', KEYS[2])
+local cards = redis.call('HGETALL', KEYS[2])
+local channels = {}
+for i = 1, #cards, 2 do
+    table.insert(channels, cards[i])
+end
 table.sort(channels)
 for _, channel in ipairs(channels) do
     redis.call('XADD', KEYS[4], '*', 'op', op, 'channel', channel, 'kind', kind,
         'old', old, 'new', new, 'at', at, 'text', '')
 end
-return #channels
+return {#channels, stored, cards, redis.call('ZSCORE', KEYS[5], op)}
 """
 
 # KEYS: watch, cards, outbox. ARGV: op, text, at (iso). The operation cannot

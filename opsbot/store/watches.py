@@ -191,6 +191,13 @@ class StepChange:
             raise ValueError("a step change needs two different steps")
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """A step change recorded, with its watch as it is now (None if its record is unreadable)."""
+
+    watch: Watch | None
+
+
 class AddResult(enum.Enum):
     CREATED = "created"  # a new watch: post its card
     NEW_CHANNEL = "new_channel"  # watched elsewhere already: post a card here
@@ -437,18 +444,22 @@ class WatchStore:
             mapping = {str(op_id): due for op_id, due in dues.items()}
             await self._redis.zadd(keyspace.watches(team_id), mapping, xx=True)
 
-    async def record_step(self, team_id: str, change: StepChange, *, next_due: float) -> bool:
-        """Record ``change`` with its posts; False if not the one to.
+    async def record_step(
+        self, team_id: str, change: StepChange, *, next_due: float
+    ) -> Recorded | None:
+        """Record ``change`` with its posts; None if not the one to.
 
-        False means the stored step is not ``change.old`` (another worker, or
+        None means the stored step is not ``change.old`` (another worker, or
         an earlier run of this one, recorded a change already) and nothing
         changed. A final step stops the polling; ``next_due`` is then unused.
+        Recorded, it gives the watch as it is now, read by the same script.
         """
-        posted = await self._record_step(
+        reply = await self._record_step(
             keys=[
                 *_watch_keys(team_id, change.op_id),
                 keyspace.watches(team_id),
                 keyspace.outbox(team_id),
+                keyspace.watch_expiries(team_id),
             ],
             args=[
                 change.op_id,
@@ -460,7 +471,18 @@ class WatchStore:
                 next_due,
             ],
         )
-        return int(posted) >= 0
+        if not isinstance(reply, list):
+            return None
+        _, fields, cards, expiry = reply
+        now = _pairs(fields)
+        now.update(step=change.new, step_at=iso(change.at))
+        now.pop("eta", None)
+        if change.eta is not None:
+            now["eta"] = str(change.eta)
+        if change.final:
+            now["final"] = "1"
+        watch = decode_watch(team_id, change.op_id, now, _pairs(cards), expires_at=expiry)
+        return Recorded(watch)
 
     async def finish(self, team_id: str, op_id: int) -> None:
         """Delete the watch, its cards and its schedule entries."""
@@ -498,6 +520,11 @@ def _scored_ids(scored: Iterable[tuple[Any, Any]], where: str) -> dict[int, floa
         for op_id in op_ids([member], where):
             found[op_id] = float(score)
     return found
+
+
+def _pairs(flat: list[Any]) -> dict[str, str]:
+    """A hash as a script returns HGETALL's reply (field, value, field, …), decoded."""
+    return decoded_map(dict(zip(flat[::2], flat[1::2], strict=True)))
 
 
 def _watch_keys(team_id: str, op_id: int) -> list[str]:

@@ -64,6 +64,7 @@ from opsbot.store.watches import (
     PolledState,
     PollView,
     StepChange,
+    Watch,
     WatchLimitReached,
     WatchStore,
 )
@@ -121,8 +122,9 @@ class CycleResult:
     farewells: dict[int, str] = field(default_factory=dict)
     # The team's API key, for the poster's look-ups; never shown.
     key: str | None = field(default=None, repr=False)
-    # Operations whose step change this cycle recorded (their watchers' Home tabs).
-    changed: list[int] = field(default_factory=list)
+    # The watches whose step change this cycle recorded, as they are now
+    # (their watchers' Home tabs, and the poster's posts).
+    changed: dict[int, Watch] = field(default_factory=dict)
 
 
 async def run_team_cycle(
@@ -455,10 +457,11 @@ async def _record(
     recorded = await deps.watches.record_step(team_id, change, next_due=next_read)
     # Only once Redis holds it: a failed write is compared again next time.
     team.memory.seen.compared(team_id, glance)
-    # False: another worker recorded this change first; it posts it.
-    result.changes += int(recorded)
-    if recorded:
-        result.changed.append(glance.id)
+    # None: another worker recorded this change first; it posts it.
+    if recorded is not None:
+        result.changes += 1
+        if recorded.watch is not None:
+            result.changed[glance.id] = recorded.watch
     return True
 
 

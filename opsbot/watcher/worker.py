@@ -265,8 +265,8 @@ class Worker:
     ) -> tuple[CycleResult, DeliveryResult]:
         lease = held.lease
         cycle = await run_team_cycle(self._deps, lease.team_id, now, self._memory)
-        # Read once for the Home tabs and the poster alike.
-        changed = await self._deps.watches.get_many(lease.team_id, cycle.changed)
+        # As recording their changes read them: for the Home tabs and the poster alike.
+        changed = cycle.changed
         if self._homes is not None:
             # Before delivery: a final post ends its watch, and with it who watched.
             await self._homes.mark_safely(lease.team_id, changed.values(), now)

@@ -21,6 +21,7 @@ from opsbot.store.watches import (
     AddResult,
     Card,
     PolledState,
+    StepChange,
     WatchLimitReached,
     WatchStore,
 )
@@ -239,6 +240,24 @@ async def test_a_change_schedules_the_next_poll(store: WatchStore, redis: RedisC
     assert await store.due(TEAM, next_due - 1) == []
     assert await store.due(TEAM, next_due) == [42]
     assert await next_poll_due(redis, TEAM) == next_due
+
+
+@pytest.mark.parametrize(
+    ("new", "final", "eta"), [("RUN", False, 120), ("DONE", True, None), ("RUN", False, None)]
+)
+async def test_recording_a_change_gives_the_watch_as_it_is_now(
+    store: WatchStore, new: str, final: bool, eta: int | None
+) -> None:
+    """What the poster needs of the watch comes back from the script that records: no read again."""
+    await watch(store, 42, channel="C0AAA", user_id="U0ANN")
+    await watch(store, 42, channel="C0BBB", user_id="U0BOB")
+    change = StepChange(op_id=42, old="WAIT", new=new, at=LATER, final=final, eta=eta)
+
+    recorded = await store.record_step(TEAM, change, next_due=LATER.timestamp() + 30)
+
+    assert recorded is not None
+    assert recorded.watch == await stored(store, 42)
+    assert await store.record_step(TEAM, change, next_due=LATER.timestamp() + 30) is None
 
 
 async def test_a_final_step_ends_polling_but_keeps_the_watch_until_finished(

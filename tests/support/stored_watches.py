@@ -56,7 +56,7 @@ async def record(
     fields: dict[str, Any] = {"at": LATER, "final": False, "eta": 300}
     fields.update(overrides)
     change = StepChange(op_id=op_id, old=old, new=new, **fields)
-    return await store.record_step(TEAM, change, next_due=next_due)
+    return await store.record_step(TEAM, change, next_due=next_due) is not None
 
 
 async def stored(store: WatchStore, op_id: int) -> Watch:
