@@ -51,6 +51,9 @@ CHANNELS_PER_PAGE: Final = 999
 # Home tabs one team pass publishes at most: views.publish shares a
 # workspace's budget with the rest; the others wait for the next pass.
 PUBLISHES_PER_PASS: Final = 10
+# A team found with no Home tab marked is looked at again this much later
+# (sooner once the worker marks one): see HomeRefresher.refresh.
+UNMARKED_LOOK_AGAIN_S: Final = 30.0
 
 ClientFor = Callable[[str], Awaitable[AsyncWebClient | None]]
 # Whether a person may relaunch (the team's guardrails): client, team id, user id.
@@ -210,6 +213,8 @@ class HomeRefresher:
         self._sources = sources
         self._refreshes = refreshes
         self._client_for = client_for
+        # Per team: no need to look for marks before then (see refresh).
+        self._unmarked_until: dict[str, float] = {}
 
     async def changed(self, team_id: str, watches: Iterable[Watch], at: float) -> None:
         """These watches changed step: the Home tabs their watchers look at are stale.
@@ -222,11 +227,23 @@ class HomeRefresher:
             return
         looking = await self._refreshes.viewing(team_id, watchers, at)
         await self._refreshes.mark(team_id, looking, at)
+        if looking:
+            self._unmarked_until.pop(team_id, None)
 
     async def refresh(self, team_id: str, now: float) -> int:
-        """Publish the marked Home tabs whose turn it is; how many were published."""
+        """Publish the marked Home tabs whose turn it is; how many were published.
+
+        Marks are made by the watcher's passes only: a team this worker found
+        without any, and has marked nothing of since, is looked at again
+        :data:`UNMARKED_LOOK_AGAIN_S` later, not at every pass (one Redis
+        command a pass). Marks another worker left (a person's turn not come
+        yet when it lost the team) wait that long at most.
+        """
+        if now < self._unmarked_until.get(team_id, now):
+            return 0
         marked = await self._refreshes.marked(team_id, now, PUBLISHES_PER_PASS)
         if not marked:
+            self._unmarked_until[team_id] = now + UNMARKED_LOOK_AGAIN_S
             return 0
         client = await self._client_for(team_id)
         if client is None:

@@ -90,6 +90,8 @@ RETRY_LATER_S: Final = 30.0
 NO_CLIENT_RETRY_S: Final = 300.0
 # A full page may leave posts behind it: the team comes back for them this soon.
 BACKLOG_DELAY_S: Final = 0.1
+# A team with nothing to post reads its mutes at least this often (see MuteLooks).
+MUTES_LOOK_AGAIN_S: Final = 30.0
 
 # What a card set to broadcast "failures" broadcasts.
 FAILURE_STEPS: Final = frozenset({ERROR, SUPPORT, CANCEL})
@@ -148,6 +150,36 @@ class _ChannelGone(Exception):
     """Slack says the channel is gone, or the bot is out of it: its cards are dropped."""
 
 
+class MuteLooks:
+    """When to read a team's mutes again, while it has nothing to post.
+
+    With posts or card edits waiting they are read at every pass: a muted
+    channel gets no broadcast and no new card. Without, only a mute's end
+    matters (its summary is posted then): the mutes are read again at the
+    end this worker saw coming, and at least every :data:`MUTES_LOOK_AGAIN_S`
+    for one it has not seen (set, or ended, by a person meanwhile), whose
+    summary then comes that much later at most. Reading them at every pass
+    was one Redis command a pass, for mutes that are rare.
+    """
+
+    def __init__(self) -> None:
+        # Per team: when to read its mutes next, and the next mute's end seen.
+        self._next: dict[str, tuple[float, float | None]] = {}
+
+    def due(self, team_id: str, now: float) -> bool:
+        look, _ = self._next.get(team_id, (now, None))
+        return now >= look
+
+    def next_end(self, team_id: str) -> float | None:
+        """The end of the team's next mute, as last read (the team comes back for it)."""
+        return self._next.get(team_id, (0.0, None))[1]
+
+    def read(self, team_id: str, now: float, muted: MutedChannels) -> None:
+        end = muted.next_end
+        look = now + MUTES_LOOK_AGAIN_S
+        self._next[team_id] = (look if end is None else min(end, look), end)
+
+
 class Poster:
     def __init__(  # noqa: PLR0913 - the stores and clients it delivers with, and its clock
         self,
@@ -178,6 +210,7 @@ class Poster:
         self.errors = Repeats(log, ERROR_LOG_PERIOD_S)
         # Failed attempts per outbox entry, to give up on a post Slack always refuses.
         self.attempts: Counter[str] = Counter()
+        self.mute_looks = MuteLooks()
 
     async def deliver(
         self,
@@ -192,7 +225,10 @@ class Poster:
         polled, farewells = cycle.polled, cycle.farewells
         posts = await self._pending_with_farewells(team_id, farewells, now)
         edits = await self.card_edits.count(team_id)
+        if not (posts or edits or self.mute_looks.due(team_id, now)):
+            return DeliveryResult(retry_at=self.mute_looks.next_end(team_id))
         muted = await self.mutes.channels(team_id, now) if self.mutes else NOT_MUTED
+        self.mute_looks.read(team_id, now, muted)
         if not posts and not edits and not muted.ended:
             # A mute's end brings its summary: the team must come back then.
             return DeliveryResult(retry_at=muted.next_end)
