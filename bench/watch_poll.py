@@ -290,6 +290,9 @@ def report(
     print(f"API calls per cycle     {calls:g} (one call per operation: {naive:g})")
     print(f"read in full per cycle  {read:g} operations (the others: changes only)")
     print(f"worker CPU per cycle    {cpu:.3f} s (median), max {max(c.cpu_s for c in cycles):.3f} s")
+    # Cycles cover more or fewer operations as the worker keeps up or not: per operation.
+    per_10k = sum(c.cpu_s for c in cycles) / max(sum(c.operations for c in cycles), 1) * 10_000
+    print(f"worker CPU per 10,000   {per_10k:.3f} s (operations looked at, all measured cycles)")
     print(f"Redis memory per watch  {bytes_per_watch:.0f} bytes")
     print(f"step changes measured   {len(delays) + missing}, replies missing {missing}")
     print(
