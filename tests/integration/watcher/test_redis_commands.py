@@ -4,7 +4,8 @@
 besides its EVALSHA, as bench/scale.py counts them: these are the budget
 its commands per check are made of (issue 13 item 7 asks for at most 0.2).
 A pass claims the team, reads its key, its schedule, its subscriptions, its
-outbox, its card edits, its mutes and its Home marks, and releases it; a
+outbox and its card edits (its mutes and Home marks only when there is
+reason to), and releases it; a
 step change posted is compared and recorded (its posts queued, its watch
 read back), its reply's and its card edit's tokens taken, its outbox entry
 taken off. Measured: 17 commands a quiet pass (a claim of several teams
