@@ -118,7 +118,7 @@ def _team_key() -> list[dict[str, Any]]:
 def _operations() -> list[dict[str, Any]]:
     waiting = _operation("WAIT")
     return [
-        *operations.list_message(
+        operations.list_message(
             [waiting], filters={"step": "WAIT"}, page=0, items_per_page=1, total=2, now=NOW
         ),
         operations.count_message(2, {"step": "WAIT"}),
