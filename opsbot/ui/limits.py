@@ -84,6 +84,9 @@ IMAGE_ALT_TEXT: Final = 2000
 IMAGE_TITLE: Final = 2000
 MARKDOWN_TEXT: Final = 12_000
 
+# The workspace (opsbot.workspace.blocks) keeps its own copy of the lists
+# below on purpose: it plays Slack, which does not read opsbot's code.
+# tests/unit/ui/test_limits_workspace_rules.py holds the two readings together.
 BLOCK_TYPES: Final = frozenset(
     {
         "section",

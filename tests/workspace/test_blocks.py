@@ -13,24 +13,9 @@ from opsbot.workspace.blocks import (
     suggestion_problems,
     view_problems,
 )
+from tests.support.block_kit import mrkdwn, option, plain, section
 
 JSON = dict[str, Any]
-
-
-def plain(text: str) -> JSON:
-    return {"type": "plain_text", "text": text}
-
-
-def mrkdwn(text: str) -> JSON:
-    return {"type": "mrkdwn", "text": text}
-
-
-def option(value: str, text: str | None = None) -> JSON:
-    return {"text": plain(text or value), "value": value}
-
-
-def section(text: str = "hello") -> JSON:
-    return {"type": "section", "text": mrkdwn(text)}
 
 
 def button(action_id: str, text: str = "Go", value: str = "v") -> JSON:
@@ -373,8 +358,10 @@ def test_a_multi_select_lets_at_least_one_item_be_chosen(kind: str) -> None:
     options = {"options": [option("a")]} if kind == "multi_static_select" else {}
     for most in (1, 3):
         assert _element_problems({"type": kind, "max_selected_items": most, **options}) == []
-    for most in (0, -1, "2", True, 1.5):
-        assert _element_problems({"type": kind, "max_selected_items": most, **options}) == [
+    wrong: tuple[Any, ...] = (0, -1, "2", True, 1.5)
+    for not_a_count in wrong:
+        element = {"type": kind, "max_selected_items": not_a_count, **options}
+        assert _element_problems(element) == [
             "[ERROR] must be a whole number of at least 1 [json-pointer:/max_selected_items]"
         ]
 

@@ -26,25 +26,10 @@ from opsbot.workspace.blocks import (
     view_problems,
 )
 from opsbot.workspace.settings import Limits
+from tests.support.block_kit import mrkdwn, option, plain, section
 
 JSON = dict[str, Any]
 SUGGESTIONS: Final = "suggestions"
-
-
-def plain(text: str) -> JSON:
-    return {"type": "plain_text", "text": text}
-
-
-def mrkdwn(text: str) -> JSON:
-    return {"type": "mrkdwn", "text": text}
-
-
-def option(value: str, text: str | None = None) -> JSON:
-    return {"text": plain(text or value), "value": value}
-
-
-def section(text: str = "hello") -> JSON:
-    return {"type": "section", "text": mrkdwn(text)}
 
 
 def button(**fields: Any) -> JSON:
