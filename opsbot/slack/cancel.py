@@ -23,6 +23,8 @@ from opsbot.slack.grammar import Command
 from opsbot.slack.in_flight import in_flight_view
 from opsbot.slack.interaction import CANCELS, Action, Interaction, on_button
 from opsbot.store import audit
+from opsbot.store.guardrails import CANCEL
+from opsbot.store.watches import Announced
 from opsbot.ui import ids
 from opsbot.ui.common import api_error_message, error_message, notice_message
 from opsbot.ui.operations import (
@@ -153,9 +155,13 @@ async def _report_cancel(
         # Nothing shows the outcome yet: say it to the person who clicked.
         await asked.tell(report)
     if posted is not None:
-        # The report's thread follows the operation if it is not over yet.
+        # The report's thread follows the operation if it is not over yet,
+        # and the report, then its card, keeps saying who cancelled.
         channel, ts = posted
-        await watch_in_thread(asked, op_id, channel=channel, ts=ts, operation=operation)
+        announced = Announced(CANCEL, asked.user_id)
+        await watch_in_thread(
+            asked, op_id, channel=channel, ts=ts, operation=operation, announced=announced
+        )
 
 
 async def _redraw_after_cancel(

@@ -18,9 +18,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from opsbot.api.operation import FINAL_STEPS, RELAUNCHABLE_TYPES, STEPS, Operation
+from opsbot.store.guardrails import CANCEL, RELAUNCH
 from opsbot.store.outbox import Post, PostKind
 from opsbot.store.subscriptions import Subscription
-from opsbot.store.watches import Card, Relaunched, Watch
+from opsbot.store.watches import Announced, Card, Watch
 from opsbot.ui import ids, limits, views, watching
 from opsbot.ui.views import WatchOutcome
 from tests.support.surfaces import HOSTILE, NOW, all_text, assert_message_ok, mentions
@@ -197,18 +198,18 @@ def test_an_unwatched_card_with_a_bad_user_id_mentions_nobody() -> None:
     assert "unwatched by" not in all_text(message)
 
 
-# --- a relaunch's announcement, once it is the card ------------------------------------------
+# --- a relaunch's or a cancel's announcement, once it is the card -------------------------
 
 
-def _relaunch_watch(relaunched: Relaunched, step: str = "RUN") -> Watch:
-    card = dataclasses.replace(_card(CHANNEL, HERE_WATCHERS), relaunched=relaunched)
+def _announced_watch(announced: Announced, step: str = "RUN") -> Watch:
+    card = dataclasses.replace(_card(CHANNEL, HERE_WATCHERS), announced=announced)
     return _watch(step=step, cards=[card, _card(OTHER_CHANNEL, THERE_WATCHERS)])
 
 
 @pytest.mark.parametrize("step", ["BILL", "RUN", "DONE"])
 def test_a_relaunch_card_keeps_who_relaunched_and_what_changed_at_every_step(step: str) -> None:
-    relaunched = Relaunched("U0ALICE", ("authinfo", "x-ca_owner_name"))
-    watch = _relaunch_watch(relaunched, step)
+    relaunched = Announced(RELAUNCH, "U0ALICE", ("authinfo", "x-ca_owner_name"))
+    watch = _announced_watch(relaunched, step)
 
     message = watching.watch_card_message(watch, now=NOW, channel=CHANNEL)
 
@@ -229,7 +230,7 @@ def test_a_relaunch_card_keeps_who_relaunched_and_what_changed_at_every_step(ste
 
 def test_an_approved_relaunch_card_names_who_approved_and_escapes_what_it_was_given() -> None:
     many = tuple(f"field_{n:02}" for n in range(40))
-    watch = _relaunch_watch(Relaunched("U0ALICE", (HOSTILE, *many), approved_by="U0BOB"))
+    watch = _announced_watch(Announced(RELAUNCH, "U0ALICE", (HOSTILE, *many), approved_by="U0BOB"))
 
     message = watching.watch_card_message(watch, now=NOW, channel=CHANNEL)
 
@@ -241,7 +242,7 @@ def test_an_approved_relaunch_card_names_who_approved_and_escapes_what_it_was_gi
 
 @pytest.mark.parametrize("bad", BAD_USER_IDS)
 def test_a_relaunch_card_with_a_bad_user_id_mentions_nobody(bad: str) -> None:
-    watch = _relaunch_watch(Relaunched(bad, (), approved_by=bad))
+    watch = _announced_watch(Announced(RELAUNCH, bad, (), approved_by=bad))
 
     message = watching.watch_card_message(watch, now=NOW, channel=CHANNEL)
 
@@ -251,13 +252,61 @@ def test_a_relaunch_card_with_a_bad_user_id_mentions_nobody(bad: str) -> None:
 
 
 def test_an_unwatched_relaunch_card_still_says_who_relaunched() -> None:
-    watch = _relaunch_watch(Relaunched("U0ALICE", ("authinfo",)))
+    watch = _announced_watch(Announced(RELAUNCH, "U0ALICE", ("authinfo",)))
 
     message = watching.watch_unwatched_card(watch, user_id="U0BOB", now=NOW, channel=CHANNEL)
 
     assert_message_ok(message, may_mention=["U0ALICE", "U0BOB"])
     text = all_text(message)
     assert "<@U0ALICE> relaunched operation *#123* with new values for `authinfo`" in text
+    assert "unwatched by <@U0BOB>" in text
+
+
+@pytest.mark.parametrize("step", ["BILL", "WAIT", "CANCEL"])
+def test_a_cancel_card_keeps_who_cancelled_at_every_step(step: str) -> None:
+    watch = _announced_watch(Announced(CANCEL, "U0ALICE"), step)
+
+    message = watching.watch_card_message(watch, now=NOW, channel=CHANNEL)
+
+    assert_message_ok(message, may_mention=HERE_WATCHERS)
+    first, *rest = message["blocks"]
+    assert first["text"]["text"] == ":no_entry_sign: <@U0ALICE> cancelled operation *#123*."
+    plain = watching.watch_card_message(_watch(step=step), now=NOW, channel=CHANNEL)
+    assert rest == plain["blocks"]
+    assert message["text"] == f"Operation 123 (domain_create example.es), cancelled: {step}"
+    other = watching.watch_card_message(watch, now=NOW, channel=OTHER_CHANNEL)
+    assert "cancelled" not in all_text(other)
+
+
+def test_an_approved_cancel_card_names_who_asked_and_who_approved() -> None:
+    watch = _announced_watch(Announced(CANCEL, "U0ALICE", approved_by="U0DAVE"))
+
+    message = watching.watch_card_message(watch, now=NOW, channel=CHANNEL)
+
+    assert_message_ok(message, may_mention=[*HERE_WATCHERS, "U0DAVE"])
+    line = message["blocks"][0]["text"]["text"]
+    assert line == ":no_entry_sign: <@U0ALICE> cancelled operation *#123*, approved by <@U0DAVE>."
+
+
+@pytest.mark.parametrize("bad", BAD_USER_IDS)
+def test_a_cancel_card_with_a_bad_user_id_mentions_nobody(bad: str) -> None:
+    watch = _announced_watch(Announced(CANCEL, bad, approved_by=bad))
+
+    message = watching.watch_card_message(watch, now=NOW, channel=CHANNEL)
+
+    assert_message_ok(message, may_mention=HERE_WATCHERS)
+    line = message["blocks"][0]["text"]["text"]
+    assert line == ":no_entry_sign: Someone cancelled operation *#123*."
+
+
+def test_an_unwatched_cancel_card_still_says_who_cancelled_and_approved() -> None:
+    watch = _announced_watch(Announced(CANCEL, "U0ALICE", approved_by="U0DAVE"))
+
+    message = watching.watch_unwatched_card(watch, user_id="U0BOB", now=NOW, channel=CHANNEL)
+
+    assert_message_ok(message, may_mention=["U0ALICE", "U0BOB", "U0DAVE"])
+    text = all_text(message)
+    assert "<@U0ALICE> cancelled operation *#123*, approved by <@U0DAVE>." in text
     assert "unwatched by <@U0BOB>" in text
 
 
