@@ -122,6 +122,10 @@ class Interaction:
             await self.tell(not_allowed_message(refused))
         return refused is None
 
+    async def read_only_here(self) -> bool:
+        """Whether the channel asked from is read-only (no Cancel or Relaunch drawn there)."""
+        return await who_may_act.in_read_only_channel(self.services, self.requester)
+
     async def team_key_or_ask(self) -> str | None:
         """The team's API key; without a usable one, tell the person how to set it
         (again, when the stored one does not decrypt) and return None."""

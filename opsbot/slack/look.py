@@ -80,6 +80,7 @@ async def list_page(asked: Interaction, filters: CheckedFilters) -> list[Message
         reply, total = await _page_and_total(asked, options)
     except ApiError as error:
         return [api_error_message(error)]
+    read_only = await asked.read_only_here()
     # A row the API sent but opsbot cannot read is shown as such, after the
     # others, rather than failing the whole page.
     return list_message(
@@ -90,6 +91,7 @@ async def list_page(asked: Interaction, filters: CheckedFilters) -> list[Message
         total=total,
         more_than_asked=reply.more_than_asked,
         now=utc_now(),
+        read_only=read_only,
     )
 
 
@@ -133,4 +135,4 @@ async def info_messages(asked: Interaction, op_id: int) -> list[Message]:
         operation = await asked.services.api.info(asked.key, op_id)
     except ApiError as error:
         return [api_error_message(error, op_id=op_id)]
-    return [info_message(operation, now=utc_now())]
+    return [info_message(operation, now=utc_now(), read_only=await asked.read_only_here())]

@@ -46,6 +46,15 @@ async def refusal(
     return await refusal_by_rules(services, client, requester, rules, action, fresh=fresh)
 
 
+async def in_read_only_channel(services: Services, requester: Requester) -> bool:
+    """Whether ``requester`` asks from a read-only channel: what opsbot shows there
+    draws no Cancel or Relaunch button (a click would be refused anyway)."""
+    if not requester.channel_id:
+        return False
+    rules = await services.guardrails.get(requester.team_id)
+    return requester.channel_id in rules.read_only_channels
+
+
 async def refusal_by_rules(
     services: Services,
     client: AsyncWebClient,

@@ -34,6 +34,10 @@ ACTION_HOME_RELAUNCH: Final = "home_relaunch"
 ACTION_CANCEL_CONFIRM: Final = "op_cancel_confirm"
 ACTION_CANCEL_KEEP: Final = "op_cancel_keep"
 
+# The Cancel button's confirmation, a modal: submit cancels, close keeps it.
+# private_metadata: payloads.CancelMetadata.
+CALLBACK_CANCEL: Final = "cancel"
+
 # Previous/Next under a list. Both sit in one block, so each needs its own
 # action_id; handlers match ACTION_PAGE_PATTERN. Value: payloads.PageButtonValue.
 ACTION_PAGE: Final = "list_page"

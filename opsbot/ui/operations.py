@@ -42,7 +42,9 @@ class PageShown(TypedDict):
     ``filters``: those the person chose (a ``page`` key is ignored); ``page``:
     the API's page number (0 is the first); ``total``: the count of every
     match, None when unknown; ``more_than_asked``: the API sent more rows
-    than ``items_per_page`` (the client kept those asked for).
+    than ``items_per_page`` (the client kept those asked for);
+    ``read_only``: shown in a channel ``/ops config`` made read-only, so rows
+    have no Cancel or Relaunch button.
     """
 
     filters: Mapping[str, Any]
@@ -50,6 +52,7 @@ class PageShown(TypedDict):
     items_per_page: int
     total: int | None
     more_than_asked: NotRequired[bool]
+    read_only: NotRequired[bool]
 
 
 Row = Operation | UnreadableItem
@@ -126,6 +129,7 @@ def _list_layout(
         "parts": max(len(chunks), 1),
         "cancel_values": _list_cancel_values(rows, filters, page, total),
         "rows_note": rows_note,
+        "read_only": shown.get("read_only", False),
     }
     return chunks or [[]], context
 
@@ -199,11 +203,16 @@ def count_message(count: int, filters: Mapping[str, Any]) -> Message:
 
 
 def info_message(
-    operation: Operation, *, now: dt.datetime, cancelled_by: str | None = None
+    operation: Operation,
+    *,
+    now: dt.datetime,
+    cancelled_by: str | None = None,
+    read_only: bool = False,
 ) -> Message:
     """A card with every field of the API's OperationListReturn.
 
-    ``cancelled_by``: the user who just cancelled it from this card, named on it.
+    ``cancelled_by``: the user who just cancelled it from this card, named on it;
+    ``read_only``: for a read-only channel, without Cancel and Relaunch.
     """
     params = sorted(
         (str(name), _param_text(str(name), value)) for name, value in operation.params.items()
@@ -224,6 +233,7 @@ def info_message(
         cancelled=cancelled_by is not None,
         cancelled_by=humanize.slack_user_id(cancelled_by),
         cancel_value=CancelButtonValue(operation.id, "info").to_value(),
+        read_only=read_only,
     )
 
 
@@ -262,11 +272,16 @@ def cancel_confirm_message(
 
 
 def cancel_result_message(
-    operation: Operation, *, user_id: str, now: dt.datetime | None = None
+    operation: Operation,
+    *,
+    user_id: str,
+    now: dt.datetime | None = None,
+    read_only: bool = False,
 ) -> Message:
     """The message after a cancel: ``operation`` as it is now, and who cancelled it."""
     return render_message(
         "cancel_result.j2",
         row=OperationView.of(operation, now or utc_now()),
         user_id=humanize.slack_user_id(user_id),
+        read_only=read_only,
     )

@@ -12,7 +12,8 @@ not write.
   ``{{ row.id }}``, the same decimal text);
 - :class:`CancelButtonValue`: Cancel on a list row or an info card;
 - :class:`PageButtonValue`: Previous and Next under a list;
-- :class:`RelaunchMetadata`: the relaunch modal's ``private_metadata``.
+- :class:`RelaunchMetadata`: the relaunch modal's ``private_metadata``;
+- :class:`CancelMetadata`: the cancel confirmation's ``private_metadata``.
 """
 
 from __future__ import annotations
@@ -195,6 +196,40 @@ class RelaunchMetadata:
             )
         except (ValueError, KeyError, TypeError):
             raise PayloadError(f"not relaunch metadata: {_shown(value)}") from None
+
+
+@dataclass(frozen=True)
+class CancelMetadata:
+    """What the cancel confirmation carries in private_metadata: the Cancel clicked, and
+    where to answer (the row or card it sits in is redrawn through ``response_url``).
+
+    On the wire: ``{"cancel": <the CancelButtonValue text>}``, plus
+    ``channel_id`` and ``response_url`` when the click had them.
+    """
+
+    button: CancelButtonValue
+    channel_id: str | None = None
+    response_url: str | None = None
+
+    def to_value(self) -> str:
+        fields: dict[str, Any] = {"cancel": self.button.to_value()}
+        if self.channel_id:
+            fields["channel_id"] = self.channel_id
+        if self.response_url:
+            fields["response_url"] = self.response_url
+        return _compact(fields)
+
+    @classmethod
+    def parse(cls, value: object) -> CancelMetadata:
+        try:
+            fields = _object(json.loads(_text(value)))
+            return cls(
+                button=CancelButtonValue.parse(fields["cancel"]),
+                channel_id=_optional_text(fields.get("channel_id")),
+                response_url=_optional_text(fields.get("response_url")),
+            )
+        except (ValueError, KeyError, TypeError):
+            raise PayloadError(f"not cancel metadata: {_shown(value)}") from None
 
 
 def _compact(fields: Mapping[str, Any]) -> str:

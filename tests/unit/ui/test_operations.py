@@ -110,7 +110,8 @@ def test_a_hundred_operations_split_into_messages_of_at_most_50_blocks() -> None
         expected |= {ids.ACTION_CANCEL} if operation.can_cancel else set()
         expected |= {ids.ACTION_RELAUNCH} if operation.can_relaunch else set()
         assert actions == expected, operation
-    assert all("confirm" in b for b in buttons if b["action_id"] == ids.ACTION_CANCEL)
+    # No static confirm: a Cancel opens a modal showing what else is in flight.
+    assert not any("confirm" in b for b in buttons if b["action_id"] == ids.ACTION_CANCEL)
 
 
 @pytest.mark.parametrize("count", [0, 1, 23, 24, 25, 48, 49, 50, 100, 500])
@@ -479,3 +480,20 @@ def test_cancel_result_with_a_forged_user_id_mentions_nobody() -> None:
 def test_any_operation_text_gives_a_valid_safe_info_card(last_error: str, domain: str) -> None:
     operation = sample_operation(last_error=last_error, domain=domain, errortype=domain)
     _assert_message_ok(info_message(operation, now=NOW))
+
+
+def test_in_a_read_only_channel_rows_and_cards_have_no_cancel_or_relaunch() -> None:
+    operations = _many_operations(30)
+    assert any(op.can_cancel for op in operations)
+    assert any(op.can_relaunch for op in operations)
+    shown = [
+        *list_message(
+            operations, filters={}, page=0, items_per_page=30, total=30, now=NOW, read_only=True
+        ),
+        *(info_message(operation, now=NOW, read_only=True) for operation in operations),
+        cancel_result_message(operations[0], user_id="U0ALICE", now=NOW, read_only=True),
+    ]
+
+    actions = {button["action_id"] for message in shown for button in _buttons(message)}
+    assert {ids.ACTION_INFO, ids.ACTION_WATCH} <= actions
+    assert not actions & {ids.ACTION_CANCEL, ids.ACTION_RELAUNCH}
