@@ -14,8 +14,8 @@ import asyncio
 import stamina
 
 from opsbot.api.operation import BILL, CANCEL, DONE, ERROR, RUN, WAIT
-from opsbot.store.guardrails import Guardrails, WhoMay
 from opsbot.store.guardrails import CANCEL as CANCEL_ACTION
+from opsbot.store.guardrails import Guardrails, WhoMay
 from opsbot.ui import ids
 from opsbot.workspace.faults import Fault
 from opsbot.workspace.state import Ephemeral
@@ -100,9 +100,7 @@ async def test_cancel_on_a_list_row_shows_what_else_is_in_flight_then_cancels_on
     reports = [m for m in guarded.workspace.history(OPS) if f"Operation {op_id} is now" in m.text]
     assert len(reports) == 1
     entries = await recent_audit(guarded.services.redis, TEAM)
-    assert [(e.action, e.user_id, e.target) for e in entries] == [
-        (CANCEL_ACTION, MIA, str(op_id))
-    ]
+    assert [(e.action, e.user_id, e.target) for e in entries] == [(CANCEL_ACTION, MIA, str(op_id))]
 
 
 async def test_cancel_on_a_card_says_when_nothing_else_is_in_flight_and_keep_it_keeps_it(
