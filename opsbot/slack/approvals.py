@@ -1,7 +1,8 @@
 """A second pair of eyes: a cancel or relaunch that waits for another person's approval.
 
-When the team's guardrails ask for it (``/ops config``), a Cancel (confirmed
-or clicked) or a relaunch form submitted does not act: :func:`request`
+When the team's guardrails ask for it (``/ops config``), a cancel confirmed
+(a Cancel button's modal, ``/ops cancel``'s question) or a relaunch form
+submitted does not act: :func:`request`
 posts an approval card in the channel instead, naming who asks for what on
 which operation, its current step and when the request expires. Anyone the
 guardrails let take that action, other than the requester, may Approve or

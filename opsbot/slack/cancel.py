@@ -122,12 +122,19 @@ async def _cancellable(asked: Interaction, op_id: int) -> Operation | Message:
     return operation
 
 
-async def _open_confirmation(asked: Interaction, action: Action) -> None:
-    """Open the modal within the trigger's 3 s, then fill it once the API has answered."""
+async def _clicked(asked: Interaction, action: Action) -> CancelButtonValue | None:
+    """The Cancel button's value; None once the person is told it is broken."""
     try:
-        button = CancelButtonValue.parse(action["value"])
+        return CancelButtonValue.parse(action["value"])
     except ValueError:
         await asked.tell(error_message(BROKEN_BUTTON))
+        return None
+
+
+async def _open_confirmation(asked: Interaction, action: Action) -> None:
+    """Open the modal within the trigger's 3 s, then fill it once the API has answered."""
+    button = await _clicked(asked, action)
+    if button is None:
         return
     requester = asked.requester
     metadata = cancel_metadata(
@@ -154,10 +161,8 @@ async def _confirmation(asked: Interaction, metadata: CancelMetadata) -> View:
 
 
 async def _confirmed_in_message(asked: Interaction, action: Action) -> None:
-    try:
-        button = CancelButtonValue.parse(action["value"])
-    except ValueError:
-        await asked.tell(error_message(BROKEN_BUTTON))
+    button = await _clicked(asked, action)
+    if button is None:
         return
     # The report then replaces the question.
     told = await _cancel(asked, button, confirmed_in_message=True)

@@ -4,8 +4,8 @@ The rules come from ``/ops config`` (:mod:`opsbot.store.guardrails`): a
 read-only channel refuses every action; otherwise everyone may, or only the
 people listed and the members of the user groups listed. Group members are
 asked of Slack (``usergroups.users.list``, Tier 2) and remembered for a
-minute; a request that carries the action out (a Cancel click, a relaunch
-submitted, an approval) asks Slack again, so someone just removed from a
+minute; a request that carries the action out (a cancel confirmed, a
+relaunch submitted, an approval) asks Slack again, so someone just removed from a
 group cannot act on a stale copy. When Slack cannot answer, a remembered
 copy decides if there is one; otherwise the check has not been made and
 nothing is done.

@@ -15,7 +15,7 @@ from typing import Final
 # Buttons on an operation (list rows, info card, watch card). Value:
 # payloads.OperationButtonValue (the operation id as a decimal string), except
 # Cancel, whose value is payloads.CancelButtonValue (a bare id, or JSON saying
-# which message to redraw after the cancel).
+# which message to redraw after the cancel); Cancel opens the CALLBACK_CANCEL modal.
 ACTION_INFO: Final = "op_info"
 ACTION_WATCH: Final = "op_watch"
 ACTION_UNWATCH: Final = "op_unwatch"

@@ -178,12 +178,8 @@ class RelaunchMetadata:
     response_url: str | None = None
 
     def to_value(self) -> str:
-        fields: dict[str, Any] = {"operation_id": self.operation_id}
-        if self.channel_id:
-            fields["channel_id"] = self.channel_id
-        if self.response_url:
-            fields["response_url"] = self.response_url
-        return _compact(fields)
+        fields = {"operation_id": self.operation_id}
+        return _compact(_answered_at(fields, self.channel_id, self.response_url))
 
     @classmethod
     def parse(cls, value: object) -> RelaunchMetadata:
@@ -191,8 +187,7 @@ class RelaunchMetadata:
             fields = _object(json.loads(_text(value)))
             return cls(
                 operation_id=_count(fields["operation_id"]),
-                channel_id=_optional_text(fields.get("channel_id")),
-                response_url=_optional_text(fields.get("response_url")),
+                **_where_to_answer(fields),
             )
         except (ValueError, KeyError, TypeError):
             raise PayloadError(f"not relaunch metadata: {_shown(value)}") from None
@@ -212,12 +207,8 @@ class CancelMetadata:
     response_url: str | None = None
 
     def to_value(self) -> str:
-        fields: dict[str, Any] = {"cancel": self.button.to_value()}
-        if self.channel_id:
-            fields["channel_id"] = self.channel_id
-        if self.response_url:
-            fields["response_url"] = self.response_url
-        return _compact(fields)
+        fields = {"cancel": self.button.to_value()}
+        return _compact(_answered_at(fields, self.channel_id, self.response_url))
 
     @classmethod
     def parse(cls, value: object) -> CancelMetadata:
@@ -225,11 +216,23 @@ class CancelMetadata:
             fields = _object(json.loads(_text(value)))
             return cls(
                 button=CancelButtonValue.parse(fields["cancel"]),
-                channel_id=_optional_text(fields.get("channel_id")),
-                response_url=_optional_text(fields.get("response_url")),
+                **_where_to_answer(fields),
             )
         except (ValueError, KeyError, TypeError):
             raise PayloadError(f"not cancel metadata: {_shown(value)}") from None
+
+
+def _answered_at(
+    fields: Mapping[str, Any], channel_id: str | None, response_url: str | None
+) -> dict[str, Any]:
+    """A modal's metadata ``fields`` with where to answer, when the modal was opened from there."""
+    where = {"channel_id": channel_id, "response_url": response_url}
+    return {**fields, **{name: value for name, value in where.items() if value}}
+
+
+def _where_to_answer(fields: Mapping[str, Any]) -> dict[str, str | None]:
+    """The channel and response_url of a modal's metadata; TypeError if not text."""
+    return {name: _optional_text(fields.get(name)) for name in ("channel_id", "response_url")}
 
 
 def _compact(fields: Mapping[str, Any]) -> str:
