@@ -33,6 +33,7 @@ from tests.support.slack_requests import (
     SlackClient,
     block_actions_body,
     slash_command_body,
+    view_submission_body,
 )
 
 JSON = dict[str, Any]
@@ -507,4 +508,19 @@ async def test_a_broken_cancel_button_is_answered_and_cancels_nothing(
     [answer] = await fake_slack.wait_for_responses("broken")
 
     assert "Cancel button is broken" in answer["text"]
+    assert simulator.calls["operation.cancel"] == 0
+
+
+@pytest.mark.usefixtures("keyed_opsbot")
+async def test_a_confirmation_whose_metadata_is_not_ours_is_answered_and_cancels_nothing(
+    slack_client: SlackClient,
+    simulator: Simulator,
+) -> None:
+    reply = await slack_client.post(
+        view_submission_body("cancel", {}, private_metadata='{"cancel":"{not json"}')
+    )
+
+    answer = reply.json()
+    assert answer["response_action"] == "update"
+    assert "This confirmation cannot be read any more" in shown(answer["view"])
     assert simulator.calls["operation.cancel"] == 0
