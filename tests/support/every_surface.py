@@ -121,13 +121,13 @@ def _team_key() -> list[dict[str, Any]]:
 def _operations() -> list[dict[str, Any]]:
     waiting = _operation("WAIT")
     return [
-        *operations.list_message(
+        operations.list_message(
             [waiting], filters={"step": "WAIT"}, page=0, items_per_page=1, total=2, now=NOW
         ),
         operations.count_message(2, {"step": "WAIT"}),
         operations.info_message(waiting, now=NOW),
         operations.info_message(waiting, now=NOW, read_only=True),
-        *operations.list_message(
+        operations.list_message(
             [waiting], filters={}, page=0, items_per_page=1, total=1, now=NOW, read_only=True
         ),
         operations.cancel_confirm_message(waiting, now=NOW),
