@@ -141,9 +141,17 @@ def enforce_limits(payload: Mapping[str, Any], surface: Surface) -> dict[str, An
 
     Raises LimitError when an id, a value or private_metadata is too long.
     """
-    fitted = copy.deepcopy(dict(payload))
-    Fitter(fix=True).surface(fitted, surface)
-    return fitted
+    return fit_in_place(copy.deepcopy(dict(payload)), surface)
+
+
+def fit_in_place(payload: dict[str, Any], surface: Surface) -> dict[str, Any]:
+    """:func:`enforce_limits` on a payload nobody else holds (one just rendered): no copy.
+
+    The watcher renders a card and a reply for every step change it posts;
+    copying each whole was a tenth of its rendering.
+    """
+    Fitter(fix=True).surface(payload, surface)
+    return payload
 
 
 def enforce_option_limits(answer: Mapping[str, Any]) -> dict[str, Any]:
