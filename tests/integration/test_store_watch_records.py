@@ -105,23 +105,6 @@ async def test_an_announcing_card_keeps_its_kind_through_every_script(
     assert card.announced == announced
 
 
-async def test_a_cancel_card_without_approver_is_only_who_cancelled(
-    store: WatchStore, redis: RedisClient
-) -> None:
-    await watch(store, 46, card_ts="1790000000.000600", announced=Announced(CANCEL, "U0ANN"))
-    await store.set_broadcast(TEAM, 46, "C0AAA", "never")
-
-    document = decoded_map(await redis.hgetall(keyspace.cards(TEAM, 46)))["C0AAA"]
-    assert json.loads(document) == {
-        "t": "1790000000.000600",
-        "w": ["U0ANN"],
-        "b": "never",
-        "c": {"u": "U0ANN"},
-    }
-    [card] = (await stored(store, 46)).cards
-    assert card.announced == Announced(CANCEL, "U0ANN")
-
-
 async def test_a_relaunch_card_written_before_cancels_had_a_kind_reads_as_written(
     store: WatchStore, redis: RedisClient
 ) -> None:
@@ -134,16 +117,26 @@ async def test_a_relaunch_card_written_before_cancels_had_a_kind_reads_as_writte
     assert card.announced == Announced(RELAUNCH, "U0ANN", ("authinfo",))
 
 
-async def test_a_relaunch_card_without_fields_or_approver_is_written_without_them(
-    store: WatchStore, redis: RedisClient
+@pytest.mark.parametrize(
+    ("announced", "letter"),
+    [(Announced(RELAUNCH, "U0ANN"), "r"), (Announced(CANCEL, "U0ANN"), "c")],
+    ids=["relaunch", "cancel"],
+)
+async def test_a_kind_without_fields_or_approver_is_written_without_them(
+    store: WatchStore, redis: RedisClient, announced: Announced, letter: str
 ) -> None:
-    await watch(store, 44, card_ts="1790000000.000400", announced=Announced(RELAUNCH, "U0ANN"))
+    await watch(store, 44, card_ts="1790000000.000400", announced=announced)
     await store.set_broadcast(TEAM, 44, "C0AAA", "never")
 
     document = decoded_map(await redis.hgetall(keyspace.cards(TEAM, 44)))["C0AAA"]
-    assert json.loads(document)["r"] == {"u": "U0ANN"}
+    assert json.loads(document) == {
+        "t": "1790000000.000400",
+        "w": ["U0ANN"],
+        "b": "never",
+        letter: {"u": "U0ANN"},
+    }
     [card] = (await stored(store, 44)).cards
-    assert card.announced == Announced(RELAUNCH, "U0ANN")
+    assert card.announced == announced
 
 
 @pytest.mark.parametrize("letter", ["r", "c"], ids=["relaunch", "cancel"])
