@@ -8,6 +8,7 @@ an admin and two members. ``Guarded`` drives it as people would.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -20,12 +21,16 @@ from opsbot.api.operation import Operation
 from opsbot.services import Services
 from opsbot.simulator import ServedSimulator, Simulator
 from opsbot.store.guardrails import Guardrails
+from opsbot.ui import ids
 from opsbot.ui.operations import info_message
 from opsbot.workspace import Outcome, ServedWorkspace, Target, Workspace, serve_workspace
 from opsbot.workspace.state import Ephemeral, View
 from tests.support.opsbot_app import RunningOpsbot, opsbot_env, running_opsbot
+from tests.support.surfaces import all_text
 
 TEAM: Final = "T0GUARD"
+# The cancel confirmation before opsbot fills it.
+LOOKING: Final = "Looking at operation"
 OPS: Final = "C0OPS"
 READ_ONLY: Final = "C0READ"
 ADA: Final = "U0ADA"  # workspace admin
@@ -87,6 +92,27 @@ class Guarded:
 
         return await eventually(front)
 
+    async def confirmation(self, user: str) -> View:
+        """``user``'s front modal once opsbot has filled it, past its "Looking…" view."""
+
+        def filled() -> View | None:
+            views = self.workspace.open_views(user)
+            shown = views[-1] if views else None
+            return shown if shown and LOOKING not in all_text(shown.body["blocks"]) else None
+
+        return await eventually(filled)
+
+    async def cancel_clicked(self, user: str, channel: str, ts: str) -> View:
+        """``user`` clicks Cancel in message ``ts``: the confirmation it opens, once filled."""
+        await self.click(user, channel, ts, ids.ACTION_CANCEL)
+        return await self.confirmation(user)
+
+    async def submitted(self, user: str, view: View) -> View:
+        """``user`` presses the modal's submit: what the modal shows then."""
+        outcome = await self.served.interactions.submit(user, view.id)
+        assert outcome.ok, outcome.failure
+        return await eventually(lambda: self.workspace.open_views(user)[-1])
+
     def step_of(self, op_id: int) -> str:
         return str(self.simulator.operation(op_id)["step"])
 
@@ -123,6 +149,31 @@ def populate(workspace: Workspace) -> None:
 async def guarded(
     sim_server: ServedSimulator, simulator: Simulator, sim_key: str, redis_url: str
 ) -> AsyncIterator[Guarded]:
+    async with _guarded(sim_server, simulator, sim_key, redis_url) as world:
+        yield world
+
+
+@pytest.fixture
+async def watching_guarded(
+    sim_server: ServedSimulator, simulator: Simulator, sim_key: str, redis_url: str
+) -> AsyncIterator[Guarded]:
+    """The same, with ``opsbot serve``'s own watcher polling every 0.2 s."""
+    async with _guarded(
+        sim_server, simulator, sim_key, redis_url, watcher=True, OPSBOT_POLL_INTERVAL="0.2"
+    ) as world:
+        yield world
+
+
+@contextlib.asynccontextmanager
+async def _guarded(
+    sim_server: ServedSimulator,
+    simulator: Simulator,
+    sim_key: str,
+    redis_url: str,
+    *,
+    watcher: bool = False,
+    **settings: str,
+) -> AsyncIterator[Guarded]:
     workspace = Workspace()
     populate(workspace)
     bot = workspace.install(TEAM)
@@ -134,7 +185,8 @@ async def guarded(
             SLACK_SIGNING_SECRET=workspace.app.signing_secret,
             SLACK_BOT_TOKEN=bot.bot_token,
         )
-        async with running_opsbot(env) as running:
+        env.update(settings)
+        async with running_opsbot(env, watcher=watcher) as running:
             workspace.app.request_url = f"{running.base_url}/slack/events"
             await running.set_team_key(TEAM, sim_key)
             client = AsyncWebClient(token=bot.bot_token, base_url=served.api_url)
