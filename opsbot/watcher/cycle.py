@@ -271,7 +271,12 @@ async def _poll(
         )
         for chunk, alone in batches
     )
-    await _bounded(polls, BATCH_CONCURRENCY)
+    if len(batches) == 1:
+        # Most teams watch fewer than a hundred operations: one call, awaited
+        # as it is rather than in a task of its own.
+        await next(polls)()
+    else:
+        await _bounded(polls, BATCH_CONCURRENCY)
 
 
 async def _bounded(calls: Iterator[Callable[[], Awaitable[None]]], limit: int) -> None:
