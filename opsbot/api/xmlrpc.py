@@ -553,6 +553,7 @@ def _written_call(method: str, params: tuple[Any, ...]) -> bytes:
 # marshaller, which also refuses recursive ones.
 _WRITTEN_DEPTH: Final = 16
 _INT_RANGE: Final = range(xmlrpc.client.MININT, xmlrpc.client.MAXINT + 1)
+_INTS: Final = frozenset({int})
 _FALSE: Final = "<value><boolean>0</boolean></value>\n"
 _TRUE: Final = "<value><boolean>1</boolean></value>\n"
 
@@ -565,7 +566,7 @@ def _write_plain(value: Any, parts: list[str], depth: int) -> None:
         parts += ("<value><string>", xmlrpc.client.escape(value), "</string></value>\n")
     elif kind is int and value in _INT_RANGE:
         parts += ("<value><int>", str(value), "</int></value>\n")
-    elif kind is list and depth and all(type(item) is int for item in value):
+    elif kind is list and depth and set(map(type, value)) <= _INTS:
         _write_ids(value, parts)
     elif (kind is list or kind is tuple) and depth:
         parts.append("<value><array><data>\n")
