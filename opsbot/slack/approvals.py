@@ -34,10 +34,12 @@ from opsbot.store import audit, keyspace
 from opsbot.store.approvals import APPROVED, DENIED, EXPIRED, Approval, Request
 from opsbot.store.guardrails import CANCEL, RELAUNCH
 from opsbot.store.vault import VaultError
+from opsbot.store.watches import Relaunched
 from opsbot.ui import ids
 from opsbot.ui.approvals import approval_card, shown_params
 from opsbot.ui.common import api_error_message, error_message, notice_message
 from opsbot.ui.guardrails import Refusal, not_allowed_message
+from opsbot.ui.relaunch import changed_names
 
 log = logging.getLogger(__name__)
 
@@ -234,8 +236,23 @@ async def _carry_out(asked: Interaction, approval: Approval) -> str:
         if not done:
             await locks.release(asked.team_id, op_id, token)
     if done:
-        await watch_in_thread(keyed, op_id, channel=approval.request.channel, ts=approval.ts)
+        await watch_in_thread(
+            keyed,
+            op_id,
+            channel=approval.request.channel,
+            ts=approval.ts,
+            relaunched=_relaunched(approval),
+        )
     return words
+
+
+def _relaunched(approval: Approval) -> Relaunched | None:
+    """An approved relaunch's card keeps saying who asked, what changed and who approved."""
+    request = approval.request
+    if request.action != RELAUNCH:
+        return None
+    changed = tuple(changed_names(request.shown_params))
+    return Relaunched(request.requester, changed, approved_by=approval.decided_by)
 
 
 async def _call_api(asked: Interaction, approval: Approval) -> tuple[bool, str]:

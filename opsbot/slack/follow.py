@@ -31,7 +31,7 @@ from opsbot.slack.interaction import (
 from opsbot.slack.posting import post_paced
 from opsbot.slack_web import patiently
 from opsbot.store.vault import VaultError
-from opsbot.store.watches import BROADCASTS, AddResult, WatchLimitReached
+from opsbot.store.watches import BROADCASTS, AddResult, Relaunched, WatchLimitReached
 from opsbot.ui import ids
 from opsbot.ui.common import api_error_message, error_message
 from opsbot.ui.render import Message
@@ -146,13 +146,24 @@ async def _start_watch(asked: Interaction, operation: Operation, channel: str) -
 
 
 async def _add_watch(
-    asked: Interaction, operation: Operation, *, channel: str, card_ts: str = ""
+    asked: Interaction,
+    operation: Operation,
+    *,
+    channel: str,
+    card_ts: str = "",
+    relaunched: Relaunched | None = None,
 ) -> AddResult:
     follower = Follower(asked.team_id, channel, asked.user_id)
     days = asked.services.settings.watch_days
     watches = asked.services.watches
     return await start_watch(
-        watches, operation, follower, now=utc_now(), days=days, card_ts=card_ts
+        watches,
+        operation,
+        follower,
+        now=utc_now(),
+        days=days,
+        card_ts=card_ts,
+        relaunched=relaunched,
     )
 
 
@@ -193,20 +204,25 @@ async def watch_in_thread(
     channel: str,
     ts: str,
     operation: Operation | None = None,
+    relaunched: Relaunched | None = None,
 ) -> None:
     """Follow ``op_id`` under the message ``ts`` that reported a cancel or a relaunch.
 
     That message becomes the operation's card in ``channel``; the person who
     acted is mentioned when it ends. An operation already final (a cancel
     usually is) is not watched: the report says it all. Pass ``operation``
-    when it was just fetched, to save asking the API again.
+    when it was just fetched, to save asking the API again, and
+    ``relaunched`` when the message announces a relaunch: the card's
+    redraws then keep saying who relaunched and what changed.
     """
     if operation is None or operation.id != op_id:
         operation = await _fetch(asked, op_id)
     if operation is None or operation.is_final:
         return
     try:
-        added = await _add_watch(asked, operation, channel=channel, card_ts=ts)
+        added = await _add_watch(
+            asked, operation, channel=channel, card_ts=ts, relaunched=relaunched
+        )
     except WatchLimitReached as limit:
         note = watch_limit_note(limit.limit)
     else:
@@ -262,7 +278,9 @@ async def _unwatch(asked: Interaction, op_id: int, *, clicked_ts: str | None = N
     card = watch.card(channel) if watch is not None else None
     card_ts = (card.ts if card is not None else "") or clicked_ts
     if removed and watch is not None and card_ts:
-        unwatched = watch_unwatched_card(watch, user_id=asked.user_id, now=utc_now())
+        unwatched = watch_unwatched_card(
+            watch, user_id=asked.user_id, now=utc_now(), channel=channel
+        )
         try:
             await asked.client.chat_update(
                 channel=channel, ts=card_ts, text=unwatched["text"], blocks=unwatched["blocks"]

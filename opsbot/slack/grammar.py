@@ -49,7 +49,7 @@ class Arguments(enum.Enum):
     SUBSCRIPTION = "subscription"  # a subscription's number
     KEY_ACTION = "key action"  # set (nothing), status or remove
     SUBSCRIPTION_FILTERS = "subscription filters"  # filters, broadcast=…, only=…
-    MUTE_LENGTH = "mute length"  # 2h, 30m, 1d, 1h30m, or until 18:00 (UTC)
+    MUTE_LENGTH = "mute length"  # 2h, 30m, 1d, 1h30m, or until 18:00 (your time zone)
 
 
 class CommandError(ValueError):
@@ -73,7 +73,8 @@ class Command:
     # and for an outcome subscription the final steps worth a message.
     broadcast: str = ""
     only: tuple[str, ...] = ()
-    # /ops mute: for how long (seconds), or until which time of day (UTC hour, minute).
+    # /ops mute: for how long (seconds), or until which time of day (hour, minute),
+    # read in the person's own time zone.
     mute_s: int | None = None
     mute_until: tuple[int, int] | None = None
     # `/ops watch 123 dm`: follow in the person's direct message with the app.

@@ -21,7 +21,7 @@ from opsbot.slack.grammar import Command
 from opsbot.slack.interaction import NEEDS_KEY, Action, Interaction, on_button, on_operation_button
 from opsbot.ui import ids
 from opsbot.ui.common import api_error_message, error_message
-from opsbot.ui.operations import count_message, info_message, list_message
+from opsbot.ui.operations import count_message, info_message, list_message, page_that_fits
 from opsbot.ui.payloads import PageButtonValue, PayloadError
 from opsbot.ui.render import Message
 
@@ -74,23 +74,38 @@ async def _checked_page(asked: Interaction, filters: dict[str, Any]) -> list[Mes
 
 
 async def list_page(asked: Interaction, filters: CheckedFilters) -> list[Message]:
-    """One page of operations; ``filters`` as typed, paging defaults added here."""
-    options = with_paging(filters)
+    """One page of operations, in one message; ``filters`` as typed, paging defaults added here.
+
+    A page larger than one message holds is asked for in pages that fit
+    (:func:`~opsbot.ui.operations.page_that_fits`), and its buttons page by those.
+    """
+    typed = with_paging(filters)
+    items_asked = int(typed["items_per_page"])
+    page, items_per_page = page_that_fits(int(typed["page"]), items_asked)
+    paging = {"page": page, "items_per_page": items_per_page}
+    options = typed.without(*_PAGING).with_defaults(paging)
     try:
         reply, total = await _page_and_total(asked, options)
     except ApiError as error:
         return [api_error_message(error)]
+    if items_per_page != items_asked:
+        # The buttons page by what one page holds, not by what was asked.
+        filters = filters.without("items_per_page").with_defaults(
+            {"items_per_page": items_per_page}
+        )
     # A row the API sent but opsbot cannot read is shown as such, after the
     # others, rather than failing the whole page.
-    return list_message(
+    message = list_message(
         [*reply.operations, *reply.unreadable],
         filters=chosen(filters),
-        page=int(options["page"]),
-        items_per_page=int(options["items_per_page"]),
+        page=page,
+        items_per_page=items_per_page,
+        items_asked=items_asked,
         total=total,
         more_than_asked=reply.more_than_asked,
         now=utc_now(),
     )
+    return [message]
 
 
 def with_paging(filters: CheckedFilters) -> CheckedFilters:

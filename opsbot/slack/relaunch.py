@@ -38,6 +38,7 @@ from opsbot.slack.posting import post_paced
 from opsbot.slack.relaunch_review import read_reviewed, review_of
 from opsbot.slack.requests import Requester
 from opsbot.store import audit
+from opsbot.store.watches import Relaunched
 from opsbot.ui import ids
 from opsbot.ui.common import api_error_message, notice_message, notice_modal
 from opsbot.ui.guardrails import not_allowed_modal
@@ -45,6 +46,7 @@ from opsbot.ui.in_flight import with_in_flight
 from opsbot.ui.payloads import PayloadError, RelaunchMetadata
 from opsbot.ui.relaunch import (
     add_field_options,
+    changed_names,
     relaunch_loading_modal,
     relaunch_modal,
     relaunched_message,
@@ -419,9 +421,11 @@ async def _relaunch(asked: Interaction, op_id: int, values: dict[str, str]) -> _
     await asked.record(audit.RELAUNCH, target=str(op_id))
     announced = await _announce(asked, op_id, values)
     if announced is not None:
-        # The announcement's thread follows the relaunched operation.
+        # The announcement's thread follows the relaunched operation, and
+        # the announcement, now its card, keeps saying who and what.
         channel, ts = announced
-        await watch_in_thread(asked, op_id, channel=channel, ts=ts)
+        relaunched = Relaunched(asked.user_id, tuple(changed_names(values)))
+        await watch_in_thread(asked, op_id, channel=channel, ts=ts, relaunched=relaunched)
     return _Outcome(relaunched=True)
 
 

@@ -76,6 +76,6 @@ def _within_uses(messages: Sequence[Message], uses: int) -> Sequence[Message]:
     left_out = len(messages) - len(kept)
     note = notice_message(
         f"{left_out} more messages were not sent: Slack lets an app answer a command "
-        f"only {RESPONSE_URL_USES} times. For a long list, ask for a smaller items_per_page."
+        f"only {RESPONSE_URL_USES} times."
     )
     return [*kept, note]

@@ -12,7 +12,10 @@ per card, the *watchers* to mention at the final step. Per watch, Redis holds
 - ``cards:<op>``: a hash, channel id → JSON ``{"t": ts, "w": [watchers]}``
   (``ts`` is "" until the card is posted). The first watcher is the one who
   started the card: watchers are only ever appended, so it needs no field of
-  its own;
+  its own. A card that is a relaunch's announcement (or its approval
+  request) also has ``"r": {"u": who relaunched, "f": [the fields changed],
+  "a": who approved}`` (its kind: every redraw keeps saying so; ``f`` and
+  ``a`` only when set); a card without ``"r"`` is a plain watch card;
 - a member in ``watches`` (scored by next poll due) while it is polled, and
   in ``expiries`` (scored by expiry, the watch's only record of it) until it
   is finished.
@@ -80,6 +83,19 @@ BROADCASTS: Final = (ALWAYS, FAILURES, NEVER)
 
 
 @dataclass(frozen=True)
+class Relaunched:
+    """A card that is a relaunch's announcement: who relaunched, and the fields they changed.
+
+    Names only: a value can be a secret, and the announcement never shows one.
+    """
+
+    by: str
+    changed: tuple[str, ...] = ()
+    # Who approved it, when the team asks for a second pair of eyes ("" if none).
+    approved_by: str = ""
+
+
+@dataclass(frozen=True)
 class Card:
     channel: str
     ts: str
@@ -90,6 +106,8 @@ class Card:
     # worth one message (nothing else is posted for it).
     broadcast: str = ""
     only: tuple[str, ...] = ()
+    # The card's kind: a relaunch's announcement (None: a plain watch card).
+    relaunched: Relaunched | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +166,8 @@ class NewWatch:
     # The card's preferences (see Card): "" and () for the defaults.
     broadcast: str = ""
     only: tuple[str, ...] = ()
+    # The card is the announcement of this relaunch (``card_ts`` is its ts).
+    relaunched: Relaunched | None = None
 
 
 @dataclass(frozen=True)
@@ -225,7 +245,9 @@ class WatchStore:
                 iso(now),
                 aware(expires_at).timestamp(),
                 due,
-                encode_new_card(new.card_ts, new.user_id, new.broadcast, new.only),
+                encode_new_card(
+                    new.card_ts, new.user_id, new.broadcast, new.only, relaunched=new.relaunched
+                ),
                 self.max_watches,
             ],
         )
@@ -487,16 +509,48 @@ def _all_watch_keys(team_id: str, op_id: int) -> list[str]:
 
 
 def encode_new_card(
-    ts: str, started_by: str, broadcast: str = "", only: tuple[str, ...] = ()
+    ts: str,
+    started_by: str,
+    broadcast: str = "",
+    only: tuple[str, ...] = (),
+    *,
+    relaunched: Relaunched | None = None,
 ) -> str:
     """A card's JSON, compact so that a one-watcher card keeps its hash small
-    (its preferences only when set)."""
+    (its preferences and kind only when set)."""
     card: dict[str, Any] = {"t": ts, "w": [started_by]}
     if broadcast:
         card["b"] = broadcast
     if only:
         card["o"] = list(only)
+    if relaunched is not None:
+        card["r"] = _encode_relaunched(relaunched)
     return json.dumps(card, separators=(",", ":"))
+
+
+def _encode_relaunched(relaunched: Relaunched) -> dict[str, Any]:
+    # No empty list: the scripts' cjson would write it back as an object.
+    encoded: dict[str, Any] = {"u": relaunched.by}
+    if relaunched.changed:
+        encoded["f"] = list(relaunched.changed)
+    if relaunched.approved_by:
+        encoded["a"] = relaunched.approved_by
+    return encoded
+
+
+def _decode_relaunched(encoded: Any) -> Relaunched | None:
+    """The ``"r"`` of a card; None (a plain watch card) for anything else."""
+    if not isinstance(encoded, dict) or not isinstance(encoded.get("u"), str):
+        return None
+    changed = encoded.get("f")
+    if not isinstance(changed, list) or not all(isinstance(name, str) for name in changed):
+        changed = []
+    approved_by = encoded.get("a")
+    return Relaunched(
+        by=encoded["u"],
+        changed=tuple(changed),
+        approved_by=approved_by if isinstance(approved_by, str) else "",
+    )
 
 
 def decode_watch(
@@ -563,4 +617,5 @@ def decode_card(channel: str, document: str) -> Card | None:
         started_by=watchers[0],
         broadcast=broadcast,
         only=tuple(only),
+        relaunched=_decode_relaunched(parsed.get("r")),
     )

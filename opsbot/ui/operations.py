@@ -1,8 +1,14 @@
 """Looking at operations and cancelling one: ``/ops list``, ``count``, ``info``, ``cancel``.
 
-A list page that needs more than Slack's 50 blocks comes as several
-messages; its Previous/Next and Cancel buttons carry what it takes to draw
-it again (:mod:`opsbot.ui.payloads`).
+A list page is one message, whatever was asked: Previous/Next answer with
+``replace_original``, which replaces the message that carried the clicked
+button and nothing else, so a page drawn in several messages would leave
+its other parts stale after a click. A page therefore holds at most
+:data:`MAX_PAGE_ROWS` rows (:func:`page_that_fits` asks the API for no
+more), each row's texts are clipped so that a full page of the longest rows
+stays under Slack's block-text limit (``msg_blocks_too_long``), and its
+Previous/Next and Cancel buttons carry what it takes to draw it again
+(:mod:`opsbot.ui.payloads`).
 """
 
 from __future__ import annotations
@@ -23,14 +29,13 @@ from opsbot.ui.payloads import CancelButtonValue, ListedPage, PageButtonValue
 from opsbot.ui.render import Message, render_message
 from opsbot.ui.views import OperationView
 
-# A list row is a section and a row of buttons; a list message keeps one
-# block for its heading and one for "continued below" or Previous/Next.
-_ROW_BLOCKS: Final = 2
-ROWS_PER_MESSAGE: Final = (limits.MESSAGE_BLOCKS - 2) // _ROW_BLOCKS
-# The most rows one answer can carry: Slack takes five posts on a response_url.
-# (When a "working on it" placeholder took one, the answer's sender leaves out
-# the last message with a note.)
-MAX_LIST_ROWS: Final = ROWS_PER_MESSAGE * limits.RESPONSE_URL_POSTS
+# The rows of one page, the default items_per_page. A row is a section and a
+# row of buttons, and a page has one block for its heading and one for
+# Previous/Next: 42 of Slack's 50 blocks. Blocks would allow 24 rows, but a
+# page of 20 rows at their longest (list.j2 clips every field) is about
+# 11,000 characters of block text, under the 12,000 at which Slack has been
+# seen to answer msg_blocks_too_long (slack-rules.md, Blocks).
+MAX_PAGE_ROWS: Final = 20
 PARAMS_SHOWN: Final = 20
 INFOS_SHOWN: Final = 10
 _HIDDEN_VALUE: Final = "(hidden)"
@@ -42,7 +47,9 @@ class PageShown(TypedDict):
     ``filters``: those the person chose (a ``page`` key is ignored); ``page``:
     the API's page number (0 is the first); ``total``: the count of every
     match, None when unknown; ``more_than_asked``: the API sent more rows
-    than ``items_per_page`` (the client kept those asked for).
+    than ``items_per_page`` (the client kept those asked for);
+    ``items_asked``: the items_per_page the person asked for, when more
+    than a page holds (:func:`page_that_fits`).
     """
 
     filters: Mapping[str, Any]
@@ -50,26 +57,33 @@ class PageShown(TypedDict):
     items_per_page: int
     total: int | None
     more_than_asked: NotRequired[bool]
+    items_asked: NotRequired[int]
 
 
 Row = Operation | UnreadableItem
 
 
+def page_that_fits(page: int, items_per_page: int) -> tuple[int, int]:
+    """The page and page size to ask the API for: at most :data:`MAX_PAGE_ROWS` rows.
+
+    A larger page asked for is cut into pages of :data:`MAX_PAGE_ROWS`; the
+    one shown holds the first row the person asked for, so nothing is skipped.
+    """
+    if items_per_page <= MAX_PAGE_ROWS:
+        return page, items_per_page
+    return page * items_per_page // MAX_PAGE_ROWS, MAX_PAGE_ROWS
+
+
 def list_message(
     operations: Sequence[Row], *, now: dt.datetime, **shown: Unpack[PageShown]
-) -> list[Message]:
-    """One page of ``/ops list``, split into as many messages as Slack's block limit needs.
+) -> Message:
+    """One page of ``/ops list``, in one message.
 
     A row opsbot could not read is shown as such; at most ``items_per_page``
-    rows, and no more than one answer can carry, are drawn (:func:`rows_shown`).
+    rows, and no more than one page holds, are drawn (:func:`rows_shown`).
     """
-    chunks, context = _list_layout(operations, shown, now)
-    return [
-        render_message(
-            "list.j2", rows=chunk, part=number, cancelled_id=None, cancelled_by=None, **context
-        )
-        for number, chunk in enumerate(chunks, start=1)
-    ]
+    rows, context = _list_layout(operations, shown, now)
+    return render_message("list.j2", rows=rows, cancelled_id=None, cancelled_by=None, **context)
 
 
 def list_after_cancel_message(
@@ -80,34 +94,29 @@ def list_after_cancel_message(
     now: dt.datetime,
     **shown: Unpack[PageShown],
 ) -> Message | None:
-    """The message of a page that holds ``cancelled_id``, noting who cancelled it.
+    """The page that holds ``cancelled_id``, noting who cancelled it.
 
-    It replaces the list message the Cancel was clicked in: the same part of
-    the page as :func:`list_message` draws. None when no row is ``cancelled_id``.
+    It replaces the list message the Cancel was clicked in. None when no row
+    is ``cancelled_id``.
     """
-    chunks, context = _list_layout(operations, shown, now)
-    for number, chunk in enumerate(chunks, start=1):
-        if any(row.id == cancelled_id and row.problem is None for row in chunk):
-            return render_message(
-                "list.j2",
-                rows=chunk,
-                part=number,
-                cancelled_id=cancelled_id,
-                cancelled_by=humanize.slack_user_id(user_id),
-                **context,
-            )
-    return None
+    rows, context = _list_layout(operations, shown, now)
+    if not any(row.id == cancelled_id and row.problem is None for row in rows):
+        return None
+    return render_message(
+        "list.j2",
+        rows=rows,
+        cancelled_id=cancelled_id,
+        cancelled_by=humanize.slack_user_id(user_id),
+        **context,
+    )
 
 
 def _list_layout(
     operations: Sequence[Row], shown: PageShown, now: dt.datetime
-) -> tuple[list[list[OperationView]], dict[str, Any]]:
-    """A page's rows cut into messages, and what every message of it shows."""
+) -> tuple[list[OperationView], dict[str, Any]]:
+    """A page's rows, and what its message shows around them."""
     kept, rows_note = rows_shown(operations, shown)
     rows = [OperationView.of_row(operation, now) for operation in kept]
-    chunks = [
-        rows[start : start + ROWS_PER_MESSAGE] for start in range(0, len(rows), ROWS_PER_MESSAGE)
-    ]
     filters, page, total = shown["filters"], shown["page"], shown["total"]
     per_page = shown["items_per_page"]
     has_next = (page + 1) * per_page < total if total is not None else len(rows) >= per_page
@@ -123,31 +132,31 @@ def _list_layout(
         "previous_value": previous_value,
         "next_value": next_value,
         "paging_too_long": too_long,
-        "parts": max(len(chunks), 1),
         "cancel_values": _list_cancel_values(rows, filters, page, total),
         "rows_note": rows_note,
     }
-    return chunks or [[]], context
+    return rows, context
 
 
 def rows_shown(operations: Sequence[Row], shown: PageShown) -> tuple[Sequence[Row], str | None]:
     """The rows to draw, cut before any rendering work, and a note when rows were left out.
 
     At most ``items_per_page`` (an API that ignores it could send 40,000
-    rows: drawing them all would hold up everyone's requests, and Slack
-    would take only five messages of them), and at most what one answer carries.
+    rows: drawing them all would hold up everyone's requests), and at most
+    what one page holds.
     """
     per_page = shown["items_per_page"]
-    limit = min(per_page, MAX_LIST_ROWS)
+    limit = min(per_page, MAX_PAGE_ROWS)
     if shown.get("more_than_asked") or len(operations) > per_page:
         return operations[:limit], (
             f"The API returned more rows than asked; showing {min(len(operations), limit)}."
         )
-    if len(operations) > limit:
+    asked = max(shown.get("items_asked", per_page), per_page)
+    if asked > MAX_PAGE_ROWS or len(operations) > limit:
         return operations[:limit], (
-            f"Showing the first {limit} rows of this page: an answer holds at most "
-            f"{limits.RESPONSE_URL_POSTS} messages. Ask for items_per_page={limit} or fewer "
-            "to see them all."
+            f"A page shows at most {MAX_PAGE_ROWS} operations, so that it fits in one "
+            f"message and Previous/Next replace it whole: {MAX_PAGE_ROWS} a page, "
+            f"not {asked}."
         )
     return operations, None
 

@@ -20,16 +20,15 @@ from typing import Any, Final
 from opsbot.api.catalog import RELAUNCH_PARAMETERS, RelaunchParameter
 from opsbot.api.operation import Operation
 from opsbot.clock import utc_now
-from opsbot.ui import humanize, limits
+from opsbot.ui import limits
 from opsbot.ui.payloads import RelaunchMetadata
 from opsbot.ui.relaunch_inputs import Choice, relaunch_input
 from opsbot.ui.render import Message, Modal, render_message, render_modal, render_options
-from opsbot.ui.views import OperationView
+from opsbot.ui.views import OperationView, RelaunchedView
 
 # The relaunch modal's summary, explanation and "add a field" menu.
 _RELAUNCH_FIXED_BLOCKS: Final = 3
 MAX_RELAUNCH_INPUTS: Final = limits.MODAL_BLOCKS - _RELAUNCH_FIXED_BLOCKS
-CHANGED_NAMES_SHOWN: Final = 30
 # How alike a typed name and a parameter's must be to offer it for a typo
 # (difflib's ratio; the same bar as the /ops filters' suggestions).
 ALIKE: Final = 0.6
@@ -110,15 +109,22 @@ def _place(wanted: str, name: str) -> tuple[int, int]:
     return (1, len(name)) if at == 0 else (2, at)
 
 
+def changed_names(params: Mapping[str, str]) -> list[str]:
+    """The fields a relaunch sent a value for, by name."""
+    return sorted(name for name, value in params.items() if value not in (None, ""))
+
+
 def relaunched_message(operation_id: int, *, user_id: str, params: Mapping[str, str]) -> Message:
-    """Who relaunched, and which fields changed: names only, since values can be secrets."""
-    changed = sorted(name for name, value in params.items() if value not in (None, ""))
+    """Who relaunched, and which fields changed: names only, since values can be secrets.
+
+    Its thread follows the operation, and the message becomes the watch's
+    card: each redraw (:func:`~opsbot.ui.watching.watch_card_message`) keeps
+    this first line.
+    """
     return render_message(
         "relaunched.j2",
         operation_id=operation_id,
-        user_id=humanize.slack_user_id(user_id),
-        changed=changed[:CHANGED_NAMES_SHOWN],
-        more_changed=max(len(changed) - CHANGED_NAMES_SHOWN, 0),
+        relaunched=RelaunchedView.of(user_id, changed_names(params)),
     )
 
 

@@ -7,6 +7,7 @@ step's emoji) but not escaped: the templates escape every hole.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Literal
 
@@ -17,10 +18,12 @@ from opsbot.ui.echo import filters_text
 
 if TYPE_CHECKING:
     from opsbot.store.subscriptions import Subscription
-    from opsbot.store.watches import Watch
+    from opsbot.store.watches import Relaunched, Watch
 
 # A watch card names this many watchers, then "and N more".
 WATCHERS_SHOWN: Final = 20
+# A relaunch's announcement names this many changed fields, then "and N more".
+CHANGED_NAMES_SHOWN: Final = 30
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,33 @@ class OperationView:
 
 
 @dataclass(frozen=True)
+class RelaunchedView:
+    """Who relaunched an operation and the fields they changed, as its announcement says."""
+
+    user_id: str | None
+    changed: tuple[str, ...]
+    more_changed: int
+    # Validated user id of who approved it, or None (no approval, or not an id).
+    approved_by: str | None = None
+
+    @classmethod
+    def of(cls, user_id: str, changed: Sequence[str], approved_by: str = "") -> RelaunchedView:
+        """``changed``: field names only (a value can be a secret)."""
+        return cls(
+            user_id=humanize.slack_user_id(user_id),
+            changed=tuple(changed[:CHANGED_NAMES_SHOWN]),
+            more_changed=max(len(changed) - CHANGED_NAMES_SHOWN, 0),
+            approved_by=humanize.slack_user_id(approved_by) if approved_by else None,
+        )
+
+    @classmethod
+    def of_card(cls, relaunched: Relaunched | None) -> RelaunchedView | None:
+        if relaunched is None:
+            return None
+        return cls.of(relaunched.by, relaunched.changed, relaunched.approved_by)
+
+
+@dataclass(frozen=True)
 class WatchView:
     """A watched operation in the words a card or a list row shows."""
 
@@ -99,6 +129,8 @@ class WatchView:
     more_watchers: int
     # The channel's card's broadcast preference ("" without a channel).
     broadcast: str = ""
+    # The channel's card is a relaunch's announcement, which it keeps saying.
+    relaunched: RelaunchedView | None = None
 
     @classmethod
     def of(cls, watch: Watch, now: dt.datetime, *, channel: str | None = None) -> WatchView:
@@ -118,6 +150,7 @@ class WatchView:
             watchers=watchers[:WATCHERS_SHOWN],
             more_watchers=max(len(watchers) - WATCHERS_SHOWN, 0),
             broadcast=(card.broadcast or "always") if card is not None else "",
+            relaunched=RelaunchedView.of_card(card.relaunched) if card is not None else None,
         )
 
 

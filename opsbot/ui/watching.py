@@ -114,11 +114,16 @@ def watch_note(text: str) -> Message:
     return render_message("watch_note.j2", text=humanize.nonblank(text, "Note."))
 
 
-def watch_unwatched_card(watch: Watch, *, user_id: str, now: dt.datetime) -> Message:
-    """The card once someone unwatched it here: the last step seen, and a Watch button."""
+def watch_unwatched_card(
+    watch: Watch, *, user_id: str, now: dt.datetime, channel: str | None = None
+) -> Message:
+    """The card once someone unwatched it here: the last step seen, and a Watch button.
+
+    Give ``channel`` (the card's): a relaunch's announcement keeps saying so.
+    """
     return render_message(
         "watch_unwatched.j2",
-        row=WatchView.of(watch, now),
+        row=WatchView.of(watch, now, channel=channel),
         user_id=humanize.slack_user_id(user_id),
     )
 

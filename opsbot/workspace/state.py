@@ -7,9 +7,11 @@ and a web page all read the same thing.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 JSON = dict[str, Any]
 
@@ -42,6 +44,7 @@ class User:
     tz: str = "Europe/Paris"
 
     def as_slack(self) -> JSON:
+        label, offset = _zone_now(self.tz)
         return {
             "id": self.id,
             "team_id": self.team_id,
@@ -54,8 +57,17 @@ class User:
             "is_owner": self.is_owner,
             "is_primary_owner": self.is_primary_owner,
             "tz": self.tz,
+            "tz_label": label,
+            "tz_offset": offset,
             "profile": {"display_name": self.name, "real_name": self.name, "team": self.team_id},
         }
+
+
+def _zone_now(name: str) -> tuple[str, int]:
+    """Slack's ``tz_label`` and ``tz_offset`` (seconds east of UTC) of a zone, as of now."""
+    now = dt.datetime.now(ZoneInfo(name))
+    offset = now.utcoffset()
+    return now.tzname() or name, int(offset.total_seconds()) if offset else 0
 
 
 @dataclass

@@ -127,6 +127,7 @@ class Workspace:
         name: str | None = None,
         role: Role = "member",
         channels: Iterable[str] = (),
+        tz: str = "Europe/Paris",
     ) -> User:
         """A person; ``team_id`` may be another workspace's (a Slack Connect guest).
 
@@ -139,6 +140,7 @@ class Workspace:
             is_admin=role != "member",
             is_owner=role in ("owner", "primary_owner"),
             is_primary_owner=role == "primary_owner",
+            tz=tz,
         )
         self.users[user_id] = user
         for channel_id in channels:

@@ -20,7 +20,7 @@ from opsbot.store import keyspace
 from opsbot.store.codec import decoded_map
 from opsbot.store.connection import RedisClient, open_redis
 from opsbot.store.outbox import Outbox
-from opsbot.store.watches import AddResult, Card, WatchStore
+from opsbot.store.watches import AddResult, Card, Relaunched, WatchStore
 from tests.support.stored_watches import IN_A_WEEK, NOW, TEAM, record, stored, watch
 
 OLD = 77
@@ -72,6 +72,58 @@ async def test_a_new_record_is_compact(store: WatchStore, redis: RedisClient) ->
     assert await redis.zscore(keyspace.watch_expiries(TEAM), "42") == IN_A_WEEK.timestamp()
     found = await stored(store, 42)
     assert (found.created_at, found.expires_at) == (None, IN_A_WEEK)
+
+
+RELAUNCHED = Relaunched("U0ANN", ("authinfo", "x-ca_owner_name"), approved_by="U0BOB")
+
+
+async def test_a_relaunch_card_keeps_its_kind_through_every_script(
+    store: WatchStore, redis: RedisClient
+) -> None:
+    ts = "1790000000.000300"
+    await watch(store, 43, card_ts=ts, relaunched=RELAUNCHED)
+    written = decoded_map(await redis.hgetall(keyspace.cards(TEAM, 43)))["C0AAA"]
+
+    # Each script that rewrites the card keeps what kind it is.
+    assert await watch(store, 43, user_id="U0CAT") is AddResult.JOINED
+    assert await store.set_broadcast(TEAM, 43, "C0AAA", "failures")
+    await store.set_card_ts(TEAM, 43, "C0AAA", ts)
+
+    assert written == (
+        '{"t":"1790000000.000300","w":["U0ANN"],'
+        '"r":{"u":"U0ANN","f":["authinfo","x-ca_owner_name"],"a":"U0BOB"}}'
+    )
+    [card] = (await stored(store, 43)).cards
+    assert (card.ts, card.watchers, card.broadcast) == (ts, ("U0ANN", "U0CAT"), "failures")
+    assert card.relaunched == RELAUNCHED
+
+
+async def test_a_relaunch_card_without_fields_or_approver_is_written_without_them(
+    store: WatchStore, redis: RedisClient
+) -> None:
+    await watch(store, 44, card_ts="1790000000.000400", relaunched=Relaunched("U0ANN"))
+    await store.set_broadcast(TEAM, 44, "C0AAA", "never")
+
+    document = decoded_map(await redis.hgetall(keyspace.cards(TEAM, 44)))["C0AAA"]
+    assert json.loads(document)["r"] == {"u": "U0ANN"}
+    [card] = (await stored(store, 44)).cards
+    assert card.relaunched == Relaunched("U0ANN")
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [{"f": ["authinfo"]}, "U0ANN", {"u": 7}, None],
+    ids=["no user", "not an object", "user not text", "null"],
+)
+async def test_a_card_whose_kind_cannot_be_read_is_a_plain_watch_card(
+    store: WatchStore, redis: RedisClient, kind: object
+) -> None:
+    await watch(store, 45)
+    card = json.dumps({"t": "1790000000.000500", "w": ["U0ANN"], "r": kind})
+    await redis.hset(keyspace.cards(TEAM, 45), "C0AAA", card)
+
+    [found] = (await stored(store, 45)).cards
+    assert (found.ts, found.relaunched) == ("1790000000.000500", None)
 
 
 async def test_an_old_record_reads_as_it_was_written(store: WatchStore, redis: RedisClient) -> None:

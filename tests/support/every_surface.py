@@ -8,6 +8,7 @@ and the standard library, so ``tests/unit/ui/test_wheel.py`` runs it with
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -20,7 +21,7 @@ from opsbot.store.bursts import Outcome, Summary
 from opsbot.store.guardrails import Guardrails, WhoMay
 from opsbot.store.outbox import Post, PostKind
 from opsbot.store.subscriptions import Subscription
-from opsbot.store.watches import Card, Watch
+from opsbot.store.watches import Card, Relaunched, Watch
 from opsbot.ui import (
     approvals,
     audit,
@@ -118,7 +119,7 @@ def _team_key() -> list[dict[str, Any]]:
 def _operations() -> list[dict[str, Any]]:
     waiting = _operation("WAIT")
     return [
-        *operations.list_message(
+        operations.list_message(
             [waiting], filters={"step": "WAIT"}, page=0, items_per_page=1, total=2, now=NOW
         ),
         operations.count_message(2, {"step": "WAIT"}),
@@ -171,8 +172,13 @@ def _watching() -> list[dict[str, Any]]:
     step = Post("1-0", 123, CHANNEL, PostKind.STEP, "WAIT", "RUN", NOW, "")
     final = Post("2-0", 123, CHANNEL, PostKind.FINAL, "RUN", "ERROR", NOW, "")
     subscription = Subscription(1, CHANNEL, {"step": "ERROR"}, USER, NOW, NOW)
+    announced = Relaunched(USER, ("authinfo", "x-ca_owner_name"), approved_by=USER)
+    relaunch_card = dataclasses.replace(card, relaunched=announced)
+    relaunch_watch = dataclasses.replace(watch, cards=(relaunch_card,))
     return [
         watching.watch_card_message(watch, now=NOW, channel=CHANNEL),
+        watching.watch_card_message(relaunch_watch, now=NOW, channel=CHANNEL),
+        watching.watch_unwatched_card(relaunch_watch, user_id=USER, now=NOW, channel=CHANNEL),
         watching.watch_step_reply(step, now=NOW),
         watching.watch_step_reply(step, now=NOW, earlier=[step]),
         watching.watch_final_reply(watch, final, operation=_operation(), now=NOW),

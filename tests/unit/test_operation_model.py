@@ -127,7 +127,7 @@ def test_parameters_as_deep_as_allowed_read_and_render() -> None:
     json.dumps(dict(operation.params))
     repr(operation)
     assert_message_ok(info_message(operation, now=NOW))
-    [message] = list_message([operation], filters={}, page=0, items_per_page=20, total=1, now=NOW)
+    message = list_message([operation], filters={}, page=0, items_per_page=20, total=1, now=NOW)
     assert_message_ok(message)
 
 

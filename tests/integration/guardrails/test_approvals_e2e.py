@@ -11,10 +11,13 @@ import time
 
 from opsbot.api.operation import CANCEL as CANCELLED
 from opsbot.api.operation import ERROR, WAIT
+from opsbot.clock import utc_now
 from opsbot.store import keyspace
 from opsbot.store.approvals import APPROVED, PENDING, ApprovalStore
 from opsbot.store.guardrails import CANCEL, RELAUNCH, Guardrails, WhoMay
+from opsbot.store.watches import Relaunched
 from opsbot.ui import ids
+from opsbot.ui.watching import watch_card_message
 from opsbot.watcher.approval_expiry import ApprovalExpiry
 from opsbot.watcher.clients import TeamClients
 from opsbot.workspace import Target
@@ -186,6 +189,7 @@ async def test_a_relaunch_approved_sends_exactly_the_parameters_asked_for(
         async for key in guarded.services.redis.scan_iter(match=requests)
     ]
     step_while_pending = guarded.step_of(op_id)
+    card_ts = card.ts
     await guarded.click(ADA, OPS, card.ts, ids.ACTION_APPROVE)
     await eventually(lambda: guarded.simulator.operation(op_id)["params"]["authinfo"] == SECRET)
     await all_decided(guarded)
@@ -196,6 +200,18 @@ async def test_a_relaunch_approved_sends_exactly_the_parameters_asked_for(
     assert len(stored) == 1
     assert SECRET not in str(stored)
     assert step_while_pending == ERROR
+    # The approval card is now the watch's card: each redraw keeps who asked,
+    # what changed (names only) and who approved.
+    watch = await guarded.services.watches.get(TEAM, op_id)
+    assert watch is not None
+    watch_card = watch.card(OPS)
+    assert watch_card is not None
+    assert watch_card.ts == card_ts
+    assert watch_card.relaunched == Relaunched(MIA, ("authinfo",), approved_by=ADA)
+    redrawn = all_text(watch_card_message(watch, now=utc_now(), channel=OPS)["blocks"])
+    said = f"<@{MIA}> relaunched operation *#{op_id}* with new values for `authinfo`"
+    assert f"{said}, approved by <@{ADA}>." in redrawn
+    assert SECRET not in redrawn
 
 
 async def test_an_undecided_request_expires_on_its_card_by_the_sweep(guarded: Guarded) -> None:

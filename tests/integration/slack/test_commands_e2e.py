@@ -18,6 +18,7 @@ import pytest
 
 from opsbot.api.operation import CANCELLABLE_STEPS, ERROR, can_relaunch
 from opsbot.simulator import Simulator
+from opsbot.ui.operations import MAX_PAGE_ROWS
 from tests.support.opsbot_app import RunningOpsbot
 from tests.support.slack_api import FakeSlack
 from tests.support.slack_requests import (
@@ -29,8 +30,6 @@ from tests.support.slack_requests import (
 
 JSON = dict[str, Any]
 MESSAGE_BLOCK_LIMIT = 50
-# Slack lets an app answer through one response_url at most five times.
-RESPONSE_URL_USES = 5
 
 _names = (f"r{n}" for n in itertools.count(1))
 
@@ -192,12 +191,13 @@ async def test_list_shows_each_operation_with_the_buttons_its_step_and_type_allo
     fake_slack: FakeSlack,
     simulator: Simulator,
 ) -> None:
-    [message] = await answered(slack_client, fake_slack, "list items_per_page=24")
+    [message] = await answered(slack_client, fake_slack, f"list items_per_page={MAX_PAGE_ROWS}")
 
     assert_private(message)
     listed = rows(message)
-    assert len(listed) == 24
-    assert message["text"].startswith(f"Operations 1–24 of {len(simulator.operations())}")
+    assert len(listed) == MAX_PAGE_ROWS
+    first_page = f"Operations 1–{MAX_PAGE_ROWS} of {len(simulator.operations())}"
+    assert message["text"].startswith(first_page)
     steps_seen = set()
     for op_id, buttons in listed.items():
         operation = simulator.operation(op_id)
@@ -341,47 +341,6 @@ async def test_an_empty_result_echoes_the_filters(
     assert_private(message)
     assert message["text"] == "No operations match domain=nowhere.example step=RUN."
     assert rows(message) == {}
-
-
-@pytest.mark.usefixtures("keyed_opsbot")
-async def test_a_page_too_long_for_one_message_is_split_with_a_note(
-    slack_client: SlackClient, fake_slack: FakeSlack
-) -> None:
-    messages = await answered(slack_client, fake_slack, "list items_per_page=100", count=5)
-
-    assert len(messages) == 5
-    listed: list[int] = []
-    for number, message in enumerate(messages, start=1):
-        assert_private(message)
-        listed.extend(rows(message))
-        is_last = number == len(messages)
-        assert ("continued below" in shown(message)) != is_last
-        if number > 1:
-            assert f"part {number} of 5" in message["text"]
-    assert len(listed) == len(set(listed)) == 100
-    assert messages[0]["text"].startswith("Operations 1–100 of")
-    assert page_button(messages[-1], "list_page_next")["value"]
-
-
-@pytest.mark.usefixtures("keyed_opsbot")
-async def test_a_page_longer_than_slack_lets_one_command_answer_ends_with_a_note(
-    slack_client: SlackClient, fake_slack: FakeSlack
-) -> None:
-    name = "big"
-    await slack_client.post(
-        slash_command_body("list items_per_page=300", response_url=fake_slack.response_url(name))
-    )
-    messages = await fake_slack.wait_for_responses(name, count=RESPONSE_URL_USES)
-
-    assert len(messages) == RESPONSE_URL_USES
-    for message in messages:
-        assert_private(message)
-    # The rows are cut before drawing to what five posts carry, and the
-    # heading says so (a slash command's answer has no placeholder before it).
-    listed = [op_id for message in messages for op_id in rows(message)]
-    assert len(listed) == len(set(listed)) == 120
-    assert "Showing the first 120 rows" in shown(messages[0])
-    assert "items_per_page=120" in shown(messages[0])
 
 
 # --- /ops count and /ops info ---------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -115,3 +117,21 @@ async def test_the_answer_to_an_outcome_subscription_says_what_it_will_post(
     assert "until it ends in *ERROR*" in shown(answer)
     assert "a card and a thread" not in shown(answer)
     assert "broadcast to the channel: *failures*" in shown(plain)
+
+
+async def test_mute_until_a_time_reads_it_in_the_persons_time_zone(
+    opsbot: RunningOpsbot, slack_client: SlackClient, fake_slack: FakeSlack
+) -> None:
+    fake_slack.workspace.users[USER_ID].tz = "America/New_York"
+    new_york = ZoneInfo("America/New_York")
+    before = dt.datetime.now(new_york)
+
+    answer = await answered(slack_client, fake_slack, "mute until 06:15")
+
+    mute = await opsbot.services.mutes.get(TEAM_ID, CHANNEL_ID)
+    assert mute is not None
+    end = dt.datetime.fromtimestamp(mute.until, new_york)
+    assert (end.hour, end.minute, end.second) == (6, 15, 0)
+    assert before < end <= before + dt.timedelta(days=1)
+    assert f"06:15 your time ({end.tzname()})" in shown(answer)
+    assert end.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC") in shown(answer)

@@ -4,26 +4,36 @@ Commands, typing, the "add a field" suggestions, picks and submits are the
 workspace's own (:mod:`opsbot.workspace.interactions`): trigger_ids, view
 state kept across views.update, ``block_suggestion`` answered on the ack,
 and a view_submission that carries every input, pre-filled ones included.
+
+Once relaunched, ``opsbot serve``'s own watcher follows the operation while
+the simulator moves it on: the announcement becomes the watch's card, and
+each of the watcher's edits (chat.update) must keep saying who relaunched
+and which fields changed (names only: a value can be a secret), while the
+step changes go in its thread.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from opsbot.api.operation import BILL, ERROR
-from opsbot.simulator import Simulator
+from opsbot.api.operation import BILL, DONE, ERROR, RUN
+from opsbot.simulator import ServedSimulator, Simulator
 from opsbot.ui import ids
 from opsbot.ui.limits import OPTIONS
 from opsbot.workspace import Interactions, Target
-from tests.support.opsbot_app import RunningOpsbot
+from tests.support.opsbot_app import RunningOpsbot, opsbot_env, running_opsbot
 from tests.support.slack_api import FakeSlack
 from tests.support.slack_requests import CHANNEL_ID, TEAM_ID, USER_ID
 
 JSON = dict[str, Any]
+# The field a relaunch below changes, and to what.
+CHANGED = "x-ca_owner_name"
+NEW_VALUE = "Ann New-Owner"
 
 
 @pytest.fixture
@@ -50,6 +60,16 @@ async def settled(opsbot: RunningOpsbot, op_id: int) -> None:
             return
         await asyncio.sleep(0.02)
     raise AssertionError(f"opsbot still holds operation {op_id}'s lock after 5 s")
+
+
+def failed_ca_create(simulator: Simulator) -> int:
+    """A .ca domain_create in ERROR; its legal type is one the catalog does not list."""
+    return simulator.create(
+        "domain_create",
+        step=ERROR,
+        domain="example.ca",
+        params={"x-ca_legaltype": "NOT-A-KNOWN-CODE", CHANGED: "Ann Owner"},
+    )
 
 
 def inputs(view: JSON) -> list[str]:
@@ -97,12 +117,7 @@ async def test_a_field_is_added_by_typing_part_of_its_name_and_typed_values_stay
 async def test_the_form_sends_and_announces_only_what_the_person_changed(
     people: Interactions, fake_slack: FakeSlack, simulator: Simulator
 ) -> None:
-    op_id = simulator.create(
-        "domain_create",
-        step=ERROR,
-        domain="example.ca",
-        params={"x-ca_legaltype": "NOT-A-KNOWN-CODE", "x-ca_owner_name": "Ann Owner"},
-    )
+    op_id = failed_ca_create(simulator)
     before = dict(simulator.operation(op_id)["params"])
     form = await open_form(people, fake_slack, op_id)
     assert {"x-ca_legaltype", "x-ca_owner_name"} <= set(inputs(form))
@@ -139,3 +154,88 @@ async def test_a_form_slack_refuses_is_replaced_by_an_error_never_left_loading(
     assert "Fetching operation" not in shown
     assert "Slack would not show this form (invalid_arguments)" in shown
     await settled(keyed_opsbot, op_id)
+
+
+# --- the relaunch followed in the announcement's thread -------------------------------
+
+
+@pytest.fixture
+async def watching_opsbot(
+    fake_slack: FakeSlack, sim_server: ServedSimulator, redis_url: str, sim_key: str
+) -> AsyncIterator[RunningOpsbot]:
+    """``opsbot serve`` with its watcher, polling every 0.2 s."""
+    env = opsbot_env(
+        slack_api_url=fake_slack.api_url,
+        api_url=sim_server.url,
+        redis_url=redis_url,
+        OPSBOT_POLL_INTERVAL="0.2",
+    )
+    async with running_opsbot(env, watcher=True) as opsbot:
+        await opsbot.set_team_key(TEAM_ID, sim_key)
+        yield opsbot
+
+
+async def relaunch(people: Interactions, fake_slack: FakeSlack, op_id: int) -> JSON:
+    """``/ops relaunch``, one field changed, the review confirmed: the announcement."""
+    form = await open_form(people, fake_slack, op_id)
+    submitted = await people.submit(USER_ID, form["id"], {CHANGED: NEW_VALUE})
+    assert submitted.ok, submitted.failure
+    confirmed = await people.submit(USER_ID, fake_slack.front_view()["id"])
+    assert confirmed.ok, confirmed.failure
+    [announcement] = [m for m in fake_slack.messages(CHANNEL_ID) if "relaunched" in m["text"]]
+    return announcement
+
+
+def says_who_and_what(message: JSON, op_id: int) -> bool:
+    shown = json.dumps(message["blocks"], ensure_ascii=False)
+    who = f"<@{USER_ID}> relaunched operation *#{op_id}* with new values for `{CHANGED}`"
+    return who in shown and NEW_VALUE not in shown
+
+
+def thread(fake_slack: FakeSlack, ts: str) -> list[JSON]:
+    return [m for m in fake_slack.messages(CHANNEL_ID) if m.get("thread_ts") == ts]
+
+
+async def edited_to(fake_slack: FakeSlack, ts: str, step: str) -> JSON:
+    """The announcement once the watcher's card edit shows ``step``."""
+
+    def shows_step() -> bool:
+        blocks = fake_slack.message(CHANNEL_ID, ts).get("blocks") or []
+        return f"*{step}*" in json.dumps(blocks)
+
+    await fake_slack.until(shows_step, f"the card edited to {step}", timeout=20)
+    return fake_slack.message(CHANNEL_ID, ts)
+
+
+@pytest.mark.slow
+async def test_each_edit_of_a_relaunch_card_keeps_who_relaunched_and_what_changed(
+    watching_opsbot: RunningOpsbot, fake_slack: FakeSlack, simulator: Simulator
+) -> None:
+    op_id = failed_ca_create(simulator)
+    people = fake_slack.people(f"{watching_opsbot.base_url}/slack/events")
+    announcement = await relaunch(people, fake_slack, op_id)
+    ts = announcement["ts"]
+    assert says_who_and_what(announcement, op_id)
+    assert simulator.operation(op_id)["step"] == BILL
+
+    simulator.move(op_id, RUN)
+    card = await edited_to(fake_slack, ts, RUN)
+    assert says_who_and_what(card, op_id)
+    await fake_slack.until(lambda: len(thread(fake_slack, ts)) >= 2, "the step in the thread")
+    note, step = thread(fake_slack, ts)[:2]
+    assert "every step change" in note["text"]
+    assert "RUN" in step["text"]
+    assert "reply_broadcast" not in step
+
+    simulator.move(op_id, DONE)
+    card = await edited_to(fake_slack, ts, DONE)
+    assert says_who_and_what(card, op_id)
+    await fake_slack.until(lambda: len(thread(fake_slack, ts)) >= 3, "the end in the thread")
+    final = thread(fake_slack, ts)[2]
+    assert "is done" in final["text"]
+    assert final.get("reply_broadcast") is True
+    # Every edit went to the announcement itself; nothing else became its card.
+    edits = fake_slack.calls_to("chat.update")
+    assert len(edits) >= 2
+    assert {(edit.args["channel"], edit.args["ts"]) for edit in edits} == {(CHANNEL_ID, ts)}
+    assert fake_slack.warnings() == []

@@ -27,7 +27,7 @@ def test_filters_are_echoed_as_words_that_parse_back() -> None:
 def test_count_and_list_echo_the_same_words() -> None:
     echo = filters_text(FILTERS)
     count = count_message(4, FILTERS)
-    [page] = list_message([], filters=FILTERS, page=3, items_per_page=20, total=4, now=NOW)
+    page = list_message([], filters=FILTERS, page=3, items_per_page=20, total=4, now=NOW)
     assert count["text"] == f"4 operations match {echo}"
     assert page["text"] == f"No operations match {echo} on page 4."
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
-import math
 import re
 from typing import Any
 
@@ -15,18 +15,19 @@ from hypothesis import strategies as st
 from opsbot.api.list_reply import UnreadableItem
 from opsbot.api.operation import RELAUNCHABLE_TYPES, STEPS, Operation
 from opsbot.ui import ids, limits, payloads
-from opsbot.ui.limits import RESPONSE_URL_POSTS
 from opsbot.ui.operations import (
-    MAX_LIST_ROWS,
+    MAX_PAGE_ROWS,
     PARAMS_SHOWN,
-    ROWS_PER_MESSAGE,
     cancel_confirm_message,
     cancel_result_message,
     count_message,
     info_message,
     list_after_cancel_message,
     list_message,
+    page_that_fits,
 )
+from opsbot.workspace.content import Content, check_content
+from opsbot.workspace.settings import Limits
 from tests.support.surfaces import (
     ACTOR,
     HOSTILE,
@@ -89,21 +90,25 @@ def _many_operations(count: int) -> list[Operation]:
     ]
 
 
-def test_a_hundred_operations_split_into_messages_of_at_most_50_blocks() -> None:
-    operations = _many_operations(100)
-    filters = {"step": "ERROR", "sort_by": "date_created DESC", "items_per_page": 100}
-    messages = list_message(
-        operations, filters=filters, page=0, items_per_page=100, total=250, now=NOW
-    )
-    assert len(messages) == math.ceil(100 / ROWS_PER_MESSAGE)
-    for message in messages:
-        _assert_message_ok(message)
-    for message in messages[:-1]:
-        assert "continued below" in all_text(message)
-    assert "Operations 1–100 of 250" in messages[0]["text"]
-    assert "page 1 of 3" in all_text(messages[0])
+def _assert_slack_takes_it(message: dict[str, Any]) -> None:
+    """Within opsbot's limits, and accepted as one message by the local workspace's rules."""
+    _assert_message_ok(message)
+    content = Content(message["text"], message["blocks"], None)
+    check_content(content, Limits())  # raises Slack's error (msg_blocks_too_long, …)
 
-    buttons = [button for message in messages for button in _buttons(message)]
+
+def test_a_page_is_one_message_with_every_rows_buttons() -> None:
+    operations = _many_operations(MAX_PAGE_ROWS)
+    filters = {"step": "ERROR", "sort_by": "date_created DESC"}
+    message = list_message(
+        operations, filters=filters, page=0, items_per_page=MAX_PAGE_ROWS, total=250, now=NOW
+    )
+    _assert_slack_takes_it(message)
+    assert f"Operations 1–{MAX_PAGE_ROWS} of 250" in message["text"]
+    assert "page 1 of 13" in all_text(message)
+    assert "continued" not in all_text(message)
+
+    buttons = _buttons(message)
     for operation in operations:
         actions = {b["action_id"] for b in buttons if _operation_of(b) == operation.id}
         expected = {ids.ACTION_INFO, ids.ACTION_WATCH}
@@ -111,62 +116,140 @@ def test_a_hundred_operations_split_into_messages_of_at_most_50_blocks() -> None
         expected |= {ids.ACTION_RELAUNCH} if operation.can_relaunch else set()
         assert actions == expected, operation
     assert all("confirm" in b for b in buttons if b["action_id"] == ids.ACTION_CANCEL)
+    assert ids.ACTION_PAGE_NEXT in {b["action_id"] for b in buttons}
 
 
-@pytest.mark.parametrize("count", [0, 1, 23, 24, 25, 48, 49, 50, 100, 500])
+def _longest_row(op_id: int, step: str) -> Operation:
+    """A row with every field far longer than any the API sends, escaped entities in each."""
+    return sample_operation(
+        op_id,
+        type=sorted(RELAUNCHABLE_TYPES)[0] if step == "ERROR" else "t&" * 200,
+        step=step,
+        domain="é&<" * 200,
+        errortype="E<" * 300,
+        date_created=NOW - dt.timedelta(days=99_999),
+    )
+
+
+@pytest.mark.parametrize("step", ["ERROR", "WAIT"])
+def test_a_full_page_of_the_longest_rows_fits_one_message_slack_takes(step: str) -> None:
+    # ERROR rows carry Cancel (with its confirm dialog) and Relaunch; WAIT rows
+    # Cancel with the longest type. The largest ids, page and total there are.
+    operations = [_longest_row(2_147_483_000 + n, step) for n in range(MAX_PAGE_ROWS)]
+    last_page = 2_147_483_647 // MAX_PAGE_ROWS
+
+    message = list_message(
+        operations,
+        filters={"type": "x" * 1900, "sort_by": "date_created DESC"},
+        page=last_page - 1,
+        items_per_page=MAX_PAGE_ROWS,
+        items_asked=100,
+        total=2_147_483_647,
+        now=NOW,
+    )
+    redrawn = list_after_cancel_message(
+        operations,
+        cancelled_id=operations[0].id,
+        user_id=ACTOR,
+        filters={"type": "x" * 1900},
+        page=last_page - 1,
+        items_per_page=MAX_PAGE_ROWS,
+        total=2_147_483_647,
+        now=NOW,
+    )
+
+    assert redrawn is not None
+    for drawn in (message, redrawn):
+        _assert_slack_takes_it(drawn)
+        assert _row_ids(drawn) == [operation.id for operation in operations]
+    paging = {b["action_id"] for b in _buttons(message)} & {
+        ids.ACTION_PAGE_PREVIOUS,
+        ids.ACTION_PAGE_NEXT,
+    }
+    assert paging == {ids.ACTION_PAGE_PREVIOUS, ids.ACTION_PAGE_NEXT}
+    # What is too long is cut with a visible marker, never left out silently.
+    assert all_text(message).count("…") >= MAX_PAGE_ROWS
+
+
+@pytest.mark.parametrize("count", [0, 1, 19, 20, 21, 24, 25, 50, 100, 500])
 @pytest.mark.parametrize("filters", [{}, {"domain": "d" * 3000}])
-def test_a_list_of_any_length_never_exceeds_50_blocks_a_message(
+def test_a_list_of_any_length_is_one_message_of_at_most_a_page(
     count: int, filters: dict[str, str]
 ) -> None:
     operations = _many_operations(count)
-    messages = list_message(
+    message = list_message(
         operations, filters=filters, page=1, items_per_page=max(count, 1), total=10_000, now=NOW
     )
-    for message in messages:
-        _assert_message_ok(message)
-    shown = [b["value"] for m in messages for b in _buttons(m) if b["action_id"] == ids.ACTION_INFO]
-    # No more rows than one answer (five posts) carries.
-    assert shown == [str(operation.id) for operation in operations[:MAX_LIST_ROWS]]
-    assert len(messages) <= RESPONSE_URL_POSTS
+    _assert_slack_takes_it(message)
+    shown = [b["value"] for b in _buttons(message) if b["action_id"] == ids.ACTION_INFO]
+    assert shown == [str(operation.id) for operation in operations[:MAX_PAGE_ROWS]]
 
 
 def test_rows_beyond_items_per_page_are_cut_before_rendering_and_said() -> None:
-    # An API that ignores items_per_page: 40,000 rows for 20 asked. Today
-    # 1,667 messages were drawn, of which Slack takes 5.
+    # An API that ignores items_per_page: 40,000 rows for 20 asked.
     operations = _many_operations(40_000)
-    messages = list_message(operations, filters={}, page=0, items_per_page=20, total=400, now=NOW)
-    assert len(messages) == 1
-    _assert_message_ok(messages[0])
-    shown = [b["value"] for b in _buttons(messages[0]) if b["action_id"] == ids.ACTION_INFO]
+    message = list_message(operations, filters={}, page=0, items_per_page=20, total=400, now=NOW)
+    _assert_message_ok(message)
+    shown = [b["value"] for b in _buttons(message) if b["action_id"] == ids.ACTION_INFO]
     assert shown == [str(operation.id) for operation in operations[:20]]
-    assert "The API returned more rows than asked; showing 20." in all_text(messages[0])
+    assert "The API returned more rows than asked; showing 20." in all_text(message)
 
 
 def test_the_client_saying_it_kept_only_the_rows_asked_for_is_said_too() -> None:
     operations = _many_operations(20)
-    (message,) = list_message(
+    message = list_message(
         operations, filters={}, page=0, items_per_page=20, total=400, more_than_asked=True, now=NOW
     )
     assert "more rows than asked; showing 20" in all_text(message)
 
 
-def test_a_page_longer_than_one_answer_shows_what_fits_and_says_how_to_see_all() -> None:
-    operations = _many_operations(500)
-    messages = list_message(operations, filters={}, page=0, items_per_page=500, total=600, now=NOW)
-    assert len(messages) == RESPONSE_URL_POSTS
-    assert MAX_LIST_ROWS == ROWS_PER_MESSAGE * RESPONSE_URL_POSTS
-    text = all_text(messages[0])
-    assert f"Showing the first {MAX_LIST_ROWS} rows" in text
-    assert f"items_per_page={MAX_LIST_ROWS}" in text
+def test_a_page_asked_larger_than_one_message_holds_says_so() -> None:
+    message = list_message(
+        _many_operations(MAX_PAGE_ROWS),
+        filters={"items_per_page": MAX_PAGE_ROWS},
+        page=0,
+        items_per_page=MAX_PAGE_ROWS,
+        items_asked=100,
+        total=600,
+        now=NOW,
+    )
+    text = all_text(message)
+    assert f"A page shows at most {MAX_PAGE_ROWS} operations" in text
+    assert f"{MAX_PAGE_ROWS} a page, not 100" in text
     assert "more rows than asked" not in text
 
 
+@pytest.mark.parametrize(
+    ("page", "items_per_page", "fitted"),
+    [
+        (0, 20, (0, 20)),
+        (3, 5, (3, 5)),
+        (0, 100, (0, MAX_PAGE_ROWS)),
+        # Page 2 of 50 starts at row 100: the page of 20 that starts there.
+        (2, 50, (5, MAX_PAGE_ROWS)),
+        # Page 1 of 30 starts at row 30: the page of 20 that holds it (rows 20 to 39).
+        (1, 30, (1, MAX_PAGE_ROWS)),
+    ],
+)
+def test_a_page_too_large_is_asked_for_in_pages_that_fit_from_its_first_row(
+    page: int, items_per_page: int, fitted: tuple[int, int]
+) -> None:
+    assert page_that_fits(page, items_per_page) == fitted
+    new_page, new_size = fitted
+    assert new_page * new_size <= page * items_per_page < (new_page + 1) * new_size
+
+
 def test_a_full_page_of_items_per_page_has_no_note() -> None:
-    messages = list_message(
-        _many_operations(100), filters={}, page=0, items_per_page=100, total=600, now=NOW
+    message = list_message(
+        _many_operations(MAX_PAGE_ROWS),
+        filters={},
+        page=0,
+        items_per_page=MAX_PAGE_ROWS,
+        total=600,
+        now=NOW,
     )
-    assert not any("Showing the first" in all_text(m) for m in messages)
-    assert not any("more rows than asked" in all_text(m) for m in messages)
+    assert "A page shows at most" not in all_text(message)
+    assert "more rows than asked" not in all_text(message)
 
 
 def test_an_unreadable_row_is_shown_as_such_without_buttons() -> None:
@@ -176,7 +259,7 @@ def test_an_unreadable_row_is_shown_as_such_without_buttons() -> None:
         UnreadableItem(None, "an operation id out of range <!channel>"),
         sample_operation(1002),
     ]
-    (message,) = list_message(rows, filters={}, page=0, items_per_page=20, total=4, now=NOW)
+    message = list_message(rows, filters={}, page=0, items_per_page=20, total=4, now=NOW)
     _assert_message_ok(message)
     text = all_text(message)
     assert "*#1001*  This row cannot be read: the API sent an eta that is not a number." in text
@@ -191,24 +274,28 @@ def test_an_unreadable_row_is_shown_as_such_without_buttons() -> None:
 
 
 def test_action_ids_are_unique_within_each_block() -> None:
-    messages = list_message(
-        _many_operations(30), filters={}, page=1, items_per_page=30, total=None, now=NOW
+    message = list_message(
+        _many_operations(MAX_PAGE_ROWS),
+        filters={},
+        page=1,
+        items_per_page=MAX_PAGE_ROWS,
+        total=None,
+        now=NOW,
     )
-    for message in messages:
-        for block in message["blocks"]:
-            if block["type"] == "actions":
-                action_ids = [element["action_id"] for element in block["elements"]]
-                assert len(action_ids) == len(set(action_ids))
+    for block in message["blocks"]:
+        if block["type"] == "actions":
+            action_ids = [element["action_id"] for element in block["elements"]]
+            assert len(action_ids) == len(set(action_ids))
 
 
 def test_paging_buttons_carry_the_filters_and_the_page() -> None:
     filters = {"step": "ERROR", ">date_created": "7d", "id": [1, 2, 3], "page": 1}
-    messages = list_message(
+    message = list_message(
         _many_operations(20), filters=filters, page=1, items_per_page=20, total=100, now=NOW
     )
     paging = {
         b["action_id"]: b
-        for b in _buttons(messages[-1])
+        for b in _buttons(message)
         if ids.ACTION_PAGE_PATTERN.match(b["action_id"])
     }
     assert set(paging) == {ids.ACTION_PAGE_PREVIOUS, ids.ACTION_PAGE_NEXT}
@@ -221,45 +308,43 @@ def test_paging_buttons_carry_the_filters_and_the_page() -> None:
         "filters": expected_filters,
         "page": 2,
     }
-    assert "`step=ERROR &gt;date_created=7d id=1,2,3`" in all_text(messages[0])
+    assert "`step=ERROR &gt;date_created=7d id=1,2,3`" in all_text(message)
 
 
 def test_the_last_page_has_no_next_button() -> None:
-    messages = list_message(
+    message = list_message(
         _many_operations(5), filters={}, page=4, items_per_page=20, total=85, now=NOW
     )
     assert [
-        b["action_id"] for b in _buttons(messages[-1]) if b["action_id"].startswith("list_page")
+        b["action_id"] for b in _buttons(message) if b["action_id"].startswith("list_page")
     ] == [ids.ACTION_PAGE_PREVIOUS]
 
 
 def test_without_a_total_a_short_page_is_the_last() -> None:
-    messages = list_message(
+    message = list_message(
         _many_operations(5), filters={}, page=0, items_per_page=20, total=None, now=NOW
     )
-    assert len(messages) == 1
-    _assert_message_ok(messages[0])
-    assert not [b for b in _buttons(messages[0]) if b["action_id"].startswith("list_page")]
+    _assert_message_ok(message)
+    assert not [b for b in _buttons(message) if b["action_id"].startswith("list_page")]
 
 
 def test_filters_too_long_for_a_button_are_said_not_broken() -> None:
     filters = {"domain": "d" * 3000}
-    messages = list_message(
+    message = list_message(
         _many_operations(3), filters=filters, page=1, items_per_page=3, total=100, now=NOW
     )
-    for message in messages:
-        _assert_message_ok(message)
-    assert not [b for b in _buttons(messages[-1]) if b["action_id"].startswith("list_page")]
-    assert "`page=N`" in all_text(messages[-1])
+    _assert_message_ok(message)
+    assert not [b for b in _buttons(message) if b["action_id"].startswith("list_page")]
+    assert "`page=N`" in all_text(message)
 
 
 def test_cancel_buttons_on_a_list_carry_the_page_to_redraw() -> None:
-    operations = _many_operations(30)
+    operations = _many_operations(MAX_PAGE_ROWS)
     filters = {"step": "WAIT", ">date_created": NOW, "page": 2}
-    messages = list_message(
-        operations, filters=filters, page=2, items_per_page=30, total=200, now=NOW
+    message = list_message(
+        operations, filters=filters, page=2, items_per_page=MAX_PAGE_ROWS, total=200, now=NOW
     )
-    values = [value for message in messages for value in _cancel_values(message)]
+    values = _cancel_values(message)
 
     assert [value.op_id for value in values] == [op.id for op in operations if op.can_cancel]
     page = payloads.ListedPage(
@@ -273,10 +358,9 @@ def test_cancel_buttons_on_a_list_carry_the_page_to_redraw() -> None:
 
 def test_a_cancel_value_too_long_for_a_button_falls_back_to_the_bare_id() -> None:
     operations = _many_operations(3)
-    messages = list_message(
+    message = list_message(
         operations, filters={"domain": "d" * 3000}, page=0, items_per_page=3, total=3, now=NOW
     )
-    [message] = messages
     _assert_message_ok(message)
     values = _cancel_values(message)
     assert values
@@ -309,31 +393,6 @@ def test_a_list_redrawn_after_a_cancel_shows_the_new_step_and_who() -> None:
     assert [value.op_id for value in _cancel_values(message)] == [1, 2, 4, 5]
 
 
-def test_a_redrawn_list_is_the_part_of_the_page_that_holds_the_cancelled_row() -> None:
-    operations = _many_operations(30)
-    cancelled = operations[-1]
-    expected = list_message(operations, filters={}, page=0, items_per_page=30, total=30, now=NOW)
-
-    message = list_after_cancel_message(
-        operations,
-        cancelled_id=cancelled.id,
-        user_id="U1> <!channel",
-        filters={},
-        page=0,
-        items_per_page=30,
-        total=30,
-        now=NOW,
-    )
-
-    assert message is not None
-    _assert_message_ok(message)
-    assert len(expected) == 2
-    assert _row_ids(message) == _row_ids(expected[1])
-    assert _buttons(message) == _buttons(expected[1])
-    assert "continued (part 2 of 2)" in all_text(message)
-    assert f"Operation {cancelled.id} cancelled by an unknown user." in all_text(message)
-
-
 def test_a_redrawn_list_without_the_cancelled_row_is_none() -> None:
     message = list_after_cancel_message(
         _many_operations(3),
@@ -350,11 +409,10 @@ def test_a_redrawn_list_without_the_cancelled_row_is_none() -> None:
 
 def test_an_empty_list_says_so_and_echoes_the_filters() -> None:
     filters = {"type": HOSTILE}
-    messages = list_message([], filters=filters, page=0, items_per_page=20, total=0, now=NOW)
-    assert len(messages) == 1
-    _assert_message_ok(messages[0])
-    assert messages[0]["text"].startswith("No operations match type=")
-    assert "&lt;!channel&gt;" in all_text(messages[0])
+    message = list_message([], filters=filters, page=0, items_per_page=20, total=0, now=NOW)
+    _assert_message_ok(message)
+    assert message["text"].startswith("No operations match type=")
+    assert "&lt;!channel&gt;" in all_text(message)
 
 
 # Count and info.

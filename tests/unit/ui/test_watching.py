@@ -7,6 +7,7 @@ watchers' validated ids stay live.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 from opsbot.api.operation import FINAL_STEPS, RELAUNCHABLE_TYPES, STEPS, Operation
 from opsbot.store.outbox import Post, PostKind
 from opsbot.store.subscriptions import Subscription
-from opsbot.store.watches import Card, Watch
+from opsbot.store.watches import Card, Relaunched, Watch
 from opsbot.ui import ids, views, watching
 from opsbot.ui.views import WatchOutcome
 from tests.support.surfaces import HOSTILE, NOW, all_text, assert_message_ok, mentions
@@ -193,6 +194,70 @@ def test_an_unwatched_card_with_a_bad_user_id_mentions_nobody() -> None:
 
     assert_message_ok(message)
     assert "unwatched by" not in all_text(message)
+
+
+# --- a relaunch's announcement, once it is the card ------------------------------------------
+
+
+def _relaunch_watch(relaunched: Relaunched, step: str = "RUN") -> Watch:
+    card = dataclasses.replace(_card(CHANNEL, HERE_WATCHERS), relaunched=relaunched)
+    return _watch(step=step, cards=[card, _card(OTHER_CHANNEL, THERE_WATCHERS)])
+
+
+@pytest.mark.parametrize("step", ["BILL", "RUN", "DONE"])
+def test_a_relaunch_card_keeps_who_relaunched_and_what_changed_at_every_step(step: str) -> None:
+    relaunched = Relaunched("U0ALICE", ("authinfo", "x-ca_owner_name"))
+    watch = _relaunch_watch(relaunched, step)
+
+    message = watching.watch_card_message(watch, now=NOW, channel=CHANNEL)
+
+    assert_message_ok(message, may_mention=HERE_WATCHERS)
+    first, *rest = message["blocks"]
+    assert first["text"]["text"] == (
+        ":repeat: <@U0ALICE> relaunched operation *#123* with new values for "
+        "`authinfo`, `x-ca_owner_name`."
+    )
+    assert f"*{step}*" in all_text({"blocks": rest})
+    plain = watching.watch_card_message(_watch(step=step), now=NOW, channel=CHANNEL)
+    assert rest == plain["blocks"]
+    assert message["text"] == f"Operation 123 (domain_create example.es), relaunched: {step}"
+    # The other channel's card is a plain one.
+    other = watching.watch_card_message(watch, now=NOW, channel=OTHER_CHANNEL)
+    assert "relaunched" not in all_text(other)
+
+
+def test_an_approved_relaunch_card_names_who_approved_and_escapes_what_it_was_given() -> None:
+    many = tuple(f"field_{n:02}" for n in range(40))
+    watch = _relaunch_watch(Relaunched("U0ALICE", (HOSTILE, *many), approved_by="U0BOB"))
+
+    message = watching.watch_card_message(watch, now=NOW, channel=CHANNEL)
+
+    assert_message_ok(message, may_mention=[*HERE_WATCHERS, "U0BOB"])
+    line = message["blocks"][0]["text"]["text"]
+    assert line.endswith(" and 11 more, approved by <@U0BOB>.")
+    assert "&lt;!channel&gt;" in line
+
+
+@pytest.mark.parametrize("bad", BAD_USER_IDS)
+def test_a_relaunch_card_with_a_bad_user_id_mentions_nobody(bad: str) -> None:
+    watch = _relaunch_watch(Relaunched(bad, (), approved_by=bad))
+
+    message = watching.watch_card_message(watch, now=NOW, channel=CHANNEL)
+
+    assert_message_ok(message, may_mention=HERE_WATCHERS)
+    line = message["blocks"][0]["text"]["text"]
+    assert line == ":repeat: Someone relaunched operation *#123* without changing its parameters."
+
+
+def test_an_unwatched_relaunch_card_still_says_who_relaunched() -> None:
+    watch = _relaunch_watch(Relaunched("U0ALICE", ("authinfo",)))
+
+    message = watching.watch_unwatched_card(watch, user_id="U0BOB", now=NOW, channel=CHANNEL)
+
+    assert_message_ok(message, may_mention=["U0ALICE", "U0BOB"])
+    text = all_text(message)
+    assert "<@U0ALICE> relaunched operation *#123* with new values for `authinfo`" in text
+    assert "unwatched by <@U0BOB>" in text
 
 
 # --- thread replies ---------------------------------------------------------------------------
