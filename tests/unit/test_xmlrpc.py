@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import xmlrpc.client as xmlrpc_client
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -784,6 +785,6 @@ def test_the_watchers_call_is_written_without_the_standard_marshaller(
     def marshaller(*_args: object, **_kwargs: object) -> str:
         raise AssertionError("the standard marshaller wrote the watcher's call")
 
-    monkeypatch.setattr(xmlrpc.xmlrpc.client, "dumps", marshaller)
+    monkeypatch.setattr(xmlrpc_client, "dumps", marshaller)
     assert xmlrpc.encode_call("operation.list", params, zone=PARIS) == expected
     assert xmlrpc.decode_call(expected, zone=PARIS) == ("operation.list", params)
