@@ -61,7 +61,6 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from redis.asyncio.cluster import RedisCluster  # noqa: E402
 
 from opsbot.api.operation import RUN, WAIT  # noqa: E402
 from opsbot.config import Settings, SlackCredentials  # noqa: E402
@@ -77,9 +76,10 @@ from opsbot.store.watches import WatchStore  # noqa: E402
 from opsbot.workspace.settings import Rates, WorkspaceSettings  # noqa: E402
 from tests.support.opsbot_app import BOT_TOKEN, new_encryption_key  # noqa: E402
 from tests.support.redis_engines import ClusterEngine  # noqa: E402
+from tests.support.redis_probe import commands_run, primaries_info  # noqa: E402
 from tests.support.slack_api import FakeSlack  # noqa: E402
 from tests.support.stored_watches import bench_watch, carded_watch, seat_cards  # noqa: E402
-from tests.support.worker_process import WorkerProcess, worker_env  # noqa: E402
+from tests.support.worker_process import WorkerProcess, profiler_args, worker_env  # noqa: E402
 
 CHANNELS_PER_TEAM = 10
 SIMULATOR_SPEED = 0.001  # an operation's own next step is days away
@@ -320,26 +320,8 @@ class Operations:
 # --- Redis and the workers ----------------------------------------------------------------
 
 
-async def redis_totals(redis: RedisClient, section: str) -> list[dict[str, Any]]:
-    """INFO ``section`` of every primary."""
-    if isinstance(redis, RedisCluster):
-        per_node: dict[str, Any] = await redis.info(section, target_nodes=RedisCluster.PRIMARIES)
-        return [info for info in per_node.values() if isinstance(info, dict)]
-    return [await redis.info(section)]
-
-
 async def used_memory(redis: RedisClient) -> int:
-    return sum(int(info["used_memory"]) for info in await redis_totals(redis, "memory"))
-
-
-async def commands_run(redis: RedisClient) -> Counter[str]:
-    """Commands run so far by name, summed over the primaries."""
-    total: Counter[str] = Counter()
-    for info in await redis_totals(redis, "commandstats"):
-        for name, stat in info.items():
-            if name.startswith("cmdstat_"):
-                total[name.removeprefix("cmdstat_").upper()] += int(stat["calls"])
-    return total
+    return sum(int(info["used_memory"]) for info in await primaries_info(redis, "memory"))
 
 
 def process_cpu_s(pid: int) -> float:
@@ -350,30 +332,6 @@ def process_cpu_s(pid: int) -> float:
 
 def workers_cpu_s(workers: Iterable[WorkerProcess]) -> float:
     return sum(process_cpu_s(worker.process.pid) for worker in workers)
-
-
-# Run as ``python -c PROFILED OUT -m opsbot.cli worker``: cProfile on CPU time,
-# not wall time (on a shared machine a process waits for a core, which wall
-# time would count), over the measured window only: SIGUSR1 starts it,
-# SIGUSR2 stops it and writes the statistics to OUT.
-PROFILED = """
-import cProfile, runpy, signal, sys, time
-profile = cProfile.Profile(time.process_time)
-out, module, sys.argv = sys.argv[1], sys.argv[3], [sys.argv[3], *sys.argv[4:]]
-def stop(*_):
-    profile.disable()
-    profile.dump_stats(out)
-signal.signal(signal.SIGUSR1, lambda *_: profile.enable())
-signal.signal(signal.SIGUSR2, stop)
-runpy.run_module(module, run_name="__main__", alter_sys=True)
-"""
-
-
-def profiler_args(profile_dir: Path | None, name: str) -> tuple[str, ...]:
-    """Run a worker under cProfile, writing its statistics to ``profile_dir/name.prof``."""
-    if profile_dir is None:
-        return ()
-    return ("-c", PROFILED, str(profile_dir / f"{name}.prof"))
 
 
 @contextlib.asynccontextmanager

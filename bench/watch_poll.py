@@ -18,12 +18,16 @@ It prints:
 - the delay from a step change in the simulator to its reply reaching Slack,
   median and p99, over the moves made after a warm-up.
 
+``--profile DIR`` runs the worker under cProfile (CPU time) over the
+measured window and writes ``DIR/watch_poll-worker.prof``.
+
 Last line: ``watch_poll: api_calls_per_cycle=N naive=M redis_bytes_per_watch=B p99_delay_s=D``
 (goals: N = 100 here, B under 1024, D under 2).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import datetime as dt
 import re
@@ -50,7 +54,7 @@ from opsbot.workspace.settings import Rates, WorkspaceSettings  # noqa: E402
 from tests.support.opsbot_app import BOT_TOKEN, new_encryption_key  # noqa: E402
 from tests.support.slack_api import FakeSlack  # noqa: E402
 from tests.support.stored_watches import bench_watch, carded_watch, seat_cards  # noqa: E402
-from tests.support.worker_process import worker_env  # noqa: E402
+from tests.support.worker_process import profiler_args, worker_env  # noqa: E402
 
 TEAMS = 100
 OPERATIONS_PER_TEAM = 100
@@ -209,7 +213,7 @@ async def read_cycles(process: asyncio.subprocess.Process, cycles: list[Cycle]) 
         )
 
 
-async def measure(data_dir: Path, redis_url: str) -> None:
+async def measure(data_dir: Path, redis_url: str, profile_dir: Path | None) -> None:
     simulator = Simulator(seed=1, keys=[team_key(0)], operations=0, speed=SIMULATOR_SPEED)
     operations = Operations(simulator)
     operations.create()
@@ -237,6 +241,7 @@ async def measure(data_dir: Path, redis_url: str) -> None:
 
         process = await asyncio.create_subprocess_exec(
             sys.executable,
+            *profiler_args(profile_dir, "watch_poll-worker"),
             "-m",
             "opsbot.cli",
             "worker",
@@ -251,9 +256,13 @@ async def measure(data_dir: Path, redis_url: str) -> None:
             started = time.monotonic()
             measured_from = started + WARM_UP_S
             for second in range(int(WARM_UP_S + MEASURED_S)):
+                if second == int(WARM_UP_S) and profile_dir is not None:
+                    process.send_signal(signal.SIGUSR1)  # the profile covers the window
                 operations.move_one_per_team(second)
                 await asyncio.sleep(max(0.0, started + second + 1 - time.monotonic()))
             measured_until = time.monotonic()
+            if profile_dir is not None:
+                process.send_signal(signal.SIGUSR2)
             await asyncio.sleep(DRAIN_S)
         finally:
             process.send_signal(signal.SIGTERM)
@@ -294,11 +303,20 @@ def report(
 
 
 async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="run the worker under cProfile, writing DIR/watch_poll-worker.prof "
+        "(CPU figures then include the profiler's cost)",
+    )
+    profile_dir = parser.parse_args().profile
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
         redis = RedisServer(data_dir=data_dir / "redis").start()
         try:
-            await measure(data_dir, redis.url)
+            await measure(data_dir, redis.url, profile_dir)
         finally:
             redis.stop()
 

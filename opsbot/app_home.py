@@ -33,7 +33,7 @@ from opsbot.store.pauses import TeamPauses
 from opsbot.store.subscriptions import Subscription, SubscriptionStore
 from opsbot.store.team_keys import TeamKeyStore
 from opsbot.store.vault import VaultError
-from opsbot.store.watches import WatchStore
+from opsbot.store.watches import Watch, WatchStore
 from opsbot.ui.common import HelpSection
 from opsbot.ui.home import FAILED_SHOWN, FailedOperations, HomeContent, home_view
 from opsbot.ui.render import Modal
@@ -211,14 +211,15 @@ class HomeRefresher:
         self._refreshes = refreshes
         self._client_for = client_for
 
-    async def changed(self, team_id: str, op_ids: Sequence[int], at: float) -> None:
-        """These operations changed step: the Home tabs their watchers look at are stale."""
-        if not op_ids:
+    async def changed(self, team_id: str, watches: Iterable[Watch], at: float) -> None:
+        """These watches changed step: the Home tabs their watchers look at are stale.
+
+        The watches as the caller read them (the poster reads them anyway):
+        one read of them per step change, not two.
+        """
+        watchers = {user for watch in watches for card in watch.cards for user in card.watchers}
+        if not watchers:
             return
-        watches = await self._sources.watches.get_many(team_id, op_ids)
-        watchers = {
-            user for watch in watches.values() for card in watch.cards for user in card.watchers
-        }
         looking = await self._refreshes.viewing(team_id, watchers, at)
         await self._refreshes.mark(team_id, looking, at)
 
@@ -243,10 +244,10 @@ class HomeRefresher:
             await self._refreshes.published(team_id, user_id, marked_at)
         return published
 
-    async def mark_safely(self, team_id: str, op_ids: Sequence[int], at: float) -> None:
+    async def mark_safely(self, team_id: str, watches: Iterable[Watch], at: float) -> None:
         """:meth:`changed`, for a team pass: a failure is logged, never the pass's."""
         try:
-            await self.changed(team_id, op_ids, at)
+            await self.changed(team_id, watches, at)
         except Exception as error:  # the tab is a courtesy; the pass goes on
             log.warning("team %s: Home tabs not marked (%s)", team_id, log_text(str(error)))
 

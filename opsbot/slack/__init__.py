@@ -10,7 +10,8 @@
   paging), :mod:`~opsbot.slack.cancel`, :mod:`~opsbot.slack.relaunch`,
   :mod:`~opsbot.slack.follow` (watches), :mod:`~opsbot.slack.subscribe`,
   :mod:`~opsbot.slack.team_key`, :mod:`~opsbot.slack.events`,
-  :mod:`~opsbot.slack.permissions`, :mod:`~opsbot.slack.audit_trail`.
+  :mod:`~opsbot.slack.permissions`, :mod:`~opsbot.slack.audit_trail` with
+  :mod:`~opsbot.slack.audit_channel` (`/ops audit`: each workspace's channel).
 
 ``surfaces`` builds every message and modal; ``render`` and ``limits`` make
 them safe (escaped) and acceptable to Slack (within its limits). Nothing here

@@ -13,6 +13,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 
+from opsbot.config import Settings
 from opsbot.services import Services
 from opsbot.slack import (
     approvals,
@@ -40,7 +41,8 @@ log = logging.getLogger(__name__)
 # channels the bot was not invited to, users:read for the admin check,
 # im:write for `/ops watch … dm` and the Home tab's answers (conversations.open),
 # channels:read and groups:read for the Home tab's "subscriptions of channels
-# you are in" (users.conversations),
+# you are in" (users.conversations) and /ops audit's check of the channel
+# chosen (conversations.info),
 # usergroups:read for the guardrails' user groups (usergroups.list, .users.list).
 BOT_SCOPES: Final = (
     "commands",
@@ -110,6 +112,7 @@ def build_bolt_app(services: Services, single: SingleWorkspaceAuthorize | None =
         single or single_workspace_authorize(services)
     )
     if credentials.oauth:
+        _warn_of_a_shared_audit_channel(settings)
         installation_store = services.installations
         # bolt's default asks Slack (auth.test) before every ack; once per
         # installed token is enough, and keeps Slack's latency out of the ack.
@@ -153,6 +156,16 @@ def build_bolt_app(services: Services, single: SingleWorkspaceAuthorize | None =
     failures.register(app)
     register_listeners(app, services, installation_store)
     return app
+
+
+def _warn_of_a_shared_audit_channel(settings: Settings) -> None:
+    if settings.audit_channel:
+        # A channel id names a channel of one workspace only: each workspace
+        # chooses its own with /ops audit (opsbot.slack.audit_trail).
+        log.warning(
+            "OPSBOT_AUDIT_CHANNEL is ignored in OAuth mode: a channel id belongs to one "
+            "workspace; each workspace's admin chooses its own with `/ops audit #channel`"
+        )
 
 
 def register_listeners(

@@ -1,8 +1,15 @@
-"""Recording who did what: the Redis audit stream, and the audit channel when set."""
+"""Recording who did what: the Redis audit stream, and the team's audit channel when set.
+
+Which channel: the one the team chose with ``/ops audit #channel``; without
+one, ``OPSBOT_AUDIT_CHANNEL`` in single-workspace mode. In OAuth mode that
+variable names a channel of no workspace in particular (a channel id means
+nothing, or something else, in another workspace), so it is never used there.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
@@ -33,8 +40,18 @@ class Entry:
 
 
 async def record_action(
-    services: Services, client: AsyncWebClient, requester: Requester, entry: Entry
+    services: Services,
+    client: AsyncWebClient,
+    requester: Requester,
+    entry: Entry,
+    *,
+    channels: Iterable[str | None] | None = None,
 ) -> None:
+    """Store ``entry`` in the team's audit stream and post it to the audit channel.
+
+    ``channels``: where to post instead (a change of the audit channel
+    itself goes to the old one and the new one).
+    """
     await services.audit.record(
         requester.team_id,
         user_id=requester.user_id,
@@ -43,9 +60,23 @@ async def record_action(
         outcome=entry.outcome,
         detail=entry.detail,
     )
-    channel = services.settings.audit_channel
-    if not channel:
-        return
+    if channels is None:
+        channels = [await audit_channel(services, requester.team_id)]
+    for channel in dict.fromkeys(channel for channel in channels if channel):
+        await _post(services, client, requester, entry, channel)
+
+
+async def audit_channel(services: Services, team_id: str) -> str | None:
+    """Where the team's audit lines go: its own choice, else (one workspace) the setting's."""
+    chosen = await services.audit.channel(team_id)
+    if chosen is not None or services.settings.slack.oauth:
+        return chosen
+    return services.settings.audit_channel
+
+
+async def _post(
+    services: Services, client: AsyncWebClient, requester: Requester, entry: Entry, channel: str
+) -> None:
     message = audit_message(
         user_id=requester.user_id,
         action=entry.action,

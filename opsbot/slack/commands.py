@@ -15,6 +15,7 @@ from typing import Final
 
 from opsbot.api.filters import closest_names
 from opsbot.slack import (
+    audit_channel,
     cancel,
     follow,
     look,
@@ -64,6 +65,7 @@ KEY: Final = "key"
 MUTE: Final = "mute"
 UNMUTE: Final = "unmute"
 CONFIG: Final = "config"
+AUDIT: Final = "audit"
 
 # The headings of /ops help, in order.
 LOOK: Final = "Look"
@@ -283,6 +285,17 @@ TABLE: Final[tuple[SubCommand, ...]] = (
         ),
         section=SETTINGS,
         run=team_config.config_command,
+    ),
+    SubCommand(
+        AUDIT,
+        Arguments.CHANNEL_OR_OFF,
+        "/ops audit [#channel|off]   e.g. /ops audit #ops-audit",
+        help=(
+            ("/ops audit", "where cancels, relaunches, key and settings changes are posted"),
+            ("/ops audit #channel", "post them there (workspace admins; `off`: nowhere)"),
+        ),
+        section=SETTINGS,
+        run=audit_channel.audit_command,
     ),
 )
 

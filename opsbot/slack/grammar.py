@@ -37,6 +37,14 @@ _TIME_OF_DAY: Final = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 MAX_WATCH_IDS: Final = 20
 # The word after the ids that sends a watch to the person's direct messages.
 DM: Final = "dm"
+# `/ops audit off`: no audit channel any more.
+OFF: Final = "off"
+# A channel picked from Slack's list arrives as <#C0123|name> (or <#C0123>);
+# its id may also be typed as it is; a name typed without picking arrives as
+# #name (the manifest does not ask Slack to escape command text).
+_CHANNEL_LINK: Final = re.compile(r"<#([CG][A-Z0-9]{1,31})(?:\|[^>]*)?>")
+_CHANNEL_ID: Final = re.compile(r"[CG][A-Z0-9]{1,31}")
+_CHANNEL_NAME: Final = re.compile(r"#([^\s#<>|]{1,80})")
 
 
 class Arguments(enum.Enum):
@@ -50,6 +58,7 @@ class Arguments(enum.Enum):
     KEY_ACTION = "key action"  # set (nothing), status or remove
     SUBSCRIPTION_FILTERS = "subscription filters"  # filters, broadcast=…, only=…
     MUTE_LENGTH = "mute length"  # 2h, 30m, 1d, 1h30m, or until 18:00 (your time zone)
+    CHANNEL_OR_OFF = "channel or off"  # #channel, off, or nothing (show the current one)
 
 
 class CommandError(ValueError):
@@ -60,6 +69,14 @@ class CommandError(ValueError):
         self.message = message
         self.suggestions = tuple(suggestions)
         self.usage = usage
+
+
+@dataclass(frozen=True)
+class ChannelRef:
+    """A channel as typed: its id when Slack sent or the person typed one, else its name."""
+
+    id: str | None = None
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +96,9 @@ class Command:
     mute_until: tuple[int, int] | None = None
     # `/ops watch 123 dm`: follow in the person's direct message with the app.
     to_dm: bool = False
+    # /ops audit: the channel to choose, or ``clear`` (`off`); neither: show the current one.
+    channel: ChannelRef | None = None
+    clear: bool = False
 
     @property
     def operation_id(self) -> int:
@@ -257,6 +277,33 @@ def _length_s(word: str) -> int | None:
     return sum(int(number) * _MUTE_UNITS[unit] for number, unit in parts)
 
 
+def _channel_or_off(words: Words) -> Command:
+    if not words.arguments:
+        return Command(words.name)
+    word = words.arguments[0]
+    if len(words.arguments) == 1:
+        if word.lower() == OFF:
+            return Command(words.name, clear=True)
+        channel = _channel_ref(word)
+        if channel is not None:
+            return Command(words.name, channel=channel)
+    raise CommandError(
+        f"`/ops {words.name}` takes one channel (type # and pick it), `{OFF}`, "
+        "or nothing to see the current one.",
+        usage=words.usage,
+    )
+
+
+def _channel_ref(word: str) -> ChannelRef | None:
+    link = _CHANNEL_LINK.fullmatch(word)
+    if link is not None:
+        return ChannelRef(id=link[1])
+    if _CHANNEL_ID.fullmatch(word):
+        return ChannelRef(id=word)
+    name = _CHANNEL_NAME.fullmatch(word)
+    return None if name is None else ChannelRef(name=name[1].lower())
+
+
 _READERS: Final[Mapping[Arguments, Callable[[Words], Command]]] = {
     Arguments.NONE: _no_arguments,
     Arguments.FILTERS: _filters,
@@ -266,4 +313,5 @@ _READERS: Final[Mapping[Arguments, Callable[[Words], Command]]] = {
     Arguments.KEY_ACTION: _key_action,
     Arguments.SUBSCRIPTION_FILTERS: _subscription_filters,
     Arguments.MUTE_LENGTH: _mute_length,
+    Arguments.CHANNEL_OR_OFF: _channel_or_off,
 }

@@ -1,4 +1,5 @@
-"""Who did what: a capped Redis stream per team (cancel, relaunch, key changes).
+"""Who did what: a capped Redis stream per team (cancel, relaunch, key changes),
+and the channel the team chose for its audit lines (``/ops audit #channel``).
 
 Callers pass ids, action names and outcomes, never a secret: the entries are
 stored in clear so that an operator can read them with XRANGE.
@@ -11,6 +12,7 @@ from typing import Final
 from opsbot.store import keyspace
 from opsbot.store.codec import decoded
 from opsbot.store.connection import RedisClient
+from opsbot.store.keyspace import check_slack_id
 
 DEFAULT_MAX_ENTRIES: Final = 10_000
 
@@ -21,6 +23,8 @@ KEY_SET: Final = "key_set"
 KEY_REMOVE: Final = "key_remove"
 # /ops config changed the team's guardrails (the detail says what).
 CONFIG: Final = "config"
+# /ops audit chose or cleared the audit channel (target: the new one, detail: the old).
+AUDIT_CHANNEL: Final = "audit_channel"
 OK: Final = "ok"
 
 
@@ -60,3 +64,23 @@ class AuditLog:
             approximate=False,
         )
         return decoded(entry_id)
+
+    async def channel(self, team_id: str) -> str | None:
+        """The channel the team chose for its audit lines, or None."""
+        stored = await self._redis.get(keyspace.audit_channel(team_id))
+        return None if stored is None else decoded(stored)
+
+    async def set_channel(self, team_id: str, channel_id: str | None) -> str | None:
+        """Choose the team's audit channel (None: none); return the one it replaces.
+
+        One SET … GET (or GETDEL): two admins changing it at once each learn
+        what their change replaced, so both changes are audited where they should be.
+        """
+        key = keyspace.audit_channel(team_id)
+        previous: object
+        if channel_id is None:
+            previous = await self._redis.getdel(key)
+        else:
+            channel = check_slack_id(channel_id, "channel id")
+            previous = await self._redis.set(key, channel, get=True)
+        return decoded(previous) if isinstance(previous, str | bytes) else None

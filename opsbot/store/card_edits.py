@@ -57,10 +57,19 @@ class CardEdits:
         ts: str,
         message: Mapping[str, Any],
         at: float,
-    ) -> None:
-        """Have the card at ``ts`` show ``message`` (its ``text`` and ``blocks``)."""
+    ) -> bool:
+        """Have the card at ``ts`` show ``message`` (its ``text`` and ``blocks``).
+
+        True when the card had no edit waiting (one more waits now), False
+        when this one replaced the edit waiting.
+        """
         document = json.dumps({"ts": ts, "text": message["text"], "blocks": message["blocks"]})
-        await self._queue(keys=_keys(team_id), args=[_field(op_id, channel), document, at])
+        added = await self._queue(keys=_keys(team_id), args=[_field(op_id, channel), document, at])
+        return bool(added)
+
+    async def count(self, team_id: str) -> int:
+        """How many edits wait (one command: their contents are read only when they can go)."""
+        return int(await self._redis.zcard(keyspace.card_edits_queue(team_id)))
 
     async def waiting(self, team_id: str, count: int = BATCH) -> list[CardEdit]:
         """The edits waiting, first queued first; garbage is dropped with a log line."""

@@ -135,6 +135,11 @@ def audit(team_id: str) -> str:
     return f"{team_tag(team_id)}:audit"
 
 
+def audit_channel(team_id: str) -> str:
+    """The channel id ``/ops audit #channel`` chose for the team's audit lines; absent: none."""
+    return f"{team_tag(team_id)}:audit:channel"
+
+
 def action_lock(team_id: str, op_id: int) -> str:
     """Held for a few seconds while one cancel/relaunch of an operation runs."""
     return f"{team_tag(team_id)}:lock:action:{_operation_id(op_id)}"

@@ -35,6 +35,19 @@ _logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class Taken:
+    """What a bucket gave: ``count`` tokens, and when the next one is there (0.0: now)."""
+
+    count: int
+    ready_at: float
+
+    @property
+    def refused_until(self) -> float:
+        """0.0 when a token was taken, else when to try again."""
+        return 0.0 if self.count else self.ready_at
+
+
+@dataclass(frozen=True)
 class Rate:
     """A token bucket: ``per_s`` on average, ``burst`` at once."""
 
@@ -77,17 +90,26 @@ class ChannelPacing:
 
     async def take_post(self, team_id: str, channel: str, now: float) -> float:
         """Take a post's token for ``channel``: 0.0 when taken, else when to try again."""
-        return await self._take(keyspace.channel_bucket(team_id, channel), self.posts, now)
+        return (await self.take_posts(team_id, channel, now, 1)).refused_until
+
+    async def take_posts(self, team_id: str, channel: str, now: float, wanted: int) -> Taken:
+        """Take up to ``wanted`` post tokens for ``channel`` in one call (as many as it holds)."""
+        key = keyspace.channel_bucket(team_id, channel)
+        return await self._take(key, self.posts, now, wanted)
 
     async def post_ready_at(self, team_id: str, channel: str, now: float) -> float:
         """When ``channel`` takes a post (``now`` or earlier: at once), taking nothing."""
         key = keyspace.channel_bucket(team_id, channel)
-        ready = await self._take(key, self.posts, now, take=False)
-        return ready or now
+        taken = await self._take(key, self.posts, now, 0)
+        return taken.ready_at or now
 
     async def take_edit(self, team_id: str, now: float) -> float:
         """Take a ``chat.update`` token for the team: 0.0 when taken, else when to try again."""
-        return await self._take(keyspace.edit_bucket(team_id), self.edits, now)
+        return (await self.take_edits(team_id, now, 1)).refused_until
+
+    async def take_edits(self, team_id: str, now: float, wanted: int) -> Taken:
+        """Take up to ``wanted`` ``chat.update`` tokens for the team in one call."""
+        return await self._take(keyspace.edit_bucket(team_id), self.edits, now, wanted)
 
     async def pause_channel(self, team_id: str, channel: str, until: float) -> None:
         """Slack said 429 for ``channel``: nobody posts there before ``until``."""
@@ -116,12 +138,14 @@ class ChannelPacing:
                 return
             await asyncio.sleep(max(ready - now, 0.01))
 
-    async def _take(self, key: str, rate: Rate, now: float, *, take: bool = True) -> float:
+    async def _take(self, key: str, rate: Rate, now: float, wanted: int) -> Taken:
         answer = await self._bucket(
-            keys=[key], args=[now, rate.per_s, rate.burst, "1" if take else "0", _BUCKET_TTL_S]
+            keys=[key], args=[now, rate.per_s, rate.burst, wanted, _BUCKET_TTL_S]
         )
         try:
-            return float(decoded(answer))
+            count, ready = answer
+            taken = Taken(int(count), float(decoded(ready)))
         except (TypeError, ValueError):
             _logger.warning("ignoring a malformed answer from a rate bucket: %r", answer)
-            return 0.0
+            return Taken(wanted, 0.0)
+        return taken

@@ -185,19 +185,28 @@ return 1
 # posts is returned.
 RECORD_STEP: Final = """
 local op, old, new, at = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-if redis.call('HGET', KEYS[1], 'step') ~= old or redis.call('HEXISTS', KEYS[1], 'final') == 1 then
+-- One read for both checks, one write for the step: a step change is the
+-- watcher's most frequent write, and every command in it counts.
+local stored = redis.call('HMGET', KEYS[1], 'step', 'final')
+if stored[1] ~= old or stored[2] then
     return -1
 end
-redis.call('HSET', KEYS[1], 'step', new, 'step_at', at)
-if ARGV[6] == '' then
-    redis.call('HDEL', KEYS[1], 'eta')
-else
-    redis.call('HSET', KEYS[1], 'eta', ARGV[6])
+local fields = {'step', new, 'step_at', at}
+if ARGV[6] ~= '' then
+    table.insert(fields, 'eta')
+    table.insert(fields, ARGV[6])
 end
 local kind = 'step'
 if ARGV[5] == '1' then
     kind = 'final'
-    redis.call('HSET', KEYS[1], 'final', '1')
+    table.insert(fields, 'final')
+    table.insert(fields, '1')
+end
+redis.call('HSET', KEYS[1], unpack(fields))
+if ARGV[6] == '' then
+    redis.call('HDEL', KEYS[1], 'eta')
+end
+if kind == 'final' then
     redis.call('ZREM', KEYS[3], op)
 else
     redis.call('ZADD', KEYS[3], ARGV[7], op)
@@ -274,18 +283,24 @@ return #channels
 
 # --- pacing (opsbot.store.pacing) ---------------------------------------------------
 
-# KEYS: a bucket (hash: tokens, updated, paused_until). ARGV: now, per second,
-# burst, take ('1' takes a token, '0' only looks), ttl. Returns '0' when a
-# token was there (and taken), else the time (epoch s, as a string: Lua
-# numbers come back truncated) when one will be. A paused bucket answers its
-# pause's end. Refill is counted from the latest time any caller gave, so a
-# worker whose clock lags cannot mint tokens by going back in time.
+# KEYS: a bucket (hash: tokens, updated, paused_until, kept_until). ARGV:
+# now, per second, burst, how many tokens are wanted ('0' only looks), ttl.
+# Returns {taken, ready}: the tokens taken (as many of those wanted as the
+# bucket holds), and '0' when a token is left, else the time (epoch s, as a
+# string: Lua numbers come back truncated) when the next one will be. A
+# paused bucket gives nothing and answers its pause's end. Refill is counted
+# from the latest time any caller gave, so a worker whose clock lags cannot
+# mint tokens by going back in time. The key's expiry is pushed back only
+# when less than half of it is left (`kept_until`), not at every take: a
+# bucket is taken from at every post, and an EXPIRE each time would be a
+# third of its cost.
 RATE_BUCKET: Final = """
 local now, rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'updated', 'paused_until')
+local wanted, ttl = tonumber(ARGV[4]), tonumber(ARGV[5])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'updated', 'paused_until', 'kept_until')
 local paused = tonumber(state[3]) or 0
 if paused > now then
-    return tostring(paused)
+    return {0, tostring(paused)}
 end
 local tokens = tonumber(state[1]) or burst
 local updated = tonumber(state[2]) or now
@@ -293,14 +308,27 @@ if now > updated then
     tokens = math.min(burst, tokens + (now - updated) * rate)
     updated = now
 end
-if tokens < 1 then
-    return tostring(updated + (1 - tokens) / rate)
+local taken = 0
+if tokens >= 1 then
+    taken = math.min(wanted, math.floor(tokens))
 end
-if ARGV[4] == '1' then
-    redis.call('HSET', KEYS[1], 'tokens', tostring(tokens - 1), 'updated', tostring(updated))
-    redis.call('EXPIRE', KEYS[1], ARGV[5])
+if taken > 0 then
+    tokens = tokens - taken
+    local fields = {'tokens', tostring(tokens), 'updated', tostring(updated)}
+    local renew = (tonumber(state[4]) or 0) - now < ttl / 2
+    if renew then
+        table.insert(fields, 'kept_until')
+        table.insert(fields, tostring(now + ttl))
+    end
+    redis.call('HSET', KEYS[1], unpack(fields))
+    if renew then
+        redis.call('EXPIRE', KEYS[1], ttl)
+    end
 end
-return '0'
+if tokens >= 1 then
+    return {taken, '0'}
+end
+return {taken, tostring(updated + (1 - tokens) / rate)}
 """
 
 # KEYS: a bucket. ARGV: until (epoch s). Slack answered 429: the bucket gives
@@ -319,11 +347,10 @@ return 1
 
 # KEYS: card_edits, card_edits_queue. ARGV: field (op:channel), JSON, at.
 # The newest edit of a card replaces the one waiting; it keeps the waiting
-# one's place in line.
+# one's place in line. Returns 1 when the card had no edit waiting, else 0.
 QUEUE_CARD_EDIT: Final = """
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('ZADD', KEYS[2], 'NX', ARGV[3], ARGV[1])
-return 1
+return redis.call('ZADD', KEYS[2], 'NX', ARGV[3], ARGV[1])
 """
 
 # KEYS: card_edits, card_edits_queue. ARGV: field, the JSON edited. The edit
@@ -364,15 +391,23 @@ local now = tonumber(ARGV[1])
 local lease_end = now + tonumber(ARGV[2])
 local wanted = #ARGV - 2
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, wanted)
-local claimed = {}
+if #due == 0 then
+    return {}
+end
+-- One command of each kind for all the teams claimed, not three per team.
+local scores, tokens, claimed = {}, {}, {}
 for i, team in ipairs(due) do
     local token = ARGV[2 + i]
-    redis.call('ZADD', KEYS[1], lease_end, team)
-    redis.call('HSET', KEYS[2], team, token)
-    redis.call('HDEL', KEYS[3], team)
+    table.insert(scores, lease_end)
+    table.insert(scores, team)
+    table.insert(tokens, team)
+    table.insert(tokens, token)
     claimed[#claimed + 1] = team
     claimed[#claimed + 1] = token
 end
+redis.call('ZADD', KEYS[1], unpack(scores))
+redis.call('HSET', KEYS[2], unpack(tokens))
+redis.call('HDEL', KEYS[3], unpack(due))
 return claimed
 """
 

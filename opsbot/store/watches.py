@@ -121,10 +121,15 @@ class PolledState:
 
 @dataclass(frozen=True)
 class PollView:
-    """A team's polled watches (operation id → next full read due) and expired ones."""
+    """A team's polled watches (operation id → next full read due) and expired ones.
+
+    ``quiet_until``: no watch of the team expires before then (as far as the
+    view looked ahead; None when it did not look at expiries).
+    """
 
     scheduled: dict[int, float]
     expired: list[int]
+    quiet_until: float | None = None
 
 
 @dataclass(frozen=True)
@@ -341,22 +346,33 @@ class WatchStore:
             if step is not None
         }
 
-    async def poll_view(self, team_id: str, now: dt.datetime) -> PollView:
+    async def poll_view(
+        self, team_id: str, now: dt.datetime, *, expiries_ahead_s: float | None = 0.0
+    ) -> PollView:
         """The team's polled watches with their due times, and those expired: one round trip.
 
         Two plain commands on the team's slot, pipelined (a cluster pipeline
-        takes them, the keys sharing the team's hash tag).
+        takes them, the keys sharing the team's hash tag). The expiries are
+        read ``expiries_ahead_s`` ahead of ``now``, to learn until when none
+        expires (``quiet_until``); with None they are not read at all (the
+        caller knows none is due), and the view is one command.
         """
         schedule, expiries = keyspace.watches(team_id), keyspace.watch_expiries(team_id)
+        at = aware(now).timestamp()
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.zrange(schedule, 0, -1, withscores=True)
-            pipe.zrangebyscore(expiries, "-inf", aware(now).timestamp())
-            scored, ended = await pipe.execute()
-        scheduled = _scored_ids(scored, schedule)
+            if expiries_ahead_s is not None:
+                pipe.zrangebyscore(expiries, "-inf", at + expiries_ahead_s, withscores=True)
+            replies = await pipe.execute()
+        scheduled = _scored_ids(replies[0], schedule)
+        if expiries_ahead_s is None:
+            return PollView(scheduled, [])
+        ending = _scored_ids(replies[1], expiries)
         # One whose final step is recorded is no longer polled: it ends with
         # its final posts, not with an expiry note.
-        expired = [op_id for op_id in op_ids(ended, expiries) if op_id in scheduled]
-        return PollView(scheduled, expired)
+        expired = [op_id for op_id, ends in ending.items() if ends <= at and op_id in scheduled]
+        later = [ends for ends in ending.values() if ends > at]
+        return PollView(scheduled, expired, min(later, default=at + expiries_ahead_s))
 
     async def remove_card(self, team_id: str, op_id: int, channel: str) -> bool:
         """Stop watching in ``channel``; the watch ends with its last card.

@@ -81,24 +81,24 @@ def render(template_name: str, **context: Any) -> Any:
 
 
 def render_message(template_name: str, **context: Any) -> Message:
-    """A message ({"text", "blocks"}) that fits Slack's limits."""
-    return limits.enforce_limits(
+    """A message ({"text", "blocks"}) that fits Slack's limits.
+
+    Fitted in place: the object was just parsed from the template's output,
+    and nobody else holds it.
+    """
+    return limits.fit_in_place(
         _as_object(template_name, render(template_name, **context)), "message"
     )
 
 
 def render_modal(template_name: str, **context: Any) -> Modal:
     """A view for views.open/update that fits Slack's limits."""
-    return limits.enforce_limits(
-        _as_object(template_name, render(template_name, **context)), "modal"
-    )
+    return limits.fit_in_place(_as_object(template_name, render(template_name, **context)), "modal")
 
 
 def render_home(template_name: str, **context: Any) -> Modal:
     """A Home tab view for views.publish that fits Slack's limits."""
-    return limits.enforce_limits(
-        _as_object(template_name, render(template_name, **context)), "home"
-    )
+    return limits.fit_in_place(_as_object(template_name, render(template_name, **context)), "home")
 
 
 def render_options(template_name: str, **context: Any) -> dict[str, Any]:

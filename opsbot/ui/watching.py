@@ -9,15 +9,15 @@ starts or stops a watch.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Final, TypeVar
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from opsbot.api.operation import DONE, Operation, can_relaunch
 from opsbot.clock import utc_now
 from opsbot.ui import humanize, limits
 from opsbot.ui.common import error_message, notice_message
 from opsbot.ui.echo import filters_text
-from opsbot.ui.render import Message, render_message
+from opsbot.ui.render import Message, render, render_message
 from opsbot.ui.views import SubscriptionView, WatchOutcome, WatchView, watchers_of
 
 if TYPE_CHECKING:
@@ -159,18 +159,15 @@ def watches_message(
         WatchView.of(watch, now, channel=channel)
         for watch in sorted(watches, key=lambda watch: watch.op_id)
     ]
-    shown = rows[:WATCHES_SHOWN]
-    return render_message(
-        "watches.j2",
-        total=len(rows),
-        sections=_batched(shown, LIST_ROWS_PER_SECTION),
-        more=len(rows) - len(shown),
-        paused=paused,
-        muted_until=humanize.timestamp(dt.datetime.fromtimestamp(muted[0], dt.UTC))
+    context = {
+        "total": len(rows),
+        "paused": paused,
+        "muted_until": humanize.timestamp(dt.datetime.fromtimestamp(muted[0], dt.UTC))
         if muted
         else None,
-        muted_by=humanize.slack_user_id(muted[1]) if muted else None,
-    )
+        "muted_by": humanize.slack_user_id(muted[1]) if muted else None,
+    }
+    return _listing("watches.j2", rows, WATCHES_SHOWN, context)
 
 
 def subscribed_message(subscription: Subscription) -> Message:
@@ -213,13 +210,7 @@ def subscriptions_message(
         SubscriptionView.of(subscription, moment)
         for subscription in sorted(subscriptions, key=lambda subscription: subscription.number)
     ]
-    shown = rows[:SUBSCRIPTIONS_SHOWN]
-    return render_message(
-        "subscriptions.j2",
-        total=len(rows),
-        sections=_batched(shown, LIST_ROWS_PER_SECTION),
-        more=len(rows) - len(shown),
-    )
+    return _listing("subscriptions.j2", rows, SUBSCRIPTIONS_SHOWN, {"total": len(rows)})
 
 
 def unsubscribe_message(number: int, *, removed: bool) -> Message:
@@ -231,6 +222,51 @@ def unsubscribe_message(number: int, *, removed: bool) -> Message:
         f"This channel has no subscription number {number}.",
         hint="`/ops subscriptions` lists this channel's subscriptions with their numbers.",
     )
+
+
+def _listing(
+    template_name: str, rows: Sequence[_Row], at_most: int, context: dict[str, Any]
+) -> Message:
+    """``rows`` drawn a few to a section, as many as fit in one message, and how many more."""
+
+    def draw(shown: int) -> Any:
+        return render(
+            template_name,
+            sections=_batched(rows[:shown], LIST_ROWS_PER_SECTION),
+            more=len(rows) - shown,
+            **context,
+        )
+
+    shown = _as_many_as_fit(min(at_most, len(rows)), draw)
+    return render_message(
+        template_name,
+        sections=_batched(rows[:shown], LIST_ROWS_PER_SECTION),
+        more=len(rows) - shown,
+        **context,
+    )
+
+
+def _as_many_as_fit(most: int, draw: Callable[[int], Any]) -> int:
+    """The most rows (up to ``most``) whose drawing keeps under Slack's block text limit.
+
+    The blocks allow ``most``; long rows (an API's long labels) may need
+    fewer, or Slack refuses the message (msg_blocks_too_long). Bisected:
+    the text grows with the rows.
+    """
+    if _fits(draw(most)):
+        return most
+    fits, too_many = 0, most
+    while too_many - fits > 1:
+        middle = (fits + too_many) // 2
+        if _fits(draw(middle)):
+            fits = middle
+        else:
+            too_many = middle
+    return fits
+
+
+def _fits(drawn: Any) -> bool:
+    return limits.blocks_text_length(drawn.get("blocks")) <= limits.MESSAGE_BLOCKS_TEXT
 
 
 def _batched(rows: Sequence[_Row], size: int) -> list[list[_Row]]:

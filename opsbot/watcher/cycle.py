@@ -137,7 +137,9 @@ async def run_team_cycle(
     result.key = key
     team = _Pass(team_id, key, now, memory, result)
     try:
-        view = await deps.watches.poll_view(team_id, moment(now))
+        ahead = memory.expiries.look_ahead(team_id, now)
+        view = await deps.watches.poll_view(team_id, moment(now), expiries_ahead_s=ahead)
+        memory.expiries.read(team_id, view.quiet_until)
         _end_expired(deps, view, result)
         await _poll(deps, team, view.scheduled, result)
         has_subscriptions = await _follow_subscriptions(deps, team, result)

@@ -178,9 +178,36 @@ def _kept(known: dict[int, _Value], op_ids: Iterable[int]) -> dict[int, _Value]:
     return {op_id: value for op_id, value in known.items() if op_id in watched}
 
 
+class QuietExpiries:
+    """Per team: until when none of its watches expires, as last read.
+
+    A team pass reads its watches' expiries only once that moment has come:
+    watches last days, and reading the expiries at every pass was one Redis
+    command a pass for nothing. The look-ahead (:data:`EXPIRIES_AHEAD_S`)
+    bounds how long a watch added meanwhile with an earlier end could wait
+    for its farewell; watches are added for whole days, so none does.
+    """
+
+    def __init__(self) -> None:
+        self._until: dict[str, float] = {}
+
+    def look_ahead(self, team_id: str, now: float) -> float | None:
+        """How far ahead to read the team's expiries now; None: no need to read them."""
+        return None if now < self._until.get(team_id, now) else EXPIRIES_AHEAD_S
+
+    def read(self, team_id: str, quiet_until: float | None) -> None:
+        if quiet_until is not None:
+            self._until[team_id] = quiet_until
+
+
+# How far ahead a team pass reads its watches' expiries.
+EXPIRIES_AHEAD_S: Final = 300.0
+
+
 class WorkerMemory:
     def __init__(self, errors: Repeats | None = None) -> None:
         self.changes = ChangesSince()
+        self.expiries = QuietExpiries()
         self.seen = SeenSteps()
         self.backoff = TeamBackoff()
         self.unreadable = UnreadableOperations()

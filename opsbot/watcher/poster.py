@@ -67,6 +67,7 @@ from opsbot.api.operation import CANCEL, DONE, ERROR, SUPPORT, Operation
 from opsbot.clock import moment
 from opsbot.logs import Repeats, log_text
 from opsbot.store.bursts import Bursts, Summary
+from opsbot.store.card_edits import BATCH as EDITS_PER_PASS
 from opsbot.store.card_edits import SUMMARY_EDIT, CardEdit, CardEdits
 from opsbot.store.mutes import NOT_MUTED, MutedChannels, Mutes
 from opsbot.store.outbox import Outbox, Post, PostKind
@@ -113,6 +114,18 @@ class DeliveryResult:
 
     def wait_until(self, when: float) -> None:
         self.retry_at = when if self.retry_at is None else min(self.retry_at, when)
+
+
+@dataclass(frozen=True)
+class FromCycle:
+    """What the team's poll cycle learnt that its delivery uses."""
+
+    # Operations as polled now, for the final replies (errortype, last_error).
+    polled: Mapping[int, Operation] = field(default_factory=dict)
+    # Watches to end, with the farewell each card's thread gets.
+    farewells: Mapping[int, str] = field(default_factory=dict)
+    # Watches read just now (those that changed step): not read again.
+    watches: Mapping[int, Watch] = field(default_factory=dict)
 
 
 class _Stop(Exception):
@@ -170,15 +183,15 @@ class Poster:
         self,
         team_id: str,
         now: float,
+        cycle: FromCycle,
         *,
-        polled: Mapping[int, Operation],
-        farewells: Mapping[int, str],
         lookup: OperationLookup | None,
         holding: StillHolding,
     ) -> DeliveryResult:
         """One pass over the team's outbox, then its card edits (see the module doc)."""
+        polled, farewells = cycle.polled, cycle.farewells
         posts = await self._pending_with_farewells(team_id, farewells, now)
-        edits = await self.card_edits.waiting(team_id)
+        edits = await self.card_edits.count(team_id)
         muted = await self.mutes.channels(team_id, now) if self.mutes else NOT_MUTED
         if not posts and not edits and not muted.ended:
             # A mute's end brings its summary: the team must come back then.
@@ -186,7 +199,9 @@ class Poster:
         client = await self.clients.for_team(team_id)
         if client is None:
             return DeliveryResult(retry_at=now + NO_CLIENT_RETRY_S)
-        watches = await self.watches.get_many(team_id, {post.op_id for post in posts})
+        known, wanted = cycle.watches, {post.op_id for post in posts}
+        watches = {op_id: watch for op_id, watch in known.items() if op_id in wanted}
+        watches.update(await self.watches.get_many(team_id, wanted - set(known)))
         operations = await _operations_for(posts, watches, polled, lookup)
         team_pass = _TeamPass(
             self, client, team_id, now, posts, watches, operations, holding, muted
@@ -242,6 +257,16 @@ class _TeamPass:
     muted: MutedChannels
     result: DeliveryResult = field(default_factory=DeliveryResult)
     gone: set[str] = field(default_factory=set)
+    # Post tokens taken from each channel's bucket and not yet used.
+    tokens: Counter[str] = field(default_factory=Counter)
+    # Deliveries left per channel: how many tokens to ask its bucket for at once.
+    left: Counter[str] = field(default_factory=Counter)
+    # How many card edits wait in Redis (those of earlier passes, and those
+    # queued in this one, counted once per card at most): while none does, an
+    # edit is made at once, with no queue.
+    edits_waiting: int = 0
+    # A 429 (or a refused token) met by an edit made at once: no more edits this pass.
+    edits_stopped: bool = False
     # Posts still in the outbox, per operation.
     pending: Counter[int] = field(init=False)
     at: dt.datetime = field(init=False)
@@ -253,7 +278,9 @@ class _TeamPass:
         self.at = moment(self.now)
         self.whole_outbox = len(self.posts) < self.poster.page
 
-    async def run(self, edits: Sequence[CardEdit]) -> DeliveryResult:
+    async def run(self, edits: int) -> DeliveryResult:
+        """Deliver the posts, then make as many of the ``edits`` waiting as the pace allows."""
+        self.edits_waiting = edits
         if self.muted.next_end is not None:
             self.result.wait_until(self.muted.next_end)
         try:
@@ -261,7 +288,7 @@ class _TeamPass:
                 await self._end_mute(channel)
             for deliveries in channel_queues(self.posts).values():
                 await self._channel(deliveries)
-            await self._edit_cards(edits)
+            await self._edit_cards()
         except _Stop as stop:
             self.result.wait_until(stop.retry_at)
             return self.result
@@ -280,7 +307,8 @@ class _TeamPass:
         except _ChannelGone:
             self.gone.add(deliveries[0].channel)
             told = frozenset()
-        for delivery in deliveries:
+        for index, delivery in enumerate(deliveries):
+            self.left[delivery.channel] = len(deliveries) - index
             try:
                 await self._deliver(delivery, told=delivery.op_id in told, quiet=quiet)
             except _Wait as wait:
@@ -307,14 +335,8 @@ class _TeamPass:
         """Post the summary, the channel's first message of the pass, or have it edited."""
         message = burst_summary_message(summary)
         if summary.ts:
-            await self.poster.card_edits.queue(
-                self.team_id,
-                op_id=SUMMARY_EDIT,
-                channel=summary.channel,
-                ts=summary.ts,
-                message=message,
-                at=summary.since,
-            )
+            edit = _edit(SUMMARY_EDIT, summary.channel, summary.ts, message)
+            await self._queue_edit(edit, at=summary.since)
             return
         summary.ts = await self._post(summary.channel, message, None)
         await self._bursts().posted(self.team_id, summary.channel, summary.ts)
@@ -397,7 +419,7 @@ class _TeamPass:
         )
         if quiet and delivery.kind is PostKind.FINAL:
             await self._note_quietly(watch, delivery)
-        await self._queue_card_edit(watch, card)
+        await self._show_step(watch, card)
         if ends:
             # Before the outbox entries go: a crash in between finds no watch
             # for them and drops them, instead of posting twice.
@@ -446,26 +468,61 @@ class _TeamPass:
         self.watches[watch.op_id] = watch = replace(watch, cards=cards)
         return watch, posted
 
-    async def _queue_card_edit(self, watch: Watch, card: Card) -> None:
-        """Have the card show the current step, at Slack's edit pace (the newest edit wins)."""
-        message = watch_card_message(watch, now=self.at, channel=card.channel)
-        await self.poster.card_edits.queue(
-            self.team_id,
-            op_id=watch.op_id,
-            channel=card.channel,
-            ts=card.ts,
-            message=message,
-            at=self.now,
-        )
+    async def _show_step(self, watch: Watch, card: Card) -> None:
+        """Have the card show the current step, at Slack's edit pace (the newest edit wins).
 
-    async def _edit_cards(self, waiting: Sequence[CardEdit]) -> None:
-        """Make the card edits waiting (those queued in this pass too) while tokens last."""
-        edits = await self.poster.card_edits.waiting(self.team_id) if self.posts else waiting
-        for edit in edits:
+        While no edit of the team waits, the card is edited at once if the
+        team's edit bucket has a token: queuing it and taking it off again
+        would cost Redis seven commands more per step change. Otherwise it
+        joins the queue, and so do the pass's later edits, so that no edit
+        overtakes an older one of the same card.
+        """
+        message = watch_card_message(watch, now=self.at, channel=card.channel)
+        edit = _edit(watch.op_id, card.channel, card.ts, message)
+        if not self.edits_waiting:
             ready = await self.poster.pacing.take_edit(self.team_id, self.poster.clock())
-            if ready:
-                self.result.wait_until(ready)
+            if not ready and await self._edit_now(edit):
                 return
+        await self._queue_edit(edit, at=self.now)
+
+    async def _edit_now(self, edit: CardEdit) -> bool:
+        """Edit the card in the middle of a delivery: False when the edit is to be queued.
+
+        A refusal that stops the team's edits (a 429, the token refused) is
+        kept for the end of the pass: the delivery's post is out, and its
+        outbox entries must go before anything stops.
+        """
+        try:
+            return await self._edit_card(edit)
+        except _Stop as stop:
+            self.result.wait_until(stop.retry_at)
+            self.edits_stopped = True
+            return False
+
+    async def _queue_edit(self, edit: CardEdit, *, at: float) -> None:
+        message = {"text": edit.text, "blocks": edit.blocks}
+        added = await self.poster.card_edits.queue(
+            self.team_id, op_id=edit.op_id, channel=edit.channel, ts=edit.ts, message=message, at=at
+        )
+        self.edits_waiting += int(added)
+
+    async def _edit_cards(self) -> None:
+        """Make the card edits waiting (those queued in this pass too) while tokens last.
+
+        The tokens are taken first, in one call, and only as many edits are
+        read as were given: a queue of a hundred cards at Tier 3's pace would
+        otherwise be read and decoded whole at every pass, for one edit.
+        """
+        if self.edits_stopped or not self.edits_waiting:
+            return
+        wanted = min(self.edits_waiting, EDITS_PER_PASS)
+        taken = await self.poster.pacing.take_edits(self.team_id, self.poster.clock(), wanted)
+        if taken.count < self.edits_waiting:
+            # More wait for the pace (or past this pass's share).
+            self.result.wait_until(taken.ready_at or self.now + BACKLOG_DELAY_S)
+        if not taken.count:
+            return
+        for edit in await self.poster.card_edits.waiting(self.team_id, taken.count):
             if await self._edit_card(edit):
                 await self.poster.card_edits.done(self.team_id, edit)
 
@@ -525,9 +582,7 @@ class _TeamPass:
         broadcast: bool = False,
     ) -> str:
         """chat.postMessage for ``delivery`` once its channel has a token; returns the ts."""
-        ready = await self.poster.pacing.take_post(self.team_id, channel, self.poster.clock())
-        if ready:
-            raise _Wait(ready)
+        await self._take_token(channel)
         if not await self.holding():
             log.warning("team %s: lease lost, its outbox is the new holder's", self.team_id)
             raise _Stop(self.now + BACKLOG_DELAY_S)
@@ -564,6 +619,23 @@ class _TeamPass:
             raise _Wait(self.now + RETRY_LATER_S) from None
         self.result.posts += 1
         return str(answer.get("ts", ""))
+
+    async def _take_token(self, channel: str) -> None:
+        """A post token for ``channel``, or :class:`_Wait` until its bucket has one.
+
+        Tokens are asked for the channel's deliveries left, in one call: the
+        bucket gives as many as it holds (its burst at most), and those not
+        used by the end of the pass are simply not used.
+        """
+        if not self.tokens[channel]:
+            wanted = max(self.left[channel], 1)
+            taken = await self.poster.pacing.take_posts(
+                self.team_id, channel, self.poster.clock(), wanted
+            )
+            if not taken.count:
+                raise _Wait(taken.ready_at)
+            self.tokens[channel] = taken.count
+        self.tokens[channel] -= 1
 
     async def _refused_for_all(self, error: SlackApiError, channel: str) -> None:
         """Raise for a refusal that is about more than one message; return for the others."""
@@ -616,6 +688,11 @@ def broadcasts(card: Card, step: str) -> bool:
     """Whether the card's final reply in ``step`` goes to the channel too (its preference)."""
     preference = card.broadcast or ALWAYS
     return preference == ALWAYS or (preference == FAILURES and step in FAILURE_STEPS)
+
+
+def _edit(op_id: int, channel: str, ts: str, message: Mapping[str, Any]) -> CardEdit:
+    """A card edit not read from the queue (``stored`` is only for those that were)."""
+    return CardEdit(op_id, channel, ts, message["text"], message["blocks"], stored="")
 
 
 def _content(message: Mapping[str, Any]) -> dict[str, Any]:

@@ -56,7 +56,7 @@ from opsbot.watcher.clients import TeamClients
 from opsbot.watcher.cycle import CycleDeps, CycleResult, fetch_operations, run_team_cycle
 from opsbot.watcher.intervals import PollPolicy
 from opsbot.watcher.memory import WorkerMemory
-from opsbot.watcher.poster import DeliveryResult, Poster
+from opsbot.watcher.poster import DeliveryResult, FromCycle, Poster
 
 log = logging.getLogger("opsbot.watcher")
 
@@ -111,6 +111,41 @@ class CycleReport(TeamReport):
             f"changes={self.changes} posts={self.posts} "
             f"cpu={self.cpu_s:.3f}s duration={self.duration_s:.3f}s"
         )
+
+
+class HeldLease:
+    """A team's lease during its pass, and when Redis last said it was ours.
+
+    The poster asks before each Slack message whether the lease is still
+    held. Redis is asked only when its last answer (the claim, or a renewal)
+    is a third of a lease old, when the keeper renews it anyway: a worker
+    frozen longer than that finds its clock moved on, and asks. Asking Redis
+    before every message cost three commands a post.
+    """
+
+    def __init__(self, schedule: Schedule, lease: Lease, clock: Callable[[], float]) -> None:
+        self.lease = lease
+        self._schedule = schedule
+        self._clock = clock
+        self._confirmed_at = lease.expires_at - schedule.lease_s
+        self._lost = False
+
+    async def confirm(self) -> bool:
+        """Still ours? Renewed on the way when Redis is asked."""
+        if self._lost:
+            return False
+        if self._clock() - self._confirmed_at < self._schedule.lease_s / 3:
+            return True
+        return await self.renew()
+
+    async def renew(self) -> bool:
+        """Push the lease's end on; False (for good) once it was taken over."""
+        now = self._clock()
+        if self._lost or not await self._schedule.extend(self.lease, now):
+            self._lost = True
+            return False
+        self._confirmed_at = max(self._confirmed_at, now)
+        return True
 
 
 class Worker:
@@ -187,11 +222,12 @@ class Worker:
 
     async def _team_pass(self, lease: Lease, now: float) -> TeamReport:
         """Cycle and deliver for one claimed team, then release it with its next due time."""
-        keeper = asyncio.create_task(self._keep(lease))
+        held = HeldLease(self._schedule, lease, self._clock)
+        keeper = asyncio.create_task(self._keep(held))
         next_due: float | None = now + FAILED_PASS_RETRY_S
         report = TeamReport()
         try:
-            cycle, delivery = await self._cycle_and_deliver(lease, now)
+            cycle, delivery = await self._cycle_and_deliver(held, now)
             next_due = _earliest(cycle.next_due, delivery.retry_at)
             report = TeamReport(
                 cycle.operations, cycle.read_in_full, cycle.api_calls, cycle.changes, delivery.posts
@@ -225,12 +261,15 @@ class Worker:
         return report
 
     async def _cycle_and_deliver(
-        self, lease: Lease, now: float
+        self, held: HeldLease, now: float
     ) -> tuple[CycleResult, DeliveryResult]:
+        lease = held.lease
         cycle = await run_team_cycle(self._deps, lease.team_id, now, self._memory)
+        # Read once for the Home tabs and the poster alike.
+        changed = await self._deps.watches.get_many(lease.team_id, cycle.changed)
         if self._homes is not None:
             # Before delivery: a final post ends its watch, and with it who watched.
-            await self._homes.mark_safely(lease.team_id, cycle.changed, now)
+            await self._homes.mark_safely(lease.team_id, changed.values(), now)
         lookup = (
             None
             if cycle.key is None
@@ -239,20 +278,15 @@ class Worker:
         delivery = await self._poster.deliver(
             lease.team_id,
             now,
-            polled=cycle.polled,
-            farewells=cycle.farewells,
+            FromCycle(cycle.polled, cycle.farewells, changed),
             lookup=lookup,
-            holding=functools.partial(self._holding, lease),
+            holding=held.confirm,
         )
         if self._homes is not None:
             await self._homes.refresh_safely(lease.team_id, now)
         return cycle, delivery
 
-    async def _holding(self, lease: Lease) -> bool:
-        """Still ours? Checked before each Slack message, and renewed on the way."""
-        return await self._schedule.extend(lease, self._clock())
-
-    async def _keep(self, lease: Lease) -> None:
+    async def _keep(self, held: HeldLease) -> None:
         """Renew the lease while the team's pass runs.
 
         A lost lease (this worker was frozen longer than the lease) is not
@@ -263,8 +297,8 @@ class Worker:
         while True:
             await asyncio.sleep(self._schedule.lease_s / 3)
             try:
-                if not await self._schedule.extend(lease, self._clock()):
-                    log.warning("team %s: lease lost mid-pass", lease.team_id)
+                if not await held.renew():
+                    log.warning("team %s: lease lost mid-pass", held.lease.team_id)
                     return
             except RedisError:
                 continue  # the pass meets the same outage and fails on its own

@@ -15,6 +15,8 @@ Multilingual Plane counts twice, so a text that passes here passes Slack.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
@@ -51,6 +53,17 @@ MODAL_TEXT: Final = 24
 PRIVATE_METADATA: Final = 3000
 ID: Final = 255
 
+# The multi-select menus: "max_selected_items ... Minimum number is 1."
+# (docs.slack.dev/reference/block-kit/block-elements/multi-select-menu-element)
+MULTI_SELECTS: Final = frozenset(
+    {
+        "multi_static_select",
+        "multi_external_select",
+        "multi_users_select",
+        "multi_conversations_select",
+        "multi_channels_select",
+    }
+)
 _PLACEHOLDER_ONLY: Final = frozenset(
     {
         "external_select",
@@ -61,14 +74,18 @@ _PLACEHOLDER_ONLY: Final = frozenset(
         "multi_conversations_select",
         "channels_select",
         "multi_channels_select",
-        "datepicker",
-        "timepicker",
         "datetimepicker",
         "number_input",
         "email_text_input",
         "url_text_input",
     }
 )
+# datepicker: "initial_date ... should be in the format YYYY-MM-DD";
+# timepicker: "initial_time ... in the format HH:mm" (24-hour, leading zeros).
+# (docs.slack.dev/reference/block-kit/block-elements/date-picker-element,
+# .../time-picker-element)
+_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TIME: Final = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 
 
 @dataclass(frozen=True)
@@ -144,6 +161,9 @@ Checker = Callable[["_Check", dict[str, Any], str], None]
 class _Check:
     problems: list[Problem] = field(default_factory=list)
     block_ids: set[str] = field(default_factory=set)
+    # focus_on_load: "Only one element can be set to true" in a view (the
+    # same is held of a message: the reading that cannot be refused).
+    focused: bool = False
 
     def add(self, pointer: str, message: str) -> None:
         self.problems.append(Problem(pointer, message))
@@ -241,6 +261,7 @@ class _Check:
             self.add(pointer, "must provide an object")
             return
         self.action_id(element, pointer, action_ids)
+        self.focus(element, pointer)
         kind = str(element.get("type"))
         checker = _ELEMENTS.get(kind)
         if checker is not None:
@@ -249,10 +270,28 @@ class _Check:
             self.optional_text(
                 element.get("placeholder"), f"{pointer}/placeholder", PLACEHOLDER, plain=True
             )
-            if "initial_option" in element:  # an external select's, given whole
-                self.option(element["initial_option"], f"{pointer}/initial_option", plain=True)
+            self.given_options(element, pointer)
         else:
             self.add(f"{pointer}/type", f"unsupported type: {kind}")
+        if kind in MULTI_SELECTS:
+            _max_selected_items(self, element, pointer)
+
+    def focus(self, element: dict[str, Any], pointer: str) -> None:
+        if element.get("focus_on_load") is not True:
+            return
+        if self.focused:
+            self.add(f"{pointer}/focus_on_load", "only one element can be set to focus on load")
+        self.focused = True
+
+    def given_options(self, element: dict[str, Any], pointer: str) -> None:
+        """An external select's initial option(s), given whole: each held to the option rules."""
+        if "initial_option" in element:
+            self.option(element["initial_option"], f"{pointer}/initial_option", plain=True)
+        if "initial_options" in element:
+            at = f"{pointer}/initial_options"
+            given = self.count(element["initial_options"], SELECT_OPTIONS, at)
+            for index, option in enumerate(given):
+                self.option(option, f"{at}/{index}", plain=True)
 
     def action_id(self, element: dict[str, Any], pointer: str, seen: set[str]) -> None:
         action_id = element.get("action_id")
@@ -428,6 +467,43 @@ def _overflow(check: _Check, element: dict[str, Any], pointer: str) -> None:
 def _choices(check: _Check, element: dict[str, Any], pointer: str) -> None:
     check.options(element.get("options"), f"{pointer}/options", CHOICE_OPTIONS, plain=False)
     check.confirm(element.get("confirm"), f"{pointer}/confirm")
+    _initial_options(check, element, pointer)
+
+
+def _datepicker(check: _Check, element: dict[str, Any], pointer: str) -> None:
+    check.optional_text(
+        element.get("placeholder"), f"{pointer}/placeholder", PLACEHOLDER, plain=True
+    )
+    initial = element.get("initial_date")
+    if initial is not None and not _is_date(initial):
+        check.add(f"{pointer}/initial_date", "must be a date in the format YYYY-MM-DD")
+    check.confirm(element.get("confirm"), f"{pointer}/confirm")
+
+
+def _timepicker(check: _Check, element: dict[str, Any], pointer: str) -> None:
+    check.optional_text(
+        element.get("placeholder"), f"{pointer}/placeholder", PLACEHOLDER, plain=True
+    )
+    initial = element.get("initial_time")
+    if initial is not None and not (isinstance(initial, str) and _TIME.fullmatch(initial)):
+        check.add(f"{pointer}/initial_time", "must be a time in the format HH:mm")
+    check.confirm(element.get("confirm"), f"{pointer}/confirm")
+
+
+def _is_date(value: Any) -> bool:
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
+        return False
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False  # 2026-02-30: the shape of a date, but none
+    return True
+
+
+def _max_selected_items(check: _Check, element: dict[str, Any], pointer: str) -> None:
+    most = element.get("max_selected_items")
+    if most is not None and (isinstance(most, bool) or not isinstance(most, int) or most < 1):
+        check.add(f"{pointer}/max_selected_items", "must be a whole number of at least 1")
 
 
 def _text_input(check: _Check, element: dict[str, Any], pointer: str) -> None:
@@ -470,6 +546,8 @@ _ELEMENTS: Final[dict[str, Checker]] = {
     "checkboxes": _choices,
     "plain_text_input": _text_input,
     "image": _image_element,
+    "datepicker": _datepicker,
+    "timepicker": _timepicker,
 }
 
 

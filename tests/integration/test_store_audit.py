@@ -63,3 +63,30 @@ async def test_recent_returns_at_most_count(redis: RedisClient) -> None:
     for op_id in range(4):
         await audit.record("T0123", user_id="U1", action=CANCEL, target=str(op_id))
     assert [entry.target for entry in await recent_audit(redis, "T0123", count=2)] == ["3", "2"]
+
+
+async def test_each_team_chooses_its_own_audit_channel_and_learns_what_it_replaced(
+    redis: RedisClient,
+) -> None:
+    audit = AuditLog(redis)
+    assert await audit.set_channel("T0AAA", "C0ONE") is None
+    assert await audit.set_channel("T0BBB", "C0TWO") is None
+
+    assert await audit.set_channel("T0AAA", "C0THREE") == "C0ONE"
+    assert [await audit.channel(team) for team in ("T0AAA", "T0BBB")] == ["C0THREE", "C0TWO"]
+    assert await audit.set_channel("T0AAA", None) == "C0THREE"
+    assert await audit.set_channel("T0AAA", None) is None
+    assert [await audit.channel(team) for team in ("T0AAA", "T0BBB")] == [None, "C0TWO"]
+    # In the team's keyspace, under its hash tag: deleted with the team.
+    assert await all_keys(redis, keyspace.team_pattern("T0BBB")) == [
+        keyspace.audit_channel("T0BBB")
+    ]
+
+
+@pytest.mark.parametrize("hostile", ["", "c0lower", "C0}:x", "C0 1"])
+async def test_an_audit_channel_that_is_no_channel_id_is_refused(
+    redis: RedisClient, hostile: str
+) -> None:
+    with pytest.raises(ValueError, match="channel id"):
+        await AuditLog(redis).set_channel("T0AAA", hostile)
+    assert await AuditLog(redis).channel("T0AAA") is None

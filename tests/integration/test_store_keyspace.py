@@ -68,6 +68,7 @@ async def full_round(redis: RedisClient) -> None:
             )
         )
     await AuditLog(redis).record("T0123", user_id="U0ADMIN", action="key_set")
+    await AuditLog(redis).set_channel("T0123", "C0AUDIT")
     await ActionLocks(redis).acquire("T0123", 42)
     await RedisOAuthStateStore(redis).async_issue()
     rotated = Vault(Keyring((Keyring.generate().current_key, old.current_key)))
@@ -124,6 +125,7 @@ def test_team_keys_carry_the_team_as_a_hash_tag() -> None:
         keyspace.installation("T0123"),
         keyspace.user_installation("T0123", "U0456"),
         keyspace.audit("T0123"),
+        keyspace.audit_channel("T0123"),
         keyspace.action_lock("T0123", 42),
         keyspace.watches("T0123"),
         keyspace.watch("T0123", 42),

@@ -40,6 +40,37 @@ async def test_a_channel_takes_its_burst_then_one_a_second(redis: RedisClient) -
     assert await redis.ttl(keyspace.channel_bucket(TEAM, "C0AAA")) > 0
 
 
+async def test_a_batch_of_posts_takes_what_the_bucket_holds_in_one_call(
+    redis: RedisClient,
+) -> None:
+    buckets = pacing(redis)
+
+    taken = await buckets.take_posts(TEAM, "C0AAA", T0, 5)
+    assert (taken.count, taken.ready_at) == (2, T0 + 1.0)  # the burst; the next in a second
+    nothing = await buckets.take_posts(TEAM, "C0AAA", T0 + 0.5, 5)
+    assert (nothing.count, nothing.ready_at) == (0, T0 + 1.0)
+    one = await buckets.take_posts(TEAM, "C0AAA", T0 + 1.5, 5)
+    assert (one.count, one.ready_at) == (1, T0 + 2.0)
+    await buckets.pause_channel(TEAM, "C0AAA", T0 + 30)
+    paused = await buckets.take_posts(TEAM, "C0AAA", T0 + 3.0, 5)
+    assert (paused.count, paused.ready_at) == (0, T0 + 30)
+
+
+async def test_a_bucket_taken_from_often_keeps_its_expiry_without_renewing_it_each_time(
+    redis: RedisClient,
+) -> None:
+    buckets = pacing(redis)
+    key = keyspace.channel_bucket(TEAM, "C0AAA")
+    await buckets.take_post(TEAM, "C0AAA", T0)
+    await redis.expire(key, 1000)  # as if set long ago
+
+    await buckets.take_post(TEAM, "C0AAA", T0 + 1.0)
+    assert await redis.ttl(key) <= 1000  # a day ahead still: not pushed back at this take
+    await redis.hset(key, "kept_until", str(T0))  # half a day later by the bucket's clock
+    await buckets.take_post(TEAM, "C0AAA", T0 + 2.0)
+    assert await redis.ttl(key) > 1000
+
+
 async def test_two_workers_share_one_bucket_per_channel(redis: RedisClient) -> None:
     one, other = pacing(redis), pacing(redis)
 

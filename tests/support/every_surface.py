@@ -229,7 +229,16 @@ def _bursts() -> list[dict[str, Any]]:
 
 
 def _audit() -> list[dict[str, Any]]:
-    return [audit.audit_message(user_id=USER, action="cancel", target="123", outcome="ok", at=NOW)]
+    return [
+        audit.audit_message(user_id=USER, action="cancel", target="123", outcome="ok", at=NOW),
+        # /ops audit: none set, the team's, OPSBOT_AUDIT_CHANNEL's, chosen, cleared.
+        audit.audit_channel_message(None),
+        audit.audit_channel_message(CHANNEL),
+        audit.audit_channel_message(CHANNEL, from_setting=True),
+        audit.audit_channel_message(CHANNEL, change="set", previous="C0OLD"),
+        audit.audit_channel_message(None, change="cleared", previous=CHANNEL),
+        audit.audit_channel_message(CHANNEL, from_setting=True, change="cleared", previous="C0OLD"),
+    ]
 
 
 def _home() -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ Production code has no use for these, so they live here and take the client
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,28 @@ async def server_info(redis: RedisClient, section: str, *, serving: str) -> dict
         info: dict[str, Any] = await redis.info(section, target_nodes=node)
         return info
     return await redis.info(section)
+
+
+async def primaries_info(redis: RedisClient, section: str) -> list[dict[str, Any]]:
+    """INFO ``section`` of every primary (the one primary outside a cluster)."""
+    if isinstance(redis, RedisCluster):
+        per_node: dict[str, Any] = await redis.info(section, target_nodes=RedisCluster.PRIMARIES)
+        return [info for info in per_node.values() if isinstance(info, dict)]
+    return [await redis.info(section)]
+
+
+async def commands_run(redis: RedisClient) -> Counter[str]:
+    """Commands run so far by name, summed over the primaries.
+
+    As Redis counts them (``INFO commandstats``): a script's own commands
+    count, besides its EVALSHA.
+    """
+    total: Counter[str] = Counter()
+    for info in await primaries_info(redis, "commandstats"):
+        for name, stat in info.items():
+            if name.startswith("cmdstat_"):
+                total[name.removeprefix("cmdstat_").upper()] += int(stat["calls"])
+    return total
 
 
 async def watched_count(redis: RedisClient, team_id: str) -> int:

@@ -13,6 +13,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from opsbot.config import Settings
 
@@ -39,6 +40,31 @@ def worker_env(settings: Settings, **extra: str) -> dict[str, str]:
         env["SLACK_BOT_TOKEN"] = settings.slack.bot_token
     env.update(extra)
     return env
+
+
+# Run as ``python -c PROFILED OUT -m opsbot.cli worker``: cProfile on CPU time,
+# not wall time (on a shared machine a process waits for a core, which wall
+# time would count), over the measured window only: SIGUSR1 starts it,
+# SIGUSR2 stops it and writes the statistics to OUT.
+PROFILED = """
+import cProfile, runpy, signal, sys, time
+profile = cProfile.Profile(time.process_time)
+out, module, sys.argv = sys.argv[1], sys.argv[3], [sys.argv[3], *sys.argv[4:]]
+def stop(*_):
+    profile.disable()
+    profile.dump_stats(out)
+signal.signal(signal.SIGUSR1, lambda *_: profile.enable())
+signal.signal(signal.SIGUSR2, stop)
+runpy.run_module(module, run_name="__main__", alter_sys=True)
+"""
+
+
+def profiler_args(profile_dir: Path | None, name: str) -> tuple[str, ...]:
+    """Run a worker under cProfile, writing its statistics to ``profile_dir/name.prof``
+    (``WorkerProcess``'s ``python_args``); nothing without a ``profile_dir``."""
+    if profile_dir is None:
+        return ()
+    return ("-c", PROFILED, str(profile_dir / f"{name}.prof"))
 
 
 class WorkerProcess:

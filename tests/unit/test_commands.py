@@ -19,6 +19,7 @@ from opsbot.slack.commands import parse_command
 from opsbot.slack.grammar import (
     MAX_WATCH_IDS,
     Arguments,
+    ChannelRef,
     Command,
     CommandError,
     parse_operation_id,
@@ -130,6 +131,36 @@ def test_a_word_shaped_like_an_api_key_is_never_echoed(text: str) -> None:
     for shown in (error.value.message, error.value.usage, *error.value.suggestions):
         assert pasted not in shown
     assert "looks like an API key" in error.value.message
+
+
+@pytest.mark.parametrize(
+    ("typed", "channel"),
+    [
+        # Picked from Slack's list: a link with or without the name.
+        ("<#C0AUDIT|ops-audit>", ChannelRef(id="C0AUDIT")),
+        ("<#G0PRIVATE>", ChannelRef(id="G0PRIVATE")),
+        # As Slack sends the picked link when it escapes the text for a client.
+        ("&lt;#C0AUDIT|ops-audit&gt;", ChannelRef(id="C0AUDIT")),
+        ("C0AUDIT", ChannelRef(id="C0AUDIT")),
+        # Typed without picking: only the name, looked up later.
+        ("#Ops-Audit", ChannelRef(name="ops-audit")),
+    ],
+)
+def test_audit_takes_a_channel_as_slack_sends_it(typed: str, channel: ChannelRef) -> None:
+    assert parse_command(f"audit {typed}") == Command("audit", channel=channel)
+
+
+def test_audit_alone_shows_and_off_clears() -> None:
+    assert parse_command("audit") == Command("audit")
+    assert parse_command("audit OFF") == Command("audit", clear=True)
+
+
+@pytest.mark.parametrize("typed", ["#a #b", "general", "<@U0123>", "<#D0IM>", "off now", "#"])
+def test_audit_refuses_what_is_no_channel(typed: str) -> None:
+    with pytest.raises(CommandError) as refused:
+        parse_command(f"audit {typed}")
+    assert "takes one channel" in refused.value.message
+    assert "/ops audit" in refused.value.usage
 
 
 def test_unsubscribe_needs_a_number() -> None:

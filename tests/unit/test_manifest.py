@@ -42,6 +42,8 @@ SCOPES_OF_METHOD: Final[dict[str, frozenset[str]]] = {
     "conversations_open": frozenset({"im:write"}),
     # opsbot asks for public and private channels (the Home tab's subscriptions).
     "users_conversations": frozenset({"channels:read", "groups:read"}),
+    # /ops audit #channel checks the channel, public or private.
+    "conversations_info": frozenset({"channels:read", "groups:read"}),
 }
 # Scopes that no method's own page lists, with the method whose use needs
 # them (None: always). /ops needs "commands"; chat.postMessage into a channel

@@ -13,24 +13,9 @@ from opsbot.workspace.blocks import (
     suggestion_problems,
     view_problems,
 )
+from tests.support.block_kit import mrkdwn, option, plain, section
 
 JSON = dict[str, Any]
-
-
-def plain(text: str) -> JSON:
-    return {"type": "plain_text", "text": text}
-
-
-def mrkdwn(text: str) -> JSON:
-    return {"type": "mrkdwn", "text": text}
-
-
-def option(value: str, text: str | None = None) -> JSON:
-    return {"text": plain(text or value), "value": value}
-
-
-def section(text: str = "hello") -> JSON:
-    return {"type": "section", "text": mrkdwn(text)}
 
 
 def button(action_id: str, text: str = "Go", value: str = "v") -> JSON:
@@ -343,4 +328,111 @@ def test_an_external_selects_initial_option_is_held_to_option_limits() -> None:
     assert messages(message_problems([{"type": "actions", "elements": [element]}])) == [
         "[ERROR] must be less than 76 characters"
         " [json-pointer:/blocks/0/elements/0/initial_option/text/text]"
+    ]
+
+
+def _input(element: JSON, block_id: str = "in") -> JSON:
+    return {"type": "input", "block_id": block_id, "label": plain("L"), "element": element}
+
+
+def _element_problems(element: JSON) -> list[str]:
+    """What Slack says of ``element`` in a modal's input, pointers relative to the element."""
+    pointer = "/view/blocks/0/element"
+    return [
+        problem.slack().replace(pointer, "")
+        for problem in view_problems(modal([_input({"action_id": "a", **element})]))
+    ]
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "multi_static_select",
+        "multi_external_select",
+        "multi_users_select",
+        "multi_conversations_select",
+        "multi_channels_select",
+    ],
+)
+def test_a_multi_select_lets_at_least_one_item_be_chosen(kind: str) -> None:
+    options = {"options": [option("a")]} if kind == "multi_static_select" else {}
+    for most in (1, 3):
+        assert _element_problems({"type": kind, "max_selected_items": most, **options}) == []
+    wrong: tuple[Any, ...] = (0, -1, "2", True, 1.5)
+    for not_a_count in wrong:
+        element = {"type": kind, "max_selected_items": not_a_count, **options}
+        assert _element_problems(element) == [
+            "[ERROR] must be a whole number of at least 1 [json-pointer:/max_selected_items]"
+        ]
+
+
+def test_a_multi_static_selects_initial_options_must_be_among_its_options() -> None:
+    element = {"type": "multi_static_select", "options": [option("a"), option("b")]}
+
+    assert _element_problems({**element, "initial_options": [option("b")]}) == []
+    assert _element_problems({**element, "initial_options": [option("a"), option("c")]}) == [
+        "[ERROR] must be one of the provided options [json-pointer:/initial_options/1]"
+    ]
+
+
+def test_a_multi_external_selects_initial_options_are_held_to_option_limits() -> None:
+    element = {"type": "multi_external_select", "min_query_length": 0}
+
+    assert _element_problems({**element, "initial_options": [option("a")]}) == []
+    assert _element_problems({**element, "initial_options": [option("a", "x" * 76)]}) == [
+        "[ERROR] must be less than 76 characters [json-pointer:/initial_options/0/text/text]"
+    ]
+    assert _element_problems({**element, "initial_options": option("a")}) == [
+        "[ERROR] must provide an array [json-pointer:/initial_options]"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "initial"),
+    [("checkboxes", "initial_options"), ("radio_buttons", "initial_option")],
+)
+def test_checkboxes_and_radio_buttons_start_on_their_own_options(kind: str, initial: str) -> None:
+    element = {"type": kind, "options": [option("a"), option("b")]}
+
+    def chosen(value: str) -> Any:
+        return [option(value)] if initial == "initial_options" else option(value)
+
+    assert _element_problems({**element, initial: chosen("a")}) == []
+    pointer = f"/{initial}/0" if initial == "initial_options" else f"/{initial}"
+    assert _element_problems({**element, initial: chosen("z")}) == [
+        f"[ERROR] must be one of the provided options [json-pointer:{pointer}]"
+    ]
+
+
+@pytest.mark.parametrize("date", ["2026-02-28", "2024-02-29"])
+def test_a_datepicker_starts_on_a_date_written_yyyy_mm_dd(date: str) -> None:
+    assert _element_problems({"type": "datepicker", "initial_date": date}) == []
+
+
+@pytest.mark.parametrize(
+    "date", ["2026-2-28", "28/02/2026", "2026-02-30", "2026-02-28T00:00", 20260228]
+)
+def test_a_datepicker_refuses_any_other_initial_date(date: Any) -> None:
+    assert _element_problems({"type": "datepicker", "initial_date": date}) == [
+        "[ERROR] must be a date in the format YYYY-MM-DD [json-pointer:/initial_date]"
+    ]
+
+
+def test_a_timepicker_starts_on_a_time_written_hh_mm() -> None:
+    assert _element_problems({"type": "timepicker", "initial_time": "09:05"}) == []
+    for time in ("9:05", "24:00", "09:60", "09:05:00"):
+        assert _element_problems({"type": "timepicker", "initial_time": time}) == [
+            "[ERROR] must be a time in the format HH:mm [json-pointer:/initial_time]"
+        ]
+
+
+def test_only_one_element_of_a_view_focuses_on_load() -> None:
+    focused = {"type": "plain_text_input", "focus_on_load": True}
+    one = modal([_input({**focused, "action_id": "a"}, "x"), _input({"type": "plain_text_input"})])
+    two = modal([_input({**focused, "action_id": "a"}, "x"), _input({**focused, "action_id": "b"})])
+
+    assert view_problems(one) == []
+    assert messages(view_problems(two)) == [
+        "[ERROR] only one element can be set to focus on load"
+        " [json-pointer:/view/blocks/1/element/focus_on_load]"
     ]

@@ -37,6 +37,7 @@ from tests.support.opsbot_app import (
     production_log,
     running_opsbot,
 )
+from tests.support.redis_probe import recent_audit
 from tests.support.secrets_scan import find_secrets_in_redis
 from tests.support.slack_api import FakeSlack
 from tests.support.slack_requests import (
@@ -73,10 +74,17 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
 
 @pytest.fixture
 async def opsbot(
-    fake_slack: FakeSlack, sim_server: ServedSimulator, redis_url: str
+    fake_slack: FakeSlack,
+    sim_server: ServedSimulator,
+    redis_url: str,
+    env_overrides: dict[str, str],
 ) -> AsyncIterator[RunningOpsbot]:
     env = opsbot_env(
-        slack_api_url=fake_slack.api_url, api_url=sim_server.url, redis_url=redis_url, oauth=True
+        slack_api_url=fake_slack.api_url,
+        api_url=sim_server.url,
+        redis_url=redis_url,
+        oauth=True,
+        **env_overrides,
     )
     async with running_opsbot(env) as running:
         yield running
@@ -298,13 +306,14 @@ async def test_a_team_that_never_installed_is_not_served(
 async def _two_installed_teams(
     opsbot: RunningOpsbot, browser: Browser, fake_slack: FakeSlack, api_key: str
 ) -> None:
-    """Teams A and B each installed, with an API key and an audit entry."""
+    """Teams A and B each installed, with an API key, an audit entry and an audit channel."""
     for team_id, token in ((TEAM_A, TOKEN_A), (TEAM_B, TOKEN_B)):
         await browser.install(fake_slack, team_id, token)
         await opsbot.set_team_key(team_id, api_key)
         await opsbot.services.audit.record(
             team_id, user_id=USER_ID, action="key_set", target="fingerprint", outcome="ok"
         )
+        await opsbot.services.audit.set_channel(team_id, "C0AUDIT")
 
 
 @pytest.mark.parametrize(
@@ -323,9 +332,12 @@ async def test_losing_a_team_deletes_its_data_and_only_its_data(
     await _two_installed_teams(opsbot, browser, fake_slack, sim_key)
     redis = opsbot.services.redis
     team_b_before = await team_keys(redis, TEAM_B)
-    assert {keyspace.api_key(TEAM_A), keyspace.audit(TEAM_A), keyspace.bot(TEAM_A)} <= set(
-        await team_keys(redis, TEAM_A)
-    )
+    assert {
+        keyspace.api_key(TEAM_A),
+        keyspace.audit(TEAM_A),
+        keyspace.audit_channel(TEAM_A),
+        keyspace.bot(TEAM_A),
+    } <= set(await team_keys(redis, TEAM_A))
 
     reply = await slack_client.post(event_body(event, team_id=TEAM_A))
 
@@ -382,6 +394,142 @@ async def test_slack_is_asked_who_we_are_once_per_team_not_before_every_ack(
         await help_from_team_a()
 
     assert len(fake_slack.calls_to("auth.test")) == checked
+
+
+# --- each workspace's audit channel ------------------------------------------------------
+
+# The channel OPSBOT_AUDIT_CHANNEL names: it exists in team A only, as any
+# channel id does; in OAuth mode it is no workspace's audit channel.
+SHARED_AUDIT = "C0SHARED"
+
+
+@dataclass(frozen=True)
+class Workspace:
+    team_id: str
+    token: str
+    admin: str
+    member: str
+    channel: str
+    audit: str
+
+    def sender(self, user_id: str) -> Sender:
+        return Sender(team_id=self.team_id, user_id=user_id, channel_id=self.channel)
+
+
+WORKSPACE_A = Workspace(TEAM_A, TOKEN_A, "U0ADMINA", "U0MEMBERA", "C0OPSA", "C0AUDITA")
+WORKSPACE_B = Workspace(TEAM_B, TOKEN_B, "U0ADMINB", "U0MEMBERB", "C0OPSB", "C0AUDITB")
+
+
+async def _installed(browser: Browser, fake_slack: FakeSlack, workspace: Workspace) -> None:
+    """The workspace with its people and channels, and opsbot installed in it."""
+    fake_slack.add_team(workspace.team_id)
+    for channel in (workspace.channel, workspace.audit):
+        fake_slack.add_channel(channel, team_id=workspace.team_id)
+    fake_slack.set_user(workspace.admin, is_admin=True, team_id=workspace.team_id)
+    fake_slack.set_user(workspace.member, team_id=workspace.team_id)
+    await browser.install(fake_slack, workspace.team_id, workspace.token)
+
+
+async def _ops(
+    slack_client: SlackClient, fake_slack: FakeSlack, text: str, sender: Sender
+) -> dict[str, Any]:
+    """``/ops <text>`` from ``sender``; its one private answer, on the response_url."""
+    name = f"{sender.team_id}-{len(fake_slack.workspace.response_urls)}"
+    body = slash_command_body(text, response_url=fake_slack.response_url(name), sender=sender)
+    assert (await slack_client.post(body)).status == 200
+    [answer] = await fake_slack.wait_for_responses(name)
+    return answer
+
+
+def _audit_posts(fake_slack: FakeSlack, channel: str) -> list[tuple[str, str | None]]:
+    """Each audit line posted in ``channel``: its text, and the token that posted it."""
+    return [
+        (str(call.args["text"]), call.token)
+        for call in fake_slack.calls_to("chat.postMessage")
+        if call.args["channel"] == channel and str(call.args["text"]).startswith("Audit:")
+    ]
+
+
+@pytest.mark.parametrize("env_overrides", [{"OPSBOT_AUDIT_CHANNEL": SHARED_AUDIT}])
+async def test_each_workspace_s_audit_lines_go_to_its_own_channel_and_nothing_crosses(
+    opsbot: RunningOpsbot, browser: Browser, fake_slack: FakeSlack, slack_client: SlackClient
+) -> None:
+    fake_slack.add_channel(SHARED_AUDIT, team_id=TEAM_A)
+    for workspace in (WORKSPACE_A, WORKSPACE_B):
+        await _installed(browser, fake_slack, workspace)
+    # None chosen yet: an audited action is kept in Redis and posted nowhere,
+    # OPSBOT_AUDIT_CHANNEL notwithstanding.
+    for workspace in (WORKSPACE_A, WORKSPACE_B):
+        shown = await _ops(slack_client, fake_slack, "audit", workspace.sender(workspace.member))
+        assert shown["text"].startswith("No audit channel is set")
+        await _ops(slack_client, fake_slack, "key remove", workspace.sender(workspace.admin))
+    assert len(await recent_audit(opsbot.services.redis, TEAM_A)) == 1
+    assert fake_slack.calls_to("chat.postMessage") == []
+
+    for workspace in (WORKSPACE_A, WORKSPACE_B):
+        chosen = await _ops(
+            slack_client,
+            fake_slack,
+            f"audit <#{workspace.audit}|audit>",
+            workspace.sender(workspace.admin),
+        )
+        assert chosen["text"] == f"Audit lines now go to <#{workspace.audit}>."
+        await _ops(slack_client, fake_slack, "key remove", workspace.sender(workspace.admin))
+
+    for workspace in (WORKSPACE_A, WORKSPACE_B):
+        assert _audit_posts(fake_slack, workspace.audit) == [
+            (f"Audit: audit_channel {workspace.audit}: ok", workspace.token),
+            ("Audit: key_remove : no key", workspace.token),
+        ]
+        [_, key_line] = fake_slack.messages(workspace.audit)
+        assert f"<@{workspace.admin}>" in str(key_line["blocks"])
+        assert await opsbot.services.audit.channel(workspace.team_id) == workspace.audit
+    assert fake_slack.messages(SHARED_AUDIT) == []
+
+
+@pytest.mark.parametrize(
+    "refused",
+    [
+        (WORKSPACE_A.admin, WORKSPACE_B.audit, "opsbot cannot see that channel"),
+        (WORKSPACE_A.member, WORKSPACE_A.audit, "Only workspace admins and owners"),
+    ],
+    ids=["another workspace's channel", "a member"],
+)
+async def test_a_workspace_s_admins_choose_among_its_own_channels_only(
+    opsbot: RunningOpsbot,
+    browser: Browser,
+    fake_slack: FakeSlack,
+    slack_client: SlackClient,
+    refused: tuple[str, str, str],
+) -> None:
+    chooser, channel, said = refused
+    for workspace in (WORKSPACE_A, WORKSPACE_B):
+        await _installed(browser, fake_slack, workspace)
+
+    answer = await _ops(
+        slack_client, fake_slack, f"audit <#{channel}|audit>", WORKSPACE_A.sender(chooser)
+    )
+
+    assert said in answer["text"]
+    assert await opsbot.services.audit.channel(TEAM_A) is None
+    assert fake_slack.calls_to("chat.postMessage") == []
+    # Asked of team A's Slack, with team A's token.
+    [asked] = fake_slack.calls_to("users.info")
+    assert (asked.args["user"], asked.token) == (chooser, TOKEN_A)
+
+
+@pytest.mark.parametrize("env_overrides", [{"OPSBOT_AUDIT_CHANNEL": SHARED_AUDIT}])
+async def test_the_shared_audit_channel_setting_is_warned_about_at_start_up(
+    opsbot: RunningOpsbot, caplog: pytest.LogCaptureFixture
+) -> None:
+    [warning] = [
+        record
+        for record in caplog.get_records("setup")
+        if "OPSBOT_AUDIT_CHANNEL" in record.getMessage()
+    ]
+    assert warning.levelno == logging.WARNING
+    assert "/ops audit #channel" in warning.getMessage()
+    assert opsbot.settings.audit_channel == SHARED_AUDIT
 
 
 # --- Enterprise Grid --------------------------------------------------------------------

@@ -12,14 +12,16 @@ from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from opsbot.ui import limits
+from opsbot.ui import limits, render
 from opsbot.ui.limits import (
     ELLIPSIS,
+    Fitter,
     LimitError,
     enforce_limits,
     slack_length,
     truncate,
 )
+from tests.support import every_surface
 from tests.support.limits import check_limits
 
 _ENTITY = re.compile(r"&(amp|lt|gt);")
@@ -154,21 +156,51 @@ def test_enforce_does_not_touch_its_argument() -> None:
 
 
 def test_long_section_text_and_fields_are_truncated() -> None:
+    # In a modal: a message holds less text in all (below).
     section = {
         "type": "section",
         "text": {"type": "mrkdwn", "text": "t" * 5000},
         "fields": [{"type": "mrkdwn", "text": "f" * 2500} for _ in range(12)],
     }
-    message = _message(section)
-    violations = check_limits(message, "message")
+    view = _modal(blocks=[section])
+    violations = check_limits(view, "modal")
     assert "blocks[0].text: longer than 3000" in violations
     assert "blocks[0].fields: 12 > 10" in violations
     assert "blocks[0].fields[0]: longer than 2000" in violations
-    fitted = enforce_limits(message, "message")
+    fitted = enforce_limits(view, "modal")
     block = fitted["blocks"][0]
     assert len(block["text"]["text"]) == limits.SECTION_TEXT
     assert len(block["fields"]) == limits.SECTION_FIELDS
     assert all(len(field["text"]) == limits.SECTION_FIELD for field in block["fields"])
+    assert check_limits(fitted, "modal") == []
+    View(**fitted).to_dict()
+
+
+def test_a_message_s_text_in_all_keeps_under_slack_s_block_text_limit() -> None:
+    """msg_blocks_too_long: blocks before the last make way, and a line says how many."""
+    rows = [_section(f"{n:02d}" + "x" * 2998) for n in range(6)]
+    buttons = {"type": "actions", "elements": [_button(text="Next")]}
+    message = _message(*rows, buttons)
+    assert check_limits(message, "message") == ["blocks: 18004 characters of text > 12000"]
+
+    fitted = enforce_limits(message, "message")
+
+    kept, [more, last] = fitted["blocks"][:-2], fitted["blocks"][-2:]
+    assert [block["text"]["text"][:2] for block in kept] == ["00", "01", "02"]
+    assert more["elements"][0]["text"] == f"{ELLIPSIS} 3 more not shown"
+    assert last == buttons
+    _assert_slack_accepts_message(fitted)
+
+
+def test_a_last_block_too_long_to_keep_gives_way_to_the_blocks_before_it() -> None:
+    fields = [{"type": "mrkdwn", "text": "f" * 2000} for _ in range(10)]
+    too_long = {"type": "section", "text": {"type": "mrkdwn", "text": "t"}, "fields": fields}
+    message = _message(_section("heading"), _section("a"), _section("b"), too_long)
+
+    fitted = enforce_limits(message, "message")
+
+    assert [block["text"]["text"] for block in fitted["blocks"][:-1]] == ["heading", "a", "b"]
+    assert fitted["blocks"][-1]["elements"][0]["text"] == f"{ELLIPSIS} 1 more not shown"
     _assert_slack_accepts_message(fitted)
 
 
@@ -379,3 +411,43 @@ def test_an_action_id_used_twice_in_one_block_is_refused_not_sent() -> None:
     assert check_limits(message, "message") == ["blocks[0].elements[1].action_id: go is used twice"]
     with pytest.raises(LimitError):
         enforce_limits(message, "message")
+
+
+# every surface, in every state the sampler draws
+
+
+def _surface_name(payload: dict[str, Any]) -> str:
+    if "options" in payload:
+        return f"{len(payload['options'])} suggested options"
+    return str(payload.get("type") or payload.get("text", ""))[:60]
+
+
+@pytest.mark.parametrize("payload", every_surface.draw_every_surface(), ids=_surface_name)
+def test_every_surface_opsbot_draws_is_within_limits(payload: dict[str, Any]) -> None:
+    fitter = Fitter(fix=False)
+    if "options" in payload:
+        fitter.suggestions(payload)
+    else:
+        kind = payload.get("type")
+        fitter.surface(payload, kind if kind in ("modal", "home") else "message")
+    assert fitter.violations == []
+
+
+def test_every_template_partials_included_is_drawn_by_some_surface(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The sampler above leaves no template unchecked: each is loaded (rendered, included or
+    imported) while it draws. Jinja asks its environment for every include at render time."""
+    environment = render.environment()
+    loaded: set[str] = set()
+    get_template = environment.get_template
+
+    def recording(name: Any, *args: Any, **kwargs: Any) -> Any:
+        template = get_template(name, *args, **kwargs)
+        loaded.add(str(template.name))
+        return template
+
+    monkeypatch.setattr(environment, "get_template", recording)
+    every_surface.draw_every_surface()
+
+    assert sorted(set(every_surface.template_names()) - loaded) == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -20,7 +21,7 @@ from opsbot.api.operation import FINAL_STEPS, RELAUNCHABLE_TYPES, STEPS, Operati
 from opsbot.store.outbox import Post, PostKind
 from opsbot.store.subscriptions import Subscription
 from opsbot.store.watches import Card, Relaunched, Watch
-from opsbot.ui import ids, views, watching
+from opsbot.ui import ids, limits, views, watching
 from opsbot.ui.views import WatchOutcome
 from tests.support.surfaces import HOSTILE, NOW, all_text, assert_message_ok, mentions
 
@@ -515,7 +516,36 @@ def test_a_thousand_hostile_watches_fit_in_one_message_with_a_count_of_the_rest(
 
     assert_message_ok(message, may_mention=HERE_WATCHERS)
     assert message["text"] == "1000 operations watched in this channel"
-    assert f"… and {1000 - watching.WATCHES_SHOWN} more not shown" in all_text(message)
+    # As many as Slack's block text takes (msg_blocks_too_long), fewer than the blocks would.
+    assert 0 < _rows_shown(message, 1000) < watching.WATCHES_SHOWN
+
+
+def test_a_list_of_watches_holds_as_many_as_slack_s_block_text_takes() -> None:
+    """235 short rows fit Slack's blocks but not its block text (about 19,000 characters)."""
+    watches = [_watch(n, cards=(_card(CHANNEL, ["U0ALICE"]),)) for n in range(1, 1001)]
+
+    message = watching.watches_message(watches, now=NOW, channel=CHANNEL)
+
+    assert_message_ok(message, may_mention=["U0ALICE"])
+    assert 0 < _rows_shown(message, 1000) < watching.WATCHES_SHOWN
+    # Full: one more row (about 80 characters) would not have fitted.
+    room = limits.MESSAGE_BLOCKS_TEXT - limits.blocks_text_length(message["blocks"])
+    assert 0 <= room < 2 * 80
+
+
+def test_a_few_watches_are_all_shown() -> None:
+    watches = [_watch(n, cards=(_card(CHANNEL, ["U0ALICE"]),)) for n in range(1, 31)]
+
+    message = watching.watches_message(watches, now=NOW, channel=CHANNEL)
+
+    assert "more not shown" not in all_text(message)
+    assert all(f"*#{n}*" in all_text(message) for n in range(1, 31))
+
+
+def _rows_shown(message: dict[str, Any], total: int) -> int:
+    """Rows a list shows, by its one "… and N more not shown" line."""
+    [more] = re.findall(r"… and (\d+) more not shown", all_text(message))
+    return total - int(more)
 
 
 # --- subscriptions --------------------------------------------------------------------------------
@@ -572,7 +602,7 @@ def test_many_hostile_subscriptions_fit() -> None:
     message = watching.subscriptions_message(subscriptions, now=NOW)
 
     assert_message_ok(message, may_mention=["U0ALICE"])
-    assert f"… and {399 - watching.SUBSCRIPTIONS_SHOWN} more not shown" in all_text(message)
+    assert 0 < _rows_shown(message, 399) < watching.SUBSCRIPTIONS_SHOWN
 
 
 def test_unsubscribe_answers() -> None:
