@@ -1,7 +1,8 @@
 """A second pair of eyes: a cancel or relaunch that waits for another person's approval.
 
-When the team's guardrails ask for it (``/ops config``), a Cancel (confirmed
-or clicked) or a relaunch form submitted does not act: :func:`request`
+When the team's guardrails ask for it (``/ops config``), a cancel confirmed
+(a Cancel button's modal, ``/ops cancel``'s question) or a relaunch form
+submitted does not act: :func:`request`
 posts an approval card in the channel instead, naming who asks for what on
 which operation, its current step and when the request expires. Anyone the
 guardrails let take that action, other than the requester, may Approve or
@@ -32,12 +33,12 @@ from opsbot.slack.interaction import Action, Interaction, on_button
 from opsbot.slack.posting import post_paced
 from opsbot.store import audit, keyspace
 from opsbot.store.approvals import APPROVED, DENIED, EXPIRED, Approval, Request
-from opsbot.store.guardrails import CANCEL, RELAUNCH
+from opsbot.store.guardrails import RELAUNCH
 from opsbot.store.vault import VaultError
 from opsbot.store.watches import Relaunched
 from opsbot.ui import ids
 from opsbot.ui.approvals import approval_card, shown_params
-from opsbot.ui.common import api_error_message, error_message, notice_message
+from opsbot.ui.common import error_message, notice_message
 from opsbot.ui.guardrails import Refusal, not_allowed_message
 from opsbot.ui.relaunch import changed_names
 
@@ -289,23 +290,6 @@ def _done_words(request: Request) -> str:
 
 
 # --- the entry points' branches ----------------------------------------------------------
-
-
-async def ask_to_cancel(asked: Interaction, op_id: int) -> None:
-    """A Cancel when the team wants approval: post the request; tell the person privately."""
-    try:
-        operation = await asked.services.api.info(asked.key, op_id)
-    except ApiError as error:
-        await asked.tell(api_error_message(error, op_id=op_id))
-        return
-    if not operation.can_cancel:
-        text = (
-            f"Operation {op_id} is in {operation.step}: only operations in "
-            "BILL, WAIT or ERROR can be cancelled."
-        )
-        await asked.tell(error_message(text))
-        return
-    await asked.tell(notice_message(await request(asked, CANCEL, operation)))
 
 
 async def ask_to_relaunch(asked: Interaction, op_id: int, params: Mapping[str, str]) -> str:

@@ -61,8 +61,9 @@ NO_GUARDS: Final = Guards()
 NEEDS_KEY: Final = Guards(needs_key=True)
 IN_CHANNEL: Final = Guards(in_channel=True)
 IN_CHANNEL_WITH_KEY: Final = Guards(in_channel=True, needs_key=True)
-# /ops cancel and /ops relaunch ask first (a question, a form): a recent copy
-# of group membership is enough; a Cancel click cancels, so Slack is asked again.
+# /ops cancel, the Cancel button and /ops relaunch ask first (a question, a
+# modal, a form): a recent copy of group membership is enough; the answer that
+# cancels ("Cancel operation") is checked with Slack asked again.
 MAY_CANCEL: Final = Guards(needs_key=True, acts=guardrails.CANCEL)
 CANCELS: Final = Guards(needs_key=True, acts=guardrails.CANCEL, decides=True)
 MAY_RELAUNCH: Final = Guards(needs_key=True, acts=guardrails.RELAUNCH)
@@ -121,6 +122,10 @@ class Interaction:
         if refused is not None:
             await self.tell(not_allowed_message(refused))
         return refused is None
+
+    async def read_only_here(self) -> bool:
+        """Whether the channel asked from is read-only (no Cancel or Relaunch drawn there)."""
+        return await who_may_act.in_read_only_channel(self.services, self.requester)
 
     async def team_key_or_ask(self) -> str | None:
         """The team's API key; without a usable one, tell the person how to set it

@@ -88,6 +88,7 @@ async def list_page(asked: Interaction, filters: CheckedFilters) -> list[Message
         reply, total = await _page_and_total(asked, options)
     except ApiError as error:
         return [api_error_message(error)]
+    read_only = await asked.read_only_here()
     if items_per_page != items_asked:
         # The buttons page by what one page holds, not by what was asked.
         filters = filters.without("items_per_page").with_defaults(
@@ -104,6 +105,7 @@ async def list_page(asked: Interaction, filters: CheckedFilters) -> list[Message
         total=total,
         more_than_asked=reply.more_than_asked,
         now=utc_now(),
+        read_only=read_only,
     )
     return [message]
 
@@ -148,4 +150,4 @@ async def info_messages(asked: Interaction, op_id: int) -> list[Message]:
         operation = await asked.services.api.info(asked.key, op_id)
     except ApiError as error:
         return [api_error_message(error, op_id=op_id)]
-    return [info_message(operation, now=utc_now())]
+    return [info_message(operation, now=utc_now(), read_only=await asked.read_only_here())]

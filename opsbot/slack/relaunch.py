@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Awaitable
-from typing import Any, Final
+from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
@@ -24,7 +24,6 @@ from opsbot.api.errors import ApiError, BadParameterError, InvalidStepError, Tem
 from opsbot.api.operation import RELAUNCHABLE_TYPES, Operation
 from opsbot.services import Services
 from opsbot.slack import approvals, audit_trail, failures, who_may_act
-from opsbot.slack.ack_budget import within_budget
 from opsbot.slack.follow import watch_in_thread
 from opsbot.slack.grammar import Command
 from opsbot.slack.in_flight import in_flight_view
@@ -34,13 +33,14 @@ from opsbot.slack.interaction import (
     Interaction,
     on_operation_button,
 )
+from opsbot.slack.modals import ack_when_done, update_view
 from opsbot.slack.posting import post_paced
 from opsbot.slack.relaunch_review import read_reviewed, review_of
 from opsbot.slack.requests import Requester
 from opsbot.store import audit
 from opsbot.store.watches import Relaunched
 from opsbot.ui import ids
-from opsbot.ui.common import api_error_message, notice_message, notice_modal
+from opsbot.ui.common import api_error_message, message_modal, notice_message, notice_modal
 from opsbot.ui.guardrails import not_allowed_modal
 from opsbot.ui.in_flight import with_in_flight
 from opsbot.ui.payloads import PayloadError, RelaunchMetadata
@@ -53,7 +53,6 @@ from opsbot.ui.relaunch import (
 )
 from opsbot.ui.relaunch_inputs import changed_values, field_names_in, refusals
 from opsbot.ui.relaunch_review import mark_asked
-from opsbot.ui.render import Message
 from opsbot.ui.team_key import key_required_message
 
 log = logging.getLogger(__name__)
@@ -61,6 +60,8 @@ log = logging.getLogger(__name__)
 View = dict[str, Any]
 # Where an unexpected error happened, in the log line that gives its reference.
 FORM = "the relaunch form"
+# The command that opens the form anew, named when Slack refuses to show it.
+AGAIN = "/ops relaunch"
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -132,7 +133,7 @@ async def _open_and_fill(asked: Interaction, op_id: int) -> None:
     if opened is None:
         return
     view = await failures.or_failure(_relaunch_view(asked, op_id), FORM, failures.unexpected_modal)
-    await _update_view(asked.client, opened["id"], opened["hash"], view)
+    await update_view(asked.client, opened["id"], opened["hash"], view, again=AGAIN)
 
 
 async def _relaunch_view(
@@ -145,7 +146,7 @@ async def _relaunch_view(
         operation = await asked.services.api.info(asked.key, op_id)
     except ApiError as error:
         message = api_error_message(error, op_id=op_id, action="relaunch")
-        return _message_modal("Cannot relaunch", message)
+        return message_modal("Cannot relaunch", message)
     if not operation.can_relaunch:
         return notice_modal("Cannot relaunch", _not_relaunchable(operation))
     # Start from the error: the fields it names, the others behind "add a field".
@@ -171,50 +172,6 @@ def _not_relaunchable(operation: Operation) -> str:
         f"Operation {operation.id} is in {operation.step}; "
         "only operations in ERROR can be relaunched."
     )
-
-
-def _message_modal(title: str, message: Message) -> View:
-    """A modal showing ``message``'s blocks: its plain words and the API's own.
-
-    The blocks are already escaped and within limits; giving their text to
-    notice_modal instead would escape it a second time ("&amp;lt;").
-    """
-    return {**notice_modal(title, message["text"]), "blocks": message["blocks"]}
-
-
-async def _update_view(
-    client: AsyncWebClient, view_id: str, view_hash: str | None, view: View
-) -> None:
-    """Show ``view`` in the modal; if Slack refuses it, show why instead.
-
-    A modal left as it was would say "Fetching operation…" forever.
-    """
-    try:
-        await client.views_update(view_id=view_id, hash=view_hash, view=view)
-    except SlackApiError as error:
-        reason = str(error.response.get("error") or "no reason given")
-        if reason in _MODAL_MOVED_ON:
-            log.info("relaunch modal not updated: %s", reason)
-            return
-        log.warning("Slack refused the relaunch form: %s", reason)
-        await _show_refusal(client, view_id, reason)
-
-
-# not_found: the person closed the modal; hash_conflict: it was redrawn meanwhile
-# (docs.slack.dev/reference/methods/views.update): nothing is left to correct.
-_MODAL_MOVED_ON: Final = frozenset({"not_found", "hash_conflict"})
-
-
-async def _show_refusal(client: AsyncWebClient, view_id: str, reason: str) -> None:
-    text = (
-        f"Slack would not show this form ({reason}). Close it and try "
-        "`/ops relaunch` again; if it happens again, tell whoever runs opsbot."
-    )
-    try:
-        # Without a hash: whatever the modal shows now, this replaces it.
-        await client.views_update(view_id=view_id, view=notice_modal("Form not shown", text))
-    except SlackApiError as error:
-        log.warning("the relaunch modal could not say so: %s", error.response.get("error"))
 
 
 # --- inside the modal -------------------------------------------------------------------
@@ -255,7 +212,7 @@ async def _add_field(modal: _InModal, action: Action) -> None:
     # Drawn as initial values instead, typed values would look untouched and
     # not be sent (changed_values).
     redrawn = await _relaunch_view(asked.with_key(key), modal.op_id, fields=fields)
-    await _update_view(asked.client, view["id"], view.get("hash"), redrawn)
+    await update_view(asked.client, view["id"], view.get("hash"), redrawn, again=AGAIN)
 
 
 async def _submit(modal: _InModal, ack: AsyncAck) -> None:
@@ -298,19 +255,25 @@ async def _answer(
     ``inputs``: the submitted view has the form's inputs (errors go under
     them); a review has none, so errors are shown as text.
     """
-    # Redis, the API and Slack are all asked inside the ack's budget.
-    in_time, call = await within_budget(failures.or_failure(work, FORM, _failed))
-    if in_time:
-        outcome = call.result()
+
+    async def acked(outcome: _Outcome) -> None:
         if outcome.errors and not inputs:
             outcome = _Outcome(view=_final_view(outcome, op_id))
         await _ack_outcome(ack, outcome)
-        return
-    relaunching = f"Relaunching operation {op_id}…"
-    await ack(response_action="update", view=notice_modal("Relaunching", relaunching))
-    # Past the ack, the modal is the only place left to say anything.
-    async with failures.reported(FORM, failures.in_modal(asked.client, view_id)):
-        await _update_view(asked.client, view_id, None, _final_view(await call, op_id))
+
+    relaunching = notice_modal("Relaunching", f"Relaunching operation {op_id}…")
+    await ack_when_done(
+        ack,
+        asked.client,
+        view_id,
+        work,
+        where=FORM,
+        failed=_failed,
+        acked=acked,
+        pending=relaunching,
+        finally_shown=lambda outcome: _final_view(outcome, op_id),
+        again=AGAIN,
+    )
 
 
 def _final_view(outcome: _Outcome, op_id: int) -> View:
@@ -365,7 +328,7 @@ async def _relaunch_with_key(
     key = await asked.services.team_keys.get(asked.team_id)
     if key is None:
         message = key_required_message()
-        return _Outcome(view=_message_modal("API key needed", message))
+        return _Outcome(view=message_modal("API key needed", message))
     if review:
         reviewed = await _review(asked.with_key(key), op_id, values)
         if isinstance(reviewed, _Outcome):
@@ -458,7 +421,7 @@ def _refused(error: ApiError, op_id: int, values: dict[str, str], step: str | No
         )
         return _Outcome(view=notice_modal("Relaunch unclear", text))
     message = api_error_message(error, op_id=op_id, action="relaunch", step=step)
-    return _Outcome(view=_message_modal("Relaunch failed", message))
+    return _Outcome(view=message_modal("Relaunch failed", message))
 
 
 async def _announce(

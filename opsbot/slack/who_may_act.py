@@ -4,8 +4,8 @@ The rules come from ``/ops config`` (:mod:`opsbot.store.guardrails`): a
 read-only channel refuses every action; otherwise everyone may, or only the
 people listed and the members of the user groups listed. Group members are
 asked of Slack (``usergroups.users.list``, Tier 2) and remembered for a
-minute; a request that carries the action out (a Cancel click, a relaunch
-submitted, an approval) asks Slack again, so someone just removed from a
+minute; a request that carries the action out (a cancel confirmed, a
+relaunch submitted, an approval) asks Slack again, so someone just removed from a
 group cannot act on a stale copy. When Slack cannot answer, a remembered
 copy decides if there is one; otherwise the check has not been made and
 nothing is done.
@@ -44,6 +44,15 @@ async def refusal(
     if requester.channel_id and requester.channel_id in rules.read_only_channels:
         return Refusal("read_only", action)
     return await refusal_by_rules(services, client, requester, rules, action, fresh=fresh)
+
+
+async def in_read_only_channel(services: Services, requester: Requester) -> bool:
+    """Whether ``requester`` asks from a read-only channel: what opsbot shows there
+    draws no Cancel or Relaunch button (a click would be refused anyway)."""
+    if not requester.channel_id:
+        return False
+    rules = await services.guardrails.get(requester.team_id)
+    return requester.channel_id in rules.read_only_channels
 
 
 async def refusal_by_rules(

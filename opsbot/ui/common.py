@@ -49,6 +49,18 @@ def notice_modal(title: str, text: str) -> Modal:
     )
 
 
+def message_modal(title: str, message: Message) -> Modal:
+    """A modal showing ``message``'s words: its plain words and the API's own.
+
+    The blocks are already escaped and within limits; giving their text to
+    notice_modal instead would escape it a second time ("&amp;lt;"). A
+    message's buttons are left out: they answer in a channel, which a modal
+    has not.
+    """
+    blocks = [block for block in message["blocks"] if block.get("type") != "actions"]
+    return {**notice_modal(title, message["text"]), "blocks": blocks}
+
+
 def api_error_message(
     error: ApiError,
     *,

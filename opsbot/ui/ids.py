@@ -15,7 +15,7 @@ from typing import Final
 # Buttons on an operation (list rows, info card, watch card). Value:
 # payloads.OperationButtonValue (the operation id as a decimal string), except
 # Cancel, whose value is payloads.CancelButtonValue (a bare id, or JSON saying
-# which message to redraw after the cancel).
+# which message to redraw after the cancel); Cancel opens the CALLBACK_CANCEL modal.
 ACTION_INFO: Final = "op_info"
 ACTION_WATCH: Final = "op_watch"
 ACTION_UNWATCH: Final = "op_unwatch"
@@ -33,6 +33,10 @@ ACTION_HOME_RELAUNCH: Final = "home_relaunch"
 # The two answers to "/ops cancel ID". Value: payloads.OperationButtonValue.
 ACTION_CANCEL_CONFIRM: Final = "op_cancel_confirm"
 ACTION_CANCEL_KEEP: Final = "op_cancel_keep"
+
+# The Cancel button's confirmation, a modal: submit cancels, close keeps it.
+# private_metadata: payloads.CancelMetadata.
+CALLBACK_CANCEL: Final = "cancel"
 
 # Previous/Next under a list. Both sit in one block, so each needs its own
 # action_id; handlers match ACTION_PAGE_PATTERN. Value: payloads.PageButtonValue.

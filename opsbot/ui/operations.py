@@ -48,6 +48,8 @@ class PageShown(TypedDict):
     the API's page number (0 is the first); ``total``: the count of every
     match, None when unknown; ``more_than_asked``: the API sent more rows
     than ``items_per_page`` (the client kept those asked for);
+    ``read_only``: shown in a channel ``/ops config`` made read-only, so rows
+    have no Cancel or Relaunch button;
     ``items_asked``: the items_per_page the person asked for, when more
     than a page holds (:func:`page_that_fits`).
     """
@@ -57,6 +59,7 @@ class PageShown(TypedDict):
     items_per_page: int
     total: int | None
     more_than_asked: NotRequired[bool]
+    read_only: NotRequired[bool]
     items_asked: NotRequired[int]
 
 
@@ -134,6 +137,7 @@ def _list_layout(
         "paging_too_long": too_long,
         "cancel_values": _list_cancel_values(rows, filters, page, total),
         "rows_note": rows_note,
+        "read_only": shown.get("read_only", False),
     }
     return rows, context
 
@@ -208,11 +212,16 @@ def count_message(count: int, filters: Mapping[str, Any]) -> Message:
 
 
 def info_message(
-    operation: Operation, *, now: dt.datetime, cancelled_by: str | None = None
+    operation: Operation,
+    *,
+    now: dt.datetime,
+    cancelled_by: str | None = None,
+    read_only: bool = False,
 ) -> Message:
     """A card with every field of the API's OperationListReturn.
 
-    ``cancelled_by``: the user who just cancelled it from this card, named on it.
+    ``cancelled_by``: the user who just cancelled it from this card, named on it;
+    ``read_only``: for a read-only channel, without Cancel and Relaunch.
     """
     params = sorted(
         (str(name), _param_text(str(name), value)) for name, value in operation.params.items()
@@ -233,6 +242,7 @@ def info_message(
         cancelled=cancelled_by is not None,
         cancelled_by=humanize.slack_user_id(cancelled_by),
         cancel_value=CancelButtonValue(operation.id, "info").to_value(),
+        read_only=read_only,
     )
 
 
@@ -271,11 +281,16 @@ def cancel_confirm_message(
 
 
 def cancel_result_message(
-    operation: Operation, *, user_id: str, now: dt.datetime | None = None
+    operation: Operation,
+    *,
+    user_id: str,
+    now: dt.datetime | None = None,
+    read_only: bool = False,
 ) -> Message:
     """The message after a cancel: ``operation`` as it is now, and who cancelled it."""
     return render_message(
         "cancel_result.j2",
         row=OperationView.of(operation, now or utc_now()),
         user_id=humanize.slack_user_id(user_id),
+        read_only=read_only,
     )

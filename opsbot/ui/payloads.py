@@ -12,7 +12,8 @@ not write.
   ``{{ row.id }}``, the same decimal text);
 - :class:`CancelButtonValue`: Cancel on a list row or an info card;
 - :class:`PageButtonValue`: Previous and Next under a list;
-- :class:`RelaunchMetadata`: the relaunch modal's ``private_metadata``.
+- :class:`RelaunchMetadata`: the relaunch modal's ``private_metadata``;
+- :class:`CancelMetadata`: the cancel confirmation's ``private_metadata``.
 """
 
 from __future__ import annotations
@@ -177,12 +178,8 @@ class RelaunchMetadata:
     response_url: str | None = None
 
     def to_value(self) -> str:
-        fields: dict[str, Any] = {"operation_id": self.operation_id}
-        if self.channel_id:
-            fields["channel_id"] = self.channel_id
-        if self.response_url:
-            fields["response_url"] = self.response_url
-        return _compact(fields)
+        fields = {"operation_id": self.operation_id}
+        return _compact(_answered_at(fields, self.channel_id, self.response_url))
 
     @classmethod
     def parse(cls, value: object) -> RelaunchMetadata:
@@ -190,11 +187,52 @@ class RelaunchMetadata:
             fields = _object(json.loads(_text(value)))
             return cls(
                 operation_id=_count(fields["operation_id"]),
-                channel_id=_optional_text(fields.get("channel_id")),
-                response_url=_optional_text(fields.get("response_url")),
+                **_where_to_answer(fields),
             )
         except (ValueError, KeyError, TypeError):
             raise PayloadError(f"not relaunch metadata: {_shown(value)}") from None
+
+
+@dataclass(frozen=True)
+class CancelMetadata:
+    """What the cancel confirmation carries in private_metadata: the Cancel clicked, and
+    where to answer (the row or card it sits in is redrawn through ``response_url``).
+
+    On the wire: ``{"cancel": <the CancelButtonValue text>}``, plus
+    ``channel_id`` and ``response_url`` when the click had them.
+    """
+
+    button: CancelButtonValue
+    channel_id: str | None = None
+    response_url: str | None = None
+
+    def to_value(self) -> str:
+        fields = {"cancel": self.button.to_value()}
+        return _compact(_answered_at(fields, self.channel_id, self.response_url))
+
+    @classmethod
+    def parse(cls, value: object) -> CancelMetadata:
+        try:
+            fields = _object(json.loads(_text(value)))
+            return cls(
+                button=CancelButtonValue.parse(fields["cancel"]),
+                **_where_to_answer(fields),
+            )
+        except (ValueError, KeyError, TypeError):
+            raise PayloadError(f"not cancel metadata: {_shown(value)}") from None
+
+
+def _answered_at(
+    fields: Mapping[str, Any], channel_id: str | None, response_url: str | None
+) -> dict[str, Any]:
+    """A modal's metadata ``fields`` with where to answer, when the modal was opened from there."""
+    where = {"channel_id": channel_id, "response_url": response_url}
+    return {**fields, **{name: value for name, value in where.items() if value}}
+
+
+def _where_to_answer(fields: Mapping[str, Any]) -> dict[str, str | None]:
+    """The channel and response_url of a modal's metadata; TypeError if not text."""
+    return {name: _optional_text(fields.get(name)) for name in ("channel_id", "response_url")}
 
 
 def _compact(fields: Mapping[str, Any]) -> str:

@@ -75,7 +75,7 @@ def step_path(steps: Sequence[Post]) -> list[dict[str, str]] | None:
     ]
 
 
-def watch_final_reply(
+def watch_final_reply(  # noqa: PLR0913 - what the reply shows, each a keyword
     watch: Watch,
     post: Post,
     *,
@@ -83,12 +83,14 @@ def watch_final_reply(
     now: dt.datetime,
     earlier: Sequence[Post] = (),
     mention: bool = True,
+    read_only: bool = False,
 ) -> Message:
     """The final step, for reply_broadcast: mentions the watchers of ``post``'s channel.
 
     ``operation`` (as last polled) brings errortype and last_error; the
-    Relaunch button shows where the type and step allow it. Without
-    ``mention`` the watchers were told elsewhere (burst mode's summary).
+    Relaunch button shows where the type and step allow it, unless the
+    channel is ``read_only``. Without ``mention`` the watchers were told
+    elsewhere (burst mode's summary).
     """
     operation_type = operation.type if operation is not None else watch.type
     # A DONE operation may still carry the error of an earlier, relaunched run.
@@ -104,7 +106,7 @@ def watch_final_reply(
         mentions=watchers_of(watch, post.channel)[:WATCHERS_MENTIONED] if mention else (),
         errortype=errortype,
         last_error=humanize.code_block_safe(last_error) if last_error else None,
-        can_relaunch=can_relaunch(operation_type, post.new),
+        can_relaunch=can_relaunch(operation_type, post.new) and not read_only,
         path=step_path([*earlier, post]),
     )
 

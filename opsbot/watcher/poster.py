@@ -69,6 +69,7 @@ from opsbot.logs import Repeats, log_text
 from opsbot.store.bursts import Bursts, Summary
 from opsbot.store.card_edits import BATCH as EDITS_PER_PASS
 from opsbot.store.card_edits import SUMMARY_EDIT, CardEdit, CardEdits
+from opsbot.store.guardrail_store import GuardrailStore
 from opsbot.store.mutes import NOT_MUTED, MutedChannels, Mutes
 from opsbot.store.outbox import Outbox, Post, PostKind
 from opsbot.store.pacing import ChannelPacing
@@ -161,6 +162,7 @@ class Poster:
         clock: Callable[[], float] = time.time,
         burst_mode: BurstMode | None = None,
         mutes: Mutes | None = None,
+        guardrails: GuardrailStore | None = None,
     ) -> None:
         self.watches = watches
         self.outbox = outbox
@@ -172,6 +174,8 @@ class Poster:
         self.burst_mode = burst_mode
         # None: no channel is ever muted.
         self.mutes = mutes
+        # None: no channel is read-only (final replies keep their Relaunch button).
+        self.guardrails = guardrails
         # Tokens are taken at the moment of each call, not the pass's start.
         self.clock = clock
         # Slack down or refusing for hours says so once per team and period.
@@ -206,7 +210,15 @@ class Poster:
         team_pass = _TeamPass(
             self, client, team_id, now, posts, watches, operations, holding, muted
         )
+        team_pass.read_only = await self._read_only_channels(team_id, posts)
         return await team_pass.run(edits)
+
+    async def _read_only_channels(self, team_id: str, posts: Iterable[Post]) -> frozenset[str]:
+        """The team's read-only channels, where a final reply draws no Relaunch button;
+        asked of Redis only when a final reply is about to go."""
+        if self.guardrails is None or not any(post.kind is PostKind.FINAL for post in posts):
+            return frozenset()
+        return (await self.guardrails.get(team_id)).read_only_channels
 
     async def _pending_with_farewells(
         self, team_id: str, farewells: Mapping[int, str], now: float
@@ -257,6 +269,8 @@ class _TeamPass:
     muted: MutedChannels
     result: DeliveryResult = field(default_factory=DeliveryResult)
     gone: set[str] = field(default_factory=set)
+    # Channels /ops config made read-only: no Relaunch button in what goes there.
+    read_only: frozenset[str] = frozenset()
     # Post tokens taken from each channel's bucket and not yet used.
     tokens: Counter[str] = field(default_factory=Counter)
     # Deliveries left per channel: how many tokens to ask its bucket for at once.
@@ -450,7 +464,13 @@ class _TeamPass:
         if post.kind is PostKind.FINAL:
             operation = self.operations.get(post.op_id)
             return watch_final_reply(
-                watch, post, operation=operation, now=self.at, earlier=earlier, mention=mention
+                watch,
+                post,
+                operation=operation,
+                now=self.at,
+                earlier=earlier,
+                mention=mention,
+                read_only=post.channel in self.read_only,
             )
         if post.kind in (PostKind.NOTE, PostKind.FAREWELL):
             return watch_note(post.text)

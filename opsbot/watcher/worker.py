@@ -41,6 +41,7 @@ from opsbot.slack_installations import RedisInstallationStore
 from opsbot.store.bursts import Bursts
 from opsbot.store.card_edits import CardEdits
 from opsbot.store.connection import RedisClient
+from opsbot.store.guardrail_store import GuardrailStore
 from opsbot.store.home_refreshes import HomeRefreshes
 from opsbot.store.mutes import Mutes
 from opsbot.store.outbox import Outbox
@@ -404,6 +405,7 @@ async def open_worker(
             clock=clock,
             burst_mode=burst_mode,
             mutes=Mutes(redis),
+            guardrails=GuardrailStore(redis),
         )
         sources = HomeSources(
             watches,

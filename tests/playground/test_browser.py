@@ -75,17 +75,20 @@ def test_list_errors_then_info_on_a_row(page: Page) -> None:
     expect(card).to_be_visible()
 
 
-def test_cancel_asks_to_confirm_first(page: Page) -> None:
+def test_cancel_asks_to_confirm_first_with_what_else_is_in_flight(page: Page) -> None:
     send(page, "/ops list step=ERROR")
     listed = message(page, "matching step=ERROR")
     op_id = first_id(listed)
     listed.get_by_role("button", name="Cancel").first.click()
-    confirm = page.get_by_role("alertdialog", name=f"Cancel operation {op_id}?")
-    expect(confirm).to_contain_text("Cancelling it cannot be undone.")
-    confirm.get_by_role("button", name="Keep it").click()
+    confirm = page.get_by_role("dialog", name=f"Cancel #{op_id}")
+    expect(confirm).to_contain_text("This cannot be undone.")
+    expect(confirm).to_contain_text(re.compile(r"in flight on (domain|VM|certificate)"))
+    screenshot(page, "playground-cancel.png")
+    confirm.locator("footer").get_by_role("button", name="Keep it").click()
     expect(confirm).to_be_hidden()
     listed.get_by_role("button", name="Cancel").first.click()
     confirm.get_by_role("button", name="Cancel operation").click()
+    expect(page.get_by_role("dialog", name="Cancelled")).to_be_visible()
     expect(page.get_by_text(f"Operation {op_id} cancelled by @ada").first).to_be_visible()
 
 
@@ -181,14 +184,14 @@ def test_config_asks_for_a_second_person_and_another_approves(page: Page) -> Non
     listed = message(page, "matching step=ERROR")
     op_id = first_id(listed)
     listed.get_by_role("button", name="Cancel").first.click()
-    confirm = page.get_by_role("alertdialog", name=f"Cancel operation {op_id}?")
+    confirm = page.get_by_role("dialog", name=f"Cancel #{op_id}")
     confirm.get_by_role("button", name="Cancel operation").click()
     card = page.locator("#messages article:not(.ephemeral)").filter(has_text="wants to cancel")
     expect(card).to_contain_text(f"#{op_id}")
-    told = message(page, "must approve it within 30 min")
-    expect(told).to_be_visible()
-    told.scroll_into_view_if_needed()
+    told = page.get_by_role("dialog", name="Approval requested")
+    expect(told).to_contain_text("must approve it within 30 min")
     screenshot(page, "playground-approval.png")
+    told.locator("footer").get_by_role("button", name="Close").click()
     page.get_by_label("Act as").select_option(ADMIN)
     card.get_by_role("button", name="Approve").click()
     decided = page.locator("#messages article:not(.ephemeral)").filter(has_text="asked to cancel")

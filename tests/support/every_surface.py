@@ -26,6 +26,7 @@ from opsbot.ui import (
     approvals,
     audit,
     burst_summary,
+    cancel_modal,
     common,
     guardrails,
     operations,
@@ -37,6 +38,7 @@ from opsbot.ui import (
 )
 from opsbot.ui.home import FailedOperations, HomeContent, home_view
 from opsbot.ui.in_flight import InFlightView, with_in_flight
+from opsbot.ui.payloads import CancelButtonValue, ListedPage
 from opsbot.ui.views import WatchOutcome
 
 NOW = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
@@ -55,6 +57,7 @@ def draw_every_surface() -> list[dict[str, Any]]:
         *_common(),
         *_team_key(),
         *_operations(),
+        *_cancel_modal(),
         *_relaunch(),
         *_watching(),
         *_bursts(),
@@ -124,9 +127,39 @@ def _operations() -> list[dict[str, Any]]:
         ),
         operations.count_message(2, {"step": "WAIT"}),
         operations.info_message(waiting, now=NOW),
+        operations.info_message(waiting, now=NOW, read_only=True),
+        operations.list_message(
+            [waiting], filters={}, page=0, items_per_page=1, total=1, now=NOW, read_only=True
+        ),
         operations.cancel_confirm_message(waiting, now=NOW),
         operations.cancel_confirm_message(waiting, now=NOW, in_flight=_in_flight(waiting)),
         operations.cancel_result_message(_operation("CANCEL"), user_id=USER, now=NOW),
+    ]
+
+
+def _cancel_modal() -> list[dict[str, Any]]:
+    """The Cancel button's confirmation in each state: looking, loaded (others in
+    flight, nothing else, the API not answering the look), and the operation unreadable."""
+    waiting = _operation("WAIT")
+    listed = ListedPage({"step": "WAIT"}, 0, 2, (123, 124))
+    metadata = cancel_modal.cancel_metadata(
+        CancelButtonValue(123, "list", listed),
+        channel_id=CHANNEL,
+        response_url="https://hooks.slack.com/actions/T0123/1/abc",
+    )
+    nothing = InFlightView.of(
+        InFlight(ObjectRef("domain", "example.com", "domain"), [], []), NOW, warn_duplicates=False
+    )
+    unknown = InFlightView.unknown("domain example.com", "The API is busy or rate-limiting.")
+    return [
+        cancel_modal.cancel_loading_modal(metadata),
+        cancel_modal.cancel_modal(waiting, metadata, in_flight=_in_flight(waiting), now=NOW),
+        cancel_modal.cancel_modal(waiting, metadata, in_flight=nothing, now=NOW),
+        cancel_modal.cancel_modal(waiting, metadata, in_flight=unknown, now=NOW),
+        cancel_modal.cancel_modal(waiting, metadata, in_flight=None, now=NOW),
+        common.message_modal(
+            "Cannot cancel", common.api_error_message(NotFoundError("no such operation"), op_id=123)
+        ),
     ]
 
 
@@ -185,6 +218,7 @@ def _watching() -> list[dict[str, Any]]:
         watching.watch_final_reply(
             watch, final, operation=_operation(), now=NOW, earlier=[step], mention=False
         ),
+        watching.watch_final_reply(watch, final, operation=_operation(), now=NOW, read_only=True),
         watching.watch_note("Paused."),
         watching.watch_unwatched_card(watch, user_id=USER, now=NOW),
         watching.watch_outcomes_message([WatchOutcome(123, "started")]),

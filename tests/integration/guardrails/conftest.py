@@ -20,12 +20,16 @@ from opsbot.api.operation import Operation
 from opsbot.services import Services
 from opsbot.simulator import ServedSimulator, Simulator
 from opsbot.store.guardrails import Guardrails
+from opsbot.ui import ids
 from opsbot.ui.operations import info_message
 from opsbot.workspace import Outcome, ServedWorkspace, Target, Workspace, serve_workspace
 from opsbot.workspace.state import Ephemeral, View
 from tests.support.opsbot_app import RunningOpsbot, opsbot_env, running_opsbot
+from tests.support.surfaces import all_text
 
 TEAM: Final = "T0GUARD"
+# The cancel confirmation before opsbot fills it.
+LOOKING: Final = "Looking at operation"
 OPS: Final = "C0OPS"
 READ_ONLY: Final = "C0READ"
 ADA: Final = "U0ADA"  # workspace admin
@@ -86,6 +90,27 @@ class Guarded:
             return shown if shown and shown.body["title"]["text"] == title else None
 
         return await eventually(front)
+
+    async def confirmation(self, user: str) -> View:
+        """``user``'s front modal once opsbot has filled it, past its "Looking…" view."""
+
+        def filled() -> View | None:
+            views = self.workspace.open_views(user)
+            shown = views[-1] if views else None
+            return shown if shown and LOOKING not in all_text(shown.body["blocks"]) else None
+
+        return await eventually(filled)
+
+    async def cancel_clicked(self, user: str, channel: str, ts: str) -> View:
+        """``user`` clicks Cancel in message ``ts``: the confirmation it opens, once filled."""
+        await self.click(user, channel, ts, ids.ACTION_CANCEL)
+        return await self.confirmation(user)
+
+    async def submitted(self, user: str, view: View) -> View:
+        """``user`` presses the modal's submit: what the modal shows then."""
+        outcome = await self.served.interactions.submit(user, view.id)
+        assert outcome.ok, outcome.failure
+        return await eventually(lambda: self.workspace.open_views(user)[-1])
 
     def step_of(self, op_id: int) -> str:
         return str(self.simulator.operation(op_id)["step"])

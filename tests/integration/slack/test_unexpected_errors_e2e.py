@@ -23,6 +23,7 @@ import pytest
 from opsbot.api.operation import ERROR, WAIT
 from opsbot.simulator import ServedSimulator, Simulator
 from opsbot.store.server import RedisServer
+from tests.support.cancel_confirmation import confirm, open_confirmation
 from tests.support.opsbot_app import (
     SIGNING_SECRET,
     RunningOpsbot,
@@ -38,6 +39,7 @@ from tests.support.slack_requests import (
     slash_command_body,
     view_submission_body,
 )
+from tests.support.surfaces import all_text
 
 REFERENCE = re.compile(r"\(reference ([0-9A-F]{8})\)")
 UNEXPECTED = "Something went wrong on our side (reference "
@@ -90,15 +92,14 @@ async def test_a_store_failing_after_the_api_acted_is_answered_with_a_reference(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     op_id = simulator.create("domain_renew", step=WAIT)
+    confirmation = await open_confirmation(slack_client, fake_slack, f"{op_id}", "c")
     monkeypatch.setattr(keyed_opsbot.services.audit, "record", raising("audit stream is gone"))
 
-    body = block_actions_body("op_cancel", f"{op_id}", response_url=fake_slack.response_url("c"))
-    assert (await slack_client.post(body)).status == 200
-    [answer] = await fake_slack.wait_for_responses("c")
+    answer = all_text(await confirm(slack_client, confirmation))
 
     assert simulator.calls["operation.cancel"] == 1
-    assert answer["text"].startswith(UNEXPECTED)
-    reference = reference_in(answer["text"])
+    assert UNEXPECTED in answer
+    reference = reference_in(answer)
     assert_logged_once(logged, reference)
     assert "audit stream is gone" in "\n".join(r.getMessage() for r in logged.records)
 

@@ -10,6 +10,8 @@ import json
 
 from opsbot.api.operation import BILL, DONE, ERROR, RUN, WAIT
 from opsbot.simulator import ManualClock
+from opsbot.store.guardrail_store import GuardrailStore
+from opsbot.store.guardrails import Guardrails
 from opsbot.store.watches import NewWatch
 from opsbot.ui import ids
 from tests.integration.watcher.conftest import Watching
@@ -132,13 +134,33 @@ async def test_a_failure_is_broadcast_with_its_error_and_a_relaunch_button(
     shown = json.dumps(final["blocks"], ensure_ascii=False)
     assert operation["errortype"] in shown
     assert operation["last_error"].replace("&", "&amp;").replace("<", "&lt;") in shown
-    actions = [
+    assert ids.ACTION_RELAUNCH in action_ids(final)
+
+
+async def test_in_a_read_only_channel_a_failure_is_broadcast_without_a_relaunch_button(
+    watching: Watching,
+) -> None:
+    await GuardrailStore(watching.redis).set(
+        TEAM_ID, Guardrails(read_only_channels=frozenset({CHANNEL_ID}))
+    )
+    simulator = watching.simulator
+    op_id = simulator.create("domain_create", step=RUN)
+    ts = await watching.watch(op_id)
+    simulator.move(op_id, ERROR)
+
+    [final] = await watching.until_replies(CHANNEL_ID, ts, 1)
+
+    assert final["reply_broadcast"] is True
+    assert action_ids(final) == [ids.ACTION_INFO]
+
+
+def action_ids(message: JSON) -> list[str]:
+    return [
         element["action_id"]
-        for block in final["blocks"]
+        for block in message["blocks"]
         if block["type"] == "actions"
         for element in block["elements"]
     ]
-    assert ids.ACTION_RELAUNCH in actions
 
 
 async def test_no_operation_is_polled_more_often_than_the_poll_interval(

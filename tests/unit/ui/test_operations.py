@@ -115,7 +115,8 @@ def test_a_page_is_one_message_with_every_rows_buttons() -> None:
         expected |= {ids.ACTION_CANCEL} if operation.can_cancel else set()
         expected |= {ids.ACTION_RELAUNCH} if operation.can_relaunch else set()
         assert actions == expected, operation
-    assert all("confirm" in b for b in buttons if b["action_id"] == ids.ACTION_CANCEL)
+    # No static confirm: a Cancel opens a modal showing what else is in flight.
+    assert not any("confirm" in b for b in buttons if b["action_id"] == ids.ACTION_CANCEL)
     assert ids.ACTION_PAGE_NEXT in {b["action_id"] for b in buttons}
 
 
@@ -133,7 +134,7 @@ def _longest_row(op_id: int, step: str) -> Operation:
 
 @pytest.mark.parametrize("step", ["ERROR", "WAIT"])
 def test_a_full_page_of_the_longest_rows_fits_one_message_slack_takes(step: str) -> None:
-    # ERROR rows carry Cancel (with its confirm dialog) and Relaunch; WAIT rows
+    # ERROR rows carry Cancel and Relaunch; WAIT rows
     # Cancel with the longest type. The largest ids, page and total there are.
     operations = [_longest_row(2_147_483_000 + n, step) for n in range(MAX_PAGE_ROWS)]
     last_page = 2_147_483_647 // MAX_PAGE_ROWS
@@ -537,3 +538,20 @@ def test_cancel_result_with_a_forged_user_id_mentions_nobody() -> None:
 def test_any_operation_text_gives_a_valid_safe_info_card(last_error: str, domain: str) -> None:
     operation = sample_operation(last_error=last_error, domain=domain, errortype=domain)
     _assert_message_ok(info_message(operation, now=NOW))
+
+
+def test_in_a_read_only_channel_rows_and_cards_have_no_cancel_or_relaunch() -> None:
+    operations = _many_operations(20)
+    assert any(op.can_cancel for op in operations)
+    assert any(op.can_relaunch for op in operations)
+    shown = [
+        list_message(
+            operations, filters={}, page=0, items_per_page=20, total=20, now=NOW, read_only=True
+        ),
+        *(info_message(operation, now=NOW, read_only=True) for operation in operations),
+        cancel_result_message(operations[0], user_id="U0ALICE", now=NOW, read_only=True),
+    ]
+
+    actions = {button["action_id"] for message in shown for button in _buttons(message)}
+    assert {ids.ACTION_INFO, ids.ACTION_WATCH} <= actions
+    assert not actions & {ids.ACTION_CANCEL, ids.ACTION_RELAUNCH}
