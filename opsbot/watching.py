@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from opsbot.api.operation import Operation
 from opsbot.services import Services
-from opsbot.store.watches import AddResult, NewWatch, Relaunched, WatchStore
+from opsbot.store.watches import AddResult, Announced, NewWatch, WatchStore
 
 
 @dataclass(frozen=True)
@@ -36,14 +36,14 @@ async def start_watch(  # noqa: PLR0913 - who, what, when, and the card's prefer
     card_ts: str = "",
     broadcast: str = "",
     only: tuple[str, ...] = (),
-    relaunched: Relaunched | None = None,
+    announced: Announced | None = None,
 ) -> AddResult:
     """Watch ``operation`` for ``follower`` for ``days`` from ``now``.
 
     ``card_ts`` names a message already in the channel that is to be the
     card (a cancel or relaunch report); without it the card is posted later.
-    ``relaunched``: that message announces this relaunch, and the card keeps
-    saying so.
+    ``announced``: that message announces this action (a relaunch, a
+    cancel), and the card keeps saying so.
     """
     new = NewWatch(
         op_id=operation.id,
@@ -56,7 +56,7 @@ async def start_watch(  # noqa: PLR0913 - who, what, when, and the card's prefer
         card_ts=card_ts,
         broadcast=broadcast,
         only=only,
-        relaunched=relaunched,
+        announced=announced,
     )
     expires_at = now + dt.timedelta(days=days)
     return await watches.add(follower.team_id, new, now=now, expires_at=expires_at)

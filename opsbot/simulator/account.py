@@ -65,10 +65,14 @@ class Account:
         return operation
 
     def cancel(self, op_id: int, now: dt.datetime) -> None:
+        self._put(self.check_cancellable(op_id), CANCEL, now)
+
+    def check_cancellable(self, op_id: int) -> SimulatedOperation:
+        """The operation, if a cancel may be asked of it now; the fault otherwise."""
         operation = self.get(op_id)
         if operation.step not in CANCELLABLE_STEPS:
             raise faults.invalid_step("cancel", op_id, operation.step)
-        self._put(operation, CANCEL, now)
+        return operation
 
     def relaunch(self, op_id: int, params: Mapping[str, str], now: dt.datetime) -> None:
         """Back to BILL with the params merged in; it fails again if they do not help."""

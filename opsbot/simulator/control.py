@@ -4,6 +4,8 @@
     POST /control/ratelimit  {"every": 3}          (null or 0: off)
     POST /control/garbage    {"count": 1, "kind": "html"}   (kinds: QUEUED_KINDS)
     POST /control/decline    {"method": "operation.cancel", "count": 1}   (answer false)
+    POST /control/slowcancel {"count": 1}         true, but the operation stays in its
+                                                   step until moved (a cancel under way)
     POST /control/flood      {"rows": 40000}       operation.list ignores items_per_page
                                                    (null or 0: off)
     POST /control/move       {"id": 100123, "step": "DONE"}
@@ -47,6 +49,7 @@ def routes(simulator: Simulator) -> list[web.RouteDef]:
         post("ratelimit", _rate_limit),
         post("garbage", _garbage),
         post("decline", _decline),
+        post("slowcancel", _slow_cancel),
         post("flood", _flood),
         post("move", _move),
         post("create", _create),
@@ -74,6 +77,11 @@ def _garbage(simulator: Simulator, body: Mapping[str, Any]) -> Mapping[str, Any]
 def _decline(simulator: Simulator, body: Mapping[str, Any]) -> Mapping[str, Any]:
     simulator.decline_next(_field(body, "method", str), _field(body, "count", int, 1))
     return {"declined": dict(simulator.switches.declined)}
+
+
+def _slow_cancel(simulator: Simulator, body: Mapping[str, Any]) -> Mapping[str, Any]:
+    simulator.slow_next_cancels(_field(body, "count", int, 1))
+    return {"slow_cancels": simulator.switches.slow_cancels}
 
 
 def _flood(simulator: Simulator, body: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -64,6 +64,12 @@ def cancel_operation(account: Account, call: CallContext, operation: object) -> 
     return True
 
 
+def accept_cancel(account: Account, _call: CallContext, operation: object) -> bool:
+    """A cancel accepted but not carried out yet: checked as a cancel is, nothing moves."""
+    account.check_cancellable(require_int("operation", operation))
+    return True
+
+
 def relaunch_operation(
     account: Account, call: CallContext, operation: object, params: object = None
 ) -> bool:

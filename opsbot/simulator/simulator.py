@@ -25,7 +25,7 @@ from opsbot.simulator import dataset, faults
 from opsbot.simulator.account import Account
 from opsbot.simulator.clock import Clock, system_clock
 from opsbot.simulator.hostile import DEFAULT_DEPTH, Hostile
-from opsbot.simulator.methods import METHODS, CallContext, flood_operations
+from opsbot.simulator.methods import METHODS, CallContext, accept_cancel, flood_operations
 from opsbot.simulator.record import OperationFacts, OperationSpec
 from opsbot.simulator.switches import Switches
 
@@ -123,6 +123,12 @@ class Simulator:
     def decline_next(self, method: str, count: int = 1) -> None:
         self.switches.decline_next(method, count)
 
+    def slow_next_cancels(self, count: int = 1) -> None:
+        """The next ``count`` cancels are accepted (true) but leave the operation in
+        its step, as a cancel the service is still carrying out: it reaches CANCEL
+        when moved there (:meth:`move`)."""
+        self.switches.slow_next_cancels(count)
+
     def flood(self, rows: int | None) -> None:
         """operation.list ignores items_per_page and answers ``rows`` rows (None or 0: off)."""
         self.switches.set_flood(rows)
@@ -190,6 +196,8 @@ class Simulator:
             return False
         call = CallContext(self.now(), self.zone)
         account.advance(call.now)
+        if method == "operation.cancel" and self.switches.cancels_slowly():
+            return accept_cancel(account, call, *params[1:])
         if method == "operation.list" and self.switches.flood_rows:
             return flood_operations(account, call, *params[1:], rows=self.switches.flood_rows)
         return spec.handler(account, call, *params[1:])

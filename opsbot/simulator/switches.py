@@ -2,6 +2,8 @@
 
 A latency added to every XML-RPC reply, a rate-limit fault every N calls,
 ``false`` from the next cancels or relaunches (the API declined to act),
+cancels that answer ``true`` while the operation stays where it was until
+it is moved on (a cancel the service is still carrying out),
 garbage instead of the next replies (an HTML error page from a proxy, a body
 cut in the middle, an empty body, text that is not XML, a body larger than
 any client should read, an operation whose eta is infinite, a fault whose
@@ -57,6 +59,8 @@ class Switches:
     # Operation id → how replies spoil it.
     hostile: dict[int, Hostile] = field(default_factory=dict)
     declined: collections.Counter[str] = field(default_factory=collections.Counter)
+    # How many of the next cancels are accepted but not carried out yet.
+    slow_cancels: int = 0
     flood_rows: int | None = None
     _calls_since_rate_limit_set: int = 0
 
@@ -94,6 +98,19 @@ class Switches:
         self.declined[method] -= 1
         return True
 
+    def slow_next_cancels(self, count: int = 1) -> None:
+        """The next ``count`` cancels answer true and leave the operation in its step."""
+        if count < 0:
+            raise ValueError("count cannot be negative")
+        self.slow_cancels += count
+
+    def cancels_slowly(self) -> bool:
+        """Whether this cancel is one to leave under way (counts it)."""
+        if self.slow_cancels <= 0:
+            return False
+        self.slow_cancels -= 1
+        return True
+
     def set_flood(self, rows: int | None) -> None:
         """operation.list answers ``rows`` rows whatever items_per_page says (None or 0: off)."""
         if rows is not None and rows < 0:
@@ -123,6 +140,7 @@ class Switches:
         self.garbage.clear()
         self.hostile.clear()
         self.declined.clear()
+        self.slow_cancels = 0
         self.set_flood(None)
 
 

@@ -35,7 +35,7 @@ from opsbot.store import audit, keyspace
 from opsbot.store.approvals import APPROVED, DENIED, EXPIRED, Approval, Request
 from opsbot.store.guardrails import RELAUNCH
 from opsbot.store.vault import VaultError
-from opsbot.store.watches import Relaunched
+from opsbot.store.watches import Announced
 from opsbot.ui import ids
 from opsbot.ui.approvals import approval_card, shown_params
 from opsbot.ui.common import error_message, notice_message
@@ -242,18 +242,17 @@ async def _carry_out(asked: Interaction, approval: Approval) -> str:
             op_id,
             channel=approval.request.channel,
             ts=approval.ts,
-            relaunched=_relaunched(approval),
+            announced=_announced(approval),
         )
     return words
 
 
-def _relaunched(approval: Approval) -> Relaunched | None:
-    """An approved relaunch's card keeps saying who asked, what changed and who approved."""
+def _announced(approval: Approval) -> Announced:
+    """The approval card, now the watch's card, keeps saying who asked for what
+    (the fields a relaunch changes, by name) and who approved."""
     request = approval.request
-    if request.action != RELAUNCH:
-        return None
-    changed = tuple(changed_names(request.shown_params))
-    return Relaunched(request.requester, changed, approved_by=approval.decided_by)
+    changed = tuple(changed_names(request.shown_params)) if request.action == RELAUNCH else ()
+    return Announced(request.action, request.requester, changed, approval.decided_by)
 
 
 async def _call_api(asked: Interaction, approval: Approval) -> tuple[bool, str]:

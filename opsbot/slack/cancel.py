@@ -35,6 +35,8 @@ from opsbot.slack.interaction import CANCELS, MAY_CANCEL, Action, Interaction, o
 from opsbot.slack.modals import View, ack_when_done, update_view
 from opsbot.slack.requests import Requester
 from opsbot.store import audit
+from opsbot.store.guardrails import CANCEL
+from opsbot.store.watches import Announced
 from opsbot.ui import ids
 from opsbot.ui.cancel_modal import cancel_loading_modal, cancel_metadata, cancel_modal
 from opsbot.ui.common import (
@@ -311,9 +313,13 @@ async def _report_cancel(
     else:
         redrawn = None
     if posted is not None:
-        # The report's thread follows the operation if it is not over yet.
+        # The report's thread follows the operation if it is not over yet,
+        # and the report, then its card, keeps saying who cancelled.
         channel, ts = posted
-        await watch_in_thread(asked, op_id, channel=channel, ts=ts, operation=operation)
+        announced = Announced(CANCEL, asked.user_id)
+        await watch_in_thread(
+            asked, op_id, channel=channel, ts=ts, operation=operation, announced=announced
+        )
     # Nothing showing the outcome yet, it is said to the person who clicked.
     return _Told("Cancelled", report, seen=redrawn is not None or posted is not None)
 

@@ -31,7 +31,7 @@ from opsbot.slack.interaction import (
 from opsbot.slack.posting import post_paced
 from opsbot.slack_web import patiently
 from opsbot.store.vault import VaultError
-from opsbot.store.watches import BROADCASTS, AddResult, Relaunched, WatchLimitReached
+from opsbot.store.watches import BROADCASTS, AddResult, Announced, WatchLimitReached
 from opsbot.ui import ids
 from opsbot.ui.common import api_error_message, error_message
 from opsbot.ui.render import Message
@@ -151,7 +151,7 @@ async def _add_watch(
     *,
     channel: str,
     card_ts: str = "",
-    relaunched: Relaunched | None = None,
+    announced: Announced | None = None,
 ) -> AddResult:
     follower = Follower(asked.team_id, channel, asked.user_id)
     days = asked.services.settings.watch_days
@@ -163,7 +163,7 @@ async def _add_watch(
         now=utc_now(),
         days=days,
         card_ts=card_ts,
-        relaunched=relaunched,
+        announced=announced,
     )
 
 
@@ -204,7 +204,7 @@ async def watch_in_thread(
     channel: str,
     ts: str,
     operation: Operation | None = None,
-    relaunched: Relaunched | None = None,
+    announced: Announced | None = None,
 ) -> None:
     """Follow ``op_id`` under the message ``ts`` that reported a cancel or a relaunch.
 
@@ -212,17 +212,15 @@ async def watch_in_thread(
     acted is mentioned when it ends. An operation already final (a cancel
     usually is) is not watched: the report says it all. Pass ``operation``
     when it was just fetched, to save asking the API again, and
-    ``relaunched`` when the message announces a relaunch: the card's
-    redraws then keep saying who relaunched and what changed.
+    ``announced``, what the message announces (who relaunched and what
+    changed, who cancelled, who approved): the card's redraws keep saying it.
     """
     if operation is None or operation.id != op_id:
         operation = await _fetch(asked, op_id)
     if operation is None or operation.is_final:
         return
     try:
-        added = await _add_watch(
-            asked, operation, channel=channel, card_ts=ts, relaunched=relaunched
-        )
+        added = await _add_watch(asked, operation, channel=channel, card_ts=ts, announced=announced)
     except WatchLimitReached as limit:
         note = watch_limit_note(limit.limit)
     else:

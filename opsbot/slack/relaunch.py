@@ -38,7 +38,8 @@ from opsbot.slack.posting import post_paced
 from opsbot.slack.relaunch_review import read_reviewed, review_of
 from opsbot.slack.requests import Requester
 from opsbot.store import audit
-from opsbot.store.watches import Relaunched
+from opsbot.store.guardrails import RELAUNCH
+from opsbot.store.watches import Announced
 from opsbot.ui import ids
 from opsbot.ui.common import api_error_message, message_modal, notice_message, notice_modal
 from opsbot.ui.guardrails import not_allowed_modal
@@ -387,8 +388,8 @@ async def _relaunch(asked: Interaction, op_id: int, values: dict[str, str]) -> _
         # The announcement's thread follows the relaunched operation, and
         # the announcement, now its card, keeps saying who and what.
         channel, ts = announced
-        relaunched = Relaunched(asked.user_id, tuple(changed_names(values)))
-        await watch_in_thread(asked, op_id, channel=channel, ts=ts, relaunched=relaunched)
+        relaunched = Announced(RELAUNCH, asked.user_id, tuple(changed_names(values)))
+        await watch_in_thread(asked, op_id, channel=channel, ts=ts, announced=relaunched)
     return _Outcome(relaunched=True)
 
 

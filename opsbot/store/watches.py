@@ -12,10 +12,13 @@ per card, the *watchers* to mention at the final step. Per watch, Redis holds
 - ``cards:<op>``: a hash, channel id → JSON ``{"t": ts, "w": [watchers]}``
   (``ts`` is "" until the card is posted). The first watcher is the one who
   started the card: watchers are only ever appended, so it needs no field of
-  its own. A card that is a relaunch's announcement (or its approval
-  request) also has ``"r": {"u": who relaunched, "f": [the fields changed],
-  "a": who approved}`` (its kind: every redraw keeps saying so; ``f`` and
-  ``a`` only when set); a card without ``"r"`` is a plain watch card;
+  its own. A card that is the message announcing an action done through
+  opsbot (the report of a relaunch or a cancel, or its approval request)
+  also has its kind, under the action's letter: ``"r"`` (relaunch) or
+  ``"c"`` (cancel) → ``{"u": who did it, "f": [the fields changed], "a": who
+  approved}`` (``f`` and ``a`` only when set; ``f`` only for a relaunch).
+  Every redraw keeps saying so; a card with neither letter is a plain watch
+  card;
 - a member in ``watches`` (scored by next poll due) while it is polled, and
   in ``expiries`` (scored by expiry, the watch's only record of it) until it
   is finished.
@@ -66,6 +69,7 @@ from opsbot.store.codec import (
     parse_iso,
 )
 from opsbot.store.connection import RedisClient
+from opsbot.store.guardrails import CANCEL, RELAUNCH
 from opsbot.store.schedule import Schedule
 
 _logger = logging.getLogger(__name__)
@@ -83,16 +87,24 @@ BROADCASTS: Final = (ALWAYS, FAILURES, NEVER)
 
 
 @dataclass(frozen=True)
-class Relaunched:
-    """A card that is a relaunch's announcement: who relaunched, and the fields they changed.
+class Announced:
+    """A card that is the message announcing an action: which, who did it, who approved.
 
-    Names only: a value can be a secret, and the announcement never shows one.
+    ``action``: RELAUNCH or CANCEL. ``changed``: the fields a relaunch
+    changed, by name only (a value can be a secret, and the announcement
+    never shows one); () for a cancel.
     """
 
+    action: str
     by: str
     changed: tuple[str, ...] = ()
     # Who approved it, when the team asks for a second pair of eyes ("" if none).
     approved_by: str = ""
+
+
+# The letter a card's kind is stored under, one per action: a relaunch's
+# card written before cancels had one reads as it was written.
+_KIND_KEYS: Final = {RELAUNCH: "r", CANCEL: "c"}
 
 
 @dataclass(frozen=True)
@@ -106,8 +118,8 @@ class Card:
     # worth one message (nothing else is posted for it).
     broadcast: str = ""
     only: tuple[str, ...] = ()
-    # The card's kind: a relaunch's announcement (None: a plain watch card).
-    relaunched: Relaunched | None = None
+    # The card's kind: the announcement of a relaunch or a cancel (None: a plain watch card).
+    announced: Announced | None = None
 
 
 @dataclass(frozen=True)
@@ -171,8 +183,8 @@ class NewWatch:
     # The card's preferences (see Card): "" and () for the defaults.
     broadcast: str = ""
     only: tuple[str, ...] = ()
-    # The card is the announcement of this relaunch (``card_ts`` is its ts).
-    relaunched: Relaunched | None = None
+    # The card is the message announcing this action (``card_ts`` is its ts).
+    announced: Announced | None = None
 
 
 @dataclass(frozen=True)
@@ -251,7 +263,7 @@ class WatchStore:
                 aware(expires_at).timestamp(),
                 due,
                 encode_new_card(
-                    new.card_ts, new.user_id, new.broadcast, new.only, relaunched=new.relaunched
+                    new.card_ts, new.user_id, new.broadcast, new.only, announced=new.announced
                 ),
                 self.max_watches,
             ],
@@ -530,7 +542,7 @@ def encode_new_card(
     broadcast: str = "",
     only: tuple[str, ...] = (),
     *,
-    relaunched: Relaunched | None = None,
+    announced: Announced | None = None,
 ) -> str:
     """A card's JSON, compact so that a one-watcher card keeps its hash small
     (its preferences and kind only when set)."""
@@ -539,30 +551,37 @@ def encode_new_card(
         card["b"] = broadcast
     if only:
         card["o"] = list(only)
-    if relaunched is not None:
-        card["r"] = _encode_relaunched(relaunched)
+    if announced is not None:
+        card[_KIND_KEYS[announced.action]] = _encode_announced(announced)
     return json.dumps(card, separators=(",", ":"))
 
 
-def _encode_relaunched(relaunched: Relaunched) -> dict[str, Any]:
+def _encode_announced(announced: Announced) -> dict[str, Any]:
     # No empty list: the scripts' cjson would write it back as an object.
-    encoded: dict[str, Any] = {"u": relaunched.by}
-    if relaunched.changed:
-        encoded["f"] = list(relaunched.changed)
-    if relaunched.approved_by:
-        encoded["a"] = relaunched.approved_by
+    encoded: dict[str, Any] = {"u": announced.by}
+    if announced.changed:
+        encoded["f"] = list(announced.changed)
+    if announced.approved_by:
+        encoded["a"] = announced.approved_by
     return encoded
 
 
-def _decode_relaunched(encoded: Any) -> Relaunched | None:
-    """The ``"r"`` of a card; None (a plain watch card) for anything else."""
-    if not isinstance(encoded, dict) or not isinstance(encoded.get("u"), str):
-        return None
+def _decode_announced(card: Mapping[str, Any]) -> Announced | None:
+    """A card's kind, under its action's letter; None (a plain watch card) if none reads."""
+    for action, key in _KIND_KEYS.items():
+        encoded = card.get(key)
+        if isinstance(encoded, dict) and isinstance(encoded.get("u"), str):
+            return _announced(action, encoded)
+    return None
+
+
+def _announced(action: str, encoded: Mapping[str, Any]) -> Announced:
     changed = encoded.get("f")
     if not isinstance(changed, list) or not all(isinstance(name, str) for name in changed):
         changed = []
     approved_by = encoded.get("a")
-    return Relaunched(
+    return Announced(
+        action=action,
         by=encoded["u"],
         changed=tuple(changed),
         approved_by=approved_by if isinstance(approved_by, str) else "",
@@ -633,5 +652,5 @@ def decode_card(channel: str, document: str) -> Card | None:
         started_by=watchers[0],
         broadcast=broadcast,
         only=tuple(only),
-        relaunched=_decode_relaunched(parsed.get("r")),
+        announced=_decode_announced(parsed),
     )

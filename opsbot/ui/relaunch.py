@@ -20,11 +20,12 @@ from typing import Any, Final
 from opsbot.api.catalog import RELAUNCH_PARAMETERS, RelaunchParameter
 from opsbot.api.operation import Operation
 from opsbot.clock import utc_now
+from opsbot.store.guardrails import RELAUNCH
 from opsbot.ui import limits
 from opsbot.ui.payloads import RelaunchMetadata
 from opsbot.ui.relaunch_inputs import Choice, relaunch_input
 from opsbot.ui.render import Message, Modal, render_message, render_modal, render_options
-from opsbot.ui.views import OperationView, RelaunchedView
+from opsbot.ui.views import AnnouncedView, OperationView
 
 # The relaunch modal's summary, explanation and "add a field" menu.
 _RELAUNCH_FIXED_BLOCKS: Final = 3
@@ -124,7 +125,7 @@ def relaunched_message(operation_id: int, *, user_id: str, params: Mapping[str, 
     return render_message(
         "relaunched.j2",
         operation_id=operation_id,
-        relaunched=RelaunchedView.of(user_id, changed_names(params)),
+        announced=AnnouncedView.of(RELAUNCH, user_id, changed_names(params)),
     )
 
 

@@ -18,7 +18,7 @@ from opsbot.ui.echo import filters_text
 
 if TYPE_CHECKING:
     from opsbot.store.subscriptions import Subscription
-    from opsbot.store.watches import Relaunched, Watch
+    from opsbot.store.watches import Announced, Watch
 
 # A watch card names this many watchers, then "and N more".
 WATCHERS_SHOWN: Final = 20
@@ -86,9 +86,12 @@ class OperationView:
 
 
 @dataclass(frozen=True)
-class RelaunchedView:
-    """Who relaunched an operation and the fields they changed, as its announcement says."""
+class AnnouncedView:
+    """An action on an operation as its announcement says it: a relaunch (who,
+    and the fields they changed) or a cancel (who), and who approved it."""
 
+    # "relaunch" or "cancel" (opsbot.store.guardrails' actions).
+    action: str
     user_id: str | None
     changed: tuple[str, ...]
     more_changed: int
@@ -96,9 +99,12 @@ class RelaunchedView:
     approved_by: str | None = None
 
     @classmethod
-    def of(cls, user_id: str, changed: Sequence[str], approved_by: str = "") -> RelaunchedView:
+    def of(
+        cls, action: str, user_id: str, changed: Sequence[str] = (), approved_by: str = ""
+    ) -> AnnouncedView:
         """``changed``: field names only (a value can be a secret)."""
         return cls(
+            action=action,
             user_id=humanize.slack_user_id(user_id),
             changed=tuple(changed[:CHANGED_NAMES_SHOWN]),
             more_changed=max(len(changed) - CHANGED_NAMES_SHOWN, 0),
@@ -106,10 +112,10 @@ class RelaunchedView:
         )
 
     @classmethod
-    def of_card(cls, relaunched: Relaunched | None) -> RelaunchedView | None:
-        if relaunched is None:
+    def of_card(cls, announced: Announced | None) -> AnnouncedView | None:
+        if announced is None:
             return None
-        return cls.of(relaunched.by, relaunched.changed, relaunched.approved_by)
+        return cls.of(announced.action, announced.by, announced.changed, announced.approved_by)
 
 
 @dataclass(frozen=True)
@@ -129,8 +135,8 @@ class WatchView:
     more_watchers: int
     # The channel's card's broadcast preference ("" without a channel).
     broadcast: str = ""
-    # The channel's card is a relaunch's announcement, which it keeps saying.
-    relaunched: RelaunchedView | None = None
+    # The channel's card announces an action (a relaunch, a cancel), which it keeps saying.
+    announced: AnnouncedView | None = None
 
     @classmethod
     def of(cls, watch: Watch, now: dt.datetime, *, channel: str | None = None) -> WatchView:
@@ -150,7 +156,7 @@ class WatchView:
             watchers=watchers[:WATCHERS_SHOWN],
             more_watchers=max(len(watchers) - WATCHERS_SHOWN, 0),
             broadcast=(card.broadcast or "always") if card is not None else "",
-            relaunched=RelaunchedView.of_card(card.relaunched) if card is not None else None,
+            announced=AnnouncedView.of_card(card.announced) if card is not None else None,
         )
 
 

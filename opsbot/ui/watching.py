@@ -121,7 +121,7 @@ def watch_unwatched_card(
 ) -> Message:
     """The card once someone unwatched it here: the last step seen, and a Watch button.
 
-    Give ``channel`` (the card's): a relaunch's announcement keeps saying so.
+    Give ``channel`` (the card's): a relaunch's or a cancel's announcement keeps saying so.
     """
     return render_message(
         "watch_unwatched.j2",

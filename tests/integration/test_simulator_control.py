@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 
 from opsbot.api import errors
-from opsbot.api.operation import DONE, ERROR
+from opsbot.api.operation import CANCEL, DONE, ERROR, WAIT
 from opsbot.api.xmlrpc import MAX_REPLY_BYTES, Fault, decode_response, encode_call
 from opsbot.simulator import GARBAGE_KINDS, ServedSimulator, Simulator
 from tests.integration.conftest import RawRpc
@@ -157,6 +157,39 @@ async def test_garbage_from_python_lasts_for_count_replies(
 def test_unknown_garbage_is_refused(simulator: Simulator) -> None:
     with pytest.raises(ValueError, match="unknown garbage kind"):
         simulator.garbage_next(1, "pdf")
+
+
+# slow cancels: accepted, carried out later -------------------------------------------------
+
+
+async def test_a_slow_cancel_answers_true_and_leaves_the_operation_until_moved(
+    http: aiohttp.ClientSession,
+    sim_server: ServedSimulator,
+    sim_rpc: RawRpc,
+    simulator: Simulator,
+    sim_key: str,
+) -> None:
+    slow, quick = (simulator.create("domain_renew", step=WAIT) for _ in range(2))
+    assert await control(http, sim_server, "slowcancel", {"count": 1}) == {"slow_cancels": 1}
+
+    assert await sim_rpc.call("operation.cancel", sim_key, slow) is True
+    assert simulator.operation(slow)["step"] == WAIT
+    # Only the next cancel: the one after is carried out at once.
+    assert await sim_rpc.call("operation.cancel", sim_key, quick) is True
+    assert simulator.operation(quick)["step"] == CANCEL
+    simulator.move(slow, CANCEL)
+    assert simulator.operation(slow)["step"] == CANCEL
+
+
+async def test_a_slow_cancel_is_refused_where_a_cancel_is(
+    sim_rpc: RawRpc, simulator: Simulator, sim_key: str
+) -> None:
+    op_id = simulator.create("domain_renew", step=DONE)
+    simulator.slow_next_cancels()
+
+    with pytest.raises(Fault):
+        await sim_rpc.call("operation.cancel", sim_key, op_id)
+    assert simulator.operation(op_id)["step"] == DONE
 
 
 # flood: operation.list ignoring items_per_page ---------------------------------------------

@@ -19,8 +19,9 @@ from opsbot.config import Settings
 from opsbot.store import keyspace
 from opsbot.store.codec import decoded_map
 from opsbot.store.connection import RedisClient, open_redis
+from opsbot.store.guardrails import CANCEL, RELAUNCH
 from opsbot.store.outbox import Outbox
-from opsbot.store.watches import AddResult, Card, Relaunched, WatchStore
+from opsbot.store.watches import AddResult, Announced, Card, WatchStore
 from tests.support.stored_watches import IN_A_WEEK, NOW, TEAM, record, stored, watch
 
 OLD = 77
@@ -74,14 +75,23 @@ async def test_a_new_record_is_compact(store: WatchStore, redis: RedisClient) ->
     assert (found.created_at, found.expires_at) == (None, IN_A_WEEK)
 
 
-RELAUNCHED = Relaunched("U0ANN", ("authinfo", "x-ca_owner_name"), approved_by="U0BOB")
+RELAUNCHED = Announced(RELAUNCH, "U0ANN", ("authinfo", "x-ca_owner_name"), approved_by="U0BOB")
+CANCELLED = Announced(CANCEL, "U0ANN", approved_by="U0BOB")
 
 
-async def test_a_relaunch_card_keeps_its_kind_through_every_script(
-    store: WatchStore, redis: RedisClient
+@pytest.mark.parametrize(
+    ("announced", "kind"),
+    [
+        (RELAUNCHED, '"r":{"u":"U0ANN","f":["authinfo","x-ca_owner_name"],"a":"U0BOB"}'),
+        (CANCELLED, '"c":{"u":"U0ANN","a":"U0BOB"}'),
+    ],
+    ids=["relaunch", "cancel"],
+)
+async def test_an_announcing_card_keeps_its_kind_through_every_script(
+    store: WatchStore, redis: RedisClient, announced: Announced, kind: str
 ) -> None:
     ts = "1790000000.000300"
-    await watch(store, 43, card_ts=ts, relaunched=RELAUNCHED)
+    await watch(store, 43, card_ts=ts, announced=announced)
     written = decoded_map(await redis.hgetall(keyspace.cards(TEAM, 43)))["C0AAA"]
 
     # Each script that rewrites the card keeps what kind it is.
@@ -89,41 +99,61 @@ async def test_a_relaunch_card_keeps_its_kind_through_every_script(
     assert await store.set_broadcast(TEAM, 43, "C0AAA", "failures")
     await store.set_card_ts(TEAM, 43, "C0AAA", ts)
 
-    assert written == (
-        '{"t":"1790000000.000300","w":["U0ANN"],'
-        '"r":{"u":"U0ANN","f":["authinfo","x-ca_owner_name"],"a":"U0BOB"}}'
-    )
+    assert written == '{"t":"1790000000.000300","w":["U0ANN"],' + kind + "}"
     [card] = (await stored(store, 43)).cards
     assert (card.ts, card.watchers, card.broadcast) == (ts, ("U0ANN", "U0CAT"), "failures")
-    assert card.relaunched == RELAUNCHED
+    assert card.announced == announced
 
 
-async def test_a_relaunch_card_without_fields_or_approver_is_written_without_them(
+async def test_a_relaunch_card_written_before_cancels_had_a_kind_reads_as_written(
     store: WatchStore, redis: RedisClient
 ) -> None:
-    await watch(store, 44, card_ts="1790000000.000400", relaunched=Relaunched("U0ANN"))
+    await watch(store, 47)
+    # As the first format with a kind wrote it: relaunches only, under "r".
+    written = '{"t":"1790000000.000700","w":["U0ANN"],"r":{"u":"U0ANN","f":["authinfo"]}}'
+    await redis.hset(keyspace.cards(TEAM, 47), "C0AAA", written)
+
+    [card] = (await stored(store, 47)).cards
+    assert card.announced == Announced(RELAUNCH, "U0ANN", ("authinfo",))
+
+
+@pytest.mark.parametrize(
+    ("announced", "letter"),
+    [(Announced(RELAUNCH, "U0ANN"), "r"), (Announced(CANCEL, "U0ANN"), "c")],
+    ids=["relaunch", "cancel"],
+)
+async def test_a_kind_without_fields_or_approver_is_written_without_them(
+    store: WatchStore, redis: RedisClient, announced: Announced, letter: str
+) -> None:
+    await watch(store, 44, card_ts="1790000000.000400", announced=announced)
     await store.set_broadcast(TEAM, 44, "C0AAA", "never")
 
     document = decoded_map(await redis.hgetall(keyspace.cards(TEAM, 44)))["C0AAA"]
-    assert json.loads(document)["r"] == {"u": "U0ANN"}
+    assert json.loads(document) == {
+        "t": "1790000000.000400",
+        "w": ["U0ANN"],
+        "b": "never",
+        letter: {"u": "U0ANN"},
+    }
     [card] = (await stored(store, 44)).cards
-    assert card.relaunched == Relaunched("U0ANN")
+    assert card.announced == announced
 
 
+@pytest.mark.parametrize("letter", ["r", "c"], ids=["relaunch", "cancel"])
 @pytest.mark.parametrize(
     "kind",
     [{"f": ["authinfo"]}, "U0ANN", {"u": 7}, None],
     ids=["no user", "not an object", "user not text", "null"],
 )
 async def test_a_card_whose_kind_cannot_be_read_is_a_plain_watch_card(
-    store: WatchStore, redis: RedisClient, kind: object
+    store: WatchStore, redis: RedisClient, kind: object, letter: str
 ) -> None:
     await watch(store, 45)
-    card = json.dumps({"t": "1790000000.000500", "w": ["U0ANN"], "r": kind})
+    card = json.dumps({"t": "1790000000.000500", "w": ["U0ANN"], letter: kind})
     await redis.hset(keyspace.cards(TEAM, 45), "C0AAA", card)
 
     [found] = (await stored(store, 45)).cards
-    assert (found.ts, found.relaunched) == ("1790000000.000500", None)
+    assert (found.ts, found.announced) == ("1790000000.000500", None)
 
 
 async def test_an_old_record_reads_as_it_was_written(store: WatchStore, redis: RedisClient) -> None:

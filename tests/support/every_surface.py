@@ -18,10 +18,10 @@ from opsbot.api.operation import Operation
 from opsbot.api.related import InFlight, ObjectRef
 from opsbot.slack.commands import help_sections
 from opsbot.store.bursts import Outcome, Summary
-from opsbot.store.guardrails import Guardrails, WhoMay
+from opsbot.store.guardrails import CANCEL, RELAUNCH, Guardrails, WhoMay
 from opsbot.store.outbox import Post, PostKind
 from opsbot.store.subscriptions import Subscription
-from opsbot.store.watches import Card, Relaunched, Watch
+from opsbot.store.watches import Announced, Card, Watch
 from opsbot.ui import (
     approvals,
     audit,
@@ -205,13 +205,18 @@ def _watching() -> list[dict[str, Any]]:
     step = Post("1-0", 123, CHANNEL, PostKind.STEP, "WAIT", "RUN", NOW, "")
     final = Post("2-0", 123, CHANNEL, PostKind.FINAL, "RUN", "ERROR", NOW, "")
     subscription = Subscription(1, CHANNEL, {"step": "ERROR"}, USER, NOW, NOW)
-    announced = Relaunched(USER, ("authinfo", "x-ca_owner_name"), approved_by=USER)
-    relaunch_card = dataclasses.replace(card, relaunched=announced)
+    announced = Announced(RELAUNCH, USER, ("authinfo", "x-ca_owner_name"), approved_by=USER)
+    relaunch_card = dataclasses.replace(card, announced=announced)
     relaunch_watch = dataclasses.replace(watch, cards=(relaunch_card,))
+    cancelled = Announced(CANCEL, USER, approved_by=USER)
+    cancel_card = dataclasses.replace(card, announced=cancelled)
+    cancel_watch = dataclasses.replace(watch, step="CANCEL", cards=(cancel_card,))
     return [
         watching.watch_card_message(watch, now=NOW, channel=CHANNEL),
         watching.watch_card_message(relaunch_watch, now=NOW, channel=CHANNEL),
         watching.watch_unwatched_card(relaunch_watch, user_id=USER, now=NOW, channel=CHANNEL),
+        watching.watch_card_message(cancel_watch, now=NOW, channel=CHANNEL),
+        watching.watch_unwatched_card(cancel_watch, user_id=USER, now=NOW, channel=CHANNEL),
         watching.watch_step_reply(step, now=NOW),
         watching.watch_step_reply(step, now=NOW, earlier=[step]),
         watching.watch_final_reply(watch, final, operation=_operation(), now=NOW),

@@ -8,6 +8,7 @@ an admin and two members. ``Guarded`` drives it as people would.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -148,6 +149,31 @@ def populate(workspace: Workspace) -> None:
 async def guarded(
     sim_server: ServedSimulator, simulator: Simulator, sim_key: str, redis_url: str
 ) -> AsyncIterator[Guarded]:
+    async with _guarded(sim_server, simulator, sim_key, redis_url) as world:
+        yield world
+
+
+@pytest.fixture
+async def watching_guarded(
+    sim_server: ServedSimulator, simulator: Simulator, sim_key: str, redis_url: str
+) -> AsyncIterator[Guarded]:
+    """The same, with ``opsbot serve``'s own watcher polling every 0.2 s."""
+    async with _guarded(
+        sim_server, simulator, sim_key, redis_url, watcher=True, OPSBOT_POLL_INTERVAL="0.2"
+    ) as world:
+        yield world
+
+
+@contextlib.asynccontextmanager
+async def _guarded(
+    sim_server: ServedSimulator,
+    simulator: Simulator,
+    sim_key: str,
+    redis_url: str,
+    *,
+    watcher: bool = False,
+    **settings: str,
+) -> AsyncIterator[Guarded]:
     workspace = Workspace()
     populate(workspace)
     bot = workspace.install(TEAM)
@@ -159,7 +185,8 @@ async def guarded(
             SLACK_SIGNING_SECRET=workspace.app.signing_secret,
             SLACK_BOT_TOKEN=bot.bot_token,
         )
-        async with running_opsbot(env) as running:
+        env.update(settings)
+        async with running_opsbot(env, watcher=watcher) as running:
             workspace.app.request_url = f"{running.base_url}/slack/events"
             await running.set_team_key(TEAM, sim_key)
             client = AsyncWebClient(token=bot.bot_token, base_url=served.api_url)

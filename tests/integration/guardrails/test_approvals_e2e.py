@@ -15,7 +15,7 @@ from opsbot.clock import utc_now
 from opsbot.store import keyspace
 from opsbot.store.approvals import APPROVED, PENDING, ApprovalStore
 from opsbot.store.guardrails import CANCEL, RELAUNCH, Guardrails, WhoMay
-from opsbot.store.watches import Relaunched
+from opsbot.store.watches import Announced
 from opsbot.ui import ids
 from opsbot.ui.watching import watch_card_message
 from opsbot.watcher.approval_expiry import ApprovalExpiry
@@ -205,7 +205,7 @@ async def test_a_relaunch_approved_sends_exactly_the_parameters_asked_for(
     watch_card = watch.card(OPS)
     assert watch_card is not None
     assert watch_card.ts == card_ts
-    assert watch_card.relaunched == Relaunched(MIA, ("authinfo",), approved_by=ADA)
+    assert watch_card.announced == Announced(RELAUNCH, MIA, ("authinfo",), approved_by=ADA)
     redrawn = all_text(watch_card_message(watch, now=utc_now(), channel=OPS)["blocks"])
     said = f"<@{MIA}> relaunched operation *#{op_id}* with new values for `authinfo`"
     assert f"{said}, approved by <@{ADA}>." in redrawn

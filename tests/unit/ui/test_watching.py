@@ -18,9 +18,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from opsbot.api.operation import FINAL_STEPS, RELAUNCHABLE_TYPES, STEPS, Operation
+from opsbot.store.guardrails import CANCEL, RELAUNCH
 from opsbot.store.outbox import Post, PostKind
 from opsbot.store.subscriptions import Subscription
-from opsbot.store.watches import Card, Relaunched, Watch
+from opsbot.store.watches import Announced, Card, Watch
 from opsbot.ui import ids, limits, views, watching
 from opsbot.ui.views import WatchOutcome
 from tests.support.surfaces import HOSTILE, NOW, all_text, assert_message_ok, mentions
@@ -197,39 +198,53 @@ def test_an_unwatched_card_with_a_bad_user_id_mentions_nobody() -> None:
     assert "unwatched by" not in all_text(message)
 
 
-# --- a relaunch's announcement, once it is the card ------------------------------------------
+# --- a relaunch's or a cancel's announcement, once it is the card -------------------------
 
 
-def _relaunch_watch(relaunched: Relaunched, step: str = "RUN") -> Watch:
-    card = dataclasses.replace(_card(CHANNEL, HERE_WATCHERS), relaunched=relaunched)
+def _announced_watch(announced: Announced, step: str = "RUN") -> Watch:
+    card = dataclasses.replace(_card(CHANNEL, HERE_WATCHERS), announced=announced)
     return _watch(step=step, cards=[card, _card(OTHER_CHANNEL, THERE_WATCHERS)])
 
 
-@pytest.mark.parametrize("step", ["BILL", "RUN", "DONE"])
-def test_a_relaunch_card_keeps_who_relaunched_and_what_changed_at_every_step(step: str) -> None:
-    relaunched = Relaunched("U0ALICE", ("authinfo", "x-ca_owner_name"))
-    watch = _relaunch_watch(relaunched, step)
+ANNOUNCED_LINES = [
+    (
+        Announced(RELAUNCH, "U0ALICE", ("authinfo", "x-ca_owner_name")),
+        ":repeat: <@U0ALICE> relaunched operation *#123* with new values for "
+        "`authinfo`, `x-ca_owner_name`.",
+        "relaunched",
+    ),
+    (
+        Announced(CANCEL, "U0ALICE"),
+        ":no_entry_sign: <@U0ALICE> cancelled operation *#123*.",
+        "cancelled",
+    ),
+]
+
+
+@pytest.mark.parametrize("step", ["BILL", "WAIT", "RUN", "DONE", "CANCEL"])
+@pytest.mark.parametrize(("announced", "line", "done"), ANNOUNCED_LINES, ids=["relaunch", "cancel"])
+def test_an_announcing_card_keeps_its_line_at_every_step(
+    step: str, announced: Announced, line: str, done: str
+) -> None:
+    watch = _announced_watch(announced, step)
 
     message = watching.watch_card_message(watch, now=NOW, channel=CHANNEL)
 
     assert_message_ok(message, may_mention=HERE_WATCHERS)
     first, *rest = message["blocks"]
-    assert first["text"]["text"] == (
-        ":repeat: <@U0ALICE> relaunched operation *#123* with new values for "
-        "`authinfo`, `x-ca_owner_name`."
-    )
+    assert first["text"]["text"] == line
     assert f"*{step}*" in all_text({"blocks": rest})
     plain = watching.watch_card_message(_watch(step=step), now=NOW, channel=CHANNEL)
     assert rest == plain["blocks"]
-    assert message["text"] == f"Operation 123 (domain_create example.es), relaunched: {step}"
+    assert message["text"] == f"Operation 123 (domain_create example.es), {done}: {step}"
     # The other channel's card is a plain one.
     other = watching.watch_card_message(watch, now=NOW, channel=OTHER_CHANNEL)
-    assert "relaunched" not in all_text(other)
+    assert done not in all_text(other)
 
 
 def test_an_approved_relaunch_card_names_who_approved_and_escapes_what_it_was_given() -> None:
     many = tuple(f"field_{n:02}" for n in range(40))
-    watch = _relaunch_watch(Relaunched("U0ALICE", (HOSTILE, *many), approved_by="U0BOB"))
+    watch = _announced_watch(Announced(RELAUNCH, "U0ALICE", (HOSTILE, *many), approved_by="U0BOB"))
 
     message = watching.watch_card_message(watch, now=NOW, channel=CHANNEL)
 
@@ -240,24 +255,54 @@ def test_an_approved_relaunch_card_names_who_approved_and_escapes_what_it_was_gi
 
 
 @pytest.mark.parametrize("bad", BAD_USER_IDS)
-def test_a_relaunch_card_with_a_bad_user_id_mentions_nobody(bad: str) -> None:
-    watch = _relaunch_watch(Relaunched(bad, (), approved_by=bad))
+@pytest.mark.parametrize(
+    ("action", "said"),
+    [
+        (RELAUNCH, ":repeat: Someone relaunched operation *#123* without changing its parameters."),
+        (CANCEL, ":no_entry_sign: Someone cancelled operation *#123*."),
+    ],
+    ids=["relaunch", "cancel"],
+)
+def test_an_announcing_card_with_a_bad_user_id_mentions_nobody(
+    bad: str, action: str, said: str
+) -> None:
+    watch = _announced_watch(Announced(action, bad, (), approved_by=bad))
 
     message = watching.watch_card_message(watch, now=NOW, channel=CHANNEL)
 
     assert_message_ok(message, may_mention=HERE_WATCHERS)
-    line = message["blocks"][0]["text"]["text"]
-    assert line == ":repeat: Someone relaunched operation *#123* without changing its parameters."
+    assert message["blocks"][0]["text"]["text"] == said
 
 
 def test_an_unwatched_relaunch_card_still_says_who_relaunched() -> None:
-    watch = _relaunch_watch(Relaunched("U0ALICE", ("authinfo",)))
+    watch = _announced_watch(Announced(RELAUNCH, "U0ALICE", ("authinfo",)))
 
     message = watching.watch_unwatched_card(watch, user_id="U0BOB", now=NOW, channel=CHANNEL)
 
     assert_message_ok(message, may_mention=["U0ALICE", "U0BOB"])
     text = all_text(message)
     assert "<@U0ALICE> relaunched operation *#123* with new values for `authinfo`" in text
+    assert "unwatched by <@U0BOB>" in text
+
+
+def test_an_approved_cancel_card_names_who_asked_and_who_approved() -> None:
+    watch = _announced_watch(Announced(CANCEL, "U0ALICE", approved_by="U0DAVE"))
+
+    message = watching.watch_card_message(watch, now=NOW, channel=CHANNEL)
+
+    assert_message_ok(message, may_mention=[*HERE_WATCHERS, "U0DAVE"])
+    line = message["blocks"][0]["text"]["text"]
+    assert line == ":no_entry_sign: <@U0ALICE> cancelled operation *#123*, approved by <@U0DAVE>."
+
+
+def test_an_unwatched_cancel_card_still_says_who_cancelled_and_approved() -> None:
+    watch = _announced_watch(Announced(CANCEL, "U0ALICE", approved_by="U0DAVE"))
+
+    message = watching.watch_unwatched_card(watch, user_id="U0BOB", now=NOW, channel=CHANNEL)
+
+    assert_message_ok(message, may_mention=["U0ALICE", "U0BOB", "U0DAVE"])
+    text = all_text(message)
+    assert "<@U0ALICE> cancelled operation *#123*, approved by <@U0DAVE>." in text
     assert "unwatched by <@U0BOB>" in text
 
 
