@@ -527,9 +527,17 @@ class WatchStore:
 
 def _scored_ids(scored: Iterable[tuple[Any, Any]], where: str) -> dict[int, float]:
     """A ``WITHSCORES`` reply as operation id → score, skipping (and logging) bad members."""
-    found = {}
+    found: dict[int, float] = {}
+    # Every watched operation of the team, at every pass: the common member
+    # (ASCII digits) is read without a call; anything else as op_ids reads it.
     for member, score in scored:
-        for op_id in op_ids([member], where):
+        try:
+            op_id = int(member)
+        except ValueError:
+            op_id = -1
+        if op_id < 0:
+            found.update((odd, float(score)) for odd in op_ids([member], where))
+        else:
             found[op_id] = float(score)
     return found
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import xmlrpc.client as xmlrpc_client
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -732,3 +733,58 @@ def test_a_member_that_is_not_xmlrpc_is_a_protocol_error_once_read() -> None:
     assert item.members == {"id": 7}
     with pytest.raises(ProtocolError):
         item.whole()
+
+
+# Writing calls --------------------------------------------------------------
+
+call_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**31), max_value=2**31 - 1)
+    | st.integers(min_value=2**31, max_value=2**40)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=30)
+    | api_dates,
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.lists(st.integers(min_value=-(2**32), max_value=2**32), max_size=5)
+        | st.lists(children, max_size=3).map(tuple)
+        | st.dictionaries(st.text(max_size=10) | st.integers(), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+def marshalled_or_error(params: tuple[Any, ...]) -> bytes | type[Exception]:
+    try:
+        return xmlrpc._marshalled_call("operation.list", params, PARIS)
+    except (OverflowError, TypeError) as error:
+        return type(error)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(call_values, max_size=3).map(tuple))
+def test_a_call_is_written_byte_for_byte_as_the_standard_marshaller_writes_it(
+    params: tuple[Any, ...],
+) -> None:
+    expected = marshalled_or_error(params)
+    if isinstance(expected, bytes):
+        assert xmlrpc.encode_call("operation.list", params, zone=PARIS) == expected
+    else:
+        with pytest.raises(expected):
+            xmlrpc.encode_call("operation.list", params, zone=PARIS)
+
+
+def test_the_watchers_call_is_written_without_the_standard_marshaller(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ids = list(range(100_100, 100_200))
+    params = ("k" * 24, {">date_updated": "2026-11-01 10:00:00", "id": ids, "items_per_page": 100})
+    expected = xmlrpc._marshalled_call("operation.list", params, PARIS)
+
+    def marshaller(*_args: object, **_kwargs: object) -> str:
+        raise AssertionError("the standard marshaller wrote the watcher's call")
+
+    monkeypatch.setattr(xmlrpc_client, "dumps", marshaller)
+    assert xmlrpc.encode_call("operation.list", params, zone=PARIS) == expected
+    assert xmlrpc.decode_call(expected, zone=PARIS) == ("operation.list", params)
