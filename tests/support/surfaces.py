@@ -45,6 +45,16 @@ def texts(payload: Any) -> Iterator[str]:
             yield from texts(item)
 
 
+def action_ids(blocks: Iterable[Any] | None) -> list[str]:
+    """The ``action_id`` of each element of the actions blocks, in order."""
+    return [
+        element["action_id"]
+        for block in blocks or []
+        if isinstance(block, dict) and block["type"] == "actions"
+        for element in block["elements"]
+    ]
+
+
 def all_text(payload: Any) -> str:
     return "\n".join(texts(payload))
 

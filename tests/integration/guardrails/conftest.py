@@ -20,7 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from opsbot.api.operation import Operation
 from opsbot.services import Services
 from opsbot.simulator import ServedSimulator, Simulator
-from opsbot.store.guardrails import Guardrails
+from opsbot.store.guardrails import CANCEL, Guardrails, WhoMay
 from opsbot.ui import ids
 from opsbot.ui.operations import info_message
 from opsbot.workspace import Outcome, ServedWorkspace, Target, Workspace, serve_workspace
@@ -37,6 +37,10 @@ ADA: Final = "U0ADA"  # workspace admin
 MIA: Final = "U0MIA"  # member, in no group
 OTTO: Final = "U0OTTO"  # member of @oncall
 ONCALL: Final = "S0ONCALL"
+# Cancels left to @oncall and Ada: Mia is refused, Otto and Ada may.
+ONLY_ONCALL_AND_ADA: Final = Guardrails().with_who_may(
+    CANCEL, WhoMay.only(groups=[ONCALL], people=[ADA])
+)
 
 
 @dataclass

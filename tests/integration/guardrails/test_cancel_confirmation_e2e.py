@@ -15,7 +15,7 @@ import stamina
 
 from opsbot.api.operation import BILL, CANCEL, DONE, ERROR, RUN, WAIT
 from opsbot.store.guardrails import CANCEL as CANCEL_ACTION
-from opsbot.store.guardrails import Guardrails, WhoMay
+from opsbot.store.guardrails import Guardrails
 from opsbot.ui import ids
 from opsbot.workspace.faults import Fault
 from opsbot.workspace.state import Ephemeral
@@ -23,6 +23,7 @@ from tests.integration.guardrails.conftest import (
     ADA,
     MIA,
     ONCALL,
+    ONLY_ONCALL_AND_ADA,
     OPS,
     OTTO,
     READ_ONLY,
@@ -31,20 +32,7 @@ from tests.integration.guardrails.conftest import (
     eventually,
 )
 from tests.support.redis_probe import recent_audit
-from tests.support.surfaces import all_text
-
-ONLY_ONCALL_AND_ADA = Guardrails().with_who_may(
-    CANCEL_ACTION, WhoMay.only(groups=[ONCALL], people=[ADA])
-)
-
-
-def buttons(blocks: list[object] | None) -> list[str]:
-    return [
-        element["action_id"]
-        for block in blocks or []
-        if isinstance(block, dict) and block["type"] == "actions"
-        for element in block["elements"]
-    ]
+from tests.support.surfaces import action_ids, all_text
 
 
 async def listed(guarded: Guarded, user: str, text: str, channel: str = OPS) -> Ephemeral:
@@ -96,7 +84,7 @@ async def test_cancel_on_a_list_row_shows_what_else_is_in_flight_then_cancels_on
     # The row it was clicked in now reads as it is, with who cancelled it.
     redrawn = guarded.workspace.ephemerals[(OPS, row.ts)]
     assert f"Operation {op_id} cancelled by <@{MIA}>" in all_text(redrawn.blocks)
-    assert ids.ACTION_CANCEL not in buttons(redrawn.blocks)
+    assert ids.ACTION_CANCEL not in action_ids(redrawn.blocks)
     reports = [m for m in guarded.workspace.history(OPS) if f"Operation {op_id} is now" in m.text]
     assert len(reports) == 1
     entries = await recent_audit(guarded.services.redis, TEAM)
@@ -195,7 +183,7 @@ async def test_with_approvals_on_the_submit_posts_the_approval_card(guarded: Gua
     assert "must approve it within 30 min" in all_text(told.body["blocks"])
     [request] = [m for m in guarded.workspace.history(OPS) if "wants to" in all_text(m.blocks)]
     assert f"<@{MIA}> wants to *cancel* operation *#{op_id}*" in all_text(request.blocks)
-    assert buttons(request.blocks) == [ids.ACTION_APPROVE, ids.ACTION_DENY]
+    assert action_ids(request.blocks) == [ids.ACTION_APPROVE, ids.ACTION_DENY]
     assert guarded.step_of(op_id) == WAIT
     assert guarded.simulator.calls["operation.cancel"] == 0
 
@@ -254,7 +242,7 @@ async def test_in_a_read_only_channel_rows_and_cards_have_no_cancel_or_relaunch(
         ]
     )
 
-    assert buttons(here.blocks) == [ids.ACTION_INFO, ids.ACTION_WATCH] * 2
-    assert buttons(card.blocks) == [ids.ACTION_INFO, ids.ACTION_WATCH]
+    assert action_ids(here.blocks) == [ids.ACTION_INFO, ids.ACTION_WATCH] * 2
+    assert action_ids(card.blocks) == [ids.ACTION_INFO, ids.ACTION_WATCH]
     # Elsewhere the same rows keep them.
-    assert {ids.ACTION_CANCEL, ids.ACTION_RELAUNCH} <= set(buttons(there.blocks))
+    assert {ids.ACTION_CANCEL, ids.ACTION_RELAUNCH} <= set(action_ids(there.blocks))

@@ -14,6 +14,7 @@ from tests.integration.guardrails.conftest import (
     ADA,
     MIA,
     ONCALL,
+    ONLY_ONCALL_AND_ADA,
     OPS,
     OTTO,
     READ_ONLY,
@@ -22,8 +23,6 @@ from tests.integration.guardrails.conftest import (
 )
 from tests.support.redis_probe import recent_audit
 from tests.support.surfaces import all_text
-
-ONLY_ONCALL_AND_ADA = Guardrails().with_who_may(CANCEL, WhoMay.only(groups=[ONCALL], people=[ADA]))
 
 
 async def test_a_refused_command_says_who_may_and_cancels_nothing(guarded: Guarded) -> None:

@@ -35,6 +35,7 @@ from tests.support.slack_requests import (
     slash_command_body,
     view_submission_body,
 )
+from tests.support.surfaces import action_ids
 
 JSON = dict[str, Any]
 AUDIT_CHANNEL = "C0AUDIT"
@@ -58,15 +59,6 @@ async def command(slack_client: SlackClient, fake_slack: FakeSlack, text: str, n
     assert reply.status == 200
     [message] = await fake_slack.wait_for_responses(name)
     return message
-
-
-def action_ids(message: JSON) -> list[str]:
-    return [
-        element["action_id"]
-        for block in message["blocks"]
-        if block["type"] == "actions"
-        for element in block["elements"]
-    ]
 
 
 def shown(message: JSON) -> str:
@@ -141,7 +133,7 @@ async def test_cancel_asks_then_cancels_once_and_says_who_did_it(
 ) -> None:
     confirm = await command(slack_client, fake_slack, f"cancel {waiting_op}", "ask")
     assert confirm["text"] == f"Cancel operation {waiting_op} (domain_renew)?"
-    assert action_ids(confirm) == ["op_cancel_confirm", "op_cancel_keep"]
+    assert action_ids(confirm["blocks"]) == ["op_cancel_confirm", "op_cancel_keep"]
     assert simulator.calls["operation.cancel"] == 0
 
     await click(slack_client, fake_slack, "op_cancel_confirm", str(waiting_op), "confirmed")
@@ -152,7 +144,7 @@ async def test_cancel_asks_then_cancels_once_and_says_who_did_it(
     assert result["replace_original"] is True
     assert result["text"] == f"Operation {waiting_op} is now {CANCEL}"
     assert f"cancelled by <@{USER_ID}>" in shown(result)
-    assert action_ids(result) == ["op_info", "op_watch"]
+    assert action_ids(result["blocks"]) == ["op_info", "op_watch"]
     [posted] = fake_slack.calls_to("chat.postMessage")
     assert posted.args["channel"] == CHANNEL_ID
     assert posted.args["text"] == result["text"]
@@ -196,7 +188,7 @@ async def test_cancel_in_a_step_that_forbids_it_is_refused_before_any_call(
     assert answer["response_type"] == "ephemeral"
     assert f"Operation {running} is in {RUN}" in answer["text"]
     assert "BILL, WAIT or ERROR" in answer["text"]
-    assert "op_cancel_confirm" not in action_ids(answer)
+    assert "op_cancel_confirm" not in action_ids(answer["blocks"])
     assert simulator.calls["operation.cancel"] == 0
 
 
@@ -472,7 +464,7 @@ async def test_cancel_on_an_info_card_replaces_the_card(
     assert replaced["text"] == f"Operation {waiting_op} (domain_renew): {CANCEL}"
     assert f"Cancelled by <@{USER_ID}>" in shown(replaced)
     assert "waiting.example" in shown(replaced)
-    assert action_ids(replaced) == ["op_info", "op_watch"]
+    assert action_ids(replaced["blocks"]) == ["op_info", "op_watch"]
     [posted] = fake_slack.calls_to("chat.postMessage")
     assert posted.args["text"] == f"Operation {waiting_op} is now {CANCEL}"
 

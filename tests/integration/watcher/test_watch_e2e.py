@@ -17,6 +17,7 @@ from opsbot.ui import ids
 from tests.integration.watcher.conftest import Watching
 from tests.support.slack_api import JSON, SlackCall
 from tests.support.slack_requests import CHANNEL_ID, TEAM_ID, USER_ID
+from tests.support.surfaces import action_ids
 
 OTHER_CHANNEL = "C0456"
 OTHER_USER = "U0456"
@@ -134,7 +135,7 @@ async def test_a_failure_is_broadcast_with_its_error_and_a_relaunch_button(
     shown = json.dumps(final["blocks"], ensure_ascii=False)
     assert operation["errortype"] in shown
     assert operation["last_error"].replace("&", "&amp;").replace("<", "&lt;") in shown
-    assert ids.ACTION_RELAUNCH in action_ids(final)
+    assert ids.ACTION_RELAUNCH in action_ids(final["blocks"])
 
 
 async def test_in_a_read_only_channel_a_failure_is_broadcast_without_a_relaunch_button(
@@ -151,16 +152,7 @@ async def test_in_a_read_only_channel_a_failure_is_broadcast_without_a_relaunch_
     [final] = await watching.until_replies(CHANNEL_ID, ts, 1)
 
     assert final["reply_broadcast"] is True
-    assert action_ids(final) == [ids.ACTION_INFO]
-
-
-def action_ids(message: JSON) -> list[str]:
-    return [
-        element["action_id"]
-        for block in message["blocks"]
-        if block["type"] == "actions"
-        for element in block["elements"]
-    ]
+    assert action_ids(final["blocks"]) == [ids.ACTION_INFO]
 
 
 async def test_no_operation_is_polled_more_often_than_the_poll_interval(
