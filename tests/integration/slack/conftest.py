@@ -48,3 +48,19 @@ async def keyed_opsbot(opsbot: RunningOpsbot, sim_key: str) -> RunningOpsbot:
 async def slack_client(opsbot: RunningOpsbot, fake_slack: FakeSlack) -> AsyncIterator[SlackClient]:
     async with SlackClient(opsbot.base_url, SIGNING_SECRET, slack=fake_slack) as client:
         yield client
+
+
+@pytest.fixture
+async def watching_opsbot(
+    fake_slack: FakeSlack, sim_server: ServedSimulator, redis_url: str, sim_key: str
+) -> AsyncIterator[RunningOpsbot]:
+    """``opsbot serve`` with its watcher, polling every 0.2 s, the team's key set."""
+    env = opsbot_env(
+        slack_api_url=fake_slack.api_url,
+        api_url=sim_server.url,
+        redis_url=redis_url,
+        OPSBOT_POLL_INTERVAL="0.2",
+    )
+    async with running_opsbot(env, watcher=True) as opsbot:
+        await opsbot.set_team_key(TEAM_ID, sim_key)
+        yield opsbot

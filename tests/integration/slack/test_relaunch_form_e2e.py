@@ -16,17 +16,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from opsbot.api.operation import BILL, DONE, ERROR, RUN
-from opsbot.simulator import ServedSimulator, Simulator
+from opsbot.simulator import Simulator
 from opsbot.ui import ids
 from opsbot.ui.limits import OPTIONS
 from opsbot.workspace import Interactions, Target
-from tests.support.opsbot_app import RunningOpsbot, opsbot_env, running_opsbot
+from tests.support.opsbot_app import RunningOpsbot
 from tests.support.slack_api import FakeSlack
 from tests.support.slack_requests import CHANNEL_ID, TEAM_ID, USER_ID
 
@@ -157,22 +156,6 @@ async def test_a_form_slack_refuses_is_replaced_by_an_error_never_left_loading(
 
 
 # --- the relaunch followed in the announcement's thread -------------------------------
-
-
-@pytest.fixture
-async def watching_opsbot(
-    fake_slack: FakeSlack, sim_server: ServedSimulator, redis_url: str, sim_key: str
-) -> AsyncIterator[RunningOpsbot]:
-    """``opsbot serve`` with its watcher, polling every 0.2 s."""
-    env = opsbot_env(
-        slack_api_url=fake_slack.api_url,
-        api_url=sim_server.url,
-        redis_url=redis_url,
-        OPSBOT_POLL_INTERVAL="0.2",
-    )
-    async with running_opsbot(env, watcher=True) as opsbot:
-        await opsbot.set_team_key(TEAM_ID, sim_key)
-        yield opsbot
 
 
 async def relaunch(people: Interactions, fake_slack: FakeSlack, op_id: int) -> JSON:

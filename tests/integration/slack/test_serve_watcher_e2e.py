@@ -3,31 +3,19 @@
 from __future__ import annotations
 
 from opsbot.api.operation import DONE, RUN
-from opsbot.simulator import ServedSimulator, Simulator
-from tests.support.opsbot_app import SIGNING_SECRET, opsbot_env, running_opsbot
+from opsbot.simulator import Simulator
+from tests.support.opsbot_app import SIGNING_SECRET, RunningOpsbot
 from tests.support.slack_api import FakeSlack
-from tests.support.slack_requests import TEAM_ID, SlackClient, slash_command_body
+from tests.support.slack_requests import SlackClient, slash_command_body
 
 
 async def test_the_served_app_follows_a_watch_to_its_end(
-    fake_slack: FakeSlack,
-    sim_server: ServedSimulator,
-    simulator: Simulator,
-    sim_key: str,
-    redis_url: str,
+    watching_opsbot: RunningOpsbot, fake_slack: FakeSlack, simulator: Simulator
 ) -> None:
     op_id = simulator.create("domain_create", step=RUN, domain="followed.fr")
-    env = opsbot_env(
-        slack_api_url=fake_slack.api_url,
-        api_url=sim_server.url,
-        redis_url=redis_url,
-        OPSBOT_POLL_INTERVAL="0.2",
-    )
-    async with (
-        running_opsbot(env, watcher=True) as opsbot,
-        SlackClient(opsbot.base_url, SIGNING_SECRET, slack=fake_slack) as slack_client,
-    ):
-        await opsbot.set_team_key(TEAM_ID, sim_key)
+    async with SlackClient(
+        watching_opsbot.base_url, SIGNING_SECRET, slack=fake_slack
+    ) as slack_client:
         body = slash_command_body(f"watch {op_id}", response_url=fake_slack.response_url("w"))
         assert (await slack_client.post(body)).status == 200
         [card] = await fake_slack.wait_for("chat.postMessage")
