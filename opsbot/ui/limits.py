@@ -31,9 +31,6 @@ Surface = Literal["message", "modal", "home"]
 ELLIPSIS: Final = "…"
 
 MESSAGE_BLOCKS: Final = 50
-# Slack takes at most this many posts on one response_url: what one answer to
-# a command can be, however long.
-RESPONSE_URL_POSTS: Final = 5
 MODAL_BLOCKS: Final = 100
 # The Home tab takes as many blocks as a modal (docs.slack.dev/surfaces/app-home).
 HOME_BLOCKS: Final = 100
