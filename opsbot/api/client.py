@@ -224,11 +224,6 @@ class OperationClient:
         """``items``: how much of an array reply to read."""
         body = xmlrpc.encode_call(method, params, zone=self.api_zone)
         reading = _Reading(method, (key, *(secrets or ())), self.api_zone, items or _Items())
-        if self._retry.attempts <= 1:
-            # The watcher's client (it retries at the team's next turn): one
-            # attempt, without the retrying machinery, which cost about as
-            # much CPU as the HTTP exchange of a changes-only check.
-            return await self._attempt(body, reading)
         decision = self._retry.decision(action=action)
         return await self._retrying(decision, self._attempt, body, reading)
 

@@ -15,14 +15,37 @@ the operation before saying anything.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
 
 import stamina
 
 from opsbot.api.errors import TemporaryError
 
 RetryDecision = Callable[[Exception], bool | float]
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class OneAttempt:
+    """A caller that makes the one attempt stamina would make with ``attempts=1``.
+
+    Without stamina's retrying machinery around it, which costs about as much
+    CPU as the HTTP exchange of the watcher's changes-only check (the watcher
+    retries at the team's next turn, not here).
+    """
+
+    async def __call__(
+        self,
+        on: RetryDecision,  # noqa: ARG002 - stamina's signature: nothing is retried
+        callable_: Callable[P, Awaitable[T]],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        return await callable_(*args, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -35,7 +58,9 @@ class RetryPolicy:
     wait_max: float = 5.0
     wait_jitter: float = 0.5
 
-    def caller(self) -> stamina.AsyncRetryingCaller:
+    def caller(self) -> stamina.AsyncRetryingCaller | OneAttempt:
+        if self.attempts <= 1:
+            return OneAttempt()
         return stamina.AsyncRetryingCaller(
             attempts=self.attempts,
             timeout=self.timeout,

@@ -19,7 +19,7 @@ from typing import Any, Final
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from opsbot.slack.audit_trail import Entry, audit_channel, record_action
+from opsbot.slack.audit_trail import Entry, channel_given, record_action
 from opsbot.slack.grammar import ChannelRef, Command
 from opsbot.slack.interaction import Interaction
 from opsbot.slack.permissions import KeyRight, key_right
@@ -71,16 +71,18 @@ async def audit_command(asked: Interaction, command: Command) -> None:
 
 
 async def _show(asked: Interaction) -> None:
-    channel = await audit_channel(asked.services, asked.team_id)
+    # One read: where lines go follows from the team's choice.
     chosen = await asked.services.audit.channel(asked.team_id)
+    channel = channel_given(asked.services, chosen)
     await asked.tell(audit_channel_message(channel, from_setting=channel != chosen))
 
 
 async def _choose(asked: Interaction, channel_id: str | None) -> None:
     services = asked.services
-    before = await audit_channel(services, asked.team_id)
-    await services.audit.set_channel(asked.team_id, channel_id)
-    after = await audit_channel(services, asked.team_id)
+    # What the change replaced, from the same SET … GET: two admins changing it
+    # at once each audit their own change where it should go.
+    before = channel_given(services, await services.audit.set_channel(asked.team_id, channel_id))
+    after = channel_given(services, channel_id)
     entry = Entry(audit.AUDIT_CHANNEL, target=after or "none", detail=f"was {before or 'none'}")
     await record_action(services, asked.client, asked.requester, entry, channels=(before, after))
     await asked.tell(

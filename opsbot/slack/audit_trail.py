@@ -68,7 +68,11 @@ async def record_action(
 
 async def audit_channel(services: Services, team_id: str) -> str | None:
     """Where the team's audit lines go: its own choice, else (one workspace) the setting's."""
-    chosen = await services.audit.channel(team_id)
+    return channel_given(services, await services.audit.channel(team_id))
+
+
+def channel_given(services: Services, chosen: str | None) -> str | None:
+    """Where audit lines go when the team's own choice is ``chosen`` (None: none made)."""
     if chosen is not None or services.settings.slack.oauth:
         return chosen
     return services.settings.audit_channel

@@ -203,12 +203,8 @@ async def _submit(
 def _in_modal(
     services: Services, client: AsyncWebClient, body: dict[str, Any], metadata: CancelMetadata
 ) -> Interaction:
-    """The channel and response_url of the click ride in the metadata (a modal's
-    payload has neither): the channel is told, the clicked message redrawn."""
-    requester = dataclasses.replace(
-        Requester.of_interaction(body),
-        channel_id=metadata.channel_id,
-        response_url=metadata.response_url,
+    requester = Requester.of_interaction(body).opened_from(
+        metadata.channel_id, metadata.response_url
     )
     url = metadata.response_url
     respond = AsyncRespond(response_url=url) if url else None

@@ -10,16 +10,12 @@ than told they are not an admin.
 from __future__ import annotations
 
 import enum
-import logging
 from typing import Final
 
-import aiohttp
-from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from opsbot.config import Settings
-
-log = logging.getLogger(__name__)
+from opsbot.slack.profiles import user_profile
 
 # Slack's answers that do settle it: that user is not someone of this workspace.
 _NOT_A_MEMBER: Final = frozenset({"user_not_found", "user_not_visible"})
@@ -35,15 +31,9 @@ async def key_right(client: AsyncWebClient, settings: Settings, user_id: str) ->
     """Whether ``user_id`` may change the team's API key, or that Slack could not say."""
     if user_id in settings.admins:
         return KeyRight.ALLOWED
-    try:
-        reply = await client.users_info(user=user_id)
-    except SlackApiError as error:
-        reason = str(error.response.get("error") or "no reason given")
-        log.warning("users.info failed for an admin check: %s", reason)
-        return KeyRight.REFUSED if reason in _NOT_A_MEMBER else KeyRight.UNKNOWN
-    except (SlackClientError, aiohttp.ClientError, TimeoutError) as error:
-        log.warning("users.info could not be asked for an admin check: %s", type(error).__name__)
-        return KeyRight.UNKNOWN
-    user = reply.get("user") or {}
+    user = await user_profile(client, user_id, purpose="an admin check")
+    if isinstance(user, str):
+        # Only Slack's word that the person is not of this workspace settles it.
+        return KeyRight.REFUSED if user in _NOT_A_MEMBER else KeyRight.UNKNOWN
     is_admin = user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner")
     return KeyRight.ALLOWED if is_admin else KeyRight.REFUSED

@@ -9,28 +9,18 @@ already has (https://api.slack.com/methods/users.info, "tz", "tz_offset").
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import aiohttp
-from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-log = logging.getLogger(__name__)
+from opsbot.slack.profiles import user_profile
 
 
 async def zone_of(client: AsyncWebClient, user_id: str) -> dt.tzinfo | None:
     """The person's zone; None when Slack could not say (the caller falls back to UTC)."""
-    try:
-        reply = await client.users_info(user=user_id)
-    except SlackApiError as error:
-        log.warning("users.info failed for a time zone: %s", error.response.get("error"))
-        return None
-    except (SlackClientError, aiohttp.ClientError, TimeoutError) as error:
-        log.warning("users.info could not be asked for a time zone: %s", type(error).__name__)
-        return None
-    return zone_in_profile(reply.get("user") or {})
+    user = await user_profile(client, user_id, purpose="a time zone")
+    return None if isinstance(user, str) else zone_in_profile(user)
 
 
 def zone_in_profile(user: dict[str, Any]) -> dt.tzinfo | None:

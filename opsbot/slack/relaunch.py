@@ -188,14 +188,10 @@ class _InModal:
 
 
 def _in_modal(services: Services, client: AsyncWebClient, body: dict[str, Any]) -> _InModal:
-    """The channel and response_url the modal was opened from ride in its metadata
-    (a modal's payload has neither)."""
     view = body["view"]
     metadata = RelaunchMetadata.parse(view["private_metadata"])
-    requester = dataclasses.replace(
-        Requester.of_interaction(body),
-        channel_id=metadata.channel_id,
-        response_url=metadata.response_url,
+    requester = Requester.of_interaction(body).opened_from(
+        metadata.channel_id, metadata.response_url
     )
     return _InModal(Interaction(services, client, requester), view, metadata.operation_id)
 

@@ -73,9 +73,7 @@ def read_reviewed(services: Services, asked: Interaction, view: Mapping[str, Any
         values = {str(name): str(value) for name, value in dict(document["values"]).items()}
     except (VaultError, ValueError, KeyError, TypeError):
         raise PayloadError("not a relaunch review") from None
-    requester = dataclasses.replace(
-        asked.requester, channel_id=metadata.channel_id, response_url=metadata.response_url
-    )
+    requester = asked.requester.opened_from(metadata.channel_id, metadata.response_url)
     return Reviewed(dataclasses.replace(asked, requester=requester), metadata.operation_id, values)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 
@@ -45,6 +45,15 @@ class Requester:
             enterprise_id=enterprise.get("id"),
             message_ts=_message_ts(body),
         )
+
+    def opened_from(self, channel_id: str | None, response_url: str | None) -> Requester:
+        """The same person, asking from where their modal was opened.
+
+        A modal's payloads carry neither a channel nor a response_url: the
+        modal keeps those of the click that opened it in its metadata, so the
+        channel can be told and the clicked message redrawn.
+        """
+        return replace(self, channel_id=channel_id, response_url=response_url)
 
 
 def _message_ts(body: Mapping[str, Any]) -> str | None:

@@ -92,9 +92,7 @@ class InstallationRecords:
         bot: installations are keyed by (enterprise, team), as bolt keys them.
         """
         enterprise = await self._redis.get(keyspace.team_enterprise(team_id))
-        if isinstance(enterprise, bytes):
-            return enterprise.decode()
-        return enterprise
+        return None if enterprise is None else decoded(enterprise)
 
     async def find_bot(self, owner: str, enterprise_id: str | None) -> dict[str, Any] | None:
         return await self._load(owner, keyspace.bot(owner, enterprise_id))

@@ -31,9 +31,6 @@ Surface = Literal["message", "modal", "home"]
 ELLIPSIS: Final = "…"
 
 MESSAGE_BLOCKS: Final = 50
-# Slack takes at most this many posts on one response_url: what one answer to
-# a command can be, however long.
-RESPONSE_URL_POSTS: Final = 5
 MODAL_BLOCKS: Final = 100
 # The Home tab takes as many blocks as a modal (docs.slack.dev/surfaces/app-home).
 HOME_BLOCKS: Final = 100
@@ -450,14 +447,10 @@ class Fitter:
         self._initial_choices(select, where)
 
     def _overflow(self, element: dict[str, Any], where: str) -> None:
-        options = self._capped(element, "options", OVERFLOW_OPTIONS, where, required=True)
-        for index, option in enumerate(options):
-            self._option(option, f"{where}.options[{index}]")
+        self._options(element, "options", OVERFLOW_OPTIONS, where, required=True)
 
     def _choices(self, element: dict[str, Any], where: str) -> None:
-        options = self._capped(element, "options", CHOICE_OPTIONS, where, required=True)
-        for index, option in enumerate(options):
-            self._option(option, f"{where}.options[{index}]", plain=False)
+        self._options(element, "options", CHOICE_OPTIONS, where, required=True, plain=False)
         self._initial_choices(element, where, plain=False)
 
     def _text_input(self, element: dict[str, Any], where: str) -> None:
@@ -477,9 +470,7 @@ class Fitter:
         """An external select's initial option(s), given whole: held to the option rules."""
         if "initial_option" in element:
             self._option(element["initial_option"], f"{where}.initial_option")
-        given = self._capped(element, "initial_options", OPTIONS, where)
-        for index, option in enumerate(given):
-            self._option(option, f"{where}.initial_options[{index}]")
+        self._options(element, "initial_options", OPTIONS, where)
 
     def _max_selected_items(self, element: dict[str, Any], where: str) -> None:
         most = element.get("max_selected_items")
@@ -493,8 +484,7 @@ class Fitter:
         if ("options" in select) == ("option_groups" in select):
             self._refuse(where, "needs exactly one of options and option_groups")
             return
-        for index, option in enumerate(self._capped(select, "options", OPTIONS, where)):
-            self._option(option, f"{where}.options[{index}]")
+        self._options(select, "options", OPTIONS, where)
         groups = self._capped(select, "option_groups", OPTION_GROUPS, where)
         room = OPTIONS
         for index, group in enumerate(groups):
@@ -513,10 +503,7 @@ class Fitter:
         )
         # Every group's options count against the select's 100: the safe
         # reading of "a maximum of 100 options" (slack-rules.md, Blocks).
-        options = self._capped(group, "options", max(room, 0), where, required=True)
-        for number, option in enumerate(options):
-            self._option(option, f"{where}.options[{number}]")
-        return len(options)
+        return len(self._options(group, "options", max(room, 0), where, required=True))
 
     def _initial_choices(self, element: dict[str, Any], where: str, *, plain: bool = True) -> None:
         """The initial option(s) must be among the options: one that is not goes."""
@@ -530,15 +517,29 @@ class Fitter:
                 f"{where}.initial_option", "is not one of the options"
             ):
                 del element["initial_option"]
-        chosen = self._capped(element, "initial_options", OPTIONS, where)
-        for index, option in enumerate(chosen):
-            self._option(option, f"{where}.initial_options[{index}]", plain=plain)
+        chosen = self._options(element, "initial_options", OPTIONS, where, plain=plain)
         kept = [option for option in chosen if option in offered]
         lost = len(chosen) - len(kept)
         if lost and self._violation(f"{where}.initial_options", f"{lost} not among the options"):
             element["initial_options"] = kept
             if not kept:
                 del element["initial_options"]
+
+    def _options(
+        self,
+        container: dict[str, Any],
+        key: str,
+        limit: int,
+        where: str,
+        *,
+        required: bool = False,
+        plain: bool = True,
+    ) -> list[Any]:
+        """The list of options under ``key``, capped at ``limit``, each held to the option rules."""
+        options = self._capped(container, key, limit, where, required=required)
+        for index, option in enumerate(options):
+            self._option(option, f"{where}.{key}[{index}]", plain=plain)
+        return options
 
     def _option(self, option: Any, where: str, *, plain: bool = True) -> None:
         if not isinstance(option, dict):

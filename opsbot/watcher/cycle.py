@@ -42,7 +42,7 @@ import functools
 import logging
 import math
 import random
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -269,33 +269,34 @@ async def _poll(
     batches = [(chunk, False) for chunk in _chunks(together, BATCH)]
     if held:
         batches += [([op_id], True) for op_id in looked_at if held.get(op_id, math.inf) <= now]
-    polls = (
+    polls = [
         functools.partial(
             _poll_batch, deps, team, chunk, alone or bool(due.intersection(chunk)), result
         )
         for chunk, alone in batches
-    )
-    if len(batches) == 1:
-        # Most teams watch fewer than a hundred operations: one call, awaited
-        # as it is rather than in a task of its own.
-        await next(polls)()
-    else:
-        await _bounded(polls, BATCH_CONCURRENCY)
+    ]
+    await _bounded(polls, BATCH_CONCURRENCY)
 
 
-async def _bounded(calls: Iterator[Callable[[], Awaitable[None]]], limit: int) -> None:
+async def _bounded(calls: Sequence[Callable[[], Awaitable[None]]], limit: int) -> None:
     """Run ``calls``, ``limit`` at a time; after the first failure start no more.
 
     The calls in flight then finish (none is cut in the middle of a Redis
     write) and the first failure is raised: a rate limit met by one batch
     makes the whole team back off, once.
     """
+    if len(calls) == 1:
+        # Most teams watch fewer than a hundred operations: one call, awaited
+        # as it is rather than in a task of its own.
+        await calls[0]()
+        return
+    pending = iter(calls)
     running: set[asyncio.Task[None]] = set()
     failure: BaseException | None = None
     try:
         while True:
             while failure is None and len(running) < limit:
-                call = next(calls, None)
+                call = next(pending, None)
                 if call is None:
                     break
                 running.add(asyncio.ensure_future(call()))

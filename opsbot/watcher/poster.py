@@ -317,6 +317,10 @@ class _TeamPass:
     edits_waiting: int = 0
     # A 429 (or a refused token) met by an edit made at once: no more edits this pass.
     edits_stopped: bool = False
+    # The watch each card was last shown with in this pass: an operation with
+    # several deliveries in a channel (a step change, then a note) would
+    # render the same card again, and edit it again with the same content.
+    shown: dict[tuple[int, str], Watch] = field(default_factory=dict)
     # Posts still in the outbox, per operation.
     pending: Counter[int] = field(init=False)
     at: dt.datetime = field(init=False)
@@ -533,13 +537,19 @@ class _TeamPass:
         joins the queue, and so do the pass's later edits, so that no edit
         overtakes an older one of the same card.
         """
+        shown = (watch.op_id, card.channel)
+        if self.shown.get(shown) is watch:
+            return  # edited, or queued, with this very content already
         message = watch_card_message(watch, now=self.at, channel=card.channel)
         edit = _edit(watch.op_id, card.channel, card.ts, message)
-        if not self.edits_waiting:
-            ready = await self.poster.pacing.take_edit(self.team_id, self.poster.clock())
-            if not ready and await self._edit_now(edit):
-                return
-        await self._queue_edit(edit, at=self.now)
+        if self.edits_waiting or not await self._edit_at_once(edit):
+            await self._queue_edit(edit, at=self.now)
+        self.shown[shown] = watch
+
+    async def _edit_at_once(self, edit: CardEdit) -> bool:
+        """Edit the card now if the team's edit bucket has a token; False: queue it."""
+        ready = await self.poster.pacing.take_edit(self.team_id, self.poster.clock())
+        return not ready and await self._edit_now(edit)
 
     async def _edit_now(self, edit: CardEdit) -> bool:
         """Edit the card in the middle of a delivery: False when the edit is to be queued.

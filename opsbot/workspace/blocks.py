@@ -4,8 +4,11 @@
 :func:`suggestion_problems` return every :class:`Problem` Slack would
 report, each with the json-pointer Slack puts in its answer
 (``[ERROR] must be less than 151 characters [json-pointer:/blocks/0/text]``).
-They read plain JSON-like values, so opsbot's own limits checker can reuse
-them on what it is about to send.
+They read plain JSON-like values, so tests can hold opsbot's own limits
+checker (``opsbot.ui.limits``) to them. opsbot's code never imports this
+module (pyproject's ``separate-programs`` contract): it plays Slack, which
+does not read opsbot's code, so its numbers and type lists below are its own
+copy, kept equal to opsbot's by ``tests/unit/ui/test_limits_workspace_rules.py``.
 
 The numbers are Block Kit's reference (docs.slack.dev/reference/block-kit),
 the same ones slack_sdk's models check. Lengths are counted in UTF-16 code

@@ -84,3 +84,20 @@ async def test_card_edits_wait_for_the_teams_edit_pace_and_the_newest_wins(
     # One edit per card: its RUN edit, still waiting, was replaced by its DONE one.
     assert sorted(call.args["ts"] for call in edits) == sorted(cards.values())
     assert all(call.args["text"].endswith(DONE) for call in edits)
+
+
+async def test_a_card_with_a_note_and_a_step_change_in_one_pass_is_edited_once(
+    watching: Watching,
+) -> None:
+    simulator = watching.simulator
+    op_id = simulator.create("domain_renew", step=WAIT)
+    card = await watching.watch(op_id)
+    await watching.outbox.add_note(TEAM_ID, op_id, "Relaunched by someone", watching.clock.moment)
+    simulator.move(op_id, RUN)
+
+    await watching.cycle()
+
+    assert len(watching.replies(CHANNEL_ID, card)) == 2  # the note, then the step change
+    # Both deliveries show the card as it is now: one chat.update, not the same one twice.
+    [edit] = watching.card_edits(CHANNEL_ID, card)
+    assert edit.args["text"].endswith(RUN)
