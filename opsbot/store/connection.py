@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, TypeAlias
 
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.connection import (
     AbstractConnection,
@@ -231,7 +231,7 @@ def _standalone_client(target: RedisTarget, options: RedisOptions) -> Redis:
         where = {"host": host, "port": port}
         connection_class = SSLConnection if target.tls else Connection
     # The pool is built here, not by Redis(), to choose the reply parser.
-    pool = BlockingConnectionPool(
+    pool = WaitingPool(
         connection_class=connection_class,
         parser_class=ScriptReadOnlyParser,
         db=target.db,
@@ -293,6 +293,7 @@ async def _sentinel_client(target: RedisTarget, options: RedisOptions) -> AsyncI
     sentinel = Sentinel(  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
         list(target.addresses), sentinel_kwargs=_sentinel_kwargs(target, options)
     )
+    sentinel.sentinels = [_releasing_safely(client) for client in sentinel.sentinels]
     primary: Redis = sentinel.master_for(
         target.service,
         db=target.db,
@@ -308,6 +309,21 @@ async def _sentinel_client(target: RedisTarget, options: RedisOptions) -> AsyncI
     finally:
         await primary.aclose()
         await sentinel.aclose()
+
+
+def _releasing_safely(client: Redis) -> Redis:
+    """The same client (a sentinel's), on a pool that survives a cancelled release.
+
+    Built before any command, so the pool replaced holds no connection.
+    """
+    pool = client.connection_pool
+    return Redis.from_pool(
+        ReleasingPool(
+            connection_class=pool.connection_class,
+            max_connections=pool.max_connections,
+            **pool.connection_kwargs,
+        )
+    )
 
 
 def _sentinel_kwargs(target: RedisTarget, options: RedisOptions) -> dict[str, Any]:
@@ -327,7 +343,31 @@ def _sentinel_kwargs(target: RedisTarget, options: RedisOptions) -> dict[str, An
     return kwargs
 
 
-class BlockingSentinelPool(SentinelConnectionPool, BlockingConnectionPool):
+class CancelSafeRelease(ConnectionPool):
+    """A pool that takes a connection back even when the caller is cancelled meanwhile.
+
+    redis-py returns a connection from a ``finally`` clause, and its release
+    waits for the pool's lock. A task cancelled during that wait (a worker
+    stopping, a timeout around a pass, under load when the lock is busy)
+    drops the connection: the pool keeps its in-use connections in a
+    WeakSet, so it forgets it, nobody closes its socket, and it is left to
+    the garbage collector ("unclosed Connection"). Shielded, the release
+    finishes once the lock is free, whatever happens to the caller.
+    """
+
+    async def release(self, connection: AbstractConnection) -> None:
+        await asyncio.shield(super().release(connection))
+
+
+class ReleasingPool(CancelSafeRelease, ConnectionPool):
+    """redis-py's pool, releasing safely: for the sentinels' own clients."""
+
+
+class WaitingPool(CancelSafeRelease, BlockingConnectionPool):
+    """A pool whose callers wait for a connection when it is full, releasing safely."""
+
+
+class BlockingSentinelPool(CancelSafeRelease, SentinelConnectionPool, BlockingConnectionPool):
     """Sentinel's pool (which asks the sentinels for the primary), waiting when full."""
 
 

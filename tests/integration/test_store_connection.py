@@ -3,12 +3,15 @@ healthy only while it takes writes, reconnecting after a restart or a failover."
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import stat
 from pathlib import Path
 
 import pytest
-from redis.asyncio import Redis
+from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.connection import AbstractConnection
 from redis.asyncio.sentinel import SentinelConnectionPool
 from redis.exceptions import ReadOnlyError
 
@@ -202,3 +205,54 @@ async def test_a_restarted_redis_is_reconnected_to_by_the_same_client(tmp_path: 
             assert await redis_is_healthy(redis)
     finally:
         server.stop()
+
+
+async def release_cancelled_while_the_pool_is_busy(pool: ConnectionPool) -> AbstractConnection:
+    """A connection whose release is cancelled while another task holds the pool's lock.
+
+    This is what a worker stopping (or a timeout) does to a command that has
+    just finished under load: redis-py's ``finally`` releases the connection
+    and waits there for the lock. ``pool._lock`` is redis-py's own; holding it
+    is the only way to make that wait happen on purpose.
+    """
+    connection: AbstractConnection = await pool.get_connection()  # type: ignore[no-untyped-call]
+    async with pool._lock:
+        releasing = asyncio.create_task(pool.release(connection))
+        await asyncio.sleep(0.01)  # now waiting for the lock
+        releasing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await releasing
+    for _ in range(100):  # the release carries on once the lock is free
+        if connection in pool._available_connections:
+            break
+        await asyncio.sleep(0.01)
+    return connection
+
+
+async def assert_the_pool_keeps_it(redis: Redis) -> None:
+    pool = redis.connection_pool
+    connection = await release_cancelled_while_the_pool_is_busy(pool)
+    # Back in the pool, so closing the client closes its socket; dropped, it
+    # would stay open until the garbage collector warns of an unclosed connection.
+    assert connection in pool._available_connections
+    assert await redis.ping()
+
+
+async def test_a_cancelled_release_still_returns_the_connection(redis_server: str) -> None:
+    async with open_redis(Settings(redis_url=redis_server)) as redis:
+        assert isinstance(redis, Redis)
+        await assert_the_pool_keeps_it(redis)
+
+
+@on_sentinel
+async def test_a_cancelled_release_still_returns_the_connection_under_sentinel(
+    shared_sentinel: SentinelEngine,
+) -> None:
+    """The primary's pool, and the clients that ask the sentinels where it is."""
+    async with open_redis(Settings(redis_url=shared_sentinel.url)) as redis:
+        assert isinstance(redis, Redis)
+        await assert_the_pool_keeps_it(redis)
+        pool = redis.connection_pool
+        assert isinstance(pool, SentinelConnectionPool)
+        for sentinel_client in pool.sentinel_manager.sentinels:
+            await assert_the_pool_keeps_it(sentinel_client)
