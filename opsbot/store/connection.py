@@ -46,13 +46,12 @@ from pathlib import Path
 from typing import Any, Final, TypeAlias
 
 from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
-from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.asyncio.client import Pipeline
+from redis.asyncio.cluster import ClusterNode, ClusterPipeline, RedisCluster
 from redis.asyncio.connection import (
     AbstractConnection,
     Connection,
     DefaultParser,
-    SSLConnection,
-    UnixDomainSocketConnection,
 )
 from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
@@ -63,6 +62,13 @@ from redis.exceptions import ReadOnlyError, RedisClusterException, RedisError, R
 from opsbot.config import DEFAULT_REDIS_MAX_CONNECTIONS, Settings, redis_target
 from opsbot.redis_url import Deployment, RedisTarget
 from opsbot.store import keyspace
+from opsbot.store.packing import (
+    PackedConnection,
+    PackedSentinelConnection,
+    PackedSentinelSSLConnection,
+    PackedSSLConnection,
+    PackedUnixConnection,
+)
 from opsbot.store.server import RedisServer
 
 logger = logging.getLogger(__name__)
@@ -72,6 +78,8 @@ logger = logging.getLogger(__name__)
 # opsbot uses, with one difference the stores respect: a cluster pipeline
 # takes no script (EVALSHA), so scripts always run on the client itself.
 RedisClient: TypeAlias = Redis | RedisCluster
+# What ``RedisClient.pipeline(transaction=False)`` gives: commands queued, sent in one round trip.
+RedisPipeline: TypeAlias = Pipeline | ClusterPipeline
 
 EMBEDDED_DIR_NAME: Final = "redis"
 HEALTH_CHECK_TIMEOUT_S: Final = 1.0
@@ -225,11 +233,11 @@ def _standalone_client(target: RedisTarget, options: RedisOptions) -> Redis:
     where: dict[str, Any]
     connection_class: type[AbstractConnection]
     if target.socket_path is not None:
-        where, connection_class = {"path": target.socket_path}, UnixDomainSocketConnection
+        where, connection_class = {"path": target.socket_path}, PackedUnixConnection
     else:
         host, port = target.addresses[0]
         where = {"host": host, "port": port}
-        connection_class = SSLConnection if target.tls else Connection
+        connection_class = PackedSSLConnection if target.tls else PackedConnection
     # The pool is built here, not by Redis(), to choose the reply parser.
     pool = WaitingPool(
         connection_class=connection_class,
@@ -273,6 +281,19 @@ class WaitingRedisCluster(RedisCluster):
         super().__init__(**kwargs)
         self._in_flight = asyncio.Semaphore(options.max_connections)
         self._wait_s = options.pool_timeout_s
+        self._pack_with_hiredis(PackedSSLConnection if kwargs.get("ssl") else PackedConnection)
+
+    def _pack_with_hiredis(self, connection_class: type[Connection]) -> None:
+        """Every node's connections write with hiredis (see :mod:`opsbot.store.packing`).
+
+        RedisCluster takes no connection class: it picks Connection or
+        SSLConnection itself. Set here before any connection is made, on the
+        seeds and on what the nodes learnt later are built from.
+        """
+        self.connection_kwargs["connection_class"] = connection_class
+        self.nodes_manager.connection_kwargs["connection_class"] = connection_class
+        for node in self.nodes_manager.startup_nodes.values():
+            node.connection_class = connection_class
 
     async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -297,7 +318,7 @@ async def _sentinel_client(target: RedisTarget, options: RedisOptions) -> AsyncI
     primary: Redis = sentinel.master_for(
         target.service,
         db=target.db,
-        ssl=target.tls,
+        connection_class=PackedSentinelSSLConnection if target.tls else PackedSentinelConnection,
         parser_class=ScriptReadOnlyParser,
         connection_pool_class=BlockingSentinelPool,
         **_server_kwargs(target),

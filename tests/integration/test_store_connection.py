@@ -24,6 +24,7 @@ from opsbot.store.connection import (
     redis_health,
     redis_is_healthy,
 )
+from opsbot.store.packing import HiredisPacking
 from opsbot.store.schedule import Schedule
 from opsbot.store.server import RedisServer
 from tests.support.ports import free_port
@@ -256,3 +257,16 @@ async def test_a_cancelled_release_still_returns_the_connection_under_sentinel(
         assert isinstance(pool, SentinelConnectionPool)
         for sentinel_client in pool.sentinel_manager.sentinels:
             await assert_the_pool_keeps_it(sentinel_client)
+
+
+async def test_every_deployment_writes_its_commands_with_hiredis(redis_url: str) -> None:
+    """On every node of a cluster, to the primary the sentinels name, or to the one server."""
+    async with open_redis(Settings(redis_url=redis_url)) as redis:
+        await redis.hset("opsbot:{T1}:packed", mapping={"é": 1.5, "n": 2})
+        assert await redis.hmget("opsbot:{T1}:packed", ["é", "n"]) == ["1.5", "2"]
+        classes: set[type[AbstractConnection]] = (
+            {node.connection_class for node in redis.get_nodes()}
+            if isinstance(redis, RedisCluster)
+            else {redis.connection_pool.connection_class}
+        )
+        assert all(issubclass(cls, HiredisPacking) for cls in classes), classes
