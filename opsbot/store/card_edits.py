@@ -18,7 +18,7 @@ from typing import Any, Final
 
 from opsbot.store import keyspace, scripts
 from opsbot.store.codec import decoded, json_object
-from opsbot.store.connection import RedisClient
+from opsbot.store.connection import RedisClient, RedisPipeline
 
 _logger = logging.getLogger(__name__)
 
@@ -66,6 +66,11 @@ class CardEdits:
         document = json.dumps({"ts": ts, "text": message["text"], "blocks": message["blocks"]})
         added = await self._queue(keys=_keys(team_id), args=[_field(op_id, channel), document, at])
         return bool(added)
+
+    @staticmethod
+    def queue_count(pipe: RedisPipeline, team_id: str) -> None:
+        """Queue :meth:`count`'s read on ``pipe`` (its reply is the count)."""
+        pipe.zcard(keyspace.card_edits_queue(team_id))
 
     async def count(self, team_id: str) -> int:
         """How many edits wait (one command: their contents are read only when they can go)."""

@@ -21,11 +21,11 @@ import enum
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from opsbot.store import keyspace, scripts
 from opsbot.store.codec import decoded, decoded_map, iso, parse_iso
-from opsbot.store.connection import RedisClient
+from opsbot.store.connection import RedisClient, RedisPipeline
 
 _logger = logging.getLogger(__name__)
 
@@ -86,7 +86,17 @@ class Outbox:
         deleted (all such in one XDEL), so that it does not hold a place in
         every later batch.
         """
-        entries = await self._redis.xrange(keyspace.outbox(team_id), count=count)
+        return await self.pending_from(
+            team_id, await self._redis.xrange(keyspace.outbox(team_id), count=count)
+        )
+
+    @staticmethod
+    def queue_pending(pipe: RedisPipeline, team_id: str, count: int = 100) -> None:
+        """Queue :meth:`pending`'s read on ``pipe``; :meth:`pending_from` reads its reply."""
+        pipe.xrange(keyspace.outbox(team_id), count=count)
+
+    async def pending_from(self, team_id: str, entries: Any) -> list[Post]:
+        """The posts out of an ``XRANGE`` reply (see :meth:`pending`)."""
         posts, unreadable = [], []
         for entry_id, fields in entries or []:
             if entry_id is None:

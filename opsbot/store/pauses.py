@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from opsbot.store import keyspace
 from opsbot.store.codec import decoded
-from opsbot.store.connection import RedisClient
+from opsbot.store.connection import RedisClient, RedisPipeline
 
 
 class TeamPauses:
@@ -20,6 +20,11 @@ class TeamPauses:
     async def pause(self, team_id: str, reason: str) -> bool:
         """Pause the team's watches; True if they were running."""
         return bool(await self._redis.set(keyspace.paused(team_id), reason, nx=True))
+
+    @staticmethod
+    def queue_is_paused(pipe: RedisPipeline, team_id: str) -> None:
+        """Queue whether the team is paused (a reply of 1 or 0) on ``pipe``."""
+        pipe.exists(keyspace.paused(team_id))
 
     async def resume(self, team_id: str) -> bool:
         """Resume the team's watches; True if they were paused."""

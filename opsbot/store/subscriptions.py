@@ -35,7 +35,7 @@ from opsbot.store.codec import (
     parse_iso,
 )
 from opsbot.store.compare_and_set import CompareAndSet
-from opsbot.store.connection import RedisClient
+from opsbot.store.connection import RedisClient, RedisPipeline
 
 # The API compares ``>date_created`` to the second, and an operation may become
 # visible a moment after another one of the same second was seen: a
@@ -126,7 +126,18 @@ class SubscriptionStore:
 
     async def list(self, team_id: str, channel: str | None = None) -> builtins.list[Subscription]:
         """The team's subscriptions (or one channel's), by number."""
-        stored = decoded_map(await self._redis.hgetall(keyspace.subscriptions(team_id)))
+        return self.listed(await self._redis.hgetall(keyspace.subscriptions(team_id)), channel)
+
+    @staticmethod
+    def queue_list(pipe: RedisPipeline, team_id: str) -> None:
+        """Queue :meth:`list`'s read on ``pipe``; :meth:`listed` reads its reply."""
+        pipe.hgetall(keyspace.subscriptions(team_id))
+
+    def listed(
+        self, reply: Mapping[Any, Any], channel: str | None = None
+    ) -> builtins.list[Subscription]:
+        """The subscriptions out of the stored hash (see :meth:`list`)."""
+        stored = decoded_map(reply)
         found = []
         for number, document in stored.items():
             subscription = decode_subscription(int_or_none(number), document, self._api_zone)

@@ -22,7 +22,7 @@ from redis.typing import EncodableT, FieldT
 from opsbot.clock import utc_now
 from opsbot.store import keyspace
 from opsbot.store.codec import decoded, decoded_map
-from opsbot.store.connection import RedisClient
+from opsbot.store.connection import RedisClient, RedisPipeline
 from opsbot.store.vault import Vault, VaultError
 
 PURPOSE: Final = "api_key"
@@ -69,7 +69,15 @@ class TeamKeyStore:
         Raises :class:`~opsbot.store.vault.VaultError` when the stored key does
         not decrypt (its message names the missing key id, never a secret).
         """
-        record = await self._redis.hget(keyspace.api_key(team_id), "record")
+        return self.opened(team_id, await self._redis.hget(keyspace.api_key(team_id), "record"))
+
+    @staticmethod
+    def queue_get(pipe: RedisPipeline, team_id: str) -> None:
+        """Queue :meth:`get`'s read on ``pipe``; :meth:`opened` reads its reply."""
+        pipe.hget(keyspace.api_key(team_id), "record")
+
+    def opened(self, team_id: str, record: str | bytes | None) -> str | None:
+        """The key in clear out of its stored record (None: no key); VaultError as :meth:`get`."""
         if record is None:
             return None
         return self._vault.decrypt(team_id, PURPOSE, decoded(record))

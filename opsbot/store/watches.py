@@ -50,7 +50,7 @@ import datetime as dt
 import enum
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -68,7 +68,7 @@ from opsbot.store.codec import (
     optional_int,
     parse_iso,
 )
-from opsbot.store.connection import RedisClient
+from opsbot.store.connection import RedisClient, RedisPipeline
 from opsbot.store.guardrails import CANCEL, RELAUNCH
 from opsbot.store.schedule import Schedule
 
@@ -376,22 +376,10 @@ class WatchStore:
         expires (``quiet_until``); with None they are not read at all (the
         caller knows none is due), and the view is one command.
         """
-        schedule, expiries = keyspace.watches(team_id), keyspace.watch_expiries(team_id)
-        at = aware(now).timestamp()
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.zrange(schedule, 0, -1, withscores=True)
-            if expiries_ahead_s is not None:
-                pipe.zrangebyscore(expiries, "-inf", at + expiries_ahead_s, withscores=True)
+            queue_poll_view(pipe, team_id, now, expiries_ahead_s)
             replies = await pipe.execute()
-        scheduled = _scored_ids(replies[0], schedule)
-        if expiries_ahead_s is None:
-            return PollView(scheduled, [])
-        ending = _scored_ids(replies[1], expiries)
-        # One whose final step is recorded is no longer polled: it ends with
-        # its final posts, not with an expiry note.
-        expired = [op_id for op_id, ends in ending.items() if ends <= at and op_id in scheduled]
-        later = [ends for ends in ending.values() if ends > at]
-        return PollView(scheduled, expired, min(later, default=at + expiries_ahead_s))
+        return poll_view_from(replies, team_id, now, expiries_ahead_s)
 
     async def remove_card(self, team_id: str, op_id: int, channel: str) -> bool:
         """Stop watching in ``channel``; the watch ends with its last card.
@@ -523,6 +511,34 @@ class WatchStore:
                 pipe.hexists(keyspace.cards(team_id, op_id), channel)
             has_card = await pipe.execute()
         return [op_id for op_id, present in zip(watched, has_card, strict=True) if present]
+
+
+def queue_poll_view(
+    pipe: RedisPipeline, team_id: str, now: dt.datetime, expiries_ahead_s: float | None
+) -> None:
+    """Queue :meth:`WatchStore.poll_view`'s commands (one or two) on ``pipe``."""
+    pipe.zrange(keyspace.watches(team_id), 0, -1, withscores=True)
+    if expiries_ahead_s is not None:
+        at = aware(now).timestamp()
+        pipe.zrangebyscore(
+            keyspace.watch_expiries(team_id), "-inf", at + expiries_ahead_s, withscores=True
+        )
+
+
+def poll_view_from(
+    replies: Sequence[Any], team_id: str, now: dt.datetime, expiries_ahead_s: float | None
+) -> PollView:
+    """The view out of the replies to :func:`queue_poll_view`'s commands (the first ones)."""
+    at = aware(now).timestamp()
+    scheduled = _scored_ids(replies[0], keyspace.watches(team_id))
+    if expiries_ahead_s is None:
+        return PollView(scheduled, [])
+    ending = _scored_ids(replies[1], keyspace.watch_expiries(team_id))
+    # One whose final step is recorded is no longer polled: it ends with
+    # its final posts, not with an expiry note.
+    expired = [op_id for op_id, ends in ending.items() if ends <= at and op_id in scheduled]
+    later = [ends for ends in ending.values() if ends > at]
+    return PollView(scheduled, expired, min(later, default=at + expiries_ahead_s))
 
 
 def _scored_ids(scored: Iterable[tuple[Any, Any]], where: str) -> dict[int, float]:

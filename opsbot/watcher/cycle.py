@@ -54,6 +54,7 @@ from opsbot.api.operation import Operation, UnreadableOperation, is_final
 from opsbot.clock import moment
 from opsbot.logs import log_text
 from opsbot.store.outbox import Outbox
+from opsbot.store.pass_opening import PassOpener
 from opsbot.store.pauses import TeamPauses
 from opsbot.store.subscriptions import Subscription, SubscriptionStore
 from opsbot.store.team_keys import TeamKeyStore
@@ -101,6 +102,7 @@ class CycleDeps:
     outbox: Outbox
     pauses: TeamPauses
     subscriptions: SubscriptionStore
+    opener: PassOpener
     policy: PollPolicy
     watch_days: int
 
@@ -132,19 +134,20 @@ async def run_team_cycle(
 ) -> CycleResult:
     """Look at the team's watches and subscriptions once (see the module doc)."""
     result = CycleResult()
-    key = await _team_key(deps, team_id, now, memory)
+    ahead = memory.expiries.look_ahead(team_id, now)
+    opening = await deps.opener.read(team_id, moment(now), expiries_ahead_s=ahead)
+    key = await _team_key(deps, team_id, opening.key_record, now, memory)
     if key is None:
         result.next_due = now + deps.policy.paused_recheck_delay
         return result
     result.key = key
     team = _Pass(team_id, key, now, memory, result)
     try:
-        ahead = memory.expiries.look_ahead(team_id, now)
-        view = await deps.watches.poll_view(team_id, moment(now), expiries_ahead_s=ahead)
+        view = opening.view
         memory.expiries.read(team_id, view.quiet_until)
         _end_expired(deps, view, result)
         await _poll(deps, team, view.scheduled, result)
-        has_subscriptions = await _follow_subscriptions(deps, team, result)
+        has_subscriptions = await _follow_subscriptions(deps, team, opening.subscriptions, result)
     except AuthorizationError:
         await _pause(deps, team_id, KEY_REFUSED, notes.key_refused(), now)
         result.next_due = now + deps.policy.paused_recheck_delay
@@ -168,7 +171,7 @@ async def run_team_cycle(
         result.next_due = now + delay
         return result
     memory.backoff.succeeded(team_id)
-    if await deps.pauses.resume(team_id):
+    if opening.paused and await deps.pauses.resume(team_id):
         log.info("team %s: the key works again, watches resumed", team_id)
     result.next_due = _next_due(deps, now, result, has_subscriptions)
     return result
@@ -196,10 +199,12 @@ class _Pass:
     result: CycleResult
 
 
-async def _team_key(deps: CycleDeps, team_id: str, now: float, memory: WorkerMemory) -> str | None:
-    """The team's key; None when there is none to use (the team is then paused)."""
+async def _team_key(
+    deps: CycleDeps, team_id: str, record: str | bytes | None, now: float, memory: WorkerMemory
+) -> str | None:
+    """The team's key out of its stored record; None when there is none to use (then paused)."""
     try:
-        key = await deps.team_keys.get(team_id)
+        key = deps.team_keys.opened(team_id, record)
     except VaultError as error:
         # The keyring cannot open the stored key: most often an operator's
         # matter (a key dropped from the keyring too early, see `opsbot
@@ -478,9 +483,10 @@ async def _record(
 # --- subscriptions ---------------------------------------------------------------------
 
 
-async def _follow_subscriptions(deps: CycleDeps, team: _Pass, result: CycleResult) -> bool:
+async def _follow_subscriptions(
+    deps: CycleDeps, team: _Pass, subscriptions: Sequence[Subscription], result: CycleResult
+) -> bool:
     """Watch the subscriptions' new operations; True if the team has subscriptions."""
-    subscriptions = await deps.subscriptions.list(team.team_id)
     for group in groups_of(subscriptions):
         try:
             await _follow_group(deps, team, group, result)

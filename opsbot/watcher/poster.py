@@ -73,6 +73,7 @@ from opsbot.store.guardrail_store import GuardrailStore
 from opsbot.store.mutes import NOT_MUTED, MutedChannels, Mutes
 from opsbot.store.outbox import Outbox, Post, PostKind
 from opsbot.store.pacing import ChannelPacing
+from opsbot.store.pass_opening import DeliveryOpener
 from opsbot.store.watches import ALWAYS, FAILURES, Card, Watch, WatchStore
 from opsbot.ui.burst_summary import burst_summary_message
 from opsbot.ui.watching import watch_card_message, watch_final_reply, watch_note, watch_step_reply
@@ -190,6 +191,7 @@ class Poster:
         clients: TeamClients,
         card_edits: CardEdits,
         *,
+        opener: DeliveryOpener,
         page: int = PAGE,
         clock: Callable[[], float] = time.time,
         burst_mode: BurstMode | None = None,
@@ -201,6 +203,7 @@ class Poster:
         self.pacing = pacing
         self.clients = clients
         self.card_edits = card_edits
+        self.opener = opener
         self.page = page
         # None: every outcome is broadcast, however long the queue.
         self.burst_mode = burst_mode
@@ -227,8 +230,7 @@ class Poster:
     ) -> DeliveryResult:
         """One pass over the team's outbox, then its card edits (see the module doc)."""
         polled, farewells = cycle.polled, cycle.farewells
-        posts = await self._pending_with_farewells(team_id, farewells, now)
-        edits = await self.card_edits.count(team_id)
+        posts, edits = await self._pending_with_farewells(team_id, farewells, now)
         if not (posts or edits or self.mute_looks.due(team_id, now)):
             return DeliveryResult(retry_at=self.mute_looks.next_end(team_id))
         muted = await self.mutes.channels(team_id, now) if self.mutes else NOT_MUTED
@@ -258,17 +260,17 @@ class Poster:
 
     async def _pending_with_farewells(
         self, team_id: str, farewells: Mapping[int, str], now: float
-    ) -> list[Post]:
-        """The outbox, after queuing each farewell not already waiting in it."""
+    ) -> tuple[list[Post], int]:
+        """The outbox, after queuing each farewell not already waiting in it; the edits waiting."""
         outbox = self.outbox
-        posts = await outbox.pending(team_id, count=self.page)
+        posts, edits = await self.opener.read(team_id, self.page)
         waiting = {post.op_id for post in posts if post.kind is PostKind.FAREWELL}
         missing = {op_id: text for op_id, text in farewells.items() if op_id not in waiting}
         if not missing:
-            return posts
+            return posts, edits
         for op_id, text in sorted(missing.items()):
             await outbox.add_farewell(team_id, op_id, text, moment(now))
-        return await outbox.pending(team_id, count=self.page)
+        return await outbox.pending(team_id, count=self.page), edits
 
 
 async def _operations_for(

@@ -46,6 +46,7 @@ from opsbot.store.home_refreshes import HomeRefreshes
 from opsbot.store.mutes import Mutes
 from opsbot.store.outbox import Outbox
 from opsbot.store.pacing import ChannelPacing
+from opsbot.store.pass_opening import DeliveryOpener, PassOpener
 from opsbot.store.pauses import TeamPauses
 from opsbot.store.schedule import Lease, Schedule
 from opsbot.store.subscriptions import SubscriptionStore
@@ -381,15 +382,17 @@ async def open_worker(
     installations = RedisInstallationStore(redis, vault) if settings.slack.oauth else None
     async with api, TeamClients(settings, installations) as clients:
         watches, outbox = WatchStore(redis, max_watches=settings.max_watches), Outbox(redis)
+        subscriptions = SubscriptionStore(
+            redis, max_subscriptions=settings.max_subscriptions, api_zone=settings.api_zone
+        )
         deps = CycleDeps(
             api=api,
             team_keys=TeamKeyStore(redis, vault),
             watches=watches,
             outbox=outbox,
             pauses=TeamPauses(redis),
-            subscriptions=SubscriptionStore(
-                redis, max_subscriptions=settings.max_subscriptions, api_zone=settings.api_zone
-            ),
+            subscriptions=subscriptions,
+            opener=PassOpener(redis, subscriptions),
             policy=PollPolicy(settings.poll_interval_s),
             watch_days=settings.watch_days,
         )
@@ -402,6 +405,7 @@ async def open_worker(
             pacing,
             clients,
             CardEdits(redis),
+            opener=DeliveryOpener(redis, outbox),
             clock=clock,
             burst_mode=burst_mode,
             mutes=Mutes(redis),
