@@ -62,6 +62,7 @@ from opsbot.store.codec import (
     aware,
     decoded,
     decoded_map,
+    int_or_none,
     iso,
     json_object,
     op_ids,
@@ -133,13 +134,14 @@ class PolledState:
 
 @dataclass(frozen=True)
 class PollView:
-    """A team's polled watches (operation id → next full read due) and expired ones.
+    """A team's polled watches, those due for a full read, and those expired.
 
     ``quiet_until``: no watch of the team expires before then (as far as the
     view looked ahead; None when it did not look at expiries).
     """
 
-    scheduled: dict[int, float]
+    watched: frozenset[int]
+    due: frozenset[int]
     expired: list[int]
     quiet_until: float | None = None
 
@@ -516,10 +518,17 @@ class WatchStore:
 def queue_poll_view(
     pipe: RedisPipeline, team_id: str, now: dt.datetime, expiries_ahead_s: float | None
 ) -> None:
-    """Queue :meth:`WatchStore.poll_view`'s commands (one or two) on ``pipe``."""
-    pipe.zrange(keyspace.watches(team_id), 0, -1, withscores=True)
+    """Queue :meth:`WatchStore.poll_view`'s commands on ``pipe``.
+
+    The ids without their scores, and those due apart: a team of 50,000 is
+    read at every pass, and a score costs the client a float conversion
+    (two under RESP3's legacy replies) that only the few due need.
+    """
+    at = aware(now).timestamp()
+    schedule = keyspace.watches(team_id)
+    pipe.zrange(schedule, 0, -1)
+    pipe.zrangebyscore(schedule, "-inf", at)
     if expiries_ahead_s is not None:
-        at = aware(now).timestamp()
         pipe.zrangebyscore(
             keyspace.watch_expiries(team_id), "-inf", at + expiries_ahead_s, withscores=True
         )
@@ -530,22 +539,38 @@ def poll_view_from(
 ) -> PollView:
     """The view out of the replies to :func:`queue_poll_view`'s commands (the first ones)."""
     at = aware(now).timestamp()
-    scheduled = _scored_ids(replies[0], keyspace.watches(team_id))
+    watched = frozenset(_ids(replies[0], keyspace.watches(team_id)))
+    due = frozenset(op_id for op_id in map(int_or_none, replies[1]) if op_id is not None)
     if expiries_ahead_s is None:
-        return PollView(scheduled, [])
-    ending = _scored_ids(replies[1], keyspace.watch_expiries(team_id))
+        return PollView(watched, due, [])
+    ending = _scored_ids(replies[2], keyspace.watch_expiries(team_id))
     # One whose final step is recorded is no longer polled: it ends with
     # its final posts, not with an expiry note.
-    expired = [op_id for op_id, ends in ending.items() if ends <= at and op_id in scheduled]
+    expired = [op_id for op_id, ends in ending.items() if ends <= at and op_id in watched]
     later = [ends for ends in ending.values() if ends > at]
-    return PollView(scheduled, expired, min(later, default=at + expiries_ahead_s))
+    return PollView(watched, due, expired, min(later, default=at + expiries_ahead_s))
+
+
+def _ids(members: Iterable[Any], where: str) -> list[int]:
+    """A sorted set's members as operation ids, skipping (and logging) bad members."""
+    found: list[int] = []
+    # Every watched operation of the team, at every pass: the common member
+    # (ASCII digits) is read without a call; anything else as op_ids reads it.
+    for member in members:
+        try:
+            op_id = int(member)
+        except ValueError:
+            op_id = -1
+        if op_id < 0:
+            found.extend(op_ids([member], where))
+        else:
+            found.append(op_id)
+    return found
 
 
 def _scored_ids(scored: Iterable[tuple[Any, Any]], where: str) -> dict[int, float]:
     """A ``WITHSCORES`` reply as operation id → score, skipping (and logging) bad members."""
     found: dict[int, float] = {}
-    # Every watched operation of the team, at every pass: the common member
-    # (ASCII digits) is read without a call; anything else as op_ids reads it.
     for member, score in scored:
         try:
             op_id = int(member)

@@ -146,7 +146,7 @@ async def run_team_cycle(
         view = opening.view
         memory.expiries.read(team_id, view.quiet_until)
         _end_expired(deps, view, result)
-        await _poll(deps, team, view.scheduled, result)
+        await _poll(deps, team, view, result)
         has_subscriptions = await _follow_subscriptions(deps, team, opening.subscriptions, result)
     except AuthorizationError:
         await _pause(deps, team_id, KEY_REFUSED, notes.key_refused(), now)
@@ -250,9 +250,7 @@ def _end_expired(deps: CycleDeps, view: PollView, result: CycleResult) -> None:
         result.farewells[op_id] = notes.expired(deps.watch_days)
 
 
-async def _poll(
-    deps: CycleDeps, team: _Pass, scheduled: Mapping[int, float], result: CycleResult
-) -> None:
+async def _poll(deps: CycleDeps, team: _Pass, view: PollView, result: CycleResult) -> None:
     """Every watched operation, 100 per call: read in full, or changes only.
 
     Operations that could not be read are kept out of the batches and read
@@ -261,11 +259,10 @@ async def _poll(
     team_id, memory, now = team.team_id, team.memory, team.now
     # Everything here runs over each watched operation at every pass: the
     # common case (nothing ended, nothing held) costs no extra walk.
-    watched = sorted(scheduled)
-    due = {op_id for op_id, at in scheduled.items() if at <= now}  # for a full read
-    memory.changes.keep_only(team_id, scheduled.keys())
-    memory.unreadable.keep_only(team_id, scheduled.keys())
-    memory.seen.keep_only(team_id, scheduled.keys())
+    watched, due = sorted(view.watched), view.due  # due: for a full read
+    memory.changes.keep_only(team_id, view.watched)
+    memory.unreadable.keep_only(team_id, view.watched)
+    memory.seen.keep_only(team_id, view.watched)
     result.watched = len(watched)
     held = memory.unreadable.held(team_id)
     farewells = result.farewells

@@ -402,7 +402,8 @@ async def test_the_poll_view_has_every_polled_watch_and_the_expired_not_final(
     with caplog.at_level(logging.WARNING, logger="opsbot.store.codec"):
         view = await store.poll_view(TEAM, NOW + dt.timedelta(days=2))
 
-    assert view.scheduled == {1: NOW.timestamp(), 3: NOW.timestamp() + 60}
+    assert view.watched == {1, 3}
+    assert view.due == {1, 3}  # both due for a full read two days on
     assert view.expired == [1]
     assert "malformed member 'garbage'" in caplog.text
 
