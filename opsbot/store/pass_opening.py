@@ -6,14 +6,21 @@ anything. Asked one after the other, that was four round trips a pass, and
 on a worker whose teams are small each round trip (a task switch, a packed
 command, a parsed reply) cost more CPU than the check it served. Every key
 carries the team's hash tag, so one pipeline takes them all, on Redis
-Cluster too. Each store keeps its own reading of its reply. The poster's
-outbox and card-edit queue are read together the same way.
+Cluster too. Each store keeps its own reading of its reply.
+
+The same round trip reads what waits in the outbox and the card-edit
+queue: a quiet pass (most passes) queues nothing, and its poster then reads
+nothing more. A pass that queues a post (a step change, a note, a new
+card) has its poster read both again, in one round trip. A post queued
+meanwhile by another process is delivered at the next pass, which the
+wake-up that came with it brings forward.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from opsbot.store.card_edits import CardEdits
 from opsbot.store.connection import RedisClient
@@ -25,20 +32,32 @@ from opsbot.store.watches import PollView, poll_view_from, queue_poll_view
 
 
 @dataclass(frozen=True)
+class OutboxHead:
+    """The outbox's first entries (an ``XRANGE`` reply) and how many card edits wait."""
+
+    entries: Any = field(repr=False)
+    edits: int
+
+
+@dataclass(frozen=True)
 class PassOpening:
-    """The team as a pass finds it: its key (still sealed), pause, watches, subscriptions."""
+    """The team as a pass finds it: its key (still sealed), pause, watches, subscriptions,
+    and what waits to be delivered."""
 
     # The stored record, decrypted by TeamKeyStore.opened only when used.
     key_record: str | bytes | None = field(repr=False)
     paused: bool
     view: PollView
     subscriptions: list[Subscription]
+    # What the poster finds, unless the pass itself queues a post.
+    outbox: OutboxHead
 
 
 class PassOpener:
-    def __init__(self, redis: RedisClient, subscriptions: SubscriptionStore) -> None:
+    def __init__(self, redis: RedisClient, subscriptions: SubscriptionStore, page: int) -> None:
         self._redis = redis
         self._subscriptions = subscriptions
+        self._page = page
 
     async def read(
         self, team_id: str, now: dt.datetime, *, expiries_ahead_s: float | None
@@ -48,13 +67,16 @@ class PassOpener:
             TeamKeyStore.queue_get(pipe, team_id)
             TeamPauses.queue_is_paused(pipe, team_id)
             SubscriptionStore.queue_list(pipe, team_id)
+            Outbox.queue_pending(pipe, team_id, self._page)
+            CardEdits.queue_count(pipe, team_id)
             queue_poll_view(pipe, team_id, now, expiries_ahead_s)
-            record, paused, subscriptions, *view = await pipe.execute()
+            record, paused, subscriptions, entries, edits, *view = await pipe.execute()
         return PassOpening(
             record,
             bool(paused),
             poll_view_from(view, team_id, now, expiries_ahead_s),
             self._subscriptions.listed(subscriptions),
+            OutboxHead(entries, int(edits)),
         )
 
 
@@ -65,10 +87,15 @@ class DeliveryOpener:
         self._redis = redis
         self._outbox = outbox
 
-    async def read(self, team_id: str, page: int) -> tuple[list[Post], int]:
-        """Up to ``page`` posts, oldest first, and the card edits waiting: one round trip."""
-        async with self._redis.pipeline(transaction=False) as pipe:
-            Outbox.queue_pending(pipe, team_id, page)
-            CardEdits.queue_count(pipe, team_id)
-            entries, edits = await pipe.execute()
-        return await self._outbox.pending_from(team_id, entries), int(edits)
+    async def read(
+        self, team_id: str, page: int, known: OutboxHead | None = None
+    ) -> tuple[list[Post], int]:
+        """Up to ``page`` posts, oldest first, and the card edits waiting: one round trip,
+        none when the pass's opening read them (``known``) and queued nothing since."""
+        if known is None:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                Outbox.queue_pending(pipe, team_id, page)
+                CardEdits.queue_count(pipe, team_id)
+                entries, edits = await pipe.execute()
+            known = OutboxHead(entries, int(edits))
+        return await self._outbox.pending_from(team_id, known.entries), known.edits

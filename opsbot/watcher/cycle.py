@@ -54,7 +54,7 @@ from opsbot.api.operation import Operation, UnreadableOperation, is_final
 from opsbot.clock import moment
 from opsbot.logs import log_text
 from opsbot.store.outbox import Outbox
-from opsbot.store.pass_opening import PassOpener
+from opsbot.store.pass_opening import OutboxHead, PassOpener
 from opsbot.store.pauses import TeamPauses
 from opsbot.store.subscriptions import Subscription, SubscriptionStore
 from opsbot.store.team_keys import TeamKeyStore
@@ -127,6 +127,9 @@ class CycleResult:
     # The watches whose step change this cycle recorded, as they are now
     # (their watchers' Home tabs, and the poster's posts).
     changed: dict[int, Watch] = field(default_factory=dict)
+    # What waited to be delivered when the pass opened; None once the pass
+    # may have queued a post itself (the poster then reads the outbox again).
+    outbox: OutboxHead | None = None
 
 
 async def run_team_cycle(
@@ -136,8 +139,10 @@ async def run_team_cycle(
     result = CycleResult()
     ahead = memory.expiries.look_ahead(team_id, now)
     opening = await deps.opener.read(team_id, moment(now), expiries_ahead_s=ahead)
+    result.outbox = opening.outbox
     key = await _team_key(deps, team_id, opening.key_record, now, memory)
     if key is None:
+        result.outbox = None  # paused: notes may have been queued
         result.next_due = now + deps.policy.paused_recheck_delay
         return result
     result.key = key
@@ -149,6 +154,7 @@ async def run_team_cycle(
         await _poll(deps, team, view, result)
         has_subscriptions = await _follow_subscriptions(deps, team, opening.subscriptions, result)
     except AuthorizationError:
+        result.outbox = None  # paused: notes may have been queued
         await _pause(deps, team_id, KEY_REFUSED, notes.key_refused(), now)
         result.next_due = now + deps.policy.paused_recheck_delay
         return result
@@ -346,6 +352,7 @@ async def _skip_unreadable(deps: CycleDeps, team: _Pass, read: BatchRead) -> Non
         return
     retry_at = team.now + deps.policy.unreadable_retry_delay
     at = moment(team.now)
+    team.result.outbox = None  # their notes are queued
     for op_id, reason in sorted(read.unreadable.items()):
         team.memory.unreadable.hold(team.team_id, op_id, retry_at)
         note = notes.unreadable(op_id, reason, deps.policy.unreadable_retry_delay)
@@ -466,6 +473,7 @@ async def _record(
         final=is_final(glance.step),
         eta=glance.eta,
     )
+    result.outbox = None  # the change's posts are queued with it
     recorded = await deps.watches.record_step(team_id, change, next_due=next_read)
     # Only once Redis holds it: a failed write is compared again next time.
     team.memory.seen.compared(team_id, glance)
@@ -548,6 +556,7 @@ async def _watch_new(
     team_id, at = team.team_id, moment(team.now)
     follower = Follower(team_id, subscription.channel, subscription.created_by)
     for operation in operations:
+        team.result.outbox = None  # its card (or its end) is queued
         try:
             added = await start_watch(
                 deps.watches,

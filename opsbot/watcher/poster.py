@@ -73,7 +73,7 @@ from opsbot.store.guardrail_store import GuardrailStore
 from opsbot.store.mutes import NOT_MUTED, MutedChannels, Mutes
 from opsbot.store.outbox import Outbox, Post, PostKind
 from opsbot.store.pacing import ChannelPacing
-from opsbot.store.pass_opening import DeliveryOpener
+from opsbot.store.pass_opening import DeliveryOpener, OutboxHead
 from opsbot.store.watches import ALWAYS, FAILURES, Card, Watch, WatchStore
 from opsbot.ui.burst_summary import burst_summary_message
 from opsbot.ui.watching import watch_card_message, watch_final_reply, watch_note, watch_step_reply
@@ -130,6 +130,9 @@ class FromCycle:
     farewells: Mapping[int, str] = field(default_factory=dict)
     # Watches read just now (those that changed step): not read again.
     watches: Mapping[int, Watch] = field(default_factory=dict)
+    # The outbox's head and the edits waiting as the pass opened, when the
+    # pass queued nothing since: not read again.
+    outbox: OutboxHead | None = None
 
 
 class _Stop(Exception):
@@ -229,8 +232,8 @@ class Poster:
         holding: StillHolding,
     ) -> DeliveryResult:
         """One pass over the team's outbox, then its card edits (see the module doc)."""
-        polled, farewells = cycle.polled, cycle.farewells
-        posts, edits = await self._pending_with_farewells(team_id, farewells, now)
+        polled = cycle.polled
+        posts, edits = await self._pending_with_farewells(team_id, cycle, now)
         if not (posts or edits or self.mute_looks.due(team_id, now)):
             return DeliveryResult(retry_at=self.mute_looks.next_end(team_id))
         muted = await self.mutes.channels(team_id, now) if self.mutes else NOT_MUTED
@@ -259,11 +262,11 @@ class Poster:
         return (await self.guardrails.get(team_id)).read_only_channels
 
     async def _pending_with_farewells(
-        self, team_id: str, farewells: Mapping[int, str], now: float
+        self, team_id: str, cycle: FromCycle, now: float
     ) -> tuple[list[Post], int]:
         """The outbox, after queuing each farewell not already waiting in it; the edits waiting."""
-        outbox = self.outbox
-        posts, edits = await self.opener.read(team_id, self.page)
+        outbox, farewells = self.outbox, cycle.farewells
+        posts, edits = await self.opener.read(team_id, self.page, cycle.outbox)
         waiting = {post.op_id for post in posts if post.kind is PostKind.FAREWELL}
         missing = {op_id: text for op_id, text in farewells.items() if op_id not in waiting}
         if not missing:

@@ -58,7 +58,7 @@ from opsbot.watcher.clients import TeamClients
 from opsbot.watcher.cycle import CycleDeps, CycleResult, fetch_operations, run_team_cycle
 from opsbot.watcher.intervals import PollPolicy
 from opsbot.watcher.memory import WorkerMemory
-from opsbot.watcher.poster import DeliveryResult, FromCycle, Poster
+from opsbot.watcher.poster import PAGE, DeliveryResult, FromCycle, Poster
 
 log = logging.getLogger("opsbot.watcher")
 
@@ -280,7 +280,7 @@ class Worker:
         delivery = await self._poster.deliver(
             lease.team_id,
             now,
-            FromCycle(cycle.polled, cycle.farewells, changed),
+            FromCycle(cycle.polled, cycle.farewells, changed, cycle.outbox),
             lookup=lookup,
             holding=held.confirm,
         )
@@ -392,7 +392,7 @@ async def open_worker(
             outbox=outbox,
             pauses=TeamPauses(redis),
             subscriptions=subscriptions,
-            opener=PassOpener(redis, subscriptions),
+            opener=PassOpener(redis, subscriptions, PAGE),
             policy=PollPolicy(settings.poll_interval_s),
             watch_days=settings.watch_days,
         )

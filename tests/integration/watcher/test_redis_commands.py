@@ -80,14 +80,14 @@ async def test_a_pass_costs_a_few_commands_and_a_step_change_a_few_more(
     assert per_change <= PER_CHANGE_AT_MOST, moved
 
 
-QUIET_PASS_ROUND_TRIPS: Final = 5
+QUIET_PASS_ROUND_TRIPS: Final = 4
 
 
-async def test_a_quiet_pass_is_five_round_trips(
+async def test_a_quiet_pass_is_four_round_trips(
     watching: Watching, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Claim, what the pass reads first, the full reads' new due times, what the
-    poster reads first, release (before: nine).
+    """Claim, what the pass reads first (with what waits to be delivered), the
+    full reads' new due times, release (before: nine).
 
     On a worker of small teams each round trip cost more CPU than the checks
     it served; the reads a pass starts with are pipelined (pass_opening).
