@@ -19,10 +19,11 @@ from collections import Counter
 from typing import Any, Final
 
 import pytest
+from redis.asyncio.connection import AbstractConnection
 
 from opsbot.api.operation import RUN, WAIT
 from opsbot.store.card_edits import CardEdits
-from opsbot.store.packing import PackedConnection
+from opsbot.store.packing import HiredisPacking
 from tests.integration.watcher.conftest import Watching
 from tests.support.redis_probe import commands_run
 from tests.support.slack_requests import TEAM_ID
@@ -102,13 +103,14 @@ async def test_a_quiet_pass_is_four_round_trips(
     await watching.cycle()
     await watching.cycle(EDITS_REFILL_S)
     sent: list[int] = []
-    send = PackedConnection.send_packed_command
+    send = AbstractConnection.send_packed_command
 
-    async def counted(self: PackedConnection, *args: Any, **kwargs: Any) -> None:
+    async def counted(self: AbstractConnection, *args: Any, **kwargs: Any) -> None:
         sent.append(1)
         await send(self, *args, **kwargs)
 
-    monkeypatch.setattr(PackedConnection, "send_packed_command", counted)
+    # On the mixin every connection class opsbot uses shares (TCP, Sentinel, Cluster).
+    monkeypatch.setattr(HiredisPacking, "send_packed_command", counted, raising=False)
 
     report = await watching.cycle(2.0)
 
