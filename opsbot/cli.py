@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
 
+from opsbot import event_loop
 from opsbot.config import Settings, SettingsError
 from opsbot.logs import configure_logging
 
@@ -62,7 +62,7 @@ def worker(_: argparse.Namespace) -> int:
     configure_logging(settings)
     settings.slack.require_workspace()
     require_data_dir(settings)
-    asyncio.run(runtime.run_worker(settings))
+    event_loop.run(runtime.run_worker(settings))
     return 0
 
 
@@ -73,7 +73,7 @@ def socket(args: argparse.Namespace) -> int:
     configure_logging(settings)
     settings.slack.require_socket_mode()
     require_data_dir(settings)
-    asyncio.run(runtime.run_socket(settings, watcher=not args.no_watcher))
+    event_loop.run(runtime.run_socket(settings, watcher=not args.no_watcher))
     return 0
 
 
@@ -99,7 +99,7 @@ def playground(args: argparse.Namespace) -> int:
         port=settings.port if args.port is None else args.port,
         **{name: value for name, value in given.items() if value is not None},
     )
-    asyncio.run(runtime.run_playground(options))
+    event_loop.run(runtime.run_playground(options))
     return 0
 
 
@@ -109,7 +109,7 @@ def rotate_keys(_: argparse.Namespace) -> int:
     settings = Settings.from_env()
     configure_logging(settings)
     require_data_dir(settings)
-    report = asyncio.run(rotate_all(settings))
+    report = event_loop.run(rotate_all(settings))
     # One line per record that needs the operator (team and field, never a
     # value), then the counts; not complete means the old keys must stay.
     print("\n".join(report.lines()))

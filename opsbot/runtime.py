@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Final
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-from opsbot import http_app, http_listener
+from opsbot import event_loop, http_app, http_listener
 from opsbot.app_home import FromListeners
 from opsbot.config import Settings, SettingsError
 from opsbot.services import Services, open_services
@@ -71,7 +71,7 @@ async def _watcher_beside(web_app: web.Application) -> AsyncIterator[None]:
 
 def serve(web_app: web.Application, settings: Settings) -> None:
     """Serve ``web_app`` on ``PORT`` until SIGTERM or SIGINT."""
-    asyncio.run(_serve(web_app, settings))
+    event_loop.run(_serve(web_app, settings))
 
 
 async def _serve(web_app: web.Application, settings: Settings) -> None:
@@ -149,7 +149,11 @@ async def run_worker(settings: Settings) -> None:
             _worker(services) as worker,
             _approval_expiry(services) as expiry,
         ):
-            watcher_log.info("worker started: poll interval %g s", settings.poll_interval_s)
+            watcher_log.info(
+                "worker started: poll interval %g s, event loop %s",
+                settings.poll_interval_s,
+                event_loop.running(),
+            )
             await asyncio.gather(worker.run(stop), expiry.run(stop))
     watcher_log.info("worker stopped")
 

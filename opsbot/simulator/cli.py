@@ -10,6 +10,7 @@ import sys
 from typing import Final
 from zoneinfo import ZoneInfo
 
+from opsbot import event_loop
 from opsbot.api_key import API_KEY_SHAPE
 from opsbot.config import DEFAULT_API_TIMEZONE, SettingsError, time_zone
 from opsbot.simulator.server import serve_simulator
@@ -66,7 +67,7 @@ def run_from_args(args: argparse.Namespace) -> int:
         speed=args.speed,
         zone=args.timezone,
     )
-    asyncio.run(_serve(simulator, args.host, args.port))
+    event_loop.run(_serve(simulator, args.host, args.port))
     return 0
 
 

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from typing import Final
 
+from opsbot import event_loop
 from opsbot.workspace import demo
 from opsbot.workspace.server import serve_workspace
 from opsbot.workspace.workspace import App, Workspace
@@ -34,7 +35,7 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
     app = App(request_url=args.request_url, socket_mode=args.socket_mode)
-    asyncio.run(_serve(Workspace(app=app), args.host, args.port))
+    event_loop.run(_serve(Workspace(app=app), args.host, args.port))
     return 0
 
 

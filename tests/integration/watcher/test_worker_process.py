@@ -20,15 +20,21 @@ CYCLE_LINE = re.compile(
 )
 
 
+# uvloop by default; the standard loop when an operator asks for it.
+@pytest.mark.parametrize("loop", ["", "asyncio"])
 async def test_the_worker_logs_one_line_per_cycle_and_posts_each_change(
-    watching: Watching, tmp_path: Path
+    watching: Watching, tmp_path: Path, loop: str
 ) -> None:
     simulator = watching.simulator
     op_id = simulator.create("domain_renew", step=BILL)
     ts = await watching.watch(op_id)
-    worker = await WorkerProcess(
-        worker_env(watching.settings, OPSBOT_POLL_INTERVAL="0.2", OPSBOT_DATA_DIR=str(tmp_path))
-    ).start()
+    env = worker_env(
+        watching.settings,
+        OPSBOT_POLL_INTERVAL="0.2",
+        OPSBOT_DATA_DIR=str(tmp_path),
+        OPSBOT_EVENT_LOOP=loop,
+    )
+    worker = await WorkerProcess(env).start()
     try:
         simulator.move(op_id, WAIT)
         await worker.wait_for_line(lambda line: "changes=1" in line)
@@ -37,6 +43,8 @@ async def test_the_worker_logs_one_line_per_cycle_and_posts_each_change(
         await worker.stop()
 
     assert reply["text"] == f"Operation {op_id}: BILL → WAIT"
+    [started] = [line for line in worker.lines if "worker started" in line]
+    assert started.endswith(f"worker started: poll interval 0.2 s, event loop {loop or 'uvloop'}")
     cycles = [CYCLE_LINE.search(line) for line in worker.cycle_lines()]
     assert cycles
     assert all(cycles)
@@ -50,6 +58,22 @@ async def test_the_worker_logs_one_line_per_cycle_and_posts_each_change(
         "posts": "1",
     }
     assert watching.settings.encryption_keys[0] not in "\n".join(worker.lines)
+
+
+async def test_an_unknown_event_loop_stops_the_worker_with_one_line(
+    watching: Watching, tmp_path: Path
+) -> None:
+    env = worker_env(watching.settings, OPSBOT_DATA_DIR=str(tmp_path), OPSBOT_EVENT_LOOP="trio")
+    worker = await WorkerProcess(env).start()
+    try:
+        code = await worker.wait()
+    finally:
+        await worker.stop()
+
+    assert code == 2
+    assert worker.lines == [
+        "opsbot: OPSBOT_EVENT_LOOP='trio' is not a loop opsbot runs on: uvloop or asyncio"
+    ]
 
 
 @pytest.mark.slow  # about 5 s: a worker process is stopped in the middle of a pass
