@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Final
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-from opsbot import event_loop, http_app, http_listener
+from opsbot import collector, event_loop, http_app, http_listener
 from opsbot.app_home import FromListeners
 from opsbot.config import Settings, SettingsError
 from opsbot.services import Services, open_services
@@ -89,6 +89,7 @@ async def _serve(web_app: web.Application, settings: Settings) -> None:
     await runner.setup()
     try:
         listener = await _listen(runner, settings)
+        collector.settle()
         try:
             stop = asyncio.Event()
             with stopped_by_signals(stop):
@@ -125,6 +126,7 @@ async def run_socket(settings: Settings, *, watcher: bool) -> None:
             )
             # slack_bolt leaves these two untyped.
             await handler.connect_async()  # type: ignore[no-untyped-call]
+            collector.settle()
             try:
                 await stop.wait()
             finally:
@@ -149,6 +151,7 @@ async def run_worker(settings: Settings) -> None:
             _worker(services) as worker,
             _approval_expiry(services) as expiry,
         ):
+            collector.settle()
             watcher_log.info(
                 "worker started: poll interval %g s, event loop %s",
                 settings.poll_interval_s,
