@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Final
+from typing import Final, cast
 
 from aiohttp import web
 
@@ -38,9 +38,11 @@ class _Refused(asyncio.Protocol):
     """A connection over the limit: told 503 and closed before it is read."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.WriteTransport)
-        transport.write(_BUSY)
-        transport.close()
+        # A stream's transport writes. Not an isinstance check: uvloop's
+        # transports are not asyncio's classes, and the check failed there.
+        stream = cast(asyncio.WriteTransport, transport)
+        stream.write(_BUSY)
+        stream.close()
 
 
 class ConnectionCap:

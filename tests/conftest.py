@@ -22,13 +22,15 @@ flushed, so the suite can run on a Redis it did not start.
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Final
 
 import pytest
 import pytest_asyncio
+import uvloop
 
 from opsbot.config import redis_target
 from opsbot.store.connection import connect
@@ -52,6 +54,12 @@ _ENGINE_URL_FIXTURES: Final = {
     CLUSTER: "redis_cluster_url",
     SENTINEL: "redis_sentinel_url",
 }
+
+
+def pytest_asyncio_loop_factories() -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
+    """Every test runs on the loop opsbot's commands run on (:mod:`opsbot.event_loop`);
+    the standard loop is tried by the worker process's test."""
+    return {"uvloop": uvloop.new_event_loop}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
