@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Final
 
@@ -56,12 +56,6 @@ _ENGINE_URL_FIXTURES: Final = {
 }
 
 
-def pytest_asyncio_loop_factories() -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
-    """Every test runs on the loop opsbot's commands run on (:mod:`opsbot.event_loop`);
-    the standard loop is tried by the worker process's test."""
-    return {"uvloop": uvloop.new_event_loop}
-
-
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--redis-engines",
@@ -71,6 +65,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # Every test's loop is the kind opsbot's commands run on (opsbot.event_loop);
+    # the standard loop is tried by the worker process's test. A policy rather
+    # than pytest-asyncio's loop-factory hook: the hook parametrizes every test,
+    # and the session's Redis Cluster and Sentinel set were started again for each.
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     config.addinivalue_line(
         "markers", "redis_engines(*names): runs only when one of these engines is selected"
     )
