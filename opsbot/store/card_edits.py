@@ -19,6 +19,7 @@ from typing import Any, Final
 from opsbot.store import keyspace, scripts
 from opsbot.store.codec import decoded, json_object
 from opsbot.store.connection import RedisClient, RedisPipeline
+from opsbot.store.queued_here import QUEUED_HERE
 
 _logger = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ class CardEdits:
         when this one replaced the edit waiting.
         """
         document = json.dumps({"ts": ts, "text": message["text"], "blocks": message["blocks"]})
+        QUEUED_HERE.add(team_id)
         added = await self._queue(keys=_keys(team_id), args=[_field(op_id, channel), document, at])
         return bool(added)
 

@@ -26,6 +26,7 @@ from typing import Any, Final
 from opsbot.store import keyspace, scripts
 from opsbot.store.codec import decoded, decoded_map, iso, parse_iso
 from opsbot.store.connection import RedisClient, RedisPipeline
+from opsbot.store.queued_here import QUEUED_HERE
 
 _logger = logging.getLogger(__name__)
 
@@ -117,6 +118,7 @@ class Outbox:
     async def _add(
         self, team_id: str, op_id: int, kind: PostKind, text: str, at: dt.datetime
     ) -> None:
+        QUEUED_HERE.add(team_id)
         await self._queue(
             keys=[
                 keyspace.watch(team_id, op_id),

@@ -71,6 +71,7 @@ from opsbot.store.codec import (
 )
 from opsbot.store.connection import RedisClient, RedisPipeline
 from opsbot.store.guardrails import CANCEL, RELAUNCH
+from opsbot.store.queued_here import QUEUED_HERE
 from opsbot.store.schedule import Schedule
 
 _logger = logging.getLogger(__name__)
@@ -253,6 +254,7 @@ class WatchStore:
         keyspace.check_slack_id(new.channel, "channel id")
         due = aware(now).timestamp()
         await self._schedule.wake(team_id, due)
+        QUEUED_HERE.add(team_id)  # a watch of a final operation queues its final reply
         result = await self._add(
             keys=[
                 *_watch_keys(team_id, new.op_id),
@@ -292,6 +294,7 @@ class WatchStore:
 
         False when it is flagged already (its threads were told) or gone.
         """
+        QUEUED_HERE.add(team_id)
         notes = await self._mark_unreadable(
             keys=[*_watch_keys(team_id, op_id), keyspace.outbox(team_id)],
             args=[op_id, note, iso(at)],
@@ -456,6 +459,7 @@ class WatchStore:
         changed. A final step stops the polling; ``next_due`` is then unused.
         Recorded, it gives the watch as it is now, read by the same script.
         """
+        QUEUED_HERE.add(team_id)
         reply = await self._record_step(
             keys=[
                 *_watch_keys(team_id, change.op_id),

@@ -127,8 +127,8 @@ class CycleResult:
     # The watches whose step change this cycle recorded, as they are now
     # (their watchers' Home tabs, and the poster's posts).
     changed: dict[int, Watch] = field(default_factory=dict)
-    # What waited to be delivered when the pass opened; None once the pass
-    # may have queued a post itself (the poster then reads the outbox again).
+    # What waited to be delivered when the pass opened (the poster reads it
+    # again if anything was queued since: see opsbot.store.queued_here).
     outbox: OutboxHead | None = None
 
 
@@ -142,7 +142,6 @@ async def run_team_cycle(
     result.outbox = opening.outbox
     key = await _team_key(deps, team_id, opening.key_record, now, memory)
     if key is None:
-        result.outbox = None  # paused: notes may have been queued
         result.next_due = now + deps.policy.paused_recheck_delay
         return result
     result.key = key
@@ -154,7 +153,6 @@ async def run_team_cycle(
         await _poll(deps, team, view, result)
         has_subscriptions = await _follow_subscriptions(deps, team, opening.subscriptions, result)
     except AuthorizationError:
-        result.outbox = None  # paused: notes may have been queued
         await _pause(deps, team_id, KEY_REFUSED, notes.key_refused(), now)
         result.next_due = now + deps.policy.paused_recheck_delay
         return result
@@ -352,7 +350,6 @@ async def _skip_unreadable(deps: CycleDeps, team: _Pass, read: BatchRead) -> Non
         return
     retry_at = team.now + deps.policy.unreadable_retry_delay
     at = moment(team.now)
-    team.result.outbox = None  # their notes are queued
     for op_id, reason in sorted(read.unreadable.items()):
         team.memory.unreadable.hold(team.team_id, op_id, retry_at)
         note = notes.unreadable(op_id, reason, deps.policy.unreadable_retry_delay)
@@ -473,7 +470,6 @@ async def _record(
         final=is_final(glance.step),
         eta=glance.eta,
     )
-    result.outbox = None  # the change's posts are queued with it
     recorded = await deps.watches.record_step(team_id, change, next_due=next_read)
     # Only once Redis holds it: a failed write is compared again next time.
     team.memory.seen.compared(team_id, glance)
@@ -556,7 +552,6 @@ async def _watch_new(
     team_id, at = team.team_id, moment(team.now)
     follower = Follower(team_id, subscription.channel, subscription.created_by)
     for operation in operations:
-        team.result.outbox = None  # its card (or its end) is queued
         try:
             added = await start_watch(
                 deps.watches,
