@@ -45,6 +45,15 @@ class Lease:
     expires_at: float
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """The teams a claim leased to us, and when the schedule's next team is due
+    once they are leased (None: no team on the schedule)."""
+
+    leases: list[Lease]
+    next_due: float | None
+
+
 class Schedule:
     def __init__(self, redis: RedisClient, *, lease_s: float = DEFAULT_LEASE_S) -> None:
         if lease_s <= 0:
@@ -61,13 +70,13 @@ class Schedule:
         """Make the team due at ``at``, unless it is already due earlier."""
         await self._wake(keys=self._keys(), args=[keyspace.check_slack_id(team_id), at])
 
-    async def claim_many(self, now: float, limit: int) -> list[Lease]:
+    async def claim_many(self, now: float, limit: int) -> Claimed:
         """Up to ``limit`` due teams, earliest first, each leased to us."""
         if limit < 1:
-            return []
+            raise ValueError("a claim is for one team at least")
         tokens = [secrets.token_hex(16) for _ in range(limit)]
         reply = await self._claim(keys=self._keys(), args=[now, self.lease_s, *tokens])
-        pairs = [decoded(item) for item in reply]
+        earliest, *pairs = [decoded(item) for item in reply]
         leases = []
         for team_id, token in zip(pairs[::2], pairs[1::2], strict=True):
             if _is_team_id(team_id):
@@ -75,7 +84,7 @@ class Schedule:
             else:
                 _logger.warning("dropping a malformed team %r from the schedule", team_id)
                 await self._forget_member(team_id)
-        return leases
+        return Claimed(leases, float(earliest) if earliest else None)
 
     async def extend(self, lease: Lease, now: float) -> bool:
         """Push our lease's end to ``now + lease_s``; False if it was taken over."""

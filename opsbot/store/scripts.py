@@ -395,19 +395,25 @@ return number
 # --- the watcher's schedule (opsbot.store.schedule) -------------------------------
 
 # KEYS: teams, leases, wakes. ARGV: now, lease_s, then one fresh token per
-# team wanted. Returns [team, token, team, token, …] for the teams claimed,
-# earliest due first. A claimed team's pending wake-up is dropped: the cycle
-# about to run sees everything added before the claim.
+# team wanted. Returns [earliest, team, token, team, token, …]: the earliest
+# score left once the claimed teams are leased ('' when the schedule is
+# empty: the worker's next look needs no round trip of its own), then the
+# teams claimed, earliest due first. A claimed team's pending wake-up is
+# dropped: the cycle about to run sees everything added before the claim.
 CLAIM_TEAMS: Final = """
+local function earliest()
+    local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+    return first[2] or ''
+end
 local now = tonumber(ARGV[1])
 local lease_end = now + tonumber(ARGV[2])
 local wanted = #ARGV - 2
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, wanted)
 if #due == 0 then
-    return {}
+    return {earliest()}
 end
 -- One command of each kind for all the teams claimed, not three per team.
-local scores, tokens, claimed = {}, {}, {}
+local scores, tokens, claimed = {}, {}, {''}
 for i, team in ipairs(due) do
     local token = ARGV[2 + i]
     table.insert(scores, lease_end)
@@ -420,6 +426,7 @@ end
 redis.call('ZADD', KEYS[1], unpack(scores))
 redis.call('HSET', KEYS[2], unpack(tokens))
 redis.call('HDEL', KEYS[3], unpack(due))
+claimed[1] = earliest()
 return claimed
 """
 

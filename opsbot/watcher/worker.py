@@ -171,6 +171,10 @@ class Worker:
         self._clock = clock
         self._memory = WorkerMemory()
         self._stopping = False
+        # When the schedule's next team is due, as the cycle's last claim saw it.
+        self._next_due: float | None = None
+        # The renewals under way, of the passes that outlasted a third of their lease.
+        self._keepers: dict[HeldLease, asyncio.Task[None]] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
         """Cycle until ``stop`` is set; then finish or release what is held."""
@@ -209,7 +213,9 @@ class Worker:
         while True:
             if not exhausted and not self._stopping and len(running) < self._concurrency:
                 wanted = self._concurrency - len(running)
-                leases = await self._schedule.claim_many(now, wanted)
+                claimed = await self._schedule.claim_many(now, wanted)
+                self._next_due = claimed.next_due
+                leases = claimed.leases
                 running.update(asyncio.create_task(self._team_pass(lease, now)) for lease in leases)
                 # Fewer due than asked: none is left, since a team goes back due later than now.
                 exhausted = len(leases) < wanted
@@ -225,7 +231,10 @@ class Worker:
     async def _team_pass(self, lease: Lease, now: float) -> TeamReport:
         """Cycle and deliver for one claimed team, then release it with its next due time."""
         held = HeldLease(self._schedule, lease, self._clock)
-        keeper = asyncio.create_task(self._keep(held))
+        # A timer, not a task: most passes end before their first renewal.
+        keeper = asyncio.get_running_loop().call_later(
+            self._schedule.lease_s / 3, self._start_keeping, held
+        )
         next_due: float | None = now + FAILED_PASS_RETRY_S
         report = TeamReport()
         try:
@@ -259,6 +268,9 @@ class Worker:
             )
         finally:
             keeper.cancel()
+            renewing = self._keepers.pop(held, None)
+            if renewing is not None:
+                renewing.cancel()
             await asyncio.shield(self._release(lease, next_due))
         return report
 
@@ -288,8 +300,12 @@ class Worker:
             await self._homes.refresh_safely(lease.team_id, now)
         return cycle, delivery
 
+    def _start_keeping(self, held: HeldLease) -> None:
+        """A third of the lease has gone and the pass still runs: renew it from now on."""
+        self._keepers[held] = asyncio.create_task(self._keep(held))
+
     async def _keep(self, held: HeldLease) -> None:
-        """Renew the lease while the team's pass runs.
+        """Renew the lease now and every third of it while the team's pass runs.
 
         A lost lease (this worker was frozen longer than the lease) is not
         renewed again; the pass goes on recording what it saw, which the
@@ -297,13 +313,13 @@ class Worker:
         poster checks the lease before every message.
         """
         while True:
-            await asyncio.sleep(self._schedule.lease_s / 3)
             try:
                 if not await held.renew():
                     log.warning("team %s: lease lost mid-pass", held.lease.team_id)
                     return
             except RedisError:
-                continue  # the pass meets the same outage and fails on its own
+                pass  # the pass meets the same outage and fails on its own
+            await asyncio.sleep(self._schedule.lease_s / 3)
 
     async def _release(self, lease: Lease, next_due: float | None) -> None:
         try:
@@ -344,12 +360,15 @@ class Worker:
                 await cycle
 
     async def _idle(self, stop: asyncio.Event, *, failed: bool) -> None:
+        """Wait for the next team due, as the cycle's last claim saw it (no round trip).
+
+        A team made due sooner during the cycle (a watch added, a pass that
+        failed and retries soon) is seen at the next look, :data:`MAX_IDLE_S`
+        later at most.
+        """
         delay = MAX_IDLE_S
-        if not failed:
-            with contextlib.suppress(RedisError):
-                next_due = await self._schedule.next_due()
-                if next_due is not None:
-                    delay = next_due - self._clock()
+        if not failed and self._next_due is not None:
+            delay = self._next_due - self._clock()
         delay = min(max(delay, MIN_IDLE_S), MAX_IDLE_S, self._deps.policy.interval_s)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), delay)

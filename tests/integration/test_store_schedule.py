@@ -82,6 +82,26 @@ async def test_of_many_concurrent_claimers_each_team_goes_to_exactly_one(
     assert leases.count(None) == 20
 
 
+async def test_a_claim_says_when_the_next_team_is_due_once_it_has_leased(
+    schedule: Schedule,
+) -> None:
+    empty = await schedule.claim_many(100.0, 5)
+    assert (empty.leases, empty.next_due) == ([], None)
+
+    await schedule.wake("T0123", 100.0)
+    await schedule.wake("T0456", 103.0)
+    first = await schedule.claim_many(100.0, 5)
+    assert [lease.team_id for lease in first.leases] == ["T0123"]
+    assert first.next_due == 103.0  # T0456; T0123's lease ends at 105
+
+    nothing_due = await schedule.claim_many(101.0, 5)
+    assert (nothing_due.leases, nothing_due.next_due) == ([], 103.0)
+
+    both = await schedule.claim_many(200.0, 5)
+    assert [lease.team_id for lease in both.leases] == ["T0456", "T0123"]  # 103, then 105
+    assert both.next_due == 200.0 + LEASE_S  # only leases are left
+
+
 async def test_concurrent_batch_claims_share_the_teams_without_overlap(redis: RedisClient) -> None:
     workers = [Schedule(redis, lease_s=LEASE_S) for _ in range(5)]
     for number in range(50):
@@ -89,7 +109,7 @@ async def test_concurrent_batch_claims_share_the_teams_without_overlap(redis: Re
 
     batches = await asyncio.gather(*(worker.claim_many(100.0, 20) for worker in workers))
 
-    won = [lease.team_id for batch in batches for lease in batch]
+    won = [lease.team_id for batch in batches for lease in batch.leases]
     assert len(won) == len(set(won)) == 50
 
 
@@ -251,7 +271,7 @@ async def test_uninstalling_a_team_takes_it_off_the_schedule(
 
     await TeamData(redis).delete("T0123")
 
-    assert [lease.team_id for lease in await schedule.claim_many(1e9, 10)] == ["T0456"]
+    assert [lease.team_id for lease in (await schedule.claim_many(1e9, 10)).leases] == ["T0456"]
 
 
 async def test_a_malformed_member_is_dropped_not_handed_out(
@@ -261,7 +281,7 @@ async def test_a_malformed_member_is_dropped_not_handed_out(
     await schedule.wake("T0123", 20.0)
 
     with caplog.at_level(logging.WARNING, logger="opsbot.store.schedule"):
-        leases = await schedule.claim_many(100.0, 10)
+        leases = (await schedule.claim_many(100.0, 10)).leases
 
     assert [lease.team_id for lease in leases] == ["T0123"]
     assert "malformed team" in caplog.text

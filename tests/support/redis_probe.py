@@ -73,7 +73,7 @@ async def next_poll_due(redis: RedisClient, team_id: str) -> float | None:
 
 async def claim(schedule: Schedule, now: float) -> Lease | None:
     """The earliest team due at ``now``, leased to us; None when none is due."""
-    leases = await schedule.claim_many(now, 1)
+    leases = (await schedule.claim_many(now, 1)).leases
     return leases[0] if leases else None
 
 

@@ -9,8 +9,10 @@ subscriptions, its outbox and its card edits (its mutes and Home marks only
 when there is reason to), and releases it; a
 step change posted is compared and recorded (its posts queued, its watch
 read back), its reply's and its card edit's tokens taken, its outbox entry
-taken off. Measured: 18 commands a quiet pass (a claim of several teams
-shares some), 15 more per change posted; before, 20 and 31.
+taken off. Measured: 19 commands a quiet pass (a claim of several teams
+shares some; the claim also reads when the next team is due, which the
+worker's wait then reads in no round trip of its own: 18 before, with that
+read made apart after the cycle), 15 more per change posted; before, 20 and 31.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ HOUSEKEEPING: Final = frozenset(
 )
 # The team's card edits (Tier 3's pace) take this long to come back whole.
 EDITS_REFILL_S: Final = 20.0
-QUIET_PASS_AT_MOST: Final = 18
+QUIET_PASS_AT_MOST: Final = 19
 PER_CHANGE_AT_MOST: Final = 16
 
 

@@ -134,7 +134,7 @@ async def test_the_lease_is_kept_while_a_long_pass_runs(
         await in_flight.started.wait()  # the worker holds the team
         taken = []
         while not cycle.done():
-            taken += await rival.claim_many(time.time(), 1)
+            taken += (await rival.claim_many(time.time(), 1)).leases
             await asyncio.sleep(0.05)
         report = await cycle
 
