@@ -16,12 +16,20 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, Final, TypeVar
 
 from opsbot.config import SettingsError
 
 T = TypeVar("T")
+
+# Python's own loop, as asyncio.run makes it by default; named, not taken from
+# the event loop policy, which a library (or a test suite) may have replaced.
+if sys.platform == "win32":
+    _standard_loop: Callable[[], asyncio.AbstractEventLoop] = asyncio.ProactorEventLoop
+else:
+    _standard_loop = asyncio.SelectorEventLoop
 
 VARIABLE: Final = "OPSBOT_EVENT_LOOP"
 CHOICES: Final = ("uvloop", "asyncio")
@@ -51,9 +59,9 @@ def loop_factory(environ: Mapping[str, str]) -> Callable[[], asyncio.AbstractEve
             f"{VARIABLE}={chosen!r} is not a loop opsbot runs on: {' or '.join(CHOICES)}"
         )
     if chosen == "asyncio":
-        return asyncio.new_event_loop
+        return _standard_loop
     try:
         import uvloop
     except ImportError:  # Windows: the dependency is not installed there
-        return asyncio.new_event_loop
+        return _standard_loop
     return uvloop.new_event_loop
