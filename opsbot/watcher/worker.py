@@ -131,6 +131,41 @@ class HeldLease:
         self._clock = clock
         self._confirmed_at = lease.expires_at - schedule.lease_s
         self._lost = False
+        # Renewals start from a timer, not a task: most passes end before the first.
+        self._timer: asyncio.TimerHandle | None = None
+        self._renewing: asyncio.Task[None] | None = None
+
+    def keep(self) -> None:
+        """Renew the lease every third of it, from a third of it on, until :meth:`let_go`."""
+        period = self._schedule.lease_s / 3
+        self._timer = asyncio.get_running_loop().call_later(period, self._start_renewing)
+
+    def let_go(self) -> None:
+        """The pass is over: no more renewals."""
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._renewing is not None:
+            self._renewing.cancel()
+
+    def _start_renewing(self) -> None:
+        self._renewing = asyncio.create_task(self._keep_renewing())
+
+    async def _keep_renewing(self) -> None:
+        """Renew now and every third of the lease while the pass runs.
+
+        A lost lease (this worker was frozen longer than the lease) is not
+        renewed again; the pass goes on recording what it saw, which the
+        store's compare-and-set makes harmless, and posts nothing more: the
+        poster checks the lease before every message.
+        """
+        while True:
+            try:
+                if not await self.renew():
+                    log.warning("team %s: lease lost mid-pass", self.lease.team_id)
+                    return
+            except RedisError:
+                pass  # the pass meets the same outage and fails on its own
+            await asyncio.sleep(self._schedule.lease_s / 3)
 
     async def confirm(self) -> bool:
         """Still ours? Renewed on the way when Redis is asked."""
@@ -173,8 +208,6 @@ class Worker:
         self._stopping = False
         # When the schedule's next team is due, as the cycle's last claim saw it.
         self._next_due: float | None = None
-        # The renewals under way, of the passes that outlasted a third of their lease.
-        self._keepers: dict[HeldLease, asyncio.Task[None]] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
         """Cycle until ``stop`` is set; then finish or release what is held."""
@@ -231,10 +264,7 @@ class Worker:
     async def _team_pass(self, lease: Lease, now: float) -> TeamReport:
         """Cycle and deliver for one claimed team, then release it with its next due time."""
         held = HeldLease(self._schedule, lease, self._clock)
-        # A timer, not a task: most passes end before their first renewal.
-        keeper = asyncio.get_running_loop().call_later(
-            self._schedule.lease_s / 3, self._start_keeping, held
-        )
+        held.keep()
         next_due: float | None = now + FAILED_PASS_RETRY_S
         report = TeamReport()
         try:
@@ -267,10 +297,7 @@ class Worker:
                 exc_info=True,
             )
         finally:
-            keeper.cancel()
-            renewing = self._keepers.pop(held, None)
-            if renewing is not None:
-                renewing.cancel()
+            held.let_go()
             await asyncio.shield(self._release(lease, next_due))
         return report
 
@@ -299,27 +326,6 @@ class Worker:
         if self._homes is not None:
             await self._homes.refresh_safely(lease.team_id, now)
         return cycle, delivery
-
-    def _start_keeping(self, held: HeldLease) -> None:
-        """A third of the lease has gone and the pass still runs: renew it from now on."""
-        self._keepers[held] = asyncio.create_task(self._keep(held))
-
-    async def _keep(self, held: HeldLease) -> None:
-        """Renew the lease now and every third of it while the team's pass runs.
-
-        A lost lease (this worker was frozen longer than the lease) is not
-        renewed again; the pass goes on recording what it saw, which the
-        store's compare-and-set makes harmless, and posts nothing more: the
-        poster checks the lease before every message.
-        """
-        while True:
-            try:
-                if not await held.renew():
-                    log.warning("team %s: lease lost mid-pass", held.lease.team_id)
-                    return
-            except RedisError:
-                pass  # the pass meets the same outage and fails on its own
-            await asyncio.sleep(self._schedule.lease_s / 3)
 
     async def _release(self, lease: Lease, next_due: float | None) -> None:
         try:
