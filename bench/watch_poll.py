@@ -76,7 +76,8 @@ ONE_WORKSPACE_A_TEAM = WorkspaceSettings(rates=Rates(enabled=False))
 
 CYCLE_LINE = re.compile(
     r"cycle: teams=(?P<teams>\d+) operations=(?P<operations>\d+) "
-    r"read_in_full=(?P<read_in_full>\d+) api_calls=(?P<api_calls>\d+) "
+    r"read_in_full=(?P<read_in_full>\d+) counted=(?P<counted>\d+) "
+    r"api_calls=(?P<api_calls>\d+) "
     r"changes=(?P<changes>\d+) posts=(?P<posts>\d+) "
     r"cpu=(?P<cpu>[0-9.]+)s duration=(?P<duration>[0-9.]+)s"
 )

@@ -136,12 +136,16 @@ class Simulator:
     def reset_switches(self) -> None:
         self.switches.reset()
 
-    def move(self, op_id: int, step: str) -> None:
-        """Put operation ``op_id`` in ``step`` now; KeyError if there is none."""
+    def move(self, op_id: int, step: str, *, backdated_s: float = 0.0) -> None:
+        """Put operation ``op_id`` in ``step`` now; KeyError if there is none.
+
+        ``backdated_s``: the change's ``date_updated`` that many seconds in the
+        past, as an API that dates a change before it shows it would.
+        """
         now = self.now()
         account = self._account_holding(op_id)
         account.advance(now)
-        account.move(op_id, step, now)
+        account.move(op_id, step, now - dt.timedelta(seconds=backdated_s))
 
     def create(
         self,

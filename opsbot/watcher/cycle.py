@@ -80,7 +80,7 @@ from opsbot.watcher.new_operations import (
     read_page,
     report_unreadable,
 )
-from opsbot.watcher.reading import BATCH, BatchRead, read_batch
+from opsbot.watcher.reading import BATCH, BatchRead, read_batch, steps_hold
 from opsbot.watching import Follower, start_watch
 
 log = logging.getLogger(__name__)
@@ -114,6 +114,7 @@ class CycleResult:
     watched: int = 0
     operations: int = 0  # looked at
     read_in_full: int = 0  # of which read in full (the others: changes only)
+    counted: int = 0  # of which checked in full by counting their steps, not read
     api_calls: int = 0
     changes: int = 0
     # When the team is due again; None when it has nothing left to poll.
@@ -277,7 +278,7 @@ async def _poll(deps: CycleDeps, team: _Pass, view: PollView, result: CycleResul
         batches += [([op_id], True) for op_id in looked_at if held.get(op_id, math.inf) <= now]
     polls = [
         functools.partial(
-            _poll_batch, deps, team, chunk, alone or bool(due.intersection(chunk)), result
+            _poll_batch, deps, team, chunk, alone or bool(due.intersection(chunk)), result, alone
         )
         for chunk, alone in batches
     ]
@@ -322,8 +323,11 @@ async def _bounded(calls: Sequence[Callable[[], Awaitable[None]]], limit: int) -
 
 
 async def _poll_batch(
-    deps: CycleDeps, team: _Pass, chunk: list[int], full: bool, result: CycleResult
+    deps: CycleDeps, team: _Pass, chunk: list[int], full: bool, result: CycleResult, alone: bool
 ) -> None:
+    # One read alone is one that could not be read: only a read tells it can be now.
+    if full and not alone and await _counted_in_full(deps, team, chunk, result):
+        return
     team_id, changes = team.team_id, team.memory.changes
     since = None if full else changes.since(team_id, chunk)
     options: dict[str, object] = {} if since is None else {">date_updated": since}
@@ -342,6 +346,33 @@ async def _poll_batch(
     team.memory.unreadable.release(
         team_id, (op_id for op_id in chunk if op_id not in read.unreadable)
     )
+
+
+async def _counted_in_full(
+    deps: CycleDeps, team: _Pass, chunk: list[int], result: CycleResult
+) -> bool:
+    """A full read's check, by counting (see :func:`~opsbot.watcher.reading.steps_hold`).
+
+    True when every operation of the batch is where this worker last compared
+    it: each is then rescheduled on its remembered eta, nothing is read.
+    False when that is not known or not so: the batch is read in full.
+    """
+    team_id, now = team.team_id, team.now
+    seen = team.memory.seen.last_compared(team_id, chunk)
+    if seen is None:
+        return False
+    believed = ((op_id, known.step) for op_id, known in seen.items())
+    count = await steps_hold(deps.api, team.key, believed)
+    result.api_calls += count.calls
+    if not count.hold:
+        return False
+    result.operations += len(chunk)
+    result.counted += len(chunk)
+    spread = random.uniform(MIN_SPREAD, 1.0)
+    delay = deps.policy.operation_delay
+    dues = {op_id: now + delay(known.eta(now)) * spread for op_id, known in seen.items()}
+    await deps.watches.reschedule_many(team_id, dues)
+    return True
 
 
 async def _skip_unreadable(deps: CycleDeps, team: _Pass, read: BatchRead) -> None:
@@ -387,6 +418,7 @@ async def _read_in_full(
     for op_id in chunk:
         if op_id in settled:
             unchanged[op_id] = now + deps.policy.operation_delay(returned[op_id].eta) * spread
+            team.memory.seen.compared(team_id, returned[op_id], now)  # a newer eta
             continue
         watch = watches.get(op_id)
         if watch is None or watch.final or op_id in read.unreadable:
@@ -455,7 +487,7 @@ async def _record(
     team_id, now, result = team.team_id, team.now, team.result
     if not glance.step or glance.step == watch.step:
         if not watch.unreadable:  # a flagged one is compared until its flag is cleared
-            team.memory.seen.compared(team_id, glance)
+            team.memory.seen.compared(team_id, glance, now)
         return False
     try:
         result.polled[glance.id] = glance.operation()
@@ -472,7 +504,7 @@ async def _record(
     )
     recorded = await deps.watches.record_step(team_id, change, next_due=next_read)
     # Only once Redis holds it: a failed write is compared again next time.
-    team.memory.seen.compared(team_id, glance)
+    team.memory.seen.compared(team_id, glance, now)
     # None: another worker recorded this change first; it posts it.
     if recorded is not None:
         result.changes += 1

@@ -32,7 +32,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
-from typing import Final, TypeVar
+from typing import Final, NamedTuple, TypeVar
 
 from opsbot.api.glance import Glance
 from opsbot.logs import Repeats
@@ -89,28 +89,58 @@ class SeenSteps:
     again: a step change always moves ``date_updated`` on, so an equal pair
     is the same state (and whoever recorded it, Redis holds it). Full reads
     do not compare it again either: they are the safety net against what the
-    API leaves out of changes-only answers, and they still read every
-    operation; what they would compare it with is what was compared already.
+    API leaves out of changes-only answers; what they would compare it with
+    is what was compared already.
+
+    With each pair goes when the operation was expected to end, from the
+    last eta read: a batch whose every step is known here is checked in full
+    by counting (:func:`opsbot.watcher.reading.steps_hold`), which reads no
+    eta, and its next full check is paced on this one.
     """
 
     def __init__(self) -> None:
-        self._seen: dict[str, dict[int, tuple[dt.datetime, str]]] = {}
+        self._seen: dict[str, dict[int, _Seen]] = {}
 
     def unchanged(self, team_id: str, glance: Glance) -> bool:
         if glance.date_updated is None:
             return False
         known = self._seen.get(team_id, {}).get(glance.id)
-        return known == (glance.date_updated, glance.step)
+        if known is None:
+            return False
+        return known.date_updated == glance.date_updated and known.step == glance.step
 
-    def compared(self, team_id: str, glance: Glance) -> None:
+    def compared(self, team_id: str, glance: Glance, now: float) -> None:
+        """``glance`` was compared with Redis at ``now`` (or read again, unchanged)."""
         if glance.date_updated is not None:
+            ends_at = None if glance.eta is None else now + glance.eta
             known = self._seen.setdefault(team_id, {})
-            known[glance.id] = (glance.date_updated, glance.step)
+            known[glance.id] = _Seen(glance.date_updated, glance.step, ends_at)
+
+    def last_compared(self, team_id: str, op_ids: Iterable[int]) -> dict[int, _Seen] | None:
+        """What was last compared of each of ``op_ids``; None if one of them never was."""
+        known = self._seen.get(team_id)
+        if not known:
+            return None
+        try:
+            return {op_id: known[op_id] for op_id in op_ids}
+        except KeyError:
+            return None
 
     def keep_only(self, team_id: str, op_ids: Iterable[int]) -> None:
         known = self._seen.get(team_id)
         if known is not None:
             self._seen[team_id] = _kept(known, op_ids)
+
+
+class _Seen(NamedTuple):
+    date_updated: dt.datetime
+    step: str
+    # When the operation was expected to end (worker's clock); None: no eta.
+    ends_at: float | None
+
+    def eta(self, now: float) -> int | None:
+        """The eta as it would read at ``now``, had the API been asked."""
+        return None if self.ends_at is None else int(self.ends_at - now)
 
 
 class TeamBackoff:

@@ -88,6 +88,7 @@ class TeamReport:
     api_calls: int = 0
     changes: int = 0
     posts: int = 0
+    counted: int = 0  # checked in full by counting, not read (see watcher.reading)
 
 
 @dataclass
@@ -102,6 +103,7 @@ class CycleReport(TeamReport):
         self.teams += 1
         self.operations += team.operations
         self.read_in_full += team.read_in_full
+        self.counted += team.counted
         self.api_calls += team.api_calls
         self.changes += team.changes
         self.posts += team.posts
@@ -109,7 +111,8 @@ class CycleReport(TeamReport):
     def line(self) -> str:
         return (
             f"cycle: teams={self.teams} operations={self.operations} "
-            f"read_in_full={self.read_in_full} api_calls={self.api_calls} "
+            f"read_in_full={self.read_in_full} counted={self.counted} "
+            f"api_calls={self.api_calls} "
             f"changes={self.changes} posts={self.posts} "
             f"cpu={self.cpu_s:.3f}s duration={self.duration_s:.3f}s"
         )
@@ -271,7 +274,12 @@ class Worker:
             cycle, delivery = await self._cycle_and_deliver(held, now)
             next_due = _earliest(cycle.next_due, delivery.retry_at)
             report = TeamReport(
-                cycle.operations, cycle.read_in_full, cycle.api_calls, cycle.changes, delivery.posts
+                cycle.operations,
+                cycle.read_in_full,
+                cycle.api_calls,
+                cycle.changes,
+                delivery.posts,
+                cycle.counted,
             )
         except asyncio.CancelledError:
             next_due = now  # stopping: another worker takes the team at once

@@ -173,6 +173,10 @@ class Watching:
     def list_calls(self) -> int:
         return self.simulator.calls["operation.list"]
 
+    def polling_calls(self) -> int:
+        """Calls that look at watched operations: reads, and full checks by counting."""
+        return self.simulator.calls["operation.list"] + self.simulator.calls["operation.count"]
+
 
 def watcher_settings(
     *, sim_server: ServedSimulator, fake_slack: FakeSlack, redis_url: str, **overrides: Any

@@ -91,17 +91,62 @@ async def test_a_new_watch_is_read_in_full_at_once(
     assert report.read_in_full == 2  # one batch: the newcomer and its neighbour
 
 
-async def test_every_operation_is_read_in_full_again_within_the_longest_stretch(
+async def test_every_operation_is_checked_in_full_again_within_the_longest_stretch(
     watching: Watching,
 ) -> None:
+    """Checked by counting: one step, one operation.count instead of a page of operations."""
     op_id = watching.simulator.create("domain_renew", step=RUN)
     await watching.watch(op_id)
+    await watching.cycle()
+    lists_before = watching.simulator.calls["operation.list"]
+
+    reports = await watching.cycles(MAX_STRETCH)
+
+    counted = [report for report in reports if report.counted]
+    assert len(counted) >= 1
+    assert sum(report.read_in_full for report in reports) == 0
+    assert all(report.api_calls == 1 for report in reports)
+    assert watching.simulator.calls["operation.count"] == len(counted)
+    assert watching.simulator.calls["operation.list"] - lists_before == MAX_STRETCH - len(counted)
+
+
+async def test_a_change_the_changes_only_answers_miss_is_found_by_the_count(
+    watching: Watching, sim_clock: ManualClock
+) -> None:
+    """An API that dates a step change before its last answer: the full check's count
+    disagrees, the batch is read in full, the change recorded and posted."""
+    simulator = watching.simulator
+    moving, still = (simulator.create("domain_renew", step=RUN) for _ in range(2))
+    ts = await watching.watch(moving)
+    await watching.watch(still, channel=OTHER_CHANNEL)
+    await watching.cycle()
+    sim_clock.advance(30)
+    await watching.cycle()  # changes only
+    sim_clock.advance(30)
+    # Dated a minute before the newest date_updated answered (the operations' creation).
+    simulator.move(moving, WAIT, backdated_s=120)
+
+    reports = await watching.cycles(MAX_STRETCH)
+
+    assert sum(report.changes for report in reports) == 1
+    assert sum(report.read_in_full for report in reports) == 2
+    replies = await watching.until_replies(CHANNEL_ID, ts, 1)
+    assert [reply["text"] for reply in replies] == [f"Operation {moving}: RUN → WAIT"]
+
+
+async def test_a_batch_over_more_steps_than_are_counted_is_read_in_full(
+    watching: Watching,
+) -> None:
+    simulator = watching.simulator
+    for step in (BILL, WAIT, RUN):
+        await watching.watch(simulator.create("domain_renew", step=step))
     await watching.cycle()
 
     reports = await watching.cycles(MAX_STRETCH)
 
-    assert sum(report.read_in_full for report in reports) >= 1
-    assert all(report.api_calls == 1 for report in reports)
+    assert sum(report.counted for report in reports) == 0
+    assert sum(report.read_in_full for report in reports) >= 3
+    assert simulator.calls["operation.count"] == 0
 
 
 async def test_a_worker_that_knows_nothing_yet_reads_in_full_first(watching: Watching) -> None:
@@ -182,7 +227,7 @@ async def test_a_full_read_compares_only_what_changed_since_this_worker_compared
 
     reports = await watching.cycles(MAX_STRETCH)
 
-    assert sum(report.read_in_full for report in reports) >= 3
+    assert sum(report.read_in_full + report.counted for report in reports) >= 3
     assert compared == [op_ids[1]]  # the one that moved, once
     replies = await watching.until_replies(CHANNEL_ID, cards[1], 1)
     assert [reply["text"] for reply in replies] == [f"Operation {op_ids[1]}: BILL → WAIT"]

@@ -162,13 +162,13 @@ async def test_no_operation_is_polled_more_often_than_the_poll_interval(
     op_id = simulator.create("domain_renew", step=RUN)
     await watching.watch(op_id)
     await watching.cycle()
-    polled = watching.list_calls()
+    polled = watching.polling_calls()
 
     for _ in range(3):
         await watching.cycle(seconds=0.25)
-    assert watching.list_calls() == polled
+    assert watching.polling_calls() == polled
     await watching.cycle(seconds=0.25)
-    assert watching.list_calls() == polled + 1
+    assert watching.polling_calls() == polled + 1
 
 
 async def test_a_watch_expires_with_a_last_note_and_is_no_longer_polled(

@@ -15,7 +15,8 @@ from tests.support.worker_process import WorkerProcess, worker_env
 
 CYCLE_LINE = re.compile(
     r"cycle: teams=(?P<teams>\d+) operations=(?P<operations>\d+) "
-    r"read_in_full=(?P<read_in_full>\d+) api_calls=(?P<api_calls>\d+) "
+    r"read_in_full=(?P<read_in_full>\d+) counted=(?P<counted>\d+) "
+    r"api_calls=(?P<api_calls>\d+) "
     r"changes=(?P<changes>\d+) posts=(?P<posts>\d+) cpu=[0-9.]+s duration=[0-9.]+s"
 )
 
@@ -53,6 +54,7 @@ async def test_the_worker_logs_one_line_per_cycle_and_posts_each_change(
         "teams": "1",
         "operations": "1",
         "read_in_full": changed["read_in_full"],
+        "counted": "0",
         "api_calls": "1",
         "changes": "1",
         "posts": "1",
