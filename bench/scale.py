@@ -22,7 +22,9 @@ It prints, per engine:
   simulator about over the measured window (counted by the simulator, so a
   cycle still under way at the window's end counts too), divided by the CPU
   the worker processes used in it (all of it, from /proc, not only their
-  cycles); with how many were read in full and how many the API's answers held;
+  cycles), by ``operation.list`` or, for a full check, ``operation.count`` over
+  their ids; with how many were read in full, how many counted, and how many
+  the API's answers held;
 - Redis commands per check: ``INFO commandstats`` (every primary's) before
   and after the window, over the checks in it, with the most used commands;
 - Redis memory per watch: ``used_memory`` (summed over primaries) before
@@ -68,6 +70,7 @@ from opsbot.simulator import Simulator, serve_simulator  # noqa: E402
 from opsbot.simulator import methods as simulator_methods  # noqa: E402
 from opsbot.simulator.account import Account  # noqa: E402
 from opsbot.simulator.query import parse_options  # noqa: E402
+from opsbot.simulator.record import SimulatedOperation  # noqa: E402
 from opsbot.store.connection import RedisClient, open_redis  # noqa: E402
 from opsbot.store.server import RedisServer  # noqa: E402
 from opsbot.store.team_keys import TeamKeyStore  # noqa: E402
@@ -129,6 +132,7 @@ class Move:
 class Figures:
     checks: int = 0
     read_in_full: int = 0  # of the checks
+    counted: int = 0  # of the checks: checked in full by counting their steps
     api_calls: int = 0
     returned: int = 0  # operations in the API's answers
     worker_cpu_s: float = 0.0
@@ -170,12 +174,19 @@ def percentile(values: list[float], fraction: float) -> float:
 def list_by_id(account: Account, call: Any, opts: object = None) -> list[dict[str, Any]]:
     """operation.list, looking ``id=[…]`` up in the account's index rather than scanning it."""
     query = parse_options(opts, call.zone)
+    return [operation.to_struct(call.now) for operation in query.select(by_id(account, opts))]
+
+
+def count_by_id(account: Account, call: Any, opts: object = None) -> int:
+    """operation.count, looking ``id=[…]`` up in the account's index rather than scanning it."""
+    return parse_options(opts, call.zone).count(by_id(account, opts))
+
+
+def by_id(account: Account, opts: object) -> list[SimulatedOperation]:
     wanted = opts.get("id") if isinstance(opts, dict) else None
     if isinstance(wanted, list):
-        candidates = [op for op in (account.find(i) for i in wanted if isinstance(i, int)) if op]
-    else:
-        candidates = account.operations()
-    return [operation.to_struct(call.now) for operation in query.select(candidates)]
+        return [op for op in (account.find(i) for i in wanted if isinstance(i, int)) if op]
+    return account.operations()
 
 
 class IndexedSimulator(Simulator):
@@ -195,6 +206,8 @@ class IndexedSimulator(Simulator):
         answer = super().call(method, params)
         if method == "operation.list":
             self.count_asked(params, answer)
+        elif method == "operation.count":
+            self.count_counted(params)
         if method == "operation.list" and self.moves:
             now = time.monotonic()
             for item in answer:
@@ -213,6 +226,15 @@ class IndexedSimulator(Simulator):
         self.asked["calls"] += 1
         self.asked["returned"] += len(answer)
 
+    def count_counted(self, params: tuple[Any, ...]) -> None:
+        """A full check by counting (see opsbot.watcher.reading.steps_hold): checks too."""
+        options = params[1] if len(params) > 1 and isinstance(params[1], dict) else {}
+        ids = options.get("id")
+        if isinstance(ids, list):
+            self.asked["checks"] += len(ids)
+            self.asked["counted"] += len(ids)
+        self.asked["calls"] += 1
+
 
 def standing_still(account: Account, now: dt.datetime) -> None:
     """Nothing moves by itself at this speed: no walk over every operation at each call."""
@@ -223,10 +245,11 @@ def index_the_simulator() -> None:
     """The bench's simulator only: ``list_by_id`` and no walk over every operation per call."""
     methods = simulator_methods.METHODS
     assert isinstance(methods, dict)
-    spec = methods["operation.list"]
-    methods["operation.list"] = simulator_methods.Method(
-        list_by_id, required=spec.required, optional=spec.optional
-    )
+    for name, indexed in (("operation.list", list_by_id), ("operation.count", count_by_id)):
+        spec = methods[name]
+        methods[name] = simulator_methods.Method(
+            indexed, required=spec.required, optional=spec.optional
+        )
     Account.advance = standing_still  # type: ignore[method-assign,assignment]
 
 
@@ -424,6 +447,7 @@ async def run_moves(
     figures.worker_cpu_s = workers_cpu_s(workers) - marks[1]
     asked = operations.simulator.asked - marks[2]
     figures.checks, figures.read_in_full = asked["checks"], asked["read_in_full"]
+    figures.counted = asked["counted"]
     figures.api_calls, figures.returned = asked["calls"], asked["returned"]
     signal_all(workers, signal.SIGUSR2, options.profile_dir)
     # The last moves get an interval and a bit to reach Slack.
@@ -459,6 +483,7 @@ def report(engine: str, figures: Figures) -> None:
     print(f"{engine}:")
     print(
         f"  checks in the window     {figures.checks} ({figures.read_in_full} read in full, "
+        f"{figures.counted} counted, "
         f"{figures.api_calls} API calls answering {figures.returned} operations), "
         f"worker CPU {figures.worker_cpu_s:.1f} s"
     )
