@@ -10,16 +10,32 @@ with the project's codec, for tests of the simulator itself.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
 
-from opsbot.api.xmlrpc import decode_response, encode_call
+from opsbot.api.xmlrpc import decode_response, encode_call, from_api_clock, to_api_clock
 from opsbot.simulator import ManualClock, ServedSimulator, Simulator, serve_simulator
 
 SIM_KEY = "simulatorkey0123456789ab"
+
+
+def as_carried(operation: dict[str, Any], zone: dt.tzinfo) -> dict[str, Any]:
+    """``operation`` as a client reads it back: its dates through the API's clock.
+
+    The wire's dates have no offset, so a date in the hour repeated when
+    summer time ends reads as its first occurrence (see ``from_api_clock``).
+    The simulator dates its operations back from the real now, so on some
+    days a record falls in that hour and only this form compares equal.
+    """
+    carried = dict(operation)
+    for name, value in operation.items():
+        if isinstance(value, dt.datetime):
+            carried[name] = from_api_clock(to_api_clock(value, zone), zone)
+    return carried
 
 
 @pytest.fixture

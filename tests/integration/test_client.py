@@ -30,6 +30,7 @@ from opsbot.api.filters import FilterError
 from opsbot.api.list_reply import UnreadableItem
 from opsbot.api.operation import BILL, CANCEL, ERROR, RUN, STEPS, Operation
 from opsbot.simulator import ServedSimulator, Simulator
+from tests.integration.conftest import as_carried
 from tests.integration.test_client_faults import expect_failure
 
 UNKNOWN_KEY = "0123456789abcdefghijklmn"
@@ -76,7 +77,7 @@ async def test_list_without_filters_is_the_first_page_by_id(
 async def test_list_items_are_read_in_full(
     api: OperationClient, simulator: Simulator, sim_key: str
 ) -> None:
-    expected = Operation.from_api(simulator.operations()[0])
+    expected = Operation.from_api(as_carried(simulator.operations()[0], simulator.zone))
     (operation,) = await api.list(sim_key, {"id": expected.id})
     assert (operation.id, operation.type, operation.params) == (
         expected.id,
@@ -230,7 +231,7 @@ async def test_count(api: OperationClient, simulator: Simulator, sim_key: str) -
 async def test_info(api: OperationClient, simulator: Simulator, sim_key: str) -> None:
     op_id = first_with_param(simulator, "domain")["id"]
     operation = await api.info(sim_key, op_id)
-    expected = Operation.from_api(simulator.operation(op_id))
+    expected = Operation.from_api(as_carried(simulator.operation(op_id), simulator.zone))
     assert (operation.id, operation.type, operation.params, operation.date_created) == (
         expected.id,
         expected.type,
