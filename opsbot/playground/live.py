@@ -42,8 +42,8 @@ def _handler(feed: ChangeFeed) -> Any:
             async with feed.subscribe() as queue, _reading(socket) as closed:
                 while not closed.done():
                     change = await _next(queue, closed)
-                    if change is not None:
-                        await socket.send_json(as_json(change))
+                    if change is not None and not await _sent(socket, change):
+                        break
         finally:
             sockets.discard(socket)
         return socket
@@ -66,6 +66,20 @@ async def _reading(socket: web.WebSocketResponse) -> AsyncIterator[asyncio.Task[
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def _sent(socket: web.WebSocketResponse, change: Change) -> bool:
+    """Send ``change``; False when the page has gone meanwhile.
+
+    A page closed (or a tab reloaded) between a change's arrival and its
+    send leaves a closing transport, which aiohttp reports by raising: the
+    page is gone, which is no error of the server's.
+    """
+    try:
+        await socket.send_json(as_json(change))
+    except ConnectionResetError:
+        return False
+    return True
 
 
 async def _next(queue: asyncio.Queue[Change], closed: asyncio.Task[None]) -> Change | None:
