@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -14,6 +13,7 @@ from aiohttp import web
 from opsbot.playground import live
 from opsbot.workspace.changes import Change, ChangeFeed
 from tests.support.ports import free_port
+from tests.support.waiting import eventually
 
 
 @pytest.fixture
@@ -31,13 +31,13 @@ async def served() -> AsyncIterator[tuple[web.Application, ChangeFeed, str]]:
         await runner.cleanup()
 
 
+def _open_sockets(web_app: web.Application) -> set[web.WebSocketResponse]:
+    return web_app[live.SOCKETS]
+
+
 async def _server_side(web_app: web.Application) -> web.WebSocketResponse:
-    for _ in range(200):
-        sockets: set[web.WebSocketResponse] = web_app[live.SOCKETS]
-        if sockets:
-            return next(iter(sockets))
-        await asyncio.sleep(0.01)
-    raise AssertionError("the live handler never registered its socket")
+    """The handler's side of the one page connected, once it is registered."""
+    return await eventually(lambda: next(iter(_open_sockets(web_app)), None))
 
 
 async def test_a_change_reaches_an_open_page(
@@ -65,10 +65,7 @@ async def test_a_page_gone_before_a_change_is_sent_is_no_error(
         assert writer is not None
         writer.transport.close()
         feed.publish(Change("message.posted", time.time(), {"channel": "C1"}))
-        for _ in range(200):
-            if not web_app[live.SOCKETS]:
-                break
-            await asyncio.sleep(0.01)
+        await eventually(lambda: not _open_sockets(web_app))
     assert not web_app[live.SOCKETS], "the handler did not end when its page left"
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors == []

@@ -7,10 +7,9 @@ an admin and two members. ``Guarded`` drives it as people would.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Final, TypeVar
 
@@ -27,6 +26,7 @@ from opsbot.workspace import Outcome, ServedWorkspace, Target, Workspace, serve_
 from opsbot.workspace.state import Ephemeral, View
 from tests.support.opsbot_app import RunningOpsbot, opsbot_env, running_opsbot
 from tests.support.surfaces import all_text
+from tests.support.waiting import eventually
 
 TEAM: Final = "T0GUARD"
 # The cancel confirmation before opsbot fills it.
@@ -122,16 +122,6 @@ class Guarded:
 
 
 T = TypeVar("T")
-
-
-async def eventually(probe: Callable[[], T | None], timeout_s: float = 5.0) -> T:
-    """``probe()`` once it gives something, polled while opsbot answers in the background."""
-    async with asyncio.timeout(timeout_s):
-        while True:
-            found = probe()
-            if found:
-                return found
-            await asyncio.sleep(0.02)
 
 
 def _at_least(items: list[T], count: int) -> list[T] | None:

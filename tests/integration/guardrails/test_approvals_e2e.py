@@ -29,11 +29,11 @@ from tests.integration.guardrails.conftest import (
     OTTO,
     TEAM,
     Guarded,
-    eventually,
 )
 from tests.support.opsbot_app import running_opsbot
 from tests.support.redis_probe import recent_audit
 from tests.support.surfaces import all_text
+from tests.support.waiting import eventually
 
 SECRET = "secret-transfer-code-42"
 

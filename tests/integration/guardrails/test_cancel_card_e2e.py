@@ -16,8 +16,9 @@ from opsbot.store.guardrails import CANCEL, Guardrails
 from opsbot.ui import ids
 from opsbot.workspace import Target
 from opsbot.workspace.state import Message
-from tests.integration.guardrails.conftest import MIA, OPS, OTTO, Guarded, eventually
+from tests.integration.guardrails.conftest import MIA, OPS, OTTO, Guarded
 from tests.support.surfaces import all_text
+from tests.support.waiting import eventually
 
 
 async def cancel_confirmed(guarded: Guarded, user: str) -> int:

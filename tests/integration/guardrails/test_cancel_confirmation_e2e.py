@@ -29,10 +29,10 @@ from tests.integration.guardrails.conftest import (
     READ_ONLY,
     TEAM,
     Guarded,
-    eventually,
 )
 from tests.support.redis_probe import recent_audit
 from tests.support.surfaces import action_ids, all_text
+from tests.support.waiting import eventually
 
 
 async def listed(guarded: Guarded, user: str, text: str, channel: str = OPS) -> Ephemeral:

@@ -19,10 +19,10 @@ from tests.integration.guardrails.conftest import (
     OTTO,
     READ_ONLY,
     Guarded,
-    eventually,
 )
 from tests.support.redis_probe import recent_audit
 from tests.support.surfaces import all_text
+from tests.support.waiting import eventually
 
 
 async def test_a_refused_command_says_who_may_and_cancels_nothing(guarded: Guarded) -> None:
