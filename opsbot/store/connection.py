@@ -20,7 +20,8 @@ Every client is built from one :class:`RedisOptions`, so an option set there
 - **A bounded pool that waits.** redis-py's default asyncio pool raises
   ``MaxConnectionsError`` the moment its cap is reached; a burst of Slack
   requests then fails instead of queueing. A blocking pool makes a caller
-  wait up to ``pool_timeout_s`` for a connection another caller returns.
+  wait up to ``pool_timeout_s`` for a connection another caller returns
+  (:mod:`opsbot.store.pooling`: lent without redis-py's lock and metrics).
 - **Timeouts on every socket.** A Redis that hangs (stopped, swapping, a
   partition that drops packets) would otherwise hold every request that
   touches it for as long as it hangs.
@@ -45,7 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, TypeAlias
 
-from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
+from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 from redis.asyncio.cluster import ClusterNode, ClusterPipeline, RedisCluster
 from redis.asyncio.connection import (
@@ -69,6 +70,7 @@ from opsbot.store.packing import (
     PackedSSLConnection,
     PackedUnixConnection,
 )
+from opsbot.store.pooling import LendingPool
 from opsbot.store.server import RedisServer
 
 logger = logging.getLogger(__name__)
@@ -364,32 +366,16 @@ def _sentinel_kwargs(target: RedisTarget, options: RedisOptions) -> dict[str, An
     return kwargs
 
 
-class CancelSafeRelease(ConnectionPool):
-    """A pool that takes a connection back even when the caller is cancelled meanwhile.
-
-    redis-py returns a connection from a ``finally`` clause, and its release
-    waits for the pool's lock. A task cancelled during that wait (a worker
-    stopping, a timeout around a pass, under load when the lock is busy)
-    drops the connection: the pool keeps its in-use connections in a
-    WeakSet, so it forgets it, nobody closes its socket, and it is left to
-    the garbage collector ("unclosed Connection"). Shielded, the release
-    finishes once the lock is free, whatever happens to the caller.
-    """
-
-    async def release(self, connection: AbstractConnection) -> None:
-        await asyncio.shield(super().release(connection))
+class ReleasingPool(LendingPool):
+    """The lending pool for the sentinels' own clients (no limit but redis-py's default)."""
 
 
-class ReleasingPool(CancelSafeRelease, ConnectionPool):
-    """redis-py's pool, releasing safely: for the sentinels' own clients."""
+class WaitingPool(LendingPool):
+    """The pool of a standalone server's client: lent cheaply, waited for when full."""
 
 
-class WaitingPool(CancelSafeRelease, BlockingConnectionPool):
-    """A pool whose callers wait for a connection when it is full, releasing safely."""
-
-
-class BlockingSentinelPool(CancelSafeRelease, SentinelConnectionPool, BlockingConnectionPool):
-    """Sentinel's pool (which asks the sentinels for the primary), waiting when full."""
+class BlockingSentinelPool(LendingPool, SentinelConnectionPool):
+    """Sentinel's pool (which asks the sentinels for the primary), lent the same way."""
 
 
 class ScriptReadOnlyParser(DefaultParser):  # type: ignore[misc,valid-type]
