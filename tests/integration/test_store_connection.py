@@ -212,9 +212,10 @@ async def release_cancelled_while_the_pool_is_busy(pool: ConnectionPool) -> Abst
     """A connection whose release is cancelled while another task holds the pool's lock.
 
     This is what a worker stopping (or a timeout) does to a command that has
-    just finished under load: redis-py's ``finally`` releases the connection
-    and waits there for the lock. ``pool._lock`` is redis-py's own; holding it
-    is the only way to make that wait happen on purpose.
+    just finished under load: redis-py's ``finally`` releases the connection.
+    redis-py's own pools wait there for ``pool._lock``, and a cancelled wait
+    dropped the connection; the lending pool (``opsbot.store.pooling``) takes
+    it back without a lock, which holding the lock here shows.
     """
     connection: AbstractConnection = await pool.get_connection()  # type: ignore[no-untyped-call]
     async with pool._lock:
