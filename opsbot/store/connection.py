@@ -349,7 +349,7 @@ def _hash_tag(key: str) -> str | None:
 async def _sentinel_client(target: RedisTarget, options: RedisOptions) -> AsyncIterator[Redis]:
     """The primary of ``target.service``; the sentinels' own clients close with it."""
     assert target.service is not None  # the URL parser requires one
-    sentinel = Sentinel(  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
+    sentinel = Sentinel(  # type: ignore[no-untyped-call,unused-ignore]  # untyped before redis 8.2
         list(target.addresses), sentinel_kwargs=_sentinel_kwargs(target, options)
     )
     sentinel.sentinels = [_releasing_safely(client) for client in sentinel.sentinels]

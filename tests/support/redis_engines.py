@@ -412,7 +412,7 @@ class SentinelEngine(_Engine):
         Closing the primary's client leaves the Sentinel's own connections
         open, so both are closed here.
         """
-        sentinel = Sentinel(self.sentinel_addresses)  # type: ignore[no-untyped-call]
+        sentinel = Sentinel(self.sentinel_addresses)  # type: ignore[no-untyped-call,unused-ignore]
         primary: aioredis.Redis = sentinel.master_for(SERVICE, db=self.db, **options)
         try:
             yield primary
