@@ -38,6 +38,17 @@ def as_carried(operation: dict[str, Any], zone: dt.tzinfo) -> dict[str, Any]:
     return carried
 
 
+def in_repeated_hour(value: dt.datetime, zone: dt.tzinfo) -> bool:
+    """Whether ``value`` falls in the hour the API's clock shows twice (summer time ending).
+
+    The wire cannot tell its two occurrences apart, so two dates in it may
+    read back in either order.
+    """
+    wall = value.astimezone(zone).replace(tzinfo=None)
+    first, second = wall.replace(tzinfo=zone, fold=0), wall.replace(tzinfo=zone, fold=1)
+    return first.utcoffset() != second.utcoffset()
+
+
 @pytest.fixture
 def sim_key() -> str:
     """A well-formed key the ``simulator`` fixture accepts."""
