@@ -57,10 +57,8 @@ from redis.asyncio.connection import (
 from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel, SentinelConnectionPool
 from redis.backoff import ExponentialWithJitterBackoff
-from redis.crc import key_slot
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ReadOnlyError, RedisClusterException, RedisError, ResponseError
-from redis.typing import EncodableT
 
 from opsbot.config import DEFAULT_REDIS_MAX_CONNECTIONS, Settings, redis_target
 from opsbot.redis_url import Deployment, RedisTarget
@@ -270,12 +268,6 @@ def _cluster_client(target: RedisTarget, options: RedisOptions) -> RedisCluster:
     )
 
 
-# Tags whose slot a cluster client remembers: one a team (and a few more),
-# forgotten all at once past this many, which a deployment of 10,000 teams
-# does not reach.
-MOST_TAGS_REMEMBERED: Final = 100_000
-
-
 class WaitingRedisCluster(RedisCluster):
     """A RedisCluster whose callers wait for a connection rather than fail.
 
@@ -291,7 +283,6 @@ class WaitingRedisCluster(RedisCluster):
         super().__init__(**kwargs)
         self._in_flight = asyncio.Semaphore(options.max_connections)
         self._wait_s = options.pool_timeout_s
-        self._tag_slots: dict[str, int] = {}
         self._pack_with_hiredis(PackedSSLConnection if kwargs.get("ssl") else PackedConnection)
 
     def _pack_with_hiredis(self, connection_class: type[Connection]) -> None:
@@ -306,24 +297,6 @@ class WaitingRedisCluster(RedisCluster):
         for node in self.nodes_manager.startup_nodes.values():
             node.connection_class = connection_class
 
-    def keyslot(self, key: EncodableT) -> int:
-        """The key's slot; for a key with a hash tag (every opsbot key), its tag's, remembered.
-
-        redis-py encodes and hashes every key of every command, each of a
-        pipeline's and each of a script's: a team pass's dozen commands all
-        carry the one tag of its team, and a fifth of the cluster client's
-        CPU went to finding that slot again.
-        """
-        tag = _hash_tag(key) if isinstance(key, str) else None
-        if tag is None:
-            return super().keyslot(key)
-        slot = self._tag_slots.get(tag)
-        if slot is None:
-            if len(self._tag_slots) >= MOST_TAGS_REMEMBERED:
-                self._tag_slots.clear()
-            slot = self._tag_slots[tag] = key_slot(tag.encode())
-        return slot
-
     async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
         try:
             async with asyncio.timeout(self._wait_s):
@@ -334,15 +307,6 @@ class WaitingRedisCluster(RedisCluster):
             return await super().execute_command(*args, **kwargs)
         finally:
             self._in_flight.release()
-
-
-def _hash_tag(key: str) -> str | None:
-    """What Redis hashes of ``key`` when it has a tag: from the first ``{`` to the next ``}``."""
-    start = key.find("{")
-    if start < 0:
-        return None
-    end = key.find("}", start + 1)
-    return key[start + 1 : end] if end > start + 1 else None
 
 
 @contextlib.asynccontextmanager
