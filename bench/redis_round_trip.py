@@ -36,7 +36,7 @@ sys.path.insert(0, str(REPO))
 from redis.asyncio import BlockingConnectionPool, Redis  # noqa: E402
 
 from opsbot.event_loop import run  # noqa: E402
-from opsbot.store.connection import DEFAULT_OPTIONS  # noqa: E402
+from opsbot.store.connection import DEFAULT_OPTIONS, ScriptReadOnlyParser  # noqa: E402
 from opsbot.store.packing import PackedConnection  # noqa: E402
 from opsbot.store.pooling import LendingPool  # noqa: E402
 from opsbot.store.server import RedisServer  # noqa: E402
@@ -50,6 +50,7 @@ KEY = "opsbot:{Tbench}:probe"
 def client(pool_class: type[BlockingConnectionPool] | type[LendingPool], port: int) -> Redis:
     pool = pool_class(
         connection_class=PackedConnection,
+        parser_class=ScriptReadOnlyParser,
         host="127.0.0.1",
         port=port,
         **DEFAULT_OPTIONS.client_kwargs(),

@@ -241,7 +241,7 @@ def _standalone_client(target: RedisTarget, options: RedisOptions) -> Redis:
         where = {"host": host, "port": port}
         connection_class = PackedSSLConnection if target.tls else PackedConnection
     # The pool is built here, not by Redis(), to choose the reply parser.
-    pool = WaitingPool(
+    pool = LendingPool(
         connection_class=connection_class,
         parser_class=ScriptReadOnlyParser,
         db=target.db,
@@ -322,7 +322,7 @@ async def _sentinel_client(target: RedisTarget, options: RedisOptions) -> AsyncI
         db=target.db,
         connection_class=PackedSentinelSSLConnection if target.tls else PackedSentinelConnection,
         parser_class=ScriptReadOnlyParser,
-        connection_pool_class=BlockingSentinelPool,
+        connection_pool_class=LendingSentinelPool,
         **_server_kwargs(target),
         **options.client_kwargs(),
         **options.pool_kwargs(),
@@ -341,7 +341,7 @@ def _releasing_safely(client: Redis) -> Redis:
     """
     pool = client.connection_pool
     return Redis.from_pool(
-        ReleasingPool(
+        LendingPool(
             connection_class=pool.connection_class,
             max_connections=pool.max_connections,
             **pool.connection_kwargs,
@@ -366,15 +366,7 @@ def _sentinel_kwargs(target: RedisTarget, options: RedisOptions) -> dict[str, An
     return kwargs
 
 
-class ReleasingPool(LendingPool):
-    """The lending pool for the sentinels' own clients (no limit but redis-py's default)."""
-
-
-class WaitingPool(LendingPool):
-    """The pool of a standalone server's client: lent cheaply, waited for when full."""
-
-
-class BlockingSentinelPool(LendingPool, SentinelConnectionPool):
+class LendingSentinelPool(LendingPool, SentinelConnectionPool):
     """Sentinel's pool (which asks the sentinels for the primary), lent the same way."""
 
 

@@ -3,10 +3,10 @@
 redis-py's waiting pool (``BlockingConnectionPool``) takes and returns
 every connection under an ``asyncio.Condition``, inside a timeout, through
 a deprecation wrapper, and records each move for its OpenTelemetry
-metrics, which opsbot does not enable: about a third of the client's CPU
-for one command, and a tenth of a worker's. Lending is pure Python between
-two awaits, so asyncio's single thread already makes it atomic; this pool
-keeps only what it needs:
+metrics, which opsbot does not enable: about a fifth of the client's CPU
+for one command (``bench/redis_round_trip.py``), a tenth of a worker's in
+cProfile. Lending is pure Python between two awaits, so asyncio's single
+thread already makes it atomic; this pool keeps only what it needs:
 
 - a caller takes an idle connection, or a new one while fewer than
   ``max_connections`` are lent; past that it waits, up to ``timeout``
